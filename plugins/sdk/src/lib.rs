@@ -1,0 +1,59 @@
+//! # cutover-plugin-sdk
+//!
+//! Everything a cutover plugin (a WebAssembly component targeting one of the
+//! `action`, `check` or `adapter` worlds of `wit/plugin.wit`) needs:
+//!
+//! * the generated bindings ([`action`], [`check`], [`adapter`]) and their
+//!   export macros ([`export_action!`], [`export_check!`], [`export_adapter!`]);
+//! * the shared WIT types, re-exported at the crate root ([`PluginError`],
+//!   [`Descriptor`], [`Verdict`], ...);
+//! * small helpers over the host imports: [`params`], [`config`], [`secret`],
+//!   [`progress`], the [`log`] functions, [`SinkWriter`] and [`SourceReader`];
+//! * a blocking HTTP client over `wasi:http` ([`http`]).
+//!
+//! ```no_run
+//! use cutover_plugin_sdk::{action::Guest, *};
+//!
+//! struct Noop;
+//!
+//! impl Guest for Noop {
+//!     fn describe() -> Descriptor {
+//!         descriptor("noop", env!("CARGO_PKG_VERSION"), PluginKind::Action, "does nothing")
+//!     }
+//!     fn run(ctx: Context) -> Result<Outcome, PluginError> {
+//!         let p: serde_json::Value = params(&ctx)?;
+//!         log::info(format!("params: {p}"));
+//!         Ok(Outcome { summary: "noop".into(), details: vec![] })
+//!     }
+//! }
+//!
+//! export_action!(Noop);
+//! # fn main() {}
+//! ```
+
+mod bindings;
+mod errors;
+mod hostfns;
+pub mod http;
+mod io;
+pub mod log;
+
+pub use bindings::action::export_action;
+pub use bindings::adapter::export_adapter;
+pub use bindings::check::export_check;
+pub use bindings::{action, adapter, check};
+pub use errors::{denied, failed, invalid_input, unavailable, unsupported};
+pub use hostfns::{config, descriptor, params, progress, secret};
+pub use io::{CHUNK_SIZE, ChunkSink, ChunkSource, SinkWriter, SourceReader};
+
+/// Re-export for plugins that want raw JSON parameters.
+pub use serde_json;
+
+/// The host `data-sink`/`data-source` resources and `log-level`.
+pub use action::cutover::plugin::host::{DataSink, DataSource, LogLevel};
+/// The shared WIT `types` interface.
+pub use action::cutover::plugin::types::{
+    Alert, AlertState, Capabilities, Context, Descriptor, DirectoryRequest, ExportInfo,
+    HealthReport, Measurement, Outcome, Pairs, PluginError, PluginKind, Timestamp, Verdict,
+    VerdictKind, Window,
+};
