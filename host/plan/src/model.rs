@@ -1,0 +1,483 @@
+//! The validated plan: typed, defaults applied, durations in milliseconds.
+//! Its canonical JSON form is what the fingerprint is computed over.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A validated plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// `[plan]` metadata.
+    pub meta: PlanMeta,
+    /// Plugins by id.
+    pub plugins: BTreeMap<String, PluginSpec>,
+    /// Old and new systems.
+    pub systems: Systems,
+    /// Ordered phases.
+    pub phases: Vec<Phase>,
+    /// Risk register.
+    pub risks: Vec<Risk>,
+    /// Emergency procedures by name.
+    pub emergency: BTreeMap<String, Emergency>,
+}
+
+/// Plan metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanMeta {
+    /// Plan name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Owner.
+    pub owner: String,
+    /// State directory as written, relative to the plan file (default `.cutover`).
+    pub state_dir: String,
+    /// Default limits for plugin calls.
+    pub defaults: Limits,
+}
+
+/// Limits for one plugin call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Deadline in milliseconds.
+    pub deadline_ms: u64,
+    /// Memory cap in bytes.
+    pub memory_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            deadline_ms: 30_000,
+            memory_bytes: 64 << 20,
+        }
+    }
+}
+
+/// One plugin entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PluginSpec {
+    /// Path as written, relative to the plan file.
+    pub path: String,
+    /// sha256 pin (lowercase hex).
+    pub sha256: String,
+    /// Granted capabilities.
+    pub grants: Grants,
+    /// Effective limits (plugin override or plan defaults).
+    pub limits: Limits,
+}
+
+/// Granted capabilities.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Grants {
+    /// `scheme://host:port` targets.
+    pub hosts: Vec<String>,
+    /// Directory grants.
+    pub dirs: Vec<DirGrant>,
+    /// Secret names.
+    pub secrets: Vec<String>,
+    /// Config values.
+    pub config: BTreeMap<String, String>,
+}
+
+/// One directory grant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DirGrant {
+    /// Logical name (mounted at `/<name>`).
+    pub name: String,
+    /// Host path as written, relative to the plan file.
+    pub path: String,
+    /// Writable.
+    pub write: bool,
+}
+
+/// Old and new systems.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Systems {
+    /// Migrated from.
+    pub old: SystemSpec,
+    /// Migrated to.
+    pub new: SystemSpec,
+}
+
+/// One system.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SystemSpec {
+    /// Adapter plugin id.
+    pub adapter: String,
+    /// Display name.
+    pub label: String,
+}
+
+/// Which side of the migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SystemSide {
+    /// The old system.
+    Old,
+    /// The new system.
+    New,
+}
+
+impl fmt::Display for SystemSide {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SystemSide::Old => "old",
+            SystemSide::New => "new",
+        })
+    }
+}
+
+/// Risk level, ordered low < medium < high.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum RiskLevel {
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+}
+
+impl RiskLevel {
+    /// Parses `low`, `medium` or `high`.
+    pub fn parse(text: &str) -> Option<RiskLevel> {
+        match text {
+            "low" => Some(RiskLevel::Low),
+            "medium" => Some(RiskLevel::Medium),
+            "high" => Some(RiskLevel::High),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for RiskLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RiskLevel::Low => "low",
+            RiskLevel::Medium => "medium",
+            RiskLevel::High => "high",
+        })
+    }
+}
+
+/// A phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Phase {
+    /// Unique id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Expected duration in milliseconds.
+    pub duration_ms: Option<u64>,
+    /// Risk level.
+    pub risk: RiskLevel,
+    /// Highest accepted risk level.
+    pub max_risk: Option<RiskLevel>,
+    /// Ordered steps.
+    pub steps: Vec<Step>,
+    /// End-of-phase checklist.
+    pub checklist: Vec<ChecklistItem>,
+    /// Approval gate.
+    pub gate: Option<Gate>,
+    /// End-of-phase rollback point, if any.
+    pub rollback_point: Option<RollbackPoint>,
+}
+
+/// End-of-phase rollback point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RollbackPoint {
+    /// Name (default `after-<phase id>`).
+    pub name: String,
+    /// Categories to capture.
+    pub categories: Vec<String>,
+}
+
+/// Rollback categories captured by default (see `capture-state` in the WIT).
+pub const ROLLBACK_CATEGORIES: [&str; 4] = [
+    "configurations",
+    "active_alerts",
+    "system_metrics",
+    "user_permissions",
+];
+
+/// Standard backup data types (adapters may define more).
+pub const BACKUP_TYPES: [&str; 4] = [
+    "configurations",
+    "alert_rules",
+    "user_data",
+    "historical_alerts",
+];
+
+/// Approval gate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gate {
+    /// Who may approve.
+    pub approvers: Vec<String>,
+    /// Message shown.
+    pub message: String,
+}
+
+/// One step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// Unique id within the plan.
+    pub id: String,
+    /// Safe to repeat after a crash.
+    pub idempotent: bool,
+    /// Description.
+    pub description: String,
+    /// What the step does.
+    pub action: StepAction,
+}
+
+/// Step kinds as written in `kind = "..."`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepKind {
+    /// Run an action plugin.
+    Action,
+    /// Run a check plugin.
+    Check,
+    /// Back up data of a system.
+    Backup,
+    /// Restore an earlier backup.
+    Restore,
+    /// Capture a named rollback point.
+    RollbackPoint,
+    /// Compare old and new systems side by side.
+    ParallelRun,
+    /// Wait for a human approval.
+    Approval,
+    /// Wait a fixed time.
+    Wait,
+    /// Send a notification.
+    Notify,
+}
+
+impl StepKind {
+    /// All kinds, in documentation order.
+    pub const ALL: [StepKind; 9] = [
+        StepKind::Action,
+        StepKind::Check,
+        StepKind::Backup,
+        StepKind::Restore,
+        StepKind::RollbackPoint,
+        StepKind::ParallelRun,
+        StepKind::Approval,
+        StepKind::Wait,
+        StepKind::Notify,
+    ];
+
+    /// Name as written in the plan.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepKind::Action => "action",
+            StepKind::Check => "check",
+            StepKind::Backup => "backup",
+            StepKind::Restore => "restore",
+            StepKind::RollbackPoint => "rollback-point",
+            StepKind::ParallelRun => "parallel-run",
+            StepKind::Approval => "approval",
+            StepKind::Wait => "wait",
+            StepKind::Notify => "notify",
+        }
+    }
+
+    /// Parses a kind name.
+    pub fn parse(text: &str) -> Option<StepKind> {
+        StepKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// Default of `idempotent` for this kind.
+    pub fn default_idempotent(self) -> bool {
+        matches!(
+            self,
+            StepKind::Check
+                | StepKind::Backup
+                | StepKind::RollbackPoint
+                | StepKind::Wait
+                | StepKind::ParallelRun
+        )
+    }
+}
+
+/// Kind-specific step content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum StepAction {
+    /// Run an action plugin.
+    Action {
+        /// Plugin id.
+        plugin: String,
+        /// Parameters (JSON object).
+        params: serde_json::Value,
+    },
+    /// Run a check plugin.
+    Check {
+        /// Plugin id.
+        plugin: String,
+        /// Parameters (JSON object).
+        params: serde_json::Value,
+        /// Recorded, never gates.
+        shadow: bool,
+    },
+    /// Back up data of one system.
+    Backup {
+        /// Which system.
+        system: SystemSide,
+        /// Data types.
+        types: Vec<String>,
+    },
+    /// Restore an earlier backup.
+    Restore {
+        /// Id of the backup step.
+        backup: String,
+        /// Types to restore (all of the backup's if empty).
+        types: Vec<String>,
+    },
+    /// Capture a named rollback point.
+    RollbackPoint {
+        /// Name.
+        name: String,
+    },
+    /// Compare old and new.
+    ParallelRun {
+        /// Total window in ms.
+        window_ms: u64,
+        /// Sampling interval in ms.
+        interval_ms: u64,
+        /// Allowed start-time difference in ms.
+        tolerance_ms: u64,
+        /// Labels ignored when matching.
+        ignore_labels: Vec<String>,
+        /// Alert names renamed old -> new.
+        rename: BTreeMap<String, String>,
+        /// Lowest acceptable match rate.
+        min_match_rate: Option<f64>,
+        /// Recorded, never gates.
+        shadow: bool,
+    },
+    /// Wait for an approval.
+    Approval {
+        /// Message.
+        message: String,
+        /// Who may approve (empty: anyone).
+        approvers: Vec<String>,
+    },
+    /// Wait.
+    Wait {
+        /// Duration in ms.
+        duration_ms: u64,
+    },
+    /// Notify.
+    Notify {
+        /// Message.
+        message: String,
+        /// Target (channel, address).
+        target: String,
+    },
+}
+
+impl StepAction {
+    /// The kind of this step.
+    pub fn kind(&self) -> StepKind {
+        match self {
+            StepAction::Action { .. } => StepKind::Action,
+            StepAction::Check { .. } => StepKind::Check,
+            StepAction::Backup { .. } => StepKind::Backup,
+            StepAction::Restore { .. } => StepKind::Restore,
+            StepAction::RollbackPoint { .. } => StepKind::RollbackPoint,
+            StepAction::ParallelRun { .. } => StepKind::ParallelRun,
+            StepAction::Approval { .. } => StepKind::Approval,
+            StepAction::Wait { .. } => StepKind::Wait,
+            StepAction::Notify { .. } => StepKind::Notify,
+        }
+    }
+}
+
+/// What to do when a checklist item fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OnFailure {
+    /// Stop the run.
+    Halt,
+    /// Record and continue.
+    Warn,
+    /// Wait for an operator.
+    Pause,
+    /// Roll back to a rollback point.
+    Rollback,
+}
+
+impl OnFailure {
+    /// Parses `halt`, `warn`, `pause` or `rollback`.
+    pub fn parse(text: &str) -> Option<OnFailure> {
+        match text {
+            "halt" => Some(OnFailure::Halt),
+            "warn" => Some(OnFailure::Warn),
+            "pause" => Some(OnFailure::Pause),
+            "rollback" => Some(OnFailure::Rollback),
+            _ => None,
+        }
+    }
+}
+
+/// One checklist item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChecklistItem {
+    /// What must be true.
+    pub item: String,
+    /// Blocks the phase on failure.
+    pub critical: bool,
+    /// Check plugin id (manual confirmation when absent).
+    pub check: Option<String>,
+    /// Check parameters (JSON object).
+    pub params: serde_json::Value,
+    /// Failure policy.
+    pub on_failure: OnFailure,
+    /// Rollback point for `on_failure = rollback` (latest earlier one if absent).
+    pub rollback_to: Option<String>,
+    /// Recorded, never gates.
+    pub shadow: bool,
+}
+
+/// One risk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Risk {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Probability.
+    pub probability: RiskLevel,
+    /// Impact.
+    pub impact: RiskLevel,
+    /// Mitigation.
+    pub mitigation: String,
+    /// Owner.
+    pub owner: String,
+}
+
+/// One emergency procedure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Emergency {
+    /// When to use it.
+    pub description: String,
+    /// Rollback point to return to.
+    pub rollback_to: Option<String>,
+    /// Who to notify.
+    pub notify: Vec<String>,
+    /// Manual instructions.
+    pub steps: Vec<String>,
+}

@@ -1,0 +1,83 @@
+//! What validation needs to know about a plugin, and how it is obtained.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Which world a plugin implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PluginKind {
+    /// A phase action.
+    Action,
+    /// A validation check.
+    Check,
+    /// An alerting system adapter.
+    Adapter,
+}
+
+impl fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PluginKind::Action => "action",
+            PluginKind::Check => "check",
+            PluginKind::Adapter => "adapter",
+        })
+    }
+}
+
+/// A plugin's self-description (its `describe()` result).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginInfo {
+    /// World.
+    pub kind: PluginKind,
+    /// Plugin name.
+    pub name: String,
+    /// Plugin version.
+    pub version: String,
+    /// Requested HTTP targets (`scheme://host:port` or `config:KEY`).
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// Requested directories: (logical name, writable).
+    #[serde(default)]
+    pub dirs: Vec<(String, bool)>,
+    /// Requested secrets.
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Config keys the plugin reads.
+    #[serde(default)]
+    pub config_keys: Vec<String>,
+}
+
+/// Describes plugins for validation. The real implementation instantiates the
+/// component and calls `describe()`.
+pub trait PluginResolver {
+    /// Describes the plugin `plugin_id` stored at `path` (already resolved
+    /// against the plan's directory). The error says why it could not.
+    fn describe(&self, plugin_id: &str, path: &Path) -> Result<PluginInfo, String>;
+}
+
+/// Resolver reading a JSON [`PluginInfo`] from `<plugin path>.describe.json`;
+/// for tests and for plugins whose description is shipped beside them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DescriptorFileResolver;
+
+impl DescriptorFileResolver {
+    /// Where the descriptor of `path` lives.
+    pub fn descriptor_path(path: &Path) -> PathBuf {
+        let mut name = path.as_os_str().to_owned();
+        name.push(".describe.json");
+        PathBuf::from(name)
+    }
+}
+
+impl PluginResolver for DescriptorFileResolver {
+    fn describe(&self, _plugin_id: &str, path: &Path) -> Result<PluginInfo, String> {
+        let file = Self::descriptor_path(path);
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))
+    }
+}

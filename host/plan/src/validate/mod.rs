@@ -1,0 +1,265 @@
+//! Parsing and semantic validation of a plan file. Every problem found is
+//! collected; the plan is returned only when there are none.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use toml::Spanned;
+
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::duration::{parse_duration, parse_size};
+use crate::model::*;
+use crate::raw::*;
+use crate::resolver::{PluginInfo, PluginResolver};
+
+mod phases;
+mod plugins;
+mod steps;
+
+pub use plugins::check_host;
+pub use steps::table_to_json;
+pub(crate) use steps::{STEP_FIELDS, allowed_fields, required_fields};
+
+/// A validated plan together with what was learned while validating it.
+#[derive(Debug, Clone)]
+pub struct LoadedPlan {
+    /// Plan file path as given.
+    pub path: PathBuf,
+    /// Directory the plan's relative paths are resolved against.
+    pub base_dir: PathBuf,
+    /// The plan source text.
+    pub source: String,
+    /// The validated plan.
+    pub plan: Plan,
+    /// sha256 of each plugin file, by plugin id.
+    pub digests: BTreeMap<String, String>,
+    /// Each plugin's self-description, by plugin id.
+    pub infos: BTreeMap<String, PluginInfo>,
+}
+
+impl LoadedPlan {
+    /// Absolute-or-relative path of a plugin file (resolved against the plan).
+    pub fn plugin_path(&self, plugin_id: &str) -> Option<PathBuf> {
+        self.plan
+            .plugins
+            .get(plugin_id)
+            .map(|p| self.base_dir.join(&p.path))
+    }
+
+    /// The state directory resolved against the plan's directory.
+    pub fn state_dir(&self) -> PathBuf {
+        self.base_dir.join(&self.plan.meta.state_dir)
+    }
+
+    /// Fingerprint of the plan and its plugin files.
+    pub fn fingerprint(&self) -> String {
+        self.plan.fingerprint(&self.digests)
+    }
+}
+
+/// Reads and validates the plan at `path`.
+pub fn load(path: &Path, resolver: &dyn PluginResolver) -> Result<LoadedPlan, Diagnostics> {
+    let file_name = path.display().to_string();
+    let source = match std::fs::read_to_string(path) {
+        Ok(source) => source,
+        Err(e) => {
+            let mut diags = Diagnostics::new(file_name, "");
+            diags.push(Diagnostic::file(format!("cannot read plan file: {e}")));
+            return Err(diags);
+        }
+    };
+    let base_dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+    validate_in(&source, &file_name, &base_dir, resolver).map(|mut loaded| {
+        loaded.path = path.to_path_buf();
+        loaded
+    })
+}
+
+/// Validates plan source `src`; relative paths are resolved against the
+/// directory of `file_name`, which is also the name shown in diagnostics.
+pub fn validate(
+    src: &str,
+    file_name: &str,
+    resolver: &dyn PluginResolver,
+) -> Result<Plan, Diagnostics> {
+    let base_dir = Path::new(file_name).parent().unwrap_or(Path::new(""));
+    validate_in(src, file_name, base_dir, resolver).map(|loaded| loaded.plan)
+}
+
+/// Validates plan source `src` with an explicit base directory.
+pub fn validate_in(
+    src: &str,
+    file_name: &str,
+    base_dir: &Path,
+    resolver: &dyn PluginResolver,
+) -> Result<LoadedPlan, Diagnostics> {
+    let mut diags = Diagnostics::new(file_name, src);
+    let raw: RawFile = match toml::from_str(src) {
+        Ok(raw) => raw,
+        Err(e) => {
+            diags.push(toml_error(&e));
+            return Err(diags);
+        }
+    };
+    let mut checker = Checker {
+        diags,
+        base_dir,
+        resolver,
+        digests: BTreeMap::new(),
+        infos: BTreeMap::new(),
+        plugin_ids: Vec::new(),
+    };
+    let plan = checker.plan(&raw);
+    if checker.diags.is_empty() {
+        Ok(LoadedPlan {
+            path: PathBuf::from(file_name),
+            base_dir: base_dir.to_path_buf(),
+            source: src.to_string(),
+            plan,
+            digests: checker.digests,
+            infos: checker.infos,
+        })
+    } else {
+        Err(checker.diags)
+    }
+}
+
+fn toml_error(e: &toml::de::Error) -> Diagnostic {
+    let message = e.message().trim().to_string();
+    let help = if message.starts_with("unknown field") {
+        Some("remove the key or fix its spelling; the keys allowed here are listed above")
+    } else if message.starts_with("missing field") {
+        Some("add the missing key to this table")
+    } else if message.starts_with("invalid type") {
+        Some("change the value to the expected type")
+    } else {
+        None
+    };
+    let mut diagnostic = match e.span() {
+        Some(span) => Diagnostic::at(span, message, "here"),
+        None => Diagnostic::file(message),
+    };
+    if let Some(help) = help {
+        diagnostic = diagnostic.help(help);
+    }
+    diagnostic
+}
+
+/// Where something happens in plan order: (phase index, slot). Steps use
+/// their index, the checklist `CHECKLIST_SLOT`, the end-of-phase point `END_SLOT`.
+type Position = (usize, usize);
+const CHECKLIST_SLOT: usize = usize::MAX - 1;
+const END_SLOT: usize = usize::MAX;
+
+struct StepDef {
+    phase: String,
+    position: Position,
+    kind: Option<StepKind>,
+    types: Vec<String>,
+}
+
+struct PointDef {
+    phase: String,
+    position: Position,
+}
+
+struct Checker<'a> {
+    diags: Diagnostics,
+    base_dir: &'a Path,
+    resolver: &'a dyn PluginResolver,
+    digests: BTreeMap<String, String>,
+    infos: BTreeMap<String, PluginInfo>,
+    plugin_ids: Vec<String>,
+}
+
+fn span_of<T>(s: &Spanned<T>) -> Range<usize> {
+    s.span()
+}
+
+impl Checker<'_> {
+    fn err(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn line_of(&self, span: &Range<usize>) -> usize {
+        self.diags.line_col(span.start).0
+    }
+
+    fn plan(&mut self, raw: &RawFile) -> Plan {
+        self.plugin_ids = raw.plugins.keys().cloned().collect();
+        let meta = self.meta(&raw.plan);
+        let mut plugins = BTreeMap::new();
+        for (id, plugin) in &raw.plugins {
+            let spec = self.plugin(id, plugin, &meta.defaults);
+            plugins.insert(id.clone(), spec);
+        }
+        let systems = self.systems(raw);
+        let phases = self.phases(raw);
+        let risks = raw.risks.iter().map(|r| self.risk(r)).collect();
+        Plan {
+            meta,
+            plugins,
+            systems,
+            phases: phases.0,
+            risks,
+            emergency: self.emergency(raw, &phases.1),
+        }
+    }
+
+    fn meta(&mut self, plan: &Spanned<RawMeta>) -> PlanMeta {
+        let m = plan.get_ref();
+        if m.name.get_ref().trim().is_empty() {
+            self.err(
+                Diagnostic::at(span_of(&m.name), "plan name is empty", "empty name")
+                    .help("give the plan a name, e.g. name = \"alerting-migration\""),
+            );
+        }
+        let defaults = match &m.defaults {
+            Some(l) => self.limits(l, Limits::default()),
+            None => Limits::default(),
+        };
+        PlanMeta {
+            name: m.name.get_ref().clone(),
+            description: m.description.clone(),
+            owner: m.owner.clone(),
+            state_dir: m
+                .state_dir
+                .as_ref()
+                .map_or_else(|| ".cutover".to_string(), |s| s.get_ref().clone()),
+            defaults,
+        }
+    }
+
+    fn duration_ms(&mut self, text: &Spanned<String>, what: &str) -> Option<u64> {
+        match parse_duration(text.get_ref()) {
+            Ok(d) => Some(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            Err(e) => {
+                self.err(
+                    Diagnostic::at(span_of(text), format!("bad duration for `{what}`: {e}"), "not a duration")
+                        .help("write a number followed by a unit: \"500ms\", \"30s\", \"15m\", \"4h\", \"2d\", \"1w\" or a combination like \"1h30m\""),
+                );
+                None
+            }
+        }
+    }
+
+    fn limits(&mut self, raw: &RawLimits, base: Limits) -> Limits {
+        let mut limits = base;
+        if let Some(d) = &raw.deadline
+            && let Some(ms) = self.duration_ms(d, "deadline")
+        {
+            limits.deadline_ms = ms;
+        }
+        if let Some(m) = &raw.memory {
+            match parse_size(m.get_ref()) {
+                Ok(bytes) => limits.memory_bytes = bytes,
+                Err(e) => self.err(
+                    Diagnostic::at(span_of(m), format!("bad memory size: {e}"), "not a size")
+                        .help("write e.g. \"64MiB\""),
+                ),
+            }
+        }
+        limits
+    }
+}

@@ -1,0 +1,370 @@
+//! Golden tests: every `tests/ui/NN-name.toml` must fail validation with
+//! exactly the diagnostics in `tests/ui/NN-name.stderr` (plain rendering).
+//! `UPDATE_GOLDENS=1 cargo test -p cutover-plan --test ui` rewrites them.
+
+use std::path::{Path, PathBuf};
+
+use cutover_plan::{
+    DescriptorFileResolver, PluginInfo, PluginResolver, StepAction, fingerprint_diff, load,
+    preview, schema_json, validate, validate_in,
+};
+
+fn update() -> bool {
+    std::env::var_os("UPDATE_GOLDENS").is_some_and(|v| v == "1")
+}
+
+fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Compares `actual` with the file at `path`, or rewrites it when updating.
+fn golden(path: &Path, actual: &str) -> Result<(), String> {
+    if update() {
+        std::fs::write(path, actual).map_err(|e| format!("{}: {e}", path.display()))?;
+        return Ok(());
+    }
+    let expected = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: {e} (run with UPDATE_GOLDENS=1)", path.display()))?;
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} differs.\n--- expected\n{expected}\n--- actual\n{actual}",
+            path.display()
+        ))
+    }
+}
+
+#[test]
+fn malformed_plans_match_goldens() {
+    // Paths in diagnostics are shown relative to the crate, like a user would type them.
+    std::env::set_current_dir(manifest()).expect("crate dir");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir("tests/ui")
+        .expect("tests/ui")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "toml")
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(|c: char| c.is_ascii_digit()))
+        })
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 16, "only {} golden cases", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let src = std::fs::read_to_string(case).expect("read case");
+        let name = case.to_string_lossy().replace('\\', "/");
+        match validate(&src, &name, &DescriptorFileResolver) {
+            Ok(_) => failures.push(format!("{name}: validated, but it should fail")),
+            Err(diags) => {
+                if let Err(e) = golden(&case.with_extension("stderr"), &diags.render_plain()) {
+                    failures.push(e);
+                }
+            }
+        }
+    }
+    // A golden whose plan was removed is stale.
+    for entry in std::fs::read_dir("tests/ui").expect("tests/ui").flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|x| x == "stderr") && !path.with_extension("toml").is_file()
+        {
+            failures.push(format!("{}: golden without a plan", path.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn multi_error_plan_reports_every_problem() {
+    let path = manifest().join("tests/ui/23-many-errors.toml");
+    let src = std::fs::read_to_string(&path).expect("read");
+    let diags =
+        validate(&src, "tests/ui/23-many-errors.toml", &ManifestResolver).expect_err("must fail");
+    assert!(diags.items.len() >= 6, "only {} errors", diags.items.len());
+}
+
+/// Resolves descriptor files relative to the crate, whatever the cwd.
+struct ManifestResolver;
+
+impl PluginResolver for ManifestResolver {
+    fn describe(&self, id: &str, path: &Path) -> Result<PluginInfo, String> {
+        DescriptorFileResolver.describe(id, &manifest().join(path))
+    }
+}
+
+fn load_valid() -> cutover_plan::LoadedPlan {
+    let path = manifest().join("tests/ui/valid-plan.toml");
+    match load(&path, &DescriptorFileResolver) {
+        Ok(l) => l,
+        Err(d) => panic!("valid plan rejected:\n{}", d.render_plain()),
+    }
+}
+
+#[test]
+fn valid_plan_loads_with_defaults_applied() {
+    let loaded = load_valid();
+    let plan = &loaded.plan;
+    assert_eq!(plan.phases.len(), 2);
+    assert_eq!(plan.phases[0].duration_ms, Some(5_400_000));
+    assert_eq!(
+        plan.phases[0]
+            .rollback_point
+            .as_ref()
+            .map(|r| r.name.as_str()),
+        Some("after-prepare")
+    );
+    assert_eq!(
+        plan.phases[1]
+            .rollback_point
+            .as_ref()
+            .map(|r| r.categories.clone()),
+        Some(vec!["configurations".to_string()])
+    );
+    assert_eq!(plan.plugins["prom"].limits.deadline_ms, 60_000);
+    assert_eq!(plan.plugins["am"].limits.memory_bytes, 64 << 20);
+    let steps = &plan.phases[0].steps;
+    assert!(steps[0].idempotent, "backup defaults to idempotent");
+    let switch = &plan.phases[1].steps[1];
+    assert!(!switch.idempotent, "action defaults to not idempotent");
+    match &switch.action {
+        StepAction::Action { plugin, params } => {
+            assert_eq!(plugin, "noop");
+            assert_eq!(params["teams"][1], "b");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(loaded.infos["am"].name, "alertmanager");
+    assert_eq!(loaded.digests.len(), 5);
+    assert_eq!(loaded.state_dir(), manifest().join("tests/ui/.cutover"));
+}
+
+#[test]
+fn preview_shows_phases_grants_backups_gates_and_fingerprint() {
+    let loaded = load_valid();
+    let text = preview(&loaded, &loaded.infos);
+    for needle in [
+        "Fingerprint: sha256:",
+        "1. prepare \"Preparation\" [risk low (max medium), expected 1h30m]",
+        "2.1 shadow (idempotent): parallel run: window 1h, every 1m, tolerance 2m, min match rate 0.9",
+        "hosts: http://127.0.0.1:9093",
+        "secrets: am-token",
+        "dirs: rules -> ./rules (read-only)",
+        "backup-old (old system, phase prepare): configurations, alert_rules",
+        "gate: approval by oncall-lead: \"Pilot looks healthy\"",
+        "[critical] No missing critical alerts (check `probe`",
+        "on failure: roll back to `before-pilot`",
+        "pilot-done (end of phase pilot): configurations",
+    ] {
+        assert!(text.contains(needle), "preview lacks {needle:?}:\n{text}");
+    }
+    assert!(text.contains(&loaded.fingerprint()));
+}
+
+#[test]
+fn preview_matches_golden() {
+    let src = std::fs::read_to_string(manifest().join("tests/ui/valid-plan.toml")).expect("plan");
+    let loaded = validate_in(
+        &src,
+        "tests/ui/valid-plan.toml",
+        &manifest().join("tests/ui"),
+        &DescriptorFileResolver,
+    )
+    .expect("valid");
+    let text = preview(&loaded, &loaded.infos);
+    let result = golden(&manifest().join("tests/ui/valid-plan.preview"), &text);
+    assert!(result.is_ok(), "{}", result.err().unwrap_or_default());
+}
+
+#[test]
+fn fingerprint_ignores_layout_but_not_content() {
+    let loaded = load_valid();
+    let base = loaded.base_dir.clone();
+    // Same plan: comments added, whitespace changed, keys reordered, "1h30m" as "90m".
+    let reformatted = loaded
+        .source
+        .replace("duration = \"1h30m\"", "# comment\nduration   =   \"90m\"")
+        .replace(
+            "id = \"prepare\"\nname = \"Preparation\"",
+            "name = \"Preparation\"\nid = \"prepare\"",
+        );
+    assert_ne!(reformatted, loaded.source);
+    let again = validate_in(&reformatted, "x.toml", &base, &DescriptorFileResolver).expect("valid");
+    assert_eq!(again.fingerprint(), loaded.fingerprint());
+
+    let changed_src = loaded
+        .source
+        .replace("duration = \"30s\"", "duration = \"45s\"");
+    let changed =
+        validate_in(&changed_src, "x.toml", &base, &DescriptorFileResolver).expect("valid");
+    assert_ne!(changed.fingerprint(), loaded.fingerprint());
+    let diff = fingerprint_diff(
+        &loaded.plan.normalized(&loaded.digests),
+        &changed.plan.normalized(&changed.digests),
+    );
+    assert_eq!(
+        diff,
+        vec!["phase `pilot`: step `pause` changed".to_string()]
+    );
+
+    let mut digests = loaded.digests.clone();
+    digests.insert("noop".into(), "0".repeat(64));
+    let diff = fingerprint_diff(
+        &loaded.plan.normalized(&loaded.digests),
+        &loaded.plan.normalized(&digests),
+    );
+    assert_eq!(diff.len(), 1);
+    assert!(
+        diff[0].starts_with("plugin `noop`: binary changed"),
+        "{diff:?}"
+    );
+    assert!(
+        fingerprint_diff(
+            &loaded.plan.normalized(&loaded.digests),
+            &loaded.plan.normalized(&loaded.digests)
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn schema_file_is_current() {
+    let path = manifest().join("../../plans/schema.json");
+    let result = golden(&path, &schema_json());
+    assert!(result.is_ok(), "{}", result.err().unwrap_or_default());
+    let schema: serde_json::Value = serde_json::from_str(&schema_json()).expect("json");
+    assert!(schema["properties"]["phases"].is_object());
+}
+
+/// Resolver for the shipped plans, whose plugin binaries are built elsewhere:
+/// describes by id.
+struct ShippedResolver;
+
+impl PluginResolver for ShippedResolver {
+    fn describe(&self, id: &str, _path: &Path) -> Result<PluginInfo, String> {
+        let file = manifest().join(format!("tests/ui/plugins/shipped-{id}.describe.json"));
+        let text = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
+        serde_json::from_str(&text).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn shipped_plans_are_valid_apart_from_plugin_binaries() {
+    for name in ["alerting-migration.toml", "offline-demo.toml"] {
+        let path = manifest().join("../../plans").join(name);
+        let src = std::fs::read_to_string(&path).expect("plan");
+        let base = path.parent().expect("dir").to_path_buf();
+        // Replace the plugin paths with test binaries so that pins and
+        // capabilities are checked too.
+        let tmp = tempfile::tempdir().expect("tmp");
+        let mut pinned = src.clone();
+        for id in [
+            "alertmanager",
+            "prometheus",
+            "http-probe",
+            "rules-diff",
+            "noop-action",
+            "file-adapter",
+        ] {
+            let bytes = format!("fake {id}");
+            let file = tmp.path().join(format!("{id}.wasm"));
+            std::fs::write(&file, &bytes).expect("write");
+            let digest = {
+                use sha2::Digest;
+                hex::encode(sha2::Sha256::digest(bytes.as_bytes()))
+            };
+            pinned = pinned.replace(
+                &format!(
+                    "path = \"../target/plugins/{id}.wasm\"\nsha256 = \"{}\"",
+                    "0".repeat(64)
+                ),
+                &format!("path = \"{}\"\nsha256 = \"{digest}\"", file.display()),
+            );
+        }
+        match validate_in(&pinned, name, &base, &ShippedResolver) {
+            Ok(loaded) => {
+                assert_eq!(loaded.plan.phases.len(), 5, "{name}");
+                let text = preview(&loaded, &loaded.infos);
+                assert!(text.contains("decommission"), "{text}");
+            }
+            Err(d) => panic!("{name}:\n{}", d.render_plain()),
+        }
+    }
+}
+
+/// The demo data and the demo plan agree: gating parallel runs pass with the
+/// rename, and the one that would fail is a shadow.
+#[test]
+fn demo_data_fits_the_demo_plan() {
+    let data = manifest().join("../../plans/demo-data");
+    let read = |side: &str| -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(data.join(side).join("alerts.json")).expect("alerts");
+        serde_json::from_str(&text).expect("json")
+    };
+    let key = |a: &serde_json::Value, rename: &std::collections::BTreeMap<String, String>| {
+        let mut labels = a["labels"].as_object().cloned().unwrap_or_default();
+        if let Some(name) = labels.get("alertname").and_then(|n| n.as_str()) {
+            let renamed = rename
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| name.to_string());
+            labels.insert("alertname".into(), serde_json::Value::String(renamed));
+        }
+        serde_json::Value::Object(labels).to_string()
+    };
+    let (old, new) = (read("old"), read("new"));
+    assert_eq!(old.len(), 6);
+    assert_eq!(new.len(), 4);
+    for side in ["old", "new"] {
+        for kind in [
+            "configurations.yml",
+            "alert_rules.yml",
+            "user_data.json",
+            "historical_alerts.json",
+        ] {
+            assert!(
+                data.join(side).join(kind).is_file(),
+                "{side}/{kind} missing"
+            );
+        }
+    }
+    let src =
+        std::fs::read_to_string(manifest().join("../../plans/offline-demo.toml")).expect("plan");
+    let raw: toml::Table = toml::from_str(&src).expect("toml");
+    let phases = raw["phases"].as_array().expect("phases");
+    let mut runs = 0;
+    for phase in phases {
+        for step in phase["steps"].as_array().expect("steps") {
+            if step["kind"].as_str() != Some("parallel-run") {
+                continue;
+            }
+            runs += 1;
+            let rename: std::collections::BTreeMap<String, String> = step
+                .get("rename")
+                .and_then(|r| r.as_table())
+                .map(|t| {
+                    t.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let new_keys: Vec<String> = new.iter().map(|a| key(a, &Default::default())).collect();
+            let matched = old
+                .iter()
+                .filter(|a| new_keys.contains(&key(a, &rename)))
+                .count();
+            let rate = matched as f64 / old.len() as f64;
+            let min = step["min_match_rate"].as_float().expect("min_match_rate");
+            let shadow = step
+                .get("shadow")
+                .and_then(|s| s.as_bool())
+                .unwrap_or(false);
+            assert!(
+                shadow || rate >= min,
+                "gating run {:?} fails: {rate} < {min}",
+                step["id"]
+            );
+        }
+    }
+    assert_eq!(runs, 3);
+}
