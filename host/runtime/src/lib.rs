@@ -1,1 +1,35 @@
-pub fn x(){}
+//! cutover-runtime: the sandboxed wasmtime host that loads, caches and calls
+//! cutover plugins (WebAssembly components of the `cutover:plugin` contract).
+//!
+//! One [`Runtime`] per process; [`Runtime::load_file`] gives a [`Plugin`];
+//! every call gets a fresh store with the [`Sandbox`]'s grants and limits.
+
+mod api;
+mod bindings;
+mod cache;
+mod call;
+mod data;
+mod error;
+mod grants;
+mod http;
+mod limits;
+mod output;
+mod plugin;
+mod runtime;
+mod secrets;
+mod size;
+mod state;
+mod version;
+
+pub use api::Exported;
+pub use bindings::wit;
+pub use cache::{CacheStatus, ComponentCache};
+pub use call::Sandbox;
+pub use error::{CallError, Denied, LoadError, PluginError};
+pub use grants::{DirGrant, Grants, Origin, OriginError};
+pub use limits::{Limit, LimitHit, Limits, MAX_MEMORY_BYTES};
+pub use plugin::{Plugin, PluginInfo, World, sha256_hex};
+pub use runtime::{Allocator, EPOCH_TICK, MAX_WASM_STACK, Runtime, RuntimeError};
+pub use secrets::{EnvSecrets, SecretSource, StaticSecrets};
+pub use state::ProgressFn;
+pub use version::{CONTRACT_PACKAGE, CONTRACT_VERSION, Version};

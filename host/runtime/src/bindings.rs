@@ -1,0 +1,46 @@
+//! Host-side bindings for the three plugin worlds, generated from `wit/`.
+//!
+//! The `types` and `host` interfaces are generated once (with the `action`
+//! world) and shared by the `check` and `adapter` worlds.
+
+pub(crate) mod action {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "cutover:plugin/action",
+        imports: { default: trappable },
+        additional_derives: [serde::Serialize, serde::Deserialize],
+        with: {
+            "cutover:plugin/host.data-sink": crate::data::DataSink,
+            "cutover:plugin/host.data-source": crate::data::DataSource,
+        },
+    });
+}
+
+pub(crate) mod check {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "cutover:plugin/check",
+        imports: { default: trappable },
+        additional_derives: [serde::Serialize, serde::Deserialize],
+        with: {
+            "cutover:plugin/types": super::action::cutover::plugin::types,
+            "cutover:plugin/host": super::action::cutover::plugin::host,
+        },
+    });
+}
+
+pub(crate) mod adapter {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "cutover:plugin/adapter",
+        imports: { default: trappable },
+        additional_derives: [serde::Serialize, serde::Deserialize],
+        with: {
+            "cutover:plugin/types": super::action::cutover::plugin::types,
+            "cutover:plugin/host": super::action::cutover::plugin::host,
+        },
+    });
+}
+
+pub(crate) use action::cutover::plugin::host as wit_host;
+pub use action::cutover::plugin::types as wit;

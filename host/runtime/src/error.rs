@@ -1,0 +1,239 @@
+//! Typed errors for loading and calling plugins.
+
+use serde::{Deserialize, Serialize};
+
+use crate::limits::Limit;
+
+/// A capability the plan did not grant and the plugin tried to use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "target", rename_all = "kebab-case")]
+pub enum Denied {
+    /// Outgoing HTTP to an origin that is not granted.
+    Http(String),
+    /// A raw socket connection (never granted).
+    Socket(String),
+    /// A secret that is not granted.
+    Secret(String),
+}
+
+impl std::fmt::Display for Denied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Denied::Http(o) => write!(f, "HTTP to {o}"),
+            Denied::Socket(a) => write!(f, "socket to {a}"),
+            Denied::Secret(s) => write!(f, "secret {s:?}"),
+        }
+    }
+}
+
+/// The typed error a plugin returned (the contract's `plugin-error`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", content = "message", rename_all = "kebab-case")]
+pub enum PluginError {
+    /// The parameters or input were rejected.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// A remote system could not be reached.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// The host refused a capability.
+    #[error("denied: {0}")]
+    Denied(String),
+    /// Not supported by this plugin.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// The operation failed.
+    #[error("failed: {0}")]
+    Failed(String),
+}
+
+/// Why a call into a plugin did not produce a value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallError {
+    /// The plugin ran past its deadline and was interrupted.
+    #[error("plugin {plugin} exceeded its deadline of {deadline_ms} ms")]
+    Deadline {
+        /// Plugin name.
+        plugin: String,
+        /// The deadline that applied.
+        deadline_ms: u64,
+    },
+    /// The plugin hit a resource limit.
+    #[error("plugin {plugin} exceeded its {limit} limit: {detail}")]
+    Limit {
+        /// Plugin name.
+        plugin: String,
+        /// Which limit.
+        limit: Limit,
+        /// What happened.
+        detail: String,
+    },
+    /// The plugin trapped (a bug or a deliberate abort in the guest).
+    #[error("plugin {plugin} trapped: {detail}")]
+    Trap {
+        /// Plugin name.
+        plugin: String,
+        /// wasmtime's trap description, with the guest backtrace when known.
+        detail: String,
+    },
+    /// The plugin tried to use something the plan does not grant.
+    #[error("plugin {plugin} was denied {denied} (not granted by the plan)")]
+    Denied {
+        /// Plugin name.
+        plugin: String,
+        /// The first denied attempt.
+        denied: Denied,
+    },
+    /// The plugin returned its own typed error.
+    #[error("plugin {plugin} returned an error: {error}")]
+    Plugin {
+        /// Plugin name.
+        plugin: String,
+        /// The error.
+        error: PluginError,
+    },
+    /// The plugin returned a value the host cannot accept.
+    #[error("plugin {plugin} returned invalid output: {detail}")]
+    InvalidOutput {
+        /// Plugin name.
+        plugin: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The plugin implements another world than the call needs.
+    #[error("plugin {plugin} is a {} plugin, not a {} plugin", found.as_str(), expected.as_str())]
+    WorldMismatch {
+        /// Plugin name.
+        plugin: String,
+        /// The world the call needs.
+        expected: crate::plugin::World,
+        /// The plugin's world.
+        found: crate::plugin::World,
+    },
+    /// The host failed to set up or run the call.
+    #[error("host error calling plugin {plugin}: {detail}")]
+    Host {
+        /// Plugin name.
+        plugin: String,
+        /// What failed.
+        detail: String,
+    },
+}
+
+impl CallError {
+    /// A stable machine-readable kind, for JSON output and exit codes.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CallError::Deadline { .. } => "deadline",
+            CallError::Limit { .. } => "limit",
+            CallError::Trap { .. } => "trap",
+            CallError::Denied { .. } => "denied",
+            CallError::Plugin { .. } => "plugin-error",
+            CallError::InvalidOutput { .. } => "invalid-output",
+            CallError::WorldMismatch { .. } => "world-mismatch",
+            CallError::Host { .. } => "host",
+        }
+    }
+}
+
+/// Why a component could not be loaded as a plugin.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read plugin {path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file's digest differs from the pin.
+    #[error("plugin {path} does not match its pin: expected sha256 {expected}, found {actual}")]
+    PinMismatch {
+        /// The path.
+        path: String,
+        /// The pinned digest.
+        expected: String,
+        /// The file's digest.
+        actual: String,
+    },
+    /// Not a valid WebAssembly component.
+    #[error("{origin} is not a valid WebAssembly component: {detail}")]
+    Malformed {
+        /// Where the bytes came from.
+        origin: String,
+        /// Why.
+        detail: String,
+    },
+    /// Built against a contract version this host does not provide.
+    #[error("{origin} needs contract cutover:plugin@{plugin}, but this host provides cutover:plugin@{host}")]
+    ContractVersion {
+        /// Where the bytes came from.
+        origin: String,
+        /// The version the plugin was built against.
+        plugin: String,
+        /// The version this host implements.
+        host: String,
+    },
+    /// The component does not implement any plugin world.
+    #[error("{origin} does not implement a cutover plugin world: {detail}")]
+    WrongWorld {
+        /// Where the bytes came from.
+        origin: String,
+        /// What was found instead.
+        detail: String,
+    },
+    /// The component imports something the host does not provide.
+    #[error("{origin} cannot be linked: {detail}")]
+    Link {
+        /// Where the bytes came from.
+        origin: String,
+        /// Which import is missing or mistyped.
+        detail: String,
+    },
+    /// `describe()` failed or contradicted the world.
+    #[error("{origin}: describe() failed: {source}")]
+    Describe {
+        /// Where the bytes came from.
+        origin: String,
+        /// The call error.
+        source: CallError,
+    },
+    /// `describe()` names a kind other than the world the component implements.
+    #[error("{origin} implements the {world} world but describe() says kind {declared}")]
+    KindMismatch {
+        /// Where the bytes came from.
+        origin: String,
+        /// The world found.
+        world: String,
+        /// The kind declared.
+        declared: String,
+    },
+    /// The host itself failed (engine, cache directory).
+    #[error("host error loading {origin}: {detail}")]
+    Host {
+        /// Where the bytes came from.
+        origin: String,
+        /// What failed.
+        detail: String,
+    },
+}
+
+impl LoadError {
+    /// A stable machine-readable kind, for JSON output and exit codes.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LoadError::Io { .. } => "io",
+            LoadError::PinMismatch { .. } => "pin-mismatch",
+            LoadError::Malformed { .. } => "malformed",
+            LoadError::ContractVersion { .. } => "contract-version",
+            LoadError::WrongWorld { .. } => "wrong-world",
+            LoadError::Link { .. } => "link",
+            LoadError::Describe { .. } => "describe",
+            LoadError::KindMismatch { .. } => "kind-mismatch",
+            LoadError::Host { .. } => "host",
+        }
+    }
+}

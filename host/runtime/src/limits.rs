@@ -1,0 +1,155 @@
+//! Per-call resource limits, as data, and the limiter that enforces them.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Which limit a plugin ran into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Limit {
+    /// Linear memory beyond `Limits::memory_bytes`.
+    Memory,
+    /// Table growth beyond `Limits::table_elements`.
+    TableElements,
+    /// More instances, tables or memories than allowed.
+    Instances,
+    /// Wasm stack exhausted (deep recursion).
+    Stack,
+    /// Too many live host resources (`Limits::max_resources`).
+    ResourceTable,
+    /// Returned value larger than `Limits::max_output_bytes`.
+    Output,
+    /// A single guest-to-host call transferred more than the hostcall fuel.
+    HostcallFuel,
+    /// The plugin ran past its epoch deadline.
+    Deadline,
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Limit::Memory => "memory",
+            Limit::TableElements => "table elements",
+            Limit::Instances => "instances",
+            Limit::Stack => "stack",
+            Limit::ResourceTable => "resource table",
+            Limit::Output => "output size",
+            Limit::HostcallFuel => "hostcall fuel",
+            Limit::Deadline => "deadline",
+        })
+    }
+}
+
+/// Limits applied to every plugin call. Plans may override the deadline and
+/// memory per plugin; the rest are host policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Wall-clock budget for one call (enforced through epochs).
+    pub deadline: Duration,
+    /// Maximum linear memory per memory, in bytes.
+    pub memory_bytes: usize,
+    /// Maximum elements per table.
+    pub table_elements: usize,
+    /// Maximum core instances per call (a component has several).
+    pub instances: usize,
+    /// Maximum tables per call.
+    pub tables: usize,
+    /// Maximum memories per call.
+    pub memories: usize,
+    /// Maximum size of a returned value (strings, lists, records), in bytes.
+    pub max_output_bytes: usize,
+    /// Maximum live host resources (streams, requests, sinks...).
+    pub max_resources: usize,
+    /// Maximum bytes a guest may pass to the host in one host call.
+    pub hostcall_fuel: usize,
+    /// Maximum bytes an adapter may stream into one data sink.
+    pub max_export_bytes: u64,
+    /// Bytes of plugin stdout/stderr kept per call (the rest is counted and dropped).
+    pub max_log_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            deadline: Duration::from_secs(10),
+            memory_bytes: 64 << 20,
+            table_elements: 20_000,
+            instances: 32,
+            tables: 32,
+            memories: 8,
+            max_output_bytes: 8 << 20,
+            max_resources: 1_000,
+            hostcall_fuel: 4 << 20,
+            max_export_bytes: 64 << 30,
+            max_log_bytes: 64 << 10,
+        }
+    }
+}
+
+/// The largest memory a plan may grant one plugin (the pooling allocator
+/// reserves slots of this size).
+pub const MAX_MEMORY_BYTES: usize = 1 << 30;
+
+/// The error a limiter raises; found again by downcast when classifying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("plugin exceeded its {limit} limit")]
+pub struct LimitHit {
+    /// Which limit.
+    pub limit: Limit,
+}
+
+/// `wasmtime::ResourceLimiter` that traps on the first excess and remembers it.
+pub(crate) struct Limiter {
+    limits: Limits,
+    pub(crate) hit: Option<Limit>,
+}
+
+impl Limiter {
+    pub(crate) fn new(limits: Limits) -> Self {
+        Self { limits, hit: None }
+    }
+
+    fn exceed(&mut self, limit: Limit) -> wasmtime::Result<bool> {
+        self.hit.get_or_insert(limit);
+        Err(wasmtime::Error::new(LimitHit { limit }))
+    }
+}
+
+impl wasmtime::ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.limits.memory_bytes || maximum.is_some_and(|m| desired > m) {
+            return self.exceed(Limit::Memory);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.limits.table_elements || maximum.is_some_and(|m| desired > m) {
+            return self.exceed(Limit::TableElements);
+        }
+        Ok(true)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories
+    }
+}

@@ -1,0 +1,46 @@
+//! The contract version this host implements, and semver compatibility.
+
+/// The WIT package of the contract.
+pub const CONTRACT_PACKAGE: &str = "cutover:plugin";
+
+/// The contract version this host implements.
+pub const CONTRACT_VERSION: Version = Version {
+    major: 0,
+    minor: 1,
+    patch: 0,
+};
+
+/// A `major.minor.patch` version (pre-release tags are not used by the contract).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version {
+    /// Major.
+    pub major: u64,
+    /// Minor.
+    pub minor: u64,
+    /// Patch.
+    pub patch: u64,
+}
+
+impl Version {
+    /// Parses `1.2.3`.
+    pub fn parse(s: &str) -> Option<Self> {
+        let mut it = s.split('.');
+        let v = Self {
+            major: it.next()?.parse().ok()?,
+            minor: it.next()?.parse().ok()?,
+            patch: it.next()?.parse().ok()?,
+        };
+        it.next().is_none().then_some(v)
+    }
+
+    /// Same semver track: same major, and for 0.x the same minor.
+    pub fn compatible_with(&self, other: &Version) -> bool {
+        self.major == other.major && (self.major > 0 || self.minor == other.minor)
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
