@@ -1,0 +1,56 @@
+//! `cutover`: the operator and plugin-author command line.
+
+mod cmd;
+mod exit;
+mod resolver;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Move alerting from an old system to a new one in safe, resumable phases.
+#[derive(Parser)]
+#[command(name = "cutover", version, about)]
+struct Cli {
+    /// Log filter (also CUTOVER_LOG), e.g. `info` or `cutover::plugin=debug`.
+    #[arg(long, global = true, default_value = "warn")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Plugin author tools: inspect, run, lock.
+    #[command(subcommand)]
+    Plugin(cmd::plugin::PluginCmd),
+    /// Check a plan and report every problem with its location.
+    Validate(cmd::plan::ValidateArgs),
+    /// Dry-run preview of a plan: phases, steps, grants, backups, gates, fingerprint.
+    Plan(cmd::plan::PlanArgs),
+    /// Compare alerts fired by the old and the new system (offline dumps).
+    Compare(cutover_compare::cli::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = std::env::var("CUTOVER_LOG").unwrap_or_else(|_| cli.log.clone());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let code = match cli.command {
+        Command::Plugin(c) => cmd::plugin::run(c),
+        Command::Validate(a) => cmd::plan::validate(a),
+        Command::Plan(a) => cmd::plan::preview(a),
+        Command::Compare(a) => cmd::compare::run(a),
+    };
+    match code {
+        Ok(c) => ExitCode::from(c),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(cmd::exit_code_of(&e))
+        }
+    }
+}
