@@ -25,6 +25,7 @@ impl From<wit::PluginError> for PluginError {
 }
 
 /// Data an adapter streamed out, with the writer handed back.
+#[derive(Debug)]
 pub struct Exported<W> {
     /// What the adapter said about the data.
     pub info: wit::ExportInfo,

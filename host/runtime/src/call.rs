@@ -100,7 +100,7 @@ impl Runtime {
         let ticks = limits.deadline.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1) as u64;
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
-        store.set_hostcall_fuel(limits.hostcall_fuel);
+        store.set_hostcall_fuel(limits.max_output_bytes);
         Ok((store, stdout, stderr))
     }
 
@@ -188,7 +188,7 @@ fn classify(e: wasmtime::Error, store: &Store<HostState>, plugin: &str, sb: &San
     if detail.contains("fuel allocated for hostcalls has been exhausted") {
         return CallError::Limit {
             plugin,
-            limit: Limit::HostcallFuel,
+            limit: Limit::Output,
             detail,
         };
     }

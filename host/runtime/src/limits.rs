@@ -18,10 +18,9 @@ pub enum Limit {
     Stack,
     /// Too many live host resources (`Limits::max_resources`).
     ResourceTable,
-    /// Returned value larger than `Limits::max_output_bytes`.
+    /// More than `Limits::max_output_bytes` passed to the host at once: an
+    /// export's result, an import's arguments, or an export stream.
     Output,
-    /// A single guest-to-host call transferred more than the hostcall fuel.
-    HostcallFuel,
     /// The plugin ran past its epoch deadline.
     Deadline,
 }
@@ -35,7 +34,6 @@ impl std::fmt::Display for Limit {
             Limit::Stack => "stack",
             Limit::ResourceTable => "resource table",
             Limit::Output => "output size",
-            Limit::HostcallFuel => "hostcall fuel",
             Limit::Deadline => "deadline",
         })
     }
@@ -57,12 +55,12 @@ pub struct Limits {
     pub tables: usize,
     /// Maximum memories per call.
     pub memories: usize,
-    /// Maximum size of a returned value (strings, lists, records), in bytes.
+    /// Maximum bytes a guest may hand the host at once: an export's result
+    /// or one host call's arguments. Enforced by wasmtime's hostcall fuel
+    /// while lifting, so the host never allocates more than this.
     pub max_output_bytes: usize,
     /// Maximum live host resources (streams, requests, sinks...).
     pub max_resources: usize,
-    /// Maximum bytes a guest may pass to the host in one host call.
-    pub hostcall_fuel: usize,
     /// Maximum bytes an adapter may stream into one data sink.
     pub max_export_bytes: u64,
     /// Bytes of plugin stdout/stderr kept per call (the rest is counted and dropped).
@@ -80,7 +78,6 @@ impl Default for Limits {
             memories: 8,
             max_output_bytes: 8 << 20,
             max_resources: 1_000,
-            hostcall_fuel: 4 << 20,
             max_export_bytes: 64 << 30,
             max_log_bytes: 64 << 10,
         }
