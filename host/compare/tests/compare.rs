@@ -738,3 +738,22 @@ fn slow_new_system_gets_a_delay_recommendation() {
     let text = render_text(&r);
     assert!(text.contains("Verdict: PASS"), "{text}");
 }
+
+#[test]
+fn recorded_file_adapter_dumps_are_detected_and_compared() {
+    let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../plans/demo-data");
+    let old = parse_file(&demo.join("old/alerts.json"), None).expect("old dump");
+    let new = parse_file(&demo.join("new/alerts.json"), None).expect("new dump");
+    assert_eq!(old.format, Some(Format::Cutover));
+    assert_eq!(new.format, Some(Format::Cutover));
+    let opts = CompareOptions {
+        ignore_labels: vec!["instance".into()],
+        rename_alerts: vec![("ServiceDown".into(), "InstanceDown".into())],
+        ..CompareOptions::default()
+    };
+    let report = compare(&old.alerts, &new.alerts, &opts);
+    assert_eq!(
+        (report.total_old, report.matched, report.missing),
+        (6, 4, 2)
+    );
+}

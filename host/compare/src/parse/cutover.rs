@@ -30,8 +30,18 @@ struct Entry {
 }
 
 /// Parse an export. `system` (when present) becomes each alert's source.
+/// A bare JSON array of entries (the file adapter's recorded `alerts.json`)
+/// is accepted too, with the file as the source.
 pub(super) fn parse(text: &str, origin: &str) -> Result<Vec<Alert>, CompareError> {
-    let export: Export = from_json(text, origin)?;
+    let export: Export = if text.trim_start().starts_with('[') {
+        Export {
+            format: "cutover-alerts/v1".into(),
+            system: None,
+            alerts: from_json(text, origin)?,
+        }
+    } else {
+        from_json(text, origin)?
+    };
     if export.format != "cutover-alerts/v1" {
         return Err(CompareError::UnknownFormat {
             origin: origin.to_string(),

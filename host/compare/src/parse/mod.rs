@@ -116,7 +116,15 @@ pub fn detect(text: &str, origin: &str) -> Result<Format, CompareError> {
         reason: reason.to_string(),
     };
     match &first {
-        serde_json::Value::Array(_) if !more => Ok(Format::AlertmanagerV2),
+        serde_json::Value::Array(items) if !more => {
+            // Alertmanager says startsAt; cutover's recorded dumps say starts_at.
+            let cutover = items.first().is_some_and(|i| i.get("starts_at").is_some());
+            Ok(if cutover {
+                Format::Cutover
+            } else {
+                Format::AlertmanagerV2
+            })
+        }
         serde_json::Value::Object(map) => {
             if more {
                 return Ok(Format::Webhook);
