@@ -73,25 +73,43 @@ impl Runtime {
     }
 
     /// An action's `run(ctx)`.
-    pub fn run_action(&self, p: &Plugin, sb: &Sandbox, ctx: &wit::Context) -> Result<wit::Outcome, CallError> {
-        with_instance!(self, p, sb, Action, World::Action, |store, inst| inst.call_run(&mut *store, ctx))?
-            .map_err(|e| plugin_err(p, e))
+    pub fn run_action(
+        &self,
+        p: &Plugin,
+        sb: &Sandbox,
+        ctx: &wit::Context,
+    ) -> Result<wit::Outcome, CallError> {
+        with_instance!(self, p, sb, Action, World::Action, |store, inst| inst
+            .call_run(&mut *store, ctx))?
+        .map_err(|e| plugin_err(p, e))
     }
 
     /// A check's `evaluate(ctx)`.
-    pub fn evaluate(&self, p: &Plugin, sb: &Sandbox, ctx: &wit::Context) -> Result<wit::Verdict, CallError> {
-        with_instance!(self, p, sb, Check, World::Check, |store, inst| inst.call_evaluate(&mut *store, ctx))?
-            .map_err(|e| plugin_err(p, e))
+    pub fn evaluate(
+        &self,
+        p: &Plugin,
+        sb: &Sandbox,
+        ctx: &wit::Context,
+    ) -> Result<wit::Verdict, CallError> {
+        with_instance!(self, p, sb, Check, World::Check, |store, inst| inst
+            .call_evaluate(&mut *store, ctx))?
+        .map_err(|e| plugin_err(p, e))
     }
 
     /// An adapter's `health()`.
     pub fn health(&self, p: &Plugin, sb: &Sandbox) -> Result<wit::HealthReport, CallError> {
-        with_instance!(self, p, sb, Adapter, World::Adapter, |store, inst| inst.call_health(&mut *store))?
-            .map_err(|e| plugin_err(p, e))
+        with_instance!(self, p, sb, Adapter, World::Adapter, |store, inst| inst
+            .call_health(&mut *store))?
+        .map_err(|e| plugin_err(p, e))
     }
 
     /// An adapter's `collect-alerts(window)`.
-    pub fn collect_alerts(&self, p: &Plugin, sb: &Sandbox, window: wit::Window) -> Result<Vec<wit::Alert>, CallError> {
+    pub fn collect_alerts(
+        &self,
+        p: &Plugin,
+        sb: &Sandbox,
+        window: wit::Window,
+    ) -> Result<Vec<wit::Alert>, CallError> {
         with_instance!(self, p, sb, Adapter, World::Adapter, |store, inst| inst
             .call_collect_alerts(&mut *store, window))?
         .map_err(|e| plugin_err(p, e))
@@ -105,7 +123,9 @@ impl Runtime {
         kind: &str,
         writer: W,
     ) -> Result<Exported<W>, CallError> {
-        self.export_with(p, sb, writer, |store, inst, sink| inst.call_export_data(store, kind, sink))
+        self.export_with(p, sb, writer, |store, inst, sink| {
+            inst.call_export_data(store, kind, sink)
+        })
     }
 
     /// An adapter's `capture-state(category)`, streamed into `writer`.
@@ -116,7 +136,9 @@ impl Runtime {
         category: &str,
         writer: W,
     ) -> Result<Exported<W>, CallError> {
-        self.export_with(p, sb, writer, |store, inst, sink| inst.call_capture_state(store, category, sink))
+        self.export_with(p, sb, writer, |store, inst, sink| {
+            inst.call_capture_state(store, category, sink)
+        })
     }
 
     /// An adapter's `import-data(kind)`, reading `size` bytes from `reader`.
@@ -128,7 +150,9 @@ impl Runtime {
         reader: R,
         size: u64,
     ) -> Result<wit::Outcome, CallError> {
-        self.import_with(p, sb, reader, size, |store, inst, src| inst.call_import_data(store, kind, src))
+        self.import_with(p, sb, reader, size, |store, inst, src| {
+            inst.call_import_data(store, kind, src)
+        })
     }
 
     /// An adapter's `restore-state(category)`, reading `size` bytes from `reader`.
@@ -140,7 +164,9 @@ impl Runtime {
         reader: R,
         size: u64,
     ) -> Result<wit::Outcome, CallError> {
-        self.import_with(p, sb, reader, size, |store, inst, src| inst.call_restore_state(store, category, src))
+        self.import_with(p, sb, reader, size, |store, inst, src| {
+            inst.call_restore_state(store, category, src)
+        })
     }
 
     fn export_with<W: Write + Send + 'static>(
@@ -155,12 +181,16 @@ impl Runtime {
         ) -> wasmtime::Result<Result<wit::ExportInfo, wit::PluginError>>,
     ) -> Result<Exported<W>, CallError> {
         let cap = sb.limits.max_export_bytes;
-        let (result, sink) = with_instance!(self, p, sb, Adapter, World::Adapter, |store, inst| {
-            let sink = store.data_mut().table.push(DataSink::new(Box::new(writer), cap))?;
-            let result = f(&mut *store, &inst, Resource::new_borrow(sink.rep()));
-            let sink = store.data_mut().table.delete(sink)?;
-            Ok((result?, sink))
-        })?;
+        let (result, sink) =
+            with_instance!(self, p, sb, Adapter, World::Adapter, |store, inst| {
+                let sink = store
+                    .data_mut()
+                    .table
+                    .push(DataSink::new(Box::new(writer), cap))?;
+                let result = f(&mut *store, &inst, Resource::new_borrow(sink.rep()));
+                let sink = store.data_mut().table.delete(sink)?;
+                Ok((result?, sink))
+            })?;
         if let Some(detail) = sink.error {
             return Err(CallError::Limit {
                 plugin: p.name.clone(),
@@ -169,10 +199,14 @@ impl Runtime {
             });
         }
         let info = result.map_err(|e| plugin_err(p, e))?;
-        let writer = sink.target.into_any().downcast::<W>().map_err(|_| CallError::Host {
-            plugin: p.name.clone(),
-            detail: "sink writer type changed".into(),
-        })?;
+        let writer = sink
+            .target
+            .into_any()
+            .downcast::<W>()
+            .map_err(|_| CallError::Host {
+                plugin: p.name.clone(),
+                detail: "sink writer type changed".into(),
+            })?;
         Ok(Exported {
             info,
             bytes: sink.written,
@@ -193,7 +227,10 @@ impl Runtime {
         ) -> wasmtime::Result<Result<wit::Outcome, wit::PluginError>>,
     ) -> Result<wit::Outcome, CallError> {
         let result = with_instance!(self, p, sb, Adapter, World::Adapter, |store, inst| {
-            let src = store.data_mut().table.push(DataSource::new(Box::new(reader), size))?;
+            let src = store
+                .data_mut()
+                .table
+                .push(DataSource::new(Box::new(reader), size))?;
             let result = f(&mut *store, &inst, Resource::new_borrow(src.rep()));
             store.data_mut().table.delete(src)?;
             result

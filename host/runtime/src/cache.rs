@@ -132,7 +132,9 @@ fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, fs::File)> {
             Err(e) => return Err(e),
         }
     }
-    Err(std::io::Error::other("could not create a temporary cache file"))
+    Err(std::io::Error::other(
+        "could not create a temporary cache file",
+    ))
 }
 
 fn nanos() -> u128 {

@@ -55,25 +55,39 @@ impl Sandbox {
 }
 
 impl Runtime {
-    fn new_store(&self, plugin: &Plugin, sb: &Sandbox) -> Result<(Store<HostState>, Captured, Captured), CallError> {
+    fn new_store(
+        &self,
+        plugin: &Plugin,
+        sb: &Sandbox,
+    ) -> Result<(Store<HostState>, Captured, Captured), CallError> {
         let limits = &sb.limits;
         let violations = Violations::default();
         let stdout = Captured::new(limits.max_log_bytes);
         let stderr = Captured::new(limits.max_log_bytes);
         let mut b = WasiCtxBuilder::new();
         b.stdout(stdout.clone()).stderr(stderr.clone());
-        b.allow_udp(false).allow_ip_name_lookup(false).allow_tcp(true);
+        b.allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .allow_tcp(true);
         let v = violations.clone();
         b.socket_addr_check(move |addr, _| {
             record(&v, Denied::Socket(addr.to_string()));
             Box::pin(async { false })
         });
         for d in &sb.grants.dirs {
-            let perms = if d.write { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
+            let perms = if d.write {
+                FsPerms::ReadWrite
+            } else {
+                FsPerms::ReadOnly
+            };
             b.preopened_dir(&d.path, format!("/{}", d.name), perms)
                 .map_err(|e| CallError::Host {
                     plugin: plugin.name.clone(),
-                    detail: format!("cannot open granted directory {} ({}): {e}", d.name, d.path.display()),
+                    detail: format!(
+                        "cannot open granted directory {} ({}): {e}",
+                        d.name,
+                        d.path.display()
+                    ),
                 })?;
         }
         let mut table = ResourceTable::new();
@@ -97,7 +111,11 @@ impl Runtime {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
-        let ticks = limits.deadline.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1) as u64;
+        let ticks = limits
+            .deadline
+            .as_millis()
+            .div_ceil(EPOCH_TICK.as_millis())
+            .max(1) as u64;
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
         store.set_hostcall_fuel(limits.max_output_bytes);
@@ -123,16 +141,28 @@ impl Runtime {
             Err(e) => return Err(classify(e, &store, &name, sb)),
         };
         tracing::debug!(target: "cutover::plugin", plugin = %name, elapsed_us = elapsed.as_micros() as u64, "call finished");
-        let first_denied = store.data().violations.lock().unwrap_or_else(|p| p.into_inner()).first().cloned();
+        let first_denied = store
+            .data()
+            .violations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .first()
+            .cloned();
         if let Some(denied) = first_denied {
-            return Err(CallError::Denied { plugin: name, denied });
+            return Err(CallError::Denied {
+                plugin: name,
+                denied,
+            });
         }
         let size = value.output_size();
         if size > sb.limits.max_output_bytes {
             return Err(CallError::Limit {
                 plugin: name,
                 limit: Limit::Output,
-                detail: format!("returned {size} bytes, the cap is {}", sb.limits.max_output_bytes),
+                detail: format!(
+                    "returned {size} bytes, the cap is {}",
+                    sb.limits.max_output_bytes
+                ),
             });
         }
         Ok(value)
@@ -141,7 +171,10 @@ impl Runtime {
 
 fn emit_output(plugin: &str, stream: &str, cap: &Captured, secrets: &[String]) {
     let (text, dropped) = cap.take();
-    for line in redact(&text, secrets).lines().filter(|l| !l.trim().is_empty()) {
+    for line in redact(&text, secrets)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+    {
         tracing::info!(target: "cutover::plugin", plugin, stream, "{line}");
     }
     if dropped > 0 {
@@ -153,7 +186,11 @@ fn classify(e: wasmtime::Error, store: &Store<HostState>, plugin: &str, sb: &San
     let plugin = plugin.to_string();
     let detail = format!("{e:#}");
     if let Some(limit) = store.data().limiter.hit {
-        return CallError::Limit { plugin, limit, detail };
+        return CallError::Limit {
+            plugin,
+            limit,
+            detail,
+        };
     }
     if let Some(hit) = e.downcast_ref::<LimitHit>() {
         return CallError::Limit {
@@ -176,7 +213,9 @@ fn classify(e: wasmtime::Error, store: &Store<HostState>, plugin: &str, sb: &San
             _ => CallError::Trap { plugin, detail },
         };
     }
-    if let Some(wasmtime::component::ResourceTableError::Full) = e.downcast_ref::<wasmtime::component::ResourceTableError>() {
+    if let Some(wasmtime::component::ResourceTableError::Full) =
+        e.downcast_ref::<wasmtime::component::ResourceTableError>()
+    {
         return CallError::Limit {
             plugin,
             limit: Limit::ResourceTable,
@@ -192,7 +231,14 @@ fn classify(e: wasmtime::Error, store: &Store<HostState>, plugin: &str, sb: &San
             detail,
         };
     }
-    if let Some(denied) = store.data().violations.lock().unwrap_or_else(|p| p.into_inner()).first().cloned() {
+    if let Some(denied) = store
+        .data()
+        .violations
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .first()
+        .cloned()
+    {
         return CallError::Denied { plugin, denied };
     }
     CallError::Trap { plugin, detail }

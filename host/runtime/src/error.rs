@@ -168,7 +168,9 @@ pub enum LoadError {
         detail: String,
     },
     /// Built against a contract version this host does not provide.
-    #[error("{origin} needs contract cutover:plugin@{plugin}, but this host provides cutover:plugin@{host}")]
+    #[error(
+        "{origin} needs contract cutover:plugin@{plugin}, but this host provides cutover:plugin@{host}"
+    )]
     ContractVersion {
         /// Where the bytes came from.
         origin: String,

@@ -19,7 +19,9 @@ pub struct Origin {
 
 /// A grant string that is not of the form `scheme://host:port`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid host grant {input:?}: {reason} (expected scheme://host:port, e.g. http://127.0.0.1:9093)")]
+#[error(
+    "invalid host grant {input:?}: {reason} (expected scheme://host:port, e.g. http://127.0.0.1:9093)"
+)]
 pub struct OriginError {
     /// The text that was given.
     pub input: String,
@@ -35,7 +37,9 @@ impl Origin {
             input: input.to_string(),
             reason,
         };
-        let (scheme, rest) = input.split_once("://").ok_or_else(|| err("missing scheme"))?;
+        let (scheme, rest) = input
+            .split_once("://")
+            .ok_or_else(|| err("missing scheme"))?;
         let scheme = scheme.to_ascii_lowercase();
         if scheme != "http" && scheme != "https" {
             return Err(err("scheme must be http or https"));
@@ -48,7 +52,9 @@ impl Origin {
         if host.is_empty() {
             return Err(err("empty host"));
         }
-        let port = port.parse::<u16>().map_err(|_| err("port is not a number in 1..=65535"))?;
+        let port = port
+            .parse::<u16>()
+            .map_err(|_| err("port is not a number in 1..=65535"))?;
         if port == 0 {
             return Err(err("port 0 is not a port"));
         }

@@ -24,7 +24,10 @@ pub(crate) struct HttpPolicy {
 }
 
 type BoxFut<T> = Box<dyn Future<Output = T> + Send>;
-type SendResult = wasmtime_wasi_http::Result<(http::Response<WasiBody>, BoxFut<wasmtime_wasi_http::Result<()>>)>;
+type SendResult = wasmtime_wasi_http::Result<(
+    http::Response<WasiBody>,
+    BoxFut<wasmtime_wasi_http::Result<()>>,
+)>;
 
 impl WasiHttpHooks for HttpPolicy {
     fn send_request(
@@ -36,7 +39,9 @@ impl WasiHttpHooks for HttpPolicy {
         let origin = Origin::of_uri(request.uri());
         let allowed = origin.as_ref().is_some_and(|o| self.allowed.contains(o));
         if !allowed {
-            let target = origin.map(|o| o.to_string()).unwrap_or_else(|| request.uri().to_string());
+            let target = origin
+                .map(|o| o.to_string())
+                .unwrap_or_else(|| request.uri().to_string());
             tracing::warn!(target: "cutover::sandbox", origin = %target, "denied outgoing HTTP request");
             record(&self.violations, Denied::Http(target));
             return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });

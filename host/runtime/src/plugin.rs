@@ -41,7 +41,9 @@ impl World {
     fn matches(self, kind: PluginKind) -> bool {
         matches!(
             (self, kind),
-            (World::Action, PluginKind::Action) | (World::Check, PluginKind::Check) | (World::Adapter, PluginKind::Adapter)
+            (World::Action, PluginKind::Action)
+                | (World::Check, PluginKind::Check)
+                | (World::Adapter, PluginKind::Adapter)
         )
     }
 }
@@ -142,8 +144,14 @@ impl Runtime {
         let (component, cache) = self.compile(bytes, &digest, origin)?;
         let compile_ms = started.elapsed().as_secs_f64() * 1e3;
         let ty = component.component_type();
-        let imports: Vec<String> = ty.imports(&self.engine).map(|(n, _)| n.to_string()).collect();
-        let export_names: Vec<String> = ty.exports(&self.engine).map(|(n, _)| n.to_string()).collect();
+        let imports: Vec<String> = ty
+            .imports(&self.engine)
+            .map(|(n, _)| n.to_string())
+            .collect();
+        let export_names: Vec<String> = ty
+            .exports(&self.engine)
+            .map(|(n, _)| n.to_string())
+            .collect();
         let contract = contract_version(&imports, origin)?;
         let world = detect_world(&export_names).ok_or_else(|| LoadError::WrongWorld {
             origin: origin.to_string(),
@@ -208,7 +216,12 @@ impl Runtime {
         Ok(plugin)
     }
 
-    fn compile(&self, bytes: &[u8], digest: &[u8; 32], origin: &str) -> Result<(Component, CacheStatus), LoadError> {
+    fn compile(
+        &self,
+        bytes: &[u8],
+        digest: &[u8; 32],
+        origin: &str,
+    ) -> Result<(Component, CacheStatus), LoadError> {
         check_header(bytes, origin)?;
         let mut status = CacheStatus::Disabled;
         if let Some(cache) = &self.cache {
@@ -216,7 +229,11 @@ impl Runtime {
             if let Some(c) = hit {
                 return Ok((c, CacheStatus::Hit));
             }
-            status = if rejected { CacheStatus::Replaced } else { CacheStatus::Miss };
+            status = if rejected {
+                CacheStatus::Replaced
+            } else {
+                CacheStatus::Miss
+            };
         }
         let component = Component::new(&self.engine, bytes).map_err(|e| LoadError::Malformed {
             origin: origin.to_string(),
@@ -234,7 +251,13 @@ impl Runtime {
         Ok((component, status))
     }
 
-    fn link(&self, component: &Component, world: World, origin: &str, contract: Option<&Version>) -> Result<Pre, LoadError> {
+    fn link(
+        &self,
+        component: &Component,
+        world: World,
+        origin: &str,
+        contract: Option<&Version>,
+    ) -> Result<Pre, LoadError> {
         let pre = self.linker.instantiate_pre(component).map_err(|e| {
             let detail = format!("{e:#}");
             match contract {
@@ -274,7 +297,9 @@ fn check_header(bytes: &[u8], origin: &str) -> Result<(), LoadError> {
         [0, b'a', b's', b'm', ..] => Err(malformed("unknown wasm binary version")),
         // Component text (hand-written fixtures); the parser reports its errors.
         _ if std::str::from_utf8(bytes).is_ok() => Ok(()),
-        _ => Err(malformed("not a wasm binary (bad magic) and not component text")),
+        _ => Err(malformed(
+            "not a wasm binary (bad magic) and not component text",
+        )),
     }
 }
 
@@ -298,7 +323,10 @@ fn detect_world(exports: &[String]) -> Option<World> {
 fn contract_version(imports: &[String], origin: &str) -> Result<Option<Version>, LoadError> {
     let mut found: Option<Version> = None;
     for name in imports {
-        let Some(rest) = name.strip_prefix(CONTRACT_PACKAGE).and_then(|r| r.strip_prefix('/')) else {
+        let Some(rest) = name
+            .strip_prefix(CONTRACT_PACKAGE)
+            .and_then(|r| r.strip_prefix('/'))
+        else {
             continue;
         };
         let Some((_, ver)) = rest.split_once('@') else {

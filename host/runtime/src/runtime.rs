@@ -102,18 +102,22 @@ impl Runtime {
             true => Self::on_demand()?,
         };
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| RuntimeError::Engine(e.to_string()))?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)
             .map_err(|e| RuntimeError::Engine(e.to_string()))?;
         wit_host::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
             .map_err(|e| RuntimeError::Engine(e.to_string()))?;
-        let cache = match cache_dir {
-            Some(dir) => Some(ComponentCache::open(dir, &engine).map_err(|source| RuntimeError::Cache {
-                path: dir.display().to_string(),
-                source,
-            })?),
-            None => None,
-        };
+        let cache =
+            match cache_dir {
+                Some(dir) => Some(ComponentCache::open(dir, &engine).map_err(|source| {
+                    RuntimeError::Cache {
+                        path: dir.display().to_string(),
+                        source,
+                    }
+                })?),
+                None => None,
+            };
         let stop = Arc::new(AtomicBool::new(false));
         let (flag, ticking) = (stop.clone(), engine.weak());
         std::thread::Builder::new()

@@ -1,6 +1,8 @@
 //! Approximate in-memory size of values a plugin returns, for the output cap.
 
-use crate::bindings::wit::{Alert, Descriptor, ExportInfo, HealthReport, Outcome, PluginError, Verdict};
+use crate::bindings::wit::{
+    Alert, Descriptor, ExportInfo, HealthReport, Outcome, PluginError, Verdict,
+};
 
 /// Bytes a returned value occupies (strings and lists counted by content).
 pub(crate) trait OutputSize {
@@ -24,7 +26,10 @@ impl OutputSize for Descriptor {
             + strings(&c.hosts)
             + strings(&c.config_keys)
             + strings(&c.secrets)
-            + c.directories.iter().map(|d| d.name.len() + 8).sum::<usize>()
+            + c.directories
+                .iter()
+                .map(|d| d.name.len() + 8)
+                .sum::<usize>()
     }
 }
 
@@ -36,7 +41,12 @@ impl OutputSize for Outcome {
 
 impl OutputSize for Verdict {
     fn output_size(&self) -> usize {
-        self.message.len() + self.measurements.iter().map(|m| m.name.len() + 16).sum::<usize>()
+        self.message.len()
+            + self
+                .measurements
+                .iter()
+                .map(|m| m.name.len() + 16)
+                .sum::<usize>()
     }
 }
 

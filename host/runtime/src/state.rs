@@ -65,16 +65,31 @@ fn fields_text(fields: &[(String, String)]) -> String {
 }
 
 impl wit_host::Host for HostState {
-    fn log(&mut self, level: LogLevel, message: String, fields: Vec<(String, String)>) -> wasmtime::Result<()> {
+    fn log(
+        &mut self,
+        level: LogLevel,
+        message: String,
+        fields: Vec<(String, String)>,
+    ) -> wasmtime::Result<()> {
         let message = redact(&message, &self.revealed);
         let fields = redact(&fields_text(&fields), &self.revealed);
         let plugin = self.plugin.as_str();
         match level {
-            LogLevel::Trace => tracing::trace!(target: "cutover::plugin", plugin, %fields, "{message}"),
-            LogLevel::Debug => tracing::debug!(target: "cutover::plugin", plugin, %fields, "{message}"),
-            LogLevel::Info => tracing::info!(target: "cutover::plugin", plugin, %fields, "{message}"),
-            LogLevel::Warn => tracing::warn!(target: "cutover::plugin", plugin, %fields, "{message}"),
-            LogLevel::Error => tracing::error!(target: "cutover::plugin", plugin, %fields, "{message}"),
+            LogLevel::Trace => {
+                tracing::trace!(target: "cutover::plugin", plugin, %fields, "{message}")
+            }
+            LogLevel::Debug => {
+                tracing::debug!(target: "cutover::plugin", plugin, %fields, "{message}")
+            }
+            LogLevel::Info => {
+                tracing::info!(target: "cutover::plugin", plugin, %fields, "{message}")
+            }
+            LogLevel::Warn => {
+                tracing::warn!(target: "cutover::plugin", plugin, %fields, "{message}")
+            }
+            LogLevel::Error => {
+                tracing::error!(target: "cutover::plugin", plugin, %fields, "{message}")
+            }
         }
         Ok(())
     }
@@ -83,7 +98,9 @@ impl wit_host::Host for HostState {
         let message = redact(&message, &self.revealed);
         match &self.progress {
             Some(f) => f(&self.plugin, done, total, &message),
-            None => tracing::debug!(target: "cutover::plugin", plugin = %self.plugin, done, total, "{message}"),
+            None => {
+                tracing::debug!(target: "cutover::plugin", plugin = %self.plugin, done, total, "{message}")
+            }
         }
         Ok(())
     }
@@ -93,23 +110,31 @@ impl wit_host::Host for HostState {
     }
 
     fn secret_get(&mut self, name: String) -> wasmtime::Result<Result<String, String>> {
-        if !self.grants.secrets.iter().any(|s| *s == name) {
+        if !self.grants.secrets.contains(&name) {
             tracing::warn!(target: "cutover::sandbox", plugin = %self.plugin, secret = %name, "denied secret");
             record(&self.violations, Denied::Secret(name.clone()));
-            return Ok(Err(format!("secret {name:?} is not granted to this plugin")));
+            return Ok(Err(format!(
+                "secret {name:?} is not granted to this plugin"
+            )));
         }
         match self.secrets.get(&name) {
             Some(v) => {
                 self.revealed.push(v.clone());
                 Ok(Ok(v))
             }
-            None => Ok(Err(format!("secret {name:?} is granted but not configured"))),
+            None => Ok(Err(format!(
+                "secret {name:?} is granted but not configured"
+            ))),
         }
     }
 }
 
 impl wit_host::HostDataSink for HostState {
-    fn write(&mut self, sink: Resource<DataSink>, chunk: Vec<u8>) -> wasmtime::Result<Result<(), String>> {
+    fn write(
+        &mut self,
+        sink: Resource<DataSink>,
+        chunk: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), String>> {
         let sink = self.table.get_mut(&sink)?;
         Ok(sink.write(&chunk))
     }
@@ -122,7 +147,11 @@ impl wit_host::HostDataSink for HostState {
 }
 
 impl wit_host::HostDataSource for HostState {
-    fn read(&mut self, source: Resource<DataSource>, max: u32) -> wasmtime::Result<Result<Vec<u8>, String>> {
+    fn read(
+        &mut self,
+        source: Resource<DataSource>,
+        max: u32,
+    ) -> wasmtime::Result<Result<Vec<u8>, String>> {
         let source = self.table.get_mut(&source)?;
         Ok(source.read(max))
     }

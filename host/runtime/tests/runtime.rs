@@ -9,8 +9,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use cutover_runtime::{
-    CacheStatus, CallError, Denied, DirGrant, Grants, Limit, LoadError, Origin, Plugin, PluginError, Runtime, Sandbox,
-    StaticSecrets, World, wit,
+    CacheStatus, CallError, Denied, DirGrant, Grants, Limit, LoadError, Origin, Plugin,
+    PluginError, Runtime, Sandbox, StaticSecrets, World, wit,
 };
 
 fn root() -> PathBuf {
@@ -19,7 +19,11 @@ fn root() -> PathBuf {
 
 fn plugin_path(name: &str) -> PathBuf {
     let p = root().join("target/plugins").join(format!("{name}.wasm"));
-    assert!(p.exists(), "{} is missing: run scripts/build-plugins.sh first", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: run scripts/build-plugins.sh first",
+        p.display()
+    );
     p
 }
 
@@ -61,7 +65,8 @@ fn load_wat(name: &str, body_file: &str) -> Plugin {
         .map(|f| hostile(&f))
         .unwrap_or_default();
     let text = wat_check(name, &hostile(body_file), &funcs, "");
-    rt().load(text.as_bytes(), body_file).expect("fixture loads")
+    rt().load(text.as_bytes(), body_file)
+        .expect("fixture loads")
 }
 
 fn ctx(params: &str) -> wit::Context {
@@ -83,7 +88,9 @@ fn quick(deadline_ms: u64) -> Sandbox {
 /// After any hostile call the same process must still serve a normal call.
 fn assert_healthy() {
     let p = load("noop-action");
-    let out = rt().run_action(&p, &Sandbox::default(), &ctx(r#"{"still":"ok"}"#)).expect("noop after hostile");
+    let out = rt()
+        .run_action(&p, &Sandbox::default(), &ctx(r#"{"still":"ok"}"#))
+        .expect("noop after hostile");
     assert_eq!(out.summary, "noop");
     assert_eq!(out.details, vec![("still".to_string(), "ok".to_string())]);
 }
@@ -100,8 +107,15 @@ fn first_party_plugins_describe_themselves() {
         assert_eq!(p.name(), name);
         let info = p.info();
         assert_eq!(info.contract_version.as_deref(), Some("0.1.0"));
-        assert_eq!(info.sha256, cutover_runtime::sha256_hex(&std::fs::read(plugin_path(name)).unwrap()));
-        assert!(info.imports.iter().any(|i| i == "cutover:plugin/host@0.1.0"));
+        assert_eq!(
+            info.sha256,
+            cutover_runtime::sha256_hex(&std::fs::read(plugin_path(name)).unwrap())
+        );
+        assert!(
+            info.imports
+                .iter()
+                .any(|i| i == "cutover:plugin/host@0.1.0")
+        );
     }
     let fa = load("file-adapter");
     let dirs = &fa.descriptor().capabilities.directories;
@@ -123,10 +137,22 @@ fn infinite_loop_hits_the_deadline() {
     let started = Instant::now();
     let err = rt().evaluate(&p, &quick(300), &ctx("{}")).unwrap_err();
     let elapsed = started.elapsed();
-    assert!(matches!(err, CallError::Deadline { deadline_ms: 300, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            CallError::Deadline {
+                deadline_ms: 300,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     // The bench reports the exact overrun against the +100 ms target; here we
     // only prove the call was interrupted rather than running on.
-    assert!(elapsed < Duration::from_millis(300 + 2_000), "took {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_millis(300 + 2_000),
+        "took {elapsed:?}"
+    );
     assert_healthy();
 }
 
@@ -134,7 +160,16 @@ fn infinite_loop_hits_the_deadline() {
 fn memory_bomb_hits_the_memory_limit() {
     let p = load_wat("wat-membomb", "memory-bomb.body.wat");
     let err = rt().evaluate(&p, &quick(5_000), &ctx("{}")).unwrap_err();
-    assert!(matches!(err, CallError::Limit { limit: Limit::Memory, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            CallError::Limit {
+                limit: Limit::Memory,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_healthy();
 }
 
@@ -142,7 +177,16 @@ fn memory_bomb_hits_the_memory_limit() {
 fn deep_recursion_hits_the_stack_limit() {
     let p = load_wat("wat-recursion", "deep-recursion.body.wat");
     let err = rt().evaluate(&p, &quick(5_000), &ctx("{}")).unwrap_err();
-    assert!(matches!(err, CallError::Limit { limit: Limit::Stack, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            CallError::Limit {
+                limit: Limit::Stack,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_healthy();
 }
 
@@ -150,7 +194,16 @@ fn deep_recursion_hits_the_stack_limit() {
 fn table_growth_hits_the_table_limit() {
     let p = load_wat("wat-table", "table-growth.body.wat");
     let err = rt().evaluate(&p, &quick(5_000), &ctx("{}")).unwrap_err();
-    assert!(matches!(err, CallError::Limit { limit: Limit::TableElements, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            CallError::Limit {
+                limit: Limit::TableElements,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_healthy();
 }
 
@@ -168,11 +221,31 @@ fn huge_output_hits_the_output_cap() {
     let p = load("hostile-output");
     let mut sb = quick(10_000);
     sb.limits.max_output_bytes = 1 << 20;
-    let err = rt().run_action(&p, &sb, &ctx(r#"{"bytes": 16777216}"#)).unwrap_err();
-    assert!(matches!(err, CallError::Limit { limit: Limit::Output, .. }), "{err:?}");
+    let err = rt()
+        .run_action(&p, &sb, &ctx(r#"{"bytes": 16777216}"#))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CallError::Limit {
+                limit: Limit::Output,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     // Below the cap the same plugin is fine.
     let ok = rt().run_action(&p, &sb, &ctx(r#"{"bytes": 1000}"#));
-    assert!(matches!(ok, Err(CallError::Limit { limit: Limit::Output, .. })), "100k detail pairs still exceed 1 MiB: {ok:?}");
+    assert!(
+        matches!(
+            ok,
+            Err(CallError::Limit {
+                limit: Limit::Output,
+                ..
+            })
+        ),
+        "100k detail pairs still exceed 1 MiB: {ok:?}"
+    );
     assert_healthy();
 }
 
@@ -180,7 +253,16 @@ fn huge_output_hits_the_output_cap() {
 fn resource_flood_hits_the_resource_table_cap() {
     let p = load("hostile-flood");
     let err = rt().evaluate(&p, &quick(10_000), &ctx("{}")).unwrap_err();
-    assert!(matches!(err, CallError::Limit { limit: Limit::ResourceTable, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            CallError::Limit {
+                limit: Limit::ResourceTable,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_healthy();
 }
 
@@ -189,7 +271,10 @@ fn filesystem_without_grant_sees_nothing() {
     let p = load("hostile-fs");
     let err = rt().evaluate(&p, &quick(5_000), &ctx("{}")).unwrap_err();
     match err {
-        CallError::Plugin { error: PluginError::Denied(msg), .. } => assert!(!msg.contains("root:"), "{msg}"),
+        CallError::Plugin {
+            error: PluginError::Denied(msg),
+            ..
+        } => assert!(!msg.contains("root:"), "{msg}"),
         other => panic!("expected the plugin to be denied, got {other:?}"),
     }
     assert_healthy();
@@ -205,11 +290,17 @@ fn network_to_ungranted_host_is_denied_and_never_connects() {
     let err = rt().evaluate(&p, &quick(5_000), &ctx(&params)).unwrap_err();
     match &err {
         CallError::Denied { denied, .. } => {
-            assert!(matches!(denied, Denied::Http(o) if *o == format!("http://127.0.0.1:{port}")), "{denied:?}")
+            assert!(
+                matches!(denied, Denied::Http(o) if *o == format!("http://127.0.0.1:{port}")),
+                "{denied:?}"
+            )
         }
         other => panic!("expected Denied, got {other:?}"),
     }
-    assert!(listener.accept().is_err(), "the sandbox let a connection through");
+    assert!(
+        listener.accept().is_err(),
+        "the sandbox let a connection through"
+    );
     assert_healthy();
 }
 
@@ -250,7 +341,11 @@ fn network_to_granted_host_works() {
     let params = format!(r#"{{"url": "http://127.0.0.1:{port}/-/ready"}}"#);
     let v = rt().evaluate(&p, &sb, &ctx(&params)).expect("probe");
     assert_eq!(v.verdict, wit::VerdictKind::Pass, "{}", v.message);
-    assert!(v.measurements.iter().any(|m| m.name == "status" && m.value == 200.0));
+    assert!(
+        v.measurements
+            .iter()
+            .any(|m| m.name == "status" && m.value == 200.0)
+    );
 }
 
 #[test]
@@ -261,7 +356,10 @@ fn secrets_and_environment_are_denied_and_never_leak() {
     let p = load("hostile-env");
     let err = rt().evaluate(&p, &quick(5_000), &ctx("{}")).unwrap_err();
     match &err {
-        CallError::Denied { denied: Denied::Secret(s), .. } => assert_eq!(s, "db_password"),
+        CallError::Denied {
+            denied: Denied::Secret(s),
+            ..
+        } => assert_eq!(s, "db_password"),
         other => panic!("expected a denied secret, got {other:?}"),
     }
     assert!(!format!("{err:?}").contains("hunter2"));
@@ -276,7 +374,9 @@ fn granted_secret_is_readable() {
         secrets: vec!["db_password".into()],
         ..Grants::default()
     });
-    sb.secrets = Arc::new(StaticSecrets([("db_password".to_string(), "s3cret-value".to_string())].into()));
+    sb.secrets = Arc::new(StaticSecrets(
+        [("db_password".to_string(), "s3cret-value".to_string())].into(),
+    ));
     // The hostile plugin "passes" when it obtains the secret: with a grant
     // that is legitimate, and proves grants reach the guest.
     let v = rt().evaluate(&p, &sb, &ctx("{}")).expect("granted");
@@ -286,7 +386,9 @@ fn granted_secret_is_readable() {
 #[test]
 fn stdout_flood_is_captured_and_capped_not_fatal() {
     let p = load("hostile-stdout");
-    let out = rt().run_action(&p, &quick(20_000), &ctx("{}")).expect("stdout flood is not an error");
+    let out = rt()
+        .run_action(&p, &quick(20_000), &ctx("{}"))
+        .expect("stdout flood is not an error");
     assert!(!out.summary.is_empty());
     assert_healthy();
 }
@@ -296,7 +398,10 @@ fn malformed_components_are_refused() {
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("garbage", b"definitely not wasm".to_vec()),
         ("core module", b"\0asm\x01\0\0\0".to_vec()),
-        ("truncated", std::fs::read(plugin_path("noop-action")).unwrap()[..4096].to_vec()),
+        (
+            "truncated",
+            std::fs::read(plugin_path("noop-action")).unwrap()[..4096].to_vec(),
+        ),
         ("bad text", b"(component (func $oops".to_vec()),
     ];
     for (what, bytes) in cases {
@@ -322,8 +427,16 @@ fn components_of_the_wrong_world_are_refused() {
 
 #[test]
 fn incompatible_contract_versions_name_both_versions() {
-    for (file, want) in [("contract-0.2.imports.wat", "0.2.0"), ("contract-0.1.9.imports.wat", "0.1.9")] {
-        let text = wat_check("wat-contract", &hostile("pass.body.wat"), "", &hostile(file));
+    for (file, want) in [
+        ("contract-0.2.imports.wat", "0.2.0"),
+        ("contract-0.1.9.imports.wat", "0.1.9"),
+    ] {
+        let text = wat_check(
+            "wat-contract",
+            &hostile("pass.body.wat"),
+            "",
+            &hostile(file),
+        );
         match rt().load(text.as_bytes(), file) {
             Err(LoadError::ContractVersion { plugin, host, .. }) => {
                 assert_eq!(plugin, want);
@@ -341,11 +454,18 @@ fn pin_mismatch_names_both_digests() {
     let actual = cutover_runtime::sha256_hex(&std::fs::read(&path).unwrap());
     let wrong = "0".repeat(64);
     match rt().load_file(&path, Some(&wrong)) {
-        Err(LoadError::PinMismatch { expected, actual: a, .. }) => {
+        Err(LoadError::PinMismatch {
+            expected,
+            actual: a,
+            ..
+        }) => {
             assert_eq!(expected, wrong);
             assert_eq!(a, actual);
         }
-        other => panic!("expected PinMismatch, got {:?}", other.map(|p| p.name().to_string())),
+        other => panic!(
+            "expected PinMismatch, got {:?}",
+            other.map(|p| p.name().to_string())
+        ),
     }
     assert!(rt().load_file(&path, Some(&actual)).is_ok());
 }
@@ -355,7 +475,10 @@ fn cache_hits_and_rejects_corrupt_or_foreign_entries() {
     let dir = tempfile::tempdir().unwrap();
     let rt = Runtime::new(Some(dir.path())).unwrap();
     let bytes = std::fs::read(plugin_path("noop-action")).unwrap();
-    assert_eq!(rt.load(&bytes, "a").unwrap().info().cache, CacheStatus::Miss);
+    assert_eq!(
+        rt.load(&bytes, "a").unwrap().info().cache,
+        CacheStatus::Miss
+    );
     assert_eq!(rt.load(&bytes, "a").unwrap().info().cache, CacheStatus::Hit);
     let digest = cutover_runtime::sha256_hex(&bytes);
     let entry = rt.cache().unwrap().entry_path(&digest);
@@ -366,12 +489,20 @@ fn cache_hits_and_rejects_corrupt_or_foreign_entries() {
     std::fs::write(&entry, &e).unwrap();
     let p = rt.load(&bytes, "a").unwrap();
     assert_eq!(p.info().cache, CacheStatus::Replaced);
-    assert_eq!(rt.run_action(&p, &Sandbox::default(), &ctx("{}")).unwrap().summary, "noop");
+    assert_eq!(
+        rt.run_action(&p, &Sandbox::default(), &ctx("{}"))
+            .unwrap()
+            .summary,
+        "noop"
+    );
     assert_eq!(rt.load(&bytes, "a").unwrap().info().cache, CacheStatus::Hit);
     // Foreign: another component's entry under this digest's name.
     let other = std::fs::read(plugin_path("http-probe")).unwrap();
     rt.load(&other, "b").unwrap();
-    let other_entry = rt.cache().unwrap().entry_path(&cutover_runtime::sha256_hex(&other));
+    let other_entry = rt
+        .cache()
+        .unwrap()
+        .entry_path(&cutover_runtime::sha256_hex(&other));
     std::fs::copy(&other_entry, &entry).unwrap();
     let p = rt.load(&bytes, "a").unwrap();
     assert_eq!(p.info().cache, CacheStatus::Replaced);
@@ -379,7 +510,10 @@ fn cache_hits_and_rejects_corrupt_or_foreign_entries() {
     // Truncated entry.
     let e = std::fs::read(&entry).unwrap();
     std::fs::write(&entry, &e[..40]).unwrap();
-    assert_eq!(rt.load(&bytes, "a").unwrap().info().cache, CacheStatus::Replaced);
+    assert_eq!(
+        rt.load(&bytes, "a").unwrap().info().cache,
+        CacheStatus::Replaced
+    );
 }
 
 #[test]
@@ -396,15 +530,26 @@ fn file_adapter_streams_data_through_granted_directory() {
         }],
         ..Grants::default()
     });
-    let out = rt().export_data(&p, &sb, "alert_rules", Vec::new()).expect("export");
+    let out = rt()
+        .export_data(&p, &sb, "alert_rules", Vec::new())
+        .expect("export");
     assert_eq!(out.bytes as usize, data.len());
     assert_eq!(out.writer, data.as_bytes());
     let changed = data.replace("demo", "odem");
     let outcome = rt()
-        .import_data(&p, &sb, "alert_rules", std::io::Cursor::new(changed.clone().into_bytes()), changed.len() as u64)
+        .import_data(
+            &p,
+            &sb,
+            "alert_rules",
+            std::io::Cursor::new(changed.clone().into_bytes()),
+            changed.len() as u64,
+        )
         .expect("import");
     assert!(!outcome.summary.is_empty());
-    assert_eq!(std::fs::read_to_string(dir.path().join("alert_rules.yml")).unwrap(), changed);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("alert_rules.yml")).unwrap(),
+        changed
+    );
     // A read-only grant makes the import fail inside the sandbox.
     let ro = Sandbox::with_grants(Grants {
         dirs: vec![DirGrant {
@@ -415,20 +560,49 @@ fn file_adapter_streams_data_through_granted_directory() {
         ..Grants::default()
     });
     let err = rt()
-        .import_data(&p, &ro, "alert_rules", std::io::Cursor::new(b"x".to_vec()), 1)
+        .import_data(
+            &p,
+            &ro,
+            "alert_rules",
+            std::io::Cursor::new(b"x".to_vec()),
+            1,
+        )
         .unwrap_err();
     assert!(matches!(err, CallError::Plugin { .. }), "{err:?}");
-    assert_eq!(std::fs::read_to_string(dir.path().join("alert_rules.yml")).unwrap(), changed);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("alert_rules.yml")).unwrap(),
+        changed
+    );
     // Exports over the cap are cut off with a typed limit.
     let mut capped = sb.clone();
     capped.limits.max_export_bytes = 1024;
-    let err = rt().export_data(&p, &capped, "alert_rules", Vec::new()).unwrap_err();
-    assert!(matches!(err, CallError::Limit { limit: Limit::Output, .. }), "{err:?}");
+    let err = rt()
+        .export_data(&p, &capped, "alert_rules", Vec::new())
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CallError::Limit {
+                limit: Limit::Output,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn calling_the_wrong_world_is_typed() {
     let p = load("noop-action");
-    let err = rt().evaluate(&p, &Sandbox::default(), &ctx("{}")).unwrap_err();
-    assert!(matches!(err, CallError::WorldMismatch { expected: World::Check, found: World::Action, .. }));
+    let err = rt()
+        .evaluate(&p, &Sandbox::default(), &ctx("{}"))
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        CallError::WorldMismatch {
+            expected: World::Check,
+            found: World::Action,
+            ..
+        }
+    ));
 }
