@@ -144,11 +144,22 @@ fn main() {
         rt.allocator()
     );
 
+    // `CUTOVER_BENCH_ONLY=fresh` skips to the call figures (for profiling).
+    let only_fresh = std::env::var("CUTOVER_BENCH_ONLY").is_ok_and(|v| v == "fresh");
+    if !only_fresh {
+        cold_and_cached(&rt, &nocache, &engine, &bytes);
+    }
+
+    // Fresh instance per call: instantiate + run(ctx).
+    fresh_and_warm(&rt, &engine, &bytes, &root);
+}
+
+fn cold_and_cached(rt: &Runtime, nocache: &Runtime, engine: &Engine, bytes: &[u8]) {
     // Cold compile: our load (hash, compile, link, describe) vs Component::new.
     let ours = median(
         &mut || {
             let t = Instant::now();
-            nocache.load(&bytes, "noop").unwrap();
+            nocache.load(bytes, "noop").unwrap();
             t.elapsed()
         },
         5,
@@ -156,7 +167,7 @@ fn main() {
     let raw = median(
         &mut || {
             let t = Instant::now();
-            Component::new(&engine, &bytes).unwrap();
+            Component::new(engine, bytes).unwrap();
             t.elapsed()
         },
         5,
@@ -170,15 +181,12 @@ fn main() {
     );
 
     // Cached load: verified cache entry + link + describe vs raw deserialize.
-    rt.load(&bytes, "noop").unwrap();
-    let serialized = Component::new(&engine, &bytes)
-        .unwrap()
-        .serialize()
-        .unwrap();
+    rt.load(bytes, "noop").unwrap();
+    let serialized = Component::new(engine, bytes).unwrap().serialize().unwrap();
     let ours = median(
         &mut || {
             let t = Instant::now();
-            rt.load(&bytes, "noop").unwrap();
+            rt.load(bytes, "noop").unwrap();
             t.elapsed()
         },
         50,
@@ -187,7 +195,7 @@ fn main() {
         &mut || {
             let t = Instant::now();
             // SAFETY: bytes serialized by this engine just above.
-            unsafe { Component::deserialize(&engine, &serialized) }.unwrap();
+            unsafe { Component::deserialize(engine, &serialized) }.unwrap();
             t.elapsed()
         },
         50,
@@ -199,9 +207,11 @@ fn main() {
         "us",
         "target ours <= 1000 us",
     );
+}
 
+fn fresh_and_warm(rt: &Runtime, engine: &Engine, bytes: &[u8], root: &Path) {
     // Fresh instance per call: instantiate + run(ctx).
-    let plugin = rt.load(&bytes, "noop").unwrap();
+    let plugin = rt.load(bytes, "noop").unwrap();
     let sb = Sandbox::default();
     let ctx = wit::Context {
         plan: "bench".into(),
@@ -217,8 +227,8 @@ fn main() {
         run_id: "r".into(),
         params: "{}".into(),
     };
-    let component = Component::new(&engine, &bytes).unwrap();
-    let pre = raw_linker(&engine).instantiate_pre(&component).unwrap();
+    let component = Component::new(engine, bytes).unwrap();
+    let pre = raw_linker(engine).instantiate_pre(&component).unwrap();
     let n = 3000;
     for _ in 0..200 {
         rt.run_action(&plugin, &sb, &ctx).unwrap();
@@ -233,7 +243,7 @@ fn main() {
     let raw: Vec<Duration> = (0..n)
         .map(|_| {
             let t = Instant::now();
-            let mut store = raw_store(&engine);
+            let mut store = raw_store(engine);
             let inst = pre.instantiate(&mut store).unwrap();
             let f = inst
                 .get_typed_func::<(Ctx,), (Result<Outcome, PErr>,)>(&mut store, "run")
@@ -260,7 +270,7 @@ fn main() {
 
     // Warm call: one instance, repeated calls (raw only: the runtime gives
     // every call a fresh instance by design, so there is no warm path).
-    let mut store = raw_store(&engine);
+    let mut store = raw_store(engine);
     let inst = pre.instantiate(&mut store).unwrap();
     let f = inst
         .get_typed_func::<(Ctx,), (Result<Outcome, PErr>,)>(&mut store, "run")

@@ -1,0 +1,120 @@
+//! Typed errors of the backup store.
+
+use std::io;
+use std::path::PathBuf;
+
+use cutover_state::{BlobError, FileError};
+
+/// Everything that can go wrong in the backup store. Per-type adapter
+/// failures are not errors: they are recorded in the manifest or report.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    /// A file-system operation failed.
+    #[error("{op} {}: {source}", path.display())]
+    Io {
+        /// File or directory involved.
+        path: PathBuf,
+        /// What was being done.
+        op: &'static str,
+        /// Underlying error.
+        source: io::Error,
+    },
+    /// Reading or writing a checked JSON document failed (not a checksum problem).
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// The blob store failed (not a digest problem).
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    /// A manifest, point or blob does not match its checksum, or is missing.
+    /// Nothing was applied to the system.
+    #[error("{id}: {item} is corrupt: expected {expected}, found {actual}")]
+    Corrupt {
+        /// Backup id or rollback point name.
+        id: String,
+        /// `manifest`, `point`, or the data type / category whose blob is bad.
+        item: String,
+        /// What was expected (a digest, or a description).
+        expected: String,
+        /// What was found.
+        actual: String,
+    },
+    /// No backup or point with this id.
+    #[error("no {what} named {id:?}")]
+    NotFound {
+        /// `backup` or `rollback point`.
+        what: &'static str,
+        /// The id asked for.
+        id: String,
+    },
+    /// A requested type or category is not (successfully) in the backup or point.
+    #[error("{id}: {kind:?} {why}")]
+    NotRestorable {
+        /// Backup id or point name.
+        id: String,
+        /// Requested type or category.
+        kind: String,
+        /// Why it cannot be restored.
+        why: String,
+    },
+    /// An id, point name or type name that cannot be used as a file name.
+    #[error("invalid {what} {name:?}: {why}")]
+    InvalidName {
+        /// What kind of name.
+        what: &'static str,
+        /// The name.
+        name: String,
+        /// Why it was rejected.
+        why: &'static str,
+    },
+    /// The plan does not describe what was asked (unknown plugin, bad grant).
+    #[error("plan: {0}")]
+    Plan(String),
+}
+
+impl BackupError {
+    /// A stable machine-readable kind, for JSON output and exit codes.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BackupError::Io { .. } | BackupError::File(_) | BackupError::Blob(_) => "io",
+            BackupError::Corrupt { .. } => "corrupt",
+            BackupError::NotFound { .. } => "not-found",
+            BackupError::NotRestorable { .. } => "not-restorable",
+            BackupError::InvalidName { .. } => "invalid-name",
+            BackupError::Plan(_) => "plan",
+        }
+    }
+}
+
+pub(crate) fn io_err(
+    path: impl Into<PathBuf>,
+    op: &'static str,
+) -> impl FnOnce(io::Error) -> BackupError {
+    let path = path.into();
+    move |source| BackupError::Io { path, op, source }
+}
+
+/// Checks that `name` is safe as one path component.
+pub(crate) fn check_name(what: &'static str, name: &str) -> Result<(), BackupError> {
+    let why = if name.is_empty() {
+        Some("empty")
+    } else if name.len() > 128 {
+        Some("longer than 128 bytes")
+    } else if name.starts_with('.') {
+        Some("starts with a dot")
+    } else if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        Some("only ASCII letters, digits, '-', '_' and '.' are allowed")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(BackupError::InvalidName {
+            what,
+            name: name.to_string(),
+            why,
+        }),
+        None => Ok(()),
+    }
+}

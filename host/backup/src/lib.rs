@@ -1,0 +1,61 @@
+//! cutover-backup: backups, rollback points and verified restore.
+//!
+//! Data leaves a system through its adapter plugin (`export-data`,
+//! `capture-state`) and is streamed straight into a content-addressed sha256
+//! store; a checked JSON manifest records what was stored. Restores and
+//! rollbacks verify the manifest and every blob before the adapter is called
+//! (`import-data`, `restore-state`), and refuse naming the corrupt item.
+//!
+//! # Layout (under the plan's state directory)
+//!
+//! * `backups/<id>.json` — [`BackupManifest`] as checked JSON
+//!   (`{"sha256":"<hex of body bytes>","body":{..}}\n`);
+//! * `backups/blobs/ab/cdef…` — data, shared by backups and points;
+//! * `points/<name>.json` — [`PointManifest`];
+//! * `points/<name>.rollback.json` — [`RollbackProgress`].
+//!
+//! A manifest body (`points/<name>.json` is the same shape with `name`,
+//! `categories` and format `cutover-point/1`):
+//!
+//! ```json
+//! {"format": "cutover-backup/1", "id": "b-20261127T031310Z-dcae55",
+//!  "created_at": "2026-11-27T03:13:10.098Z", "created_ms": 1795749190098,
+//!  "system": "old", "adapter": {"name": "file-adapter", "digest": "<sha256 of the .wasm>"},
+//!  "types": ["configurations", "no_such_kind"],
+//!  "results": [
+//!    {"kind": "configurations", "ok": true, "error": null, "digest": "<sha256>", "size": 702,
+//!     "content_type": "application/yaml", "metadata": [["file", "configurations.yml"]]},
+//!    {"kind": "no_such_kind", "ok": false, "error": "plugin file-adapter returned an error: ...",
+//!     "digest": null, "size": 0, "content_type": null, "metadata": []}],
+//!  "lineage": {"plan_fingerprint": "sha256:...", "journal_seq": 12}}
+//! ```
+//!
+//! Documents are read strictly: the file must end in `}\n`, the checksum
+//! must match the body bytes and the body must have exactly these fields;
+//! anything else is [`BackupError::Corrupt`] naming the document.
+//!
+//! Blobs are fsynced and renamed into place before the manifest referencing
+//! them is written atomically, so a crash never leaves a manifest pointing at
+//! a missing blob (at worst an unreferenced blob that [`BackupStore::prune`]
+//! removes). Mutating calls (`backup`, `capture_point`, `rollback`, `prune`)
+//! assume a single writer (the runner's lease).
+
+mod backup;
+mod error;
+mod manifest;
+mod pipe;
+mod point;
+mod sandbox;
+mod store;
+mod time;
+
+pub use backup::{OutcomeRecord, PruneReport, RestoreReport, TypeRestore};
+pub use error::BackupError;
+pub use manifest::{
+    AdapterRef, BACKUP_FORMAT, BackupManifest, Lineage, POINT_FORMAT, PointManifest,
+    RollbackProgress, TypeResult,
+};
+pub use point::{DEFAULT_CATEGORIES, RollbackReport};
+pub use sandbox::{adapter_id, sandbox_for};
+pub use store::{BackupStore, VerifyItem};
+pub use time::rfc3339;
