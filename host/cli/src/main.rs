@@ -30,13 +30,22 @@ enum Command {
     Plan(cmd::plan::PlanArgs),
     /// Compare alerts fired by the old and the new system (offline dumps).
     Compare(cutover_compare::cli::Args),
+    /// Backups: create, list, show, verify, restore, prune.
+    #[command(subcommand)]
+    Backup(cmd::backup::BackupCmd),
+    /// Roll a system back to a rollback point (verified first).
+    Rollback(cmd::backup::RollbackArgs),
+    #[command(flatten)]
+    Migrate(cmd::migrate::MigrateCmd),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = std::env::var("CUTOVER_LOG").unwrap_or_else(|_| cli.log.clone());
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();
@@ -45,6 +54,9 @@ fn main() -> ExitCode {
         Command::Validate(a) => cmd::plan::validate(a),
         Command::Plan(a) => cmd::plan::preview(a),
         Command::Compare(a) => cmd::compare::run(a),
+        Command::Backup(c) => cmd::backup::run(c),
+        Command::Rollback(a) => cmd::backup::rollback(a),
+        Command::Migrate(c) => cmd::migrate::run(c),
     };
     match code {
         Ok(c) => ExitCode::from(c),

@@ -42,7 +42,11 @@ pub fn plugin_info(d: &wit::Descriptor) -> PluginInfo {
         name: d.name.clone(),
         version: d.version.clone(),
         hosts: c.hosts.clone(),
-        dirs: c.directories.iter().map(|r| (r.name.clone(), r.writable)).collect(),
+        dirs: c
+            .directories
+            .iter()
+            .map(|r| (r.name.clone(), r.writable))
+            .collect(),
         secrets: c.secrets.clone(),
         config_keys: c.config_keys.clone(),
     }
@@ -53,9 +57,14 @@ impl PluginResolver for RuntimeResolver<'_> {
         if let Some(p) = self.loaded.borrow().get(path) {
             return Ok(plugin_info(p.descriptor()));
         }
-        let plugin = self.runtime.load_file(path, None).map_err(|e| e.to_string())?;
+        let plugin = self
+            .runtime
+            .load_file(path, None)
+            .map_err(|e| e.to_string())?;
         let info = plugin_info(plugin.descriptor());
-        self.loaded.borrow_mut().insert(path.to_path_buf(), Arc::new(plugin));
+        self.loaded
+            .borrow_mut()
+            .insert(path.to_path_buf(), Arc::new(plugin));
         Ok(info)
     }
 }

@@ -324,6 +324,12 @@ fn http_server(n: usize, status: u16, body: &'static str) -> u16 {
                 body.len()
             );
             let _ = s.write_all(resp.as_bytes());
+            // Close our side, then drain what the client still sends (e.g. a
+            // chunked request's last chunk): closing with unread data would
+            // reset the connection before the client reads the response.
+            let _ = s.shutdown(std::net::Shutdown::Write);
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
         }
     });
     port

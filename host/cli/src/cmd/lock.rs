@@ -38,13 +38,17 @@ pub fn lock_path(plan: &Path) -> PathBuf {
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
         std::process::id()
     ));
-    let mut f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let mut f =
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     f.write_all(bytes)?;
     f.sync_all()?;
     drop(f);
@@ -57,11 +61,16 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 /// Pins (or with `check`, verifies the pins of) every plugin of `plan`.
 pub fn lock(plan: PathBuf, check: bool) -> anyhow::Result<u8> {
-    let src = std::fs::read_to_string(&plan).with_context(|| format!("reading {}", plan.display()))?;
+    let src =
+        std::fs::read_to_string(&plan).with_context(|| format!("reading {}", plan.display()))?;
     let mut doc: DocumentMut = src
         .parse()
         .map_err(|e| usage(format!("{}: not valid TOML: {e}", plan.display())))?;
-    let base = plan.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+    let base = plan
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
     let rt = super::runtime()?;
     let Some(plugins) = doc.get_mut("plugins").and_then(Item::as_table_like_mut) else {
         return Err(usage(format!("{}: no [plugins] table", plan.display())));
@@ -105,7 +114,8 @@ pub fn lock(plan: PathBuf, check: bool) -> anyhow::Result<u8> {
         toml::to_string_pretty(&LockFile { plugin: entries })?
     );
     let lock_file = lock_path(&plan);
-    let lock_current = std::fs::read_to_string(&lock_file).ok().as_deref() == Some(lock_text.as_str());
+    let lock_current =
+        std::fs::read_to_string(&lock_file).ok().as_deref() == Some(lock_text.as_str());
     if check {
         if stale.is_empty() && lock_current {
             println!("{}: all plugin pins are current", plan.display());
@@ -115,7 +125,10 @@ pub fn lock(plan: PathBuf, check: bool) -> anyhow::Result<u8> {
             println!("stale: {s}");
         }
         if !lock_current {
-            println!("stale: {} differs from the plugins on disk", lock_file.display());
+            println!(
+                "stale: {} differs from the plugins on disk",
+                lock_file.display()
+            );
         }
         return Ok(exit::FAILED);
     }

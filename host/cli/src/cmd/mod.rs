@@ -1,8 +1,10 @@
 //! Subcommands, one module each.
 
+pub mod backup;
 pub mod compare;
-pub mod plan;
 pub mod lock;
+pub mod migrate;
+pub mod plan;
 pub mod plugin;
 
 use crate::exit;
@@ -21,9 +23,20 @@ pub fn exit_code_of(e: &anyhow::Error) -> u8 {
         }
         if let Some(e) = cause.downcast_ref::<cutover_compare::CompareError>() {
             return match e {
-                cutover_compare::CompareError::Output(_) | cutover_compare::CompareError::Serialize(_) => exit::INTERNAL,
+                cutover_compare::CompareError::Output(_)
+                | cutover_compare::CompareError::Serialize(_) => exit::INTERNAL,
                 _ => exit::USAGE,
             };
+        }
+        if let Some(e) = cause.downcast_ref::<cutover_engine::EngineError>() {
+            return if e.is_state() {
+                exit::STATE
+            } else {
+                exit::USAGE
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<cutover_backup::BackupError>() {
+            return backup::exit_code(e);
         }
         if cause.downcast_ref::<UsageError>().is_some() {
             return exit::USAGE;

@@ -21,7 +21,9 @@ pub struct PlanArgs {
     pub plan: PathBuf,
 }
 
-fn load(plan: &std::path::Path) -> anyhow::Result<Result<cutover_plan::LoadedPlan, cutover_plan::Diagnostics>> {
+fn load(
+    plan: &std::path::Path,
+) -> anyhow::Result<Result<cutover_plan::LoadedPlan, cutover_plan::Diagnostics>> {
     let rt = super::runtime()?;
     let resolver = RuntimeResolver::new(&rt);
     Ok(cutover_plan::load(plan, &resolver))

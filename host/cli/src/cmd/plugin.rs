@@ -18,7 +18,7 @@ pub enum PluginCmd {
     /// Show world, contract version, imports/exports, capabilities and sha256.
     Inspect(InspectArgs),
     /// Invoke one plugin export with JSON input and command-line grants.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Pin every plugin of a plan: fill its sha256 values and write PLAN.lock.
     Lock(LockArgs),
 }
@@ -92,7 +92,7 @@ pub struct LockArgs {
 pub fn run(cmd: PluginCmd) -> anyhow::Result<u8> {
     match cmd {
         PluginCmd::Inspect(a) => inspect(a),
-        PluginCmd::Run(a) => invoke(a),
+        PluginCmd::Run(a) => invoke(*a),
         PluginCmd::Lock(a) => super::lock::lock(a.plan, a.check),
     }
 }
@@ -137,13 +137,19 @@ fn inspect(a: InspectArgs) -> anyhow::Result<u8> {
 }
 
 fn list(v: &[String]) -> String {
-    if v.is_empty() { "-".into() } else { v.join(", ") }
+    if v.is_empty() {
+        "-".into()
+    } else {
+        v.join(", ")
+    }
 }
 
 fn sandbox(a: &RunArgs) -> anyhow::Result<Sandbox> {
     let mut grants = Grants::default();
     for h in &a.allow_host {
-        grants.hosts.push(Origin::parse_grant(h).map_err(|e| usage(e.to_string()))?);
+        grants
+            .hosts
+            .push(Origin::parse_grant(h).map_err(|e| usage(e.to_string()))?);
     }
     for d in &a.dirs {
         let (name, rest) = d
@@ -166,15 +172,23 @@ fn sandbox(a: &RunArgs) -> anyhow::Result<Sandbox> {
             .ok_or_else(|| usage(format!("--config {kv:?}: expected KEY=VALUE")))?;
         grants.config.insert(k.to_string(), v.to_string());
     }
-    let deadline = cutover_plan::duration::parse_duration(&a.deadline).map_err(|e| usage(format!("--deadline: {e}")))?;
-    let memory = cutover_plan::duration::parse_size(&a.memory).map_err(|e| usage(format!("--memory: {e}")))?;
+    let deadline = cutover_plan::duration::parse_duration(&a.deadline)
+        .map_err(|e| usage(format!("--deadline: {e}")))?;
+    let memory = cutover_plan::duration::parse_size(&a.memory)
+        .map_err(|e| usage(format!("--memory: {e}")))?;
     if memory as usize > cutover_runtime::MAX_MEMORY_BYTES {
-        return Err(usage(format!("--memory: at most {} bytes", cutover_runtime::MAX_MEMORY_BYTES)));
+        return Err(usage(format!(
+            "--memory: at most {} bytes",
+            cutover_runtime::MAX_MEMORY_BYTES
+        )));
     }
     let secrets: BTreeMap<String, String> = a
         .secrets
         .iter()
-        .filter_map(|s| cutover_runtime::SecretSource::get(&cutover_runtime::EnvSecrets, s).map(|v| (s.clone(), v)))
+        .filter_map(|s| {
+            cutover_runtime::SecretSource::get(&cutover_runtime::EnvSecrets, s)
+                .map(|v| (s.clone(), v))
+        })
         .collect();
     Ok(Sandbox {
         grants: Arc::new(grants),
@@ -190,10 +204,12 @@ fn sandbox(a: &RunArgs) -> anyhow::Result<Sandbox> {
 
 fn params(a: &RunArgs) -> anyhow::Result<String> {
     let text = match a.params.strip_prefix('@') {
-        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading --params file {path}"))?,
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading --params file {path}"))?,
         None => a.params.clone(),
     };
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| usage(format!("--params: invalid JSON: {e}")))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| usage(format!("--params: invalid JSON: {e}")))?;
     if !v.is_object() {
         return Err(usage("--params must be a JSON object"));
     }
@@ -206,8 +222,12 @@ fn window(a: &RunArgs) -> anyhow::Result<wit::Window> {
             let (s, e) = w
                 .split_once("..")
                 .ok_or_else(|| usage("--window: expected START..END in unix millis"))?;
-            let start = s.parse().map_err(|_| usage("--window: START is not a number"))?;
-            let end = e.parse().map_err(|_| usage("--window: END is not a number"))?;
+            let start = s
+                .parse()
+                .map_err(|_| usage("--window: START is not a number"))?;
+            let end = e
+                .parse()
+                .map_err(|_| usage("--window: END is not a number"))?;
             Ok(wit::Window { start, end })
         }
         None => {
@@ -247,7 +267,11 @@ fn invoke(a: RunArgs) -> anyhow::Result<u8> {
         }
         .to_string()
     });
-    let kind = || a.kind.clone().ok_or_else(|| usage(format!("--call {call} needs --kind")));
+    let kind = || {
+        a.kind
+            .clone()
+            .ok_or_else(|| usage(format!("--call {call} needs --kind")))
+    };
     match call.as_str() {
         "describe" => print_json(&rt.describe(&plugin, &sb)?)?,
         "run" => print_json(&rt.run_action(&plugin, &sb, &ctx)?)?,
@@ -269,7 +293,10 @@ fn invoke(a: RunArgs) -> anyhow::Result<u8> {
         "export-data" | "capture-state" => {
             let kind = kind()?;
             let out: Box<dyn std::io::Write + Send> = match &a.output {
-                Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?),
+                Some(p) => Box::new(
+                    std::fs::File::create(p)
+                        .with_context(|| format!("creating {}", p.display()))?,
+                ),
                 None => Box::new(std::io::stdout()),
             };
             let done = if call == "export-data" {
@@ -284,8 +311,12 @@ fn invoke(a: RunArgs) -> anyhow::Result<u8> {
         }
         "import-data" | "restore-state" => {
             let kind = kind()?;
-            let path = a.input.clone().ok_or_else(|| usage(format!("--call {call} needs --input FILE")))?;
-            let file = std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?;
+            let path = a
+                .input
+                .clone()
+                .ok_or_else(|| usage(format!("--call {call} needs --input FILE")))?;
+            let file = std::fs::File::open(&path)
+                .with_context(|| format!("opening {}", path.display()))?;
             let size = file.metadata()?.len();
             let outcome = if call == "import-data" {
                 rt.import_data(&plugin, &sb, &kind, file, size)?

@@ -1,0 +1,463 @@
+//! Operator commands of a migration run: `run`, `resume`, `status`, `abort`,
+//! `pause`, `approve`, `history`, `unlock`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use cutover_engine::{Mode, RunOptions, RunOutcome, RunView, Runner, ops};
+
+use super::usage;
+use crate::exit;
+use crate::resolver::RuntimeResolver;
+
+/// Migration run commands.
+#[derive(Subcommand)]
+pub enum MigrateCmd {
+    /// Run a plan (or continue its unfinished run) phase by phase, durably.
+    Run(RunArgs),
+    /// Continue an interrupted, paused or approved run.
+    Resume(ResumeArgs),
+    /// Show the run's phases, current step, match rate and fingerprint.
+    Status(StatusArgs),
+    /// Abort the run (a live runner stops at its next step boundary).
+    Abort(AbortArgs),
+    /// Pause the run (a live runner stops at its next step boundary).
+    Pause(PauseArgs),
+    /// Approve a gate (PHASE), an approval step or an interrupted step (PHASE/STEP).
+    Approve(ApproveArgs),
+    /// Audit trail: every transition, operator action and plugin invocation.
+    History(HistoryArgs),
+    /// Remove the run's lease by force (the holder is dead or wedged).
+    Unlock(UnlockArgs),
+}
+
+/// Arguments of `run`.
+#[derive(Args)]
+pub struct RunArgs {
+    /// The plan file (TOML).
+    pub plan: PathBuf,
+    /// Accept a plan or plugin that changed since the run started (journaled).
+    #[arg(long)]
+    pub replan: bool,
+    /// Print the outcome and state as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `resume`.
+#[derive(Args)]
+pub struct ResumeArgs {
+    /// The plan file (TOML).
+    pub plan: PathBuf,
+    /// Accept a plan or plugin that changed since the run started (journaled).
+    #[arg(long)]
+    pub replan: bool,
+    /// Print the outcome and state as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `status`.
+#[derive(Args)]
+pub struct StatusArgs {
+    /// The plan file (TOML).
+    pub plan: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `abort`.
+#[derive(Args)]
+pub struct AbortArgs {
+    /// The plan file (TOML).
+    pub plan: PathBuf,
+    /// Why (journaled).
+    #[arg(long)]
+    pub reason: String,
+    /// Who (default: $USER).
+    #[arg(long)]
+    pub by: Option<String>,
+}
+
+/// Arguments of `pause`.
+#[derive(Args)]
+pub struct PauseArgs {
+    /// The plan file (TOML).
+    pub plan: PathBuf,
+    /// Why (journaled).
+    #[arg(long, default_value = "paused by operator")]
+    pub reason: String,
+    /// Who (default: $USER).
+    #[arg(long)]
+    pub by: Option<String>,
+}
+
+/// Arguments of `approve`.
+#[derive(Args)]
+pub struct ApproveArgs {
+    /// The plan file (TOML).
+    pub plan: PathBuf,
+    /// PHASE (gate, checklist pause) or PHASE/STEP (approval step, interrupted step).
+    pub target: String,
+    /// Who approves (default: $USER).
+    #[arg(long)]
+    pub by: Option<String>,
+    /// For an interrupted step: run it again instead of marking it done.
+    #[arg(long)]
+    pub retry: bool,
+}
+
+/// Arguments of `history`.
+#[derive(Args)]
+pub struct HistoryArgs {
+    /// The plan file (TOML).
+    pub plan: PathBuf,
+    /// Print JSON (every record with its payload and hash).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `unlock`.
+#[derive(Args)]
+pub struct UnlockArgs {
+    /// The plan file (TOML).
+    pub plan: PathBuf,
+    /// Required: removing a live runner's lease is dangerous.
+    #[arg(long)]
+    pub force: bool,
+    /// Why (journaled).
+    #[arg(long)]
+    pub reason: String,
+}
+
+/// Runs one migration command.
+pub fn run(cmd: MigrateCmd) -> anyhow::Result<u8> {
+    match cmd {
+        MigrateCmd::Run(a) => execute(&a.plan, Mode::Run, a.replan, a.json),
+        MigrateCmd::Resume(a) => execute(&a.plan, Mode::Resume, a.replan, a.json),
+        MigrateCmd::Status(a) => status(&a.plan, a.json),
+        MigrateCmd::Abort(a) => {
+            let dir = PlanOutline::read(&a.plan)?.state_dir;
+            let d = ops::abort(&dir, &by(a.by), &a.reason)?;
+            report_delivery("abort", d);
+            Ok(exit::OK)
+        }
+        MigrateCmd::Pause(a) => {
+            let dir = PlanOutline::read(&a.plan)?.state_dir;
+            let d = ops::pause(&dir, &by(a.by), &a.reason)?;
+            report_delivery("pause", d);
+            Ok(exit::OK)
+        }
+        MigrateCmd::Approve(a) => approve(a),
+        MigrateCmd::History(a) => history(&a.plan, a.json),
+        MigrateCmd::Unlock(a) => {
+            if !a.force {
+                return Err(usage(
+                    "unlock removes the lease of a possibly live runner: pass --force",
+                ));
+            }
+            let dir = PlanOutline::read(&a.plan)?.state_dir;
+            match ops::unlock(&dir, &a.reason)? {
+                Some(prev) => println!("lease removed (was: {})", prev.trim()),
+                None => println!("no lease was held"),
+            }
+            Ok(exit::OK)
+        }
+    }
+}
+
+fn by(given: Option<String>) -> String {
+    given
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "operator".to_string())
+}
+
+fn report_delivery(what: &str, d: ops::Delivery) {
+    match d {
+        ops::Delivery::Journaled => println!("{what} recorded"),
+        ops::Delivery::Posted => {
+            println!("{what} requested: the active runner will stop at its next step boundary")
+        }
+    }
+}
+
+/// Exit code of a run outcome.
+pub fn exit_code(o: &RunOutcome) -> u8 {
+    match o {
+        RunOutcome::Completed => exit::OK,
+        RunOutcome::Failed { .. } => exit::FAILED,
+        RunOutcome::AwaitingApproval { .. }
+        | RunOutcome::Paused { .. }
+        | RunOutcome::NeedsAttention { .. } => exit::PAUSED,
+        RunOutcome::Aborted { .. } | RunOutcome::RolledBack { .. } => exit::ABORTED,
+    }
+}
+
+fn load(plan: &Path, rt: &cutover_runtime::Runtime) -> anyhow::Result<cutover_plan::LoadedPlan> {
+    let resolver = RuntimeResolver::new(rt);
+    cutover_plan::load(plan, &resolver).map_err(|diags| {
+        eprint!("{}", diags.render_auto());
+        usage(format!(
+            "{} is not a valid plan (see above)",
+            plan.display()
+        ))
+    })
+}
+
+fn execute(plan: &Path, mode: Mode, replan: bool, json: bool) -> anyhow::Result<u8> {
+    let rt = super::runtime()?;
+    let loaded = load(plan, &rt)?;
+    let opts = RunOptions {
+        replan,
+        progress: true,
+    };
+    let mut runner = Runner::open(&rt, &loaded, mode, opts)?;
+    for note in runner.notes() {
+        eprintln!("note: {note}");
+    }
+    if runner.view().status.is_finished() {
+        eprintln!(
+            "note: this run had already finished; nothing was run (remove {} to start a new run)",
+            loaded.state_dir().display()
+        );
+    }
+    let outcome = runner.execute()?;
+    let code = exit_code(&outcome);
+    if json {
+        let doc =
+            serde_json::json!({ "outcome": outcome, "exit_code": code, "state": runner.view() });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        println!("{}", outcome.describe());
+    }
+    Ok(code)
+}
+
+fn approve(a: ApproveArgs) -> anyhow::Result<u8> {
+    let rt = super::runtime()?;
+    let loaded = load(&a.plan, &rt)?;
+    let who = by(a.by);
+    let ap = ops::approve(&loaded, &a.target, &who, a.retry)?;
+    println!(
+        "approved {} by {}{} (journal seq {}); continue with `cutover resume {}`",
+        ap.target,
+        ap.by,
+        if ap.retry { " (retry)" } else { "" },
+        ap.seq,
+        a.plan.display()
+    );
+    Ok(exit::OK)
+}
+
+/// What the operator commands need from a plan without validating it (so
+/// they work even when the plan no longer validates).
+struct PlanOutline {
+    state_dir: PathBuf,
+    phases: Vec<(String, Vec<String>)>,
+}
+
+impl PlanOutline {
+    fn read(plan: &Path) -> anyhow::Result<PlanOutline> {
+        let src =
+            std::fs::read_to_string(plan).with_context(|| format!("reading {}", plan.display()))?;
+        let doc: toml_edit::DocumentMut = src
+            .parse()
+            .map_err(|e| usage(format!("{}: {e}", plan.display())))?;
+        let dir = doc
+            .get("plan")
+            .and_then(|p| p.get("state_dir"))
+            .and_then(|v| v.as_str())
+            .unwrap_or(".cutover");
+        let base = plan.parent().unwrap_or(Path::new(""));
+        let str_of =
+            |t: &toml_edit::Table, k: &str| t.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        let phases = doc
+            .get("phases")
+            .and_then(|p| p.as_array_of_tables())
+            .map(|a| {
+                a.iter()
+                    .map(|ph| {
+                        let steps = ph
+                            .get("steps")
+                            .and_then(|s| s.as_array_of_tables())
+                            .map(|s| s.iter().filter_map(|st| str_of(st, "id")).collect())
+                            .unwrap_or_default();
+                        (str_of(ph, "id").unwrap_or_default(), steps)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(PlanOutline {
+            state_dir: base.join(dir),
+            phases,
+        })
+    }
+}
+
+fn pct(r: Option<f64>) -> String {
+    r.map_or("n/a".to_string(), |r| format!("{:.1}%", r * 100.0))
+}
+
+fn status(plan: &Path, json: bool) -> anyhow::Result<u8> {
+    let outline = PlanOutline::read(plan)?;
+    let view = ops::status(&outline.state_dir)?;
+    if json {
+        let phases: Vec<serde_json::Value> = outline
+            .phases
+            .iter()
+            .map(|(id, steps)| {
+                serde_json::json!({
+                    "id": id,
+                    "status": view.phase_status(id).as_str(),
+                    "steps": steps.iter().map(|s| serde_json::json!({
+                        "id": s,
+                        "status": view.step_status(s).as_str(),
+                        "summary": view.steps.get(s).map(|v| v.summary.clone()),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "plan": plan.display().to_string(),
+            "state_dir": outline.state_dir.display().to_string(),
+            "run_id": view.run_id,
+            "status": view.status.as_str(),
+            "fingerprint": view.fingerprint,
+            "current": view.current.as_ref().map(|(p, s)| format!("{p}/{s}")),
+            "waiting_for": view.waiting_for,
+            "reason": view.reason,
+            "match_rate": view.match_rate,
+            "records": view.records,
+            "phases": phases,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(exit::OK);
+    }
+    print_status(plan, &outline, &view);
+    Ok(exit::OK)
+}
+
+fn print_status(plan: &Path, outline: &PlanOutline, view: &RunView) {
+    println!("plan        {}", plan.display());
+    println!("run         {}", view.run_id.as_deref().unwrap_or("(none)"));
+    println!("status      {}", view.status.as_str());
+    println!(
+        "fingerprint {}",
+        view.fingerprint.as_deref().unwrap_or("(none)")
+    );
+    if let Some((p, s)) = &view.current {
+        println!("current     {p}/{s} ({})", view.step_status(s).as_str());
+    }
+    if let Some(w) = &view.waiting_for {
+        println!("waiting for {w}");
+    }
+    if let Some(r) = &view.reason {
+        println!("reason      {r}");
+    }
+    println!("match rate  {}", pct(view.match_rate));
+    for (id, steps) in &outline.phases {
+        println!("phase {id:<24} {}", view.phase_status(id).as_str());
+        for s in steps {
+            let st = view.step_status(s);
+            let summary = view.steps.get(s).map(|v| v.summary.as_str()).unwrap_or("");
+            println!("  {s:<26} {:<15} {summary}", st.as_str());
+        }
+    }
+}
+
+fn history(plan: &Path, json: bool) -> anyhow::Result<u8> {
+    let outline = PlanOutline::read(plan)?;
+    let records = ops::history(&outline.state_dir)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&records)?);
+        return Ok(exit::OK);
+    }
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    for r in &records {
+        if writeln!(
+            out,
+            "{:>5} {} {:<16} {}",
+            r.seq,
+            r.ts_ms,
+            r.kind,
+            describe(&r.kind, &r.payload)
+        )
+        .is_err()
+        {
+            break;
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn s<'a>(p: &'a serde_json::Value, k: &str) -> &'a str {
+    p.get(k).and_then(|v| v.as_str()).unwrap_or("")
+}
+
+/// One line per record for `history`.
+fn describe(kind: &str, p: &serde_json::Value) -> String {
+    match kind {
+        "step-finished" => format!(
+            "{}/{} {} in {} ms{}{}: {}",
+            s(p, "phase"),
+            s(p, "step"),
+            s(p, "status"),
+            p.get("duration_ms").and_then(|v| v.as_u64()).unwrap_or(0),
+            match (
+                p.get("plugin").and_then(|v| v.as_str()),
+                p.get("digest").and_then(|v| v.as_str())
+            ) {
+                (Some(pl), Some(d)) => format!(" plugin {pl} sha256:{}", &d[..d.len().min(12)]),
+                (Some(pl), None) => format!(" plugin {pl}"),
+                _ => String::new(),
+            },
+            p.get("verdict")
+                .and_then(|v| v.as_str())
+                .map_or(String::new(), |v| format!(" verdict {v}")),
+            s(p, "summary")
+        ),
+        "step-started" => format!(
+            "{}/{} ({}, idempotent {})",
+            s(p, "phase"),
+            s(p, "step"),
+            s(p, "step_kind"),
+            p["idempotent"]
+        ),
+        "approved" => format!(
+            "{} by {}{}",
+            s(p, "target"),
+            s(p, "by"),
+            if p["retry"] == true { " (retry)" } else { "" }
+        ),
+        "parallel-poll" => format!(
+            "{} poll {}: +{} old, +{} new, match rate {}",
+            s(p, "step"),
+            p["poll"],
+            p["old"].as_array().map_or(0, Vec::len),
+            p["new"].as_array().map_or(0, Vec::len),
+            pct(p["match_rate"].as_f64())
+        ),
+        "run-started" => format!(
+            "{} {} fingerprint {}",
+            s(p, "plan"),
+            s(p, "run_id"),
+            s(p, "fingerprint")
+        ),
+        _ => {
+            let mut v = p.clone();
+            if let Some(o) = v.as_object_mut() {
+                o.remove("normalized");
+            }
+            let text = v.to_string();
+            if text.chars().count() > 200 {
+                format!("{}…", text.chars().take(200).collect::<String>())
+            } else {
+                text
+            }
+        }
+    }
+}

@@ -1,0 +1,595 @@
+//! `cutover run | resume | status | approve | abort | pause | history | unlock`
+//! end to end: exit codes, stdout and stderr, and a SIGKILL torture run.
+
+#[path = "cli/plugin_cmds.rs"]
+mod plugin_cmds;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn plugins_dir() -> PathBuf {
+    root().join("target/plugins")
+}
+
+fn cutover(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cutover"));
+    c.current_dir(dir)
+        .env("CUTOVER_CACHE_DIR", root().join("target/engine-test-cache"))
+        .env_remove("CUTOVER_LOG");
+    c
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    cutover(dir).args(args).output().expect("spawn cutover")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[track_caller]
+fn expect(o: &Output, want: i32) {
+    assert_eq!(
+        code(o),
+        want,
+        "exit code\n--- stdout\n{}\n--- stderr\n{}",
+        out(o),
+        err(o)
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).expect("copy");
+        }
+    }
+}
+
+/// Writes `plan.toml` in a fresh tempdir (plugins by absolute path, data
+/// directories `old`/`new` beside it) and pins it with `cutover plugin lock`.
+fn fixture(body: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for side in ["old", "new"] {
+        std::fs::create_dir_all(tmp.path().join(side)).expect("mkdir");
+        std::fs::write(tmp.path().join(side).join("configurations.yml"), "x: 1\n").expect("write");
+    }
+    let p = plugins_dir();
+    let zeros = "0".repeat(64);
+    let text = format!(
+        r#"[plan]
+name = "cli-test"
+state_dir = ".state"
+
+[plugins.noop]
+path = "{noop}"
+sha256 = "{zeros}"
+
+[plugins.file-old]
+path = "{file}"
+sha256 = "{zeros}"
+grants = {{ dirs = [{{ name = "data", path = "old", write = true }}] }}
+
+[plugins.file-new]
+path = "{file}"
+sha256 = "{zeros}"
+grants = {{ dirs = [{{ name = "data", path = "new", write = true }}] }}
+
+[systems.old]
+adapter = "file-old"
+label = "old"
+
+[systems.new]
+adapter = "file-new"
+label = "new"
+{body}"#,
+        noop = p.join("noop-action.wasm").display(),
+        file = p.join("file-adapter.wasm").display(),
+    );
+    std::fs::write(tmp.path().join("plan.toml"), text).expect("write plan");
+    expect(&run(tmp.path(), &["plugin", "lock", "plan.toml"]), 0);
+    tmp
+}
+
+const GATED: &str = r#"
+[[phases]]
+id = "one"
+name = "One"
+risk = "low"
+rollback_point = false
+[[phases.steps]]
+id = "s1"
+kind = "action"
+plugin = "noop"
+
+[[phases]]
+id = "two"
+name = "Two"
+risk = "low"
+rollback_point = false
+gate = { approvers = ["alice"], message = "ready for two?" }
+[[phases.steps]]
+id = "s2"
+kind = "action"
+plugin = "noop"
+params = { x = 1 }
+"#;
+
+fn status_json(dir: &Path) -> serde_json::Value {
+    let o = run(dir, &["status", "plan.toml", "--json"]);
+    expect(&o, 0);
+    serde_json::from_str(&out(&o)).expect("status json")
+}
+
+#[test]
+fn offline_demo_runs_to_completion() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let plans = tmp.path().join("plans");
+    copy_dir(&root().join("plans/demo-data"), &plans.join("demo-data"));
+    let src = std::fs::read_to_string(root().join("plans/offline-demo.toml")).expect("demo plan");
+    let abs = format!("{}/", plugins_dir().display());
+    std::fs::write(
+        plans.join("offline-demo.toml"),
+        src.replace("../target/plugins/", &abs),
+    )
+    .expect("write");
+    let plan = "plans/offline-demo.toml";
+    expect(&run(tmp.path(), &["plugin", "lock", plan]), 0);
+
+    let o = run(tmp.path(), &["run", plan]);
+    expect(&o, 0);
+    assert!(
+        out(&o).contains("run completed: every phase passed"),
+        "{}",
+        out(&o)
+    );
+    assert!(
+        err(&o).contains("parallel-noncritical: poll 1/4"),
+        "{}",
+        err(&o)
+    );
+    assert!(err(&o).contains("match rate 66.7%"), "{}", err(&o));
+
+    let o = run(tmp.path(), &["status", plan, "--json"]);
+    expect(&o, 0);
+    let s: serde_json::Value = serde_json::from_str(&out(&o)).expect("json");
+    assert_eq!(s["status"], "completed");
+    assert!(
+        s["fingerprint"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("sha256:"))
+    );
+    let phases = s["phases"].as_array().expect("phases");
+    assert_eq!(phases.len(), 5);
+    assert!(phases.iter().all(|p| p["status"] == "passed"), "{phases:?}");
+    let full = phases
+        .iter()
+        .find(|p| p["id"] == "full-migration")
+        .expect("phase");
+    let shadow = full["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["id"] == "parallel-full")
+        .expect("step");
+    assert_eq!(
+        shadow["status"], "shadow",
+        "0.95 is not met, but the step is a shadow"
+    );
+
+    let text = run(tmp.path(), &["status", plan]);
+    assert!(out(&text).contains("match rate  66.7%"), "{}", out(&text));
+
+    let h = run(tmp.path(), &["history", plan, "--json"]);
+    expect(&h, 0);
+    let records: Vec<serde_json::Value> = serde_json::from_str(&out(&h)).expect("history json");
+    let finished: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["kind"] == "step-finished")
+        .collect();
+    assert_eq!(
+        finished.len(),
+        15,
+        "every step of the demo finished exactly once"
+    );
+    let noop = finished
+        .iter()
+        .find(|r| r["payload"]["step"] == "route-all")
+        .expect("route-all");
+    assert_eq!(noop["payload"]["plugin"], "noop-action");
+    assert_eq!(noop["payload"]["digest"].as_str().map(str::len), Some(64));
+    let h = run(tmp.path(), &["history", plan]);
+    assert!(
+        out(&h).contains("pilot-core/route-core succeeded in"),
+        "{}",
+        out(&h)
+    );
+
+    // Running a finished plan again reports it and does nothing.
+    let again = run(tmp.path(), &["run", plan]);
+    expect(&again, 0);
+    assert!(
+        err(&again).contains("had already finished"),
+        "{}",
+        err(&again)
+    );
+    let after: Vec<serde_json::Value> =
+        serde_json::from_str(&out(&run(tmp.path(), &["history", plan, "--json"]))).expect("json");
+    assert_eq!(after.len(), records.len());
+}
+
+#[test]
+fn gate_pauses_until_approve_and_resume() {
+    let tmp = fixture(GATED);
+    let dir = tmp.path();
+    let o = run(dir, &["run", "plan.toml"]);
+    expect(&o, 5);
+    assert!(
+        out(&o).contains("awaiting approval of two (ready for two?)"),
+        "{}",
+        out(&o)
+    );
+    let s = status_json(dir);
+    assert_eq!(s["status"], "paused");
+    assert_eq!(s["waiting_for"], "two");
+
+    let o = run(dir, &["approve", "plan.toml", "two", "--by", "mallory"]);
+    expect(&o, 2);
+    assert!(
+        err(&o).contains("mallory may not approve phase two"),
+        "{}",
+        err(&o)
+    );
+    let o = run(dir, &["approve", "plan.toml", "nope"]);
+    expect(&o, 2);
+
+    let o = run(dir, &["approve", "plan.toml", "two", "--by", "alice"]);
+    expect(&o, 0);
+    assert!(out(&o).contains("approved two by alice"), "{}", out(&o));
+    let o = run(dir, &["resume", "plan.toml"]);
+    expect(&o, 0);
+    assert_eq!(status_json(dir)["status"], "completed");
+    let h = out(&run(dir, &["history", "plan.toml"]));
+    assert!(h.contains("approved") && h.contains("two by alice"), "{h}");
+}
+
+#[test]
+fn resume_without_a_run_is_a_usage_error() {
+    let tmp = fixture(GATED);
+    let o = run(tmp.path(), &["resume", "plan.toml"]);
+    expect(&o, 2);
+    assert!(err(&o).contains("no run has been started"), "{}", err(&o));
+}
+
+#[test]
+fn stale_plan_is_refused_and_replan_accepted() {
+    let tmp = fixture(GATED);
+    let dir = tmp.path();
+    expect(&run(dir, &["run", "plan.toml"]), 5);
+    let plan = dir.join("plan.toml");
+    let text = std::fs::read_to_string(&plan).expect("read");
+    std::fs::write(
+        &plan,
+        text.replace("params = { x = 1 }", "params = { x = 2 }"),
+    )
+    .expect("write");
+    let o = run(dir, &["resume", "plan.toml"]);
+    expect(&o, 8);
+    assert!(
+        err(&o).contains("phase `two`: step `s2` changed"),
+        "{}",
+        err(&o)
+    );
+    assert!(err(&o).contains("--replan"), "{}", err(&o));
+    let o = run(dir, &["resume", "plan.toml", "--replan"]);
+    expect(&o, 5);
+    let h = out(&run(dir, &["history", "plan.toml"]));
+    assert!(h.contains("replanned"), "{h}");
+}
+
+#[test]
+fn corrupt_journal_is_reported_with_its_position() {
+    let tmp = fixture(GATED);
+    let dir = tmp.path();
+    expect(&run(dir, &["run", "plan.toml"]), 5);
+    let path = dir.join(".state/journal.log");
+    let mut bytes = std::fs::read(&path).expect("read");
+    let start = bytes[..bytes.len() - 1]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    bytes[start + 12] ^= 0x04;
+    std::fs::write(&path, &bytes).expect("write");
+    for args in [&["resume", "plan.toml"][..], &["status", "plan.toml"][..]] {
+        let o = run(dir, args);
+        expect(&o, 8);
+        assert!(
+            err(&o).contains(&format!("corrupt at byte offset {start}")),
+            "{}",
+            err(&o)
+        );
+    }
+}
+
+#[test]
+fn abort_ends_the_run() {
+    let tmp = fixture(GATED);
+    let dir = tmp.path();
+    expect(&run(dir, &["run", "plan.toml"]), 5);
+    let o = run(dir, &["abort", "plan.toml", "--reason", "change freeze"]);
+    expect(&o, 0);
+    assert!(out(&o).contains("abort recorded"), "{}", out(&o));
+    let o = run(dir, &["resume", "plan.toml"]);
+    expect(&o, 6);
+    assert!(
+        out(&o).contains("run aborted: change freeze"),
+        "{}",
+        out(&o)
+    );
+    assert_eq!(status_json(dir)["status"], "aborted");
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let t0 = Instant::now();
+    while !f() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn live_runner_holds_the_lease_and_stops_on_pause() {
+    let tmp = fixture(
+        r#"
+[[phases]]
+id = "one"
+name = "One"
+risk = "low"
+rollback_point = false
+[[phases.steps]]
+id = "long"
+kind = "wait"
+duration = "3s"
+[[phases.steps]]
+id = "after"
+kind = "action"
+plugin = "noop"
+"#,
+    );
+    let dir = tmp.path();
+    let first = cutover(dir)
+        .args(["run", "plan.toml"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_for("the wait step to start", || {
+        std::fs::read_to_string(dir.join(".state/journal.log"))
+            .is_ok_and(|j| j.contains("step-deadline"))
+    });
+    let o = run(dir, &["run", "plan.toml"]);
+    expect(&o, 8);
+    assert!(err(&o).contains("lease held by"), "{}", err(&o));
+    assert!(
+        err(&o).contains(&format!("pid {}", first.id())),
+        "{}",
+        err(&o)
+    );
+
+    let o = run(dir, &["pause", "plan.toml", "--reason", "lunch"]);
+    expect(&o, 0);
+    assert!(out(&o).contains("pause requested"), "{}", out(&o));
+    let o = first.wait_with_output().expect("wait");
+    expect(&o, 5);
+    assert!(out(&o).contains("paused: lunch"), "{}", out(&o));
+    assert_eq!(status_json(dir)["status"], "paused");
+
+    let o = run(dir, &["resume", "plan.toml"]);
+    expect(&o, 0);
+    let s = status_json(dir);
+    assert_eq!(s["phases"][0]["steps"][1]["status"], "succeeded");
+}
+
+#[test]
+fn unlock_requires_force_and_is_journaled() {
+    let tmp = fixture(GATED);
+    let dir = tmp.path();
+    expect(&run(dir, &["run", "plan.toml"]), 5);
+    expect(&run(dir, &["unlock", "plan.toml", "--reason", "x"]), 2);
+    let o = run(
+        dir,
+        &["unlock", "plan.toml", "--force", "--reason", "host gone"],
+    );
+    expect(&o, 0);
+    let h = out(&run(dir, &["history", "plan.toml"]));
+    assert!(h.contains("unlocked") && h.contains("host gone"), "{h}");
+}
+
+/// xorshift64*: deterministic from a printed seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+fn kill9(child: &mut Child) -> bool {
+    let alive = matches!(child.try_wait(), Ok(None));
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+    alive
+}
+
+#[test]
+fn sigkill_torture_loses_nothing_and_never_repeats_a_non_idempotent_step() {
+    const PHASES: usize = 3;
+    const STEPS: usize = 120;
+    let mut body = String::new();
+    for p in 0..PHASES {
+        body.push_str(&format!(
+            "\n[[phases]]\nid = \"p{p}\"\nname = \"P{p}\"\nrisk = \"low\"\nrollback_point = false\n"
+        ));
+        for s in 0..STEPS {
+            let step = if s % 3 == 2 {
+                "kind = \"wait\"\nduration = \"25ms\"".to_string()
+            } else {
+                // Actions default to non-idempotent; every other one says so explicitly.
+                format!(
+                    "kind = \"action\"\nplugin = \"noop\"\nparams = {{ n = {s} }}\nidempotent = {}",
+                    s % 3 == 1
+                )
+            };
+            body.push_str(&format!("[[phases.steps]]\nid = \"p{p}-s{s}\"\n{step}\n"));
+        }
+    }
+    let tmp = fixture(&body);
+    let dir = tmp.path();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        | 1;
+    eprintln!("torture seed {seed}");
+    let mut rng = Rng(seed);
+    let t0 = Instant::now();
+    let (mut kills, mut attention, mut started) = (0, 0, false);
+    let mut completed = false;
+    while kills < 50 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(150),
+            "torture took too long ({kills} kills)"
+        );
+        // `resume` once a run exists (the first `run` may be killed before it records one).
+        started = started
+            || std::fs::read_to_string(dir.join(".state/journal.log"))
+                .is_ok_and(|j| j.contains("\"run-started\""));
+        let cmd = if started { "resume" } else { "run" };
+        let mut child = cutover(dir)
+            .args([cmd, "plan.toml"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(Duration::from_millis(10 + rng.next() % 120));
+        if kill9(&mut child) {
+            kills += 1;
+            continue;
+        }
+        match child.wait().ok().and_then(|s| s.code()) {
+            Some(0) => {
+                completed = true;
+                break;
+            }
+            Some(5) => {
+                let s = status_json(dir);
+                let target = s["waiting_for"].as_str().expect("waiting for").to_string();
+                expect(
+                    &run(dir, &["approve", "plan.toml", &target, "--by", "torture"]),
+                    0,
+                );
+                attention += 1;
+            }
+            other => panic!("unexpected exit {other:?} (seed {seed})"),
+        }
+    }
+    assert!(
+        !completed || kills >= 50,
+        "the run completed after only {kills} kills: make it longer"
+    );
+    // Finish.
+    loop {
+        let o = run(dir, &["resume", "plan.toml"]);
+        match code(&o) {
+            0 => break,
+            5 => {
+                let target = status_json(dir)["waiting_for"]
+                    .as_str()
+                    .expect("target")
+                    .to_string();
+                expect(
+                    &run(dir, &["approve", "plan.toml", &target, "--by", "torture"]),
+                    0,
+                );
+                attention += 1;
+            }
+            _ => panic!("resume failed (seed {seed})\n{}\n{}", out(&o), err(&o)),
+        }
+    }
+    eprintln!(
+        "torture: {kills} kills, {attention} needs-attention approvals, {:?}",
+        t0.elapsed()
+    );
+
+    // The journal opens (hash chain verified by `history`) and tells the story.
+    let h = run(dir, &["history", "plan.toml", "--json"]);
+    expect(&h, 0);
+    let records: Vec<serde_json::Value> = serde_json::from_str(&out(&h)).expect("json");
+    for (i, r) in records.iter().enumerate() {
+        assert_eq!(r["seq"].as_u64(), Some(i as u64 + 1), "contiguous seqs");
+    }
+    for p in 0..PHASES {
+        for s in 0..STEPS {
+            let id = format!("p{p}-s{s}");
+            let of = |kind: &str| {
+                records
+                    .iter()
+                    .filter(|r| r["kind"] == kind && r["payload"]["step"] == id.as_str())
+                    .collect::<Vec<_>>()
+            };
+            let finished = of("step-finished");
+            assert_eq!(
+                finished.len(),
+                1,
+                "{id}: exactly one step-finished (seed {seed})"
+            );
+            let status = finished[0]["payload"]["status"].as_str().unwrap_or("");
+            let non_idempotent = s % 3 == 0;
+            if non_idempotent {
+                assert!(
+                    of("step-started").len() <= 1,
+                    "{id} (non-idempotent) started twice (seed {seed})"
+                );
+                assert!(matches!(status, "succeeded" | "skipped"), "{id}: {status}");
+            } else {
+                assert_eq!(status, "succeeded", "{id}");
+            }
+        }
+    }
+    let recovered = records
+        .iter()
+        .filter(|r| r["kind"] == "lease-recovered")
+        .count();
+    let interrupted = records
+        .iter()
+        .filter(|r| r["kind"] == "needs-attention")
+        .count();
+    eprintln!("torture: {recovered} stale leases recovered, {interrupted} needs-attention records");
+    assert!(
+        recovered > 0,
+        "no kill landed while a runner held the lease (seed {seed})"
+    );
+    assert_eq!(status_json(dir)["status"], "completed");
+}

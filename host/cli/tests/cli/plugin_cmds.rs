@@ -1,0 +1,324 @@
+//! `cutover plugin inspect | run | lock`, `validate`, `plan` and `compare`:
+//! exit codes, stdout and stderr.
+
+use super::*;
+
+fn wasm(name: &str) -> String {
+    let p = plugins_dir().join(format!("{name}.wasm"));
+    assert!(
+        p.exists(),
+        "{} missing: run scripts/build-plugins.sh",
+        p.display()
+    );
+    p.display().to_string()
+}
+
+#[test]
+fn inspect_lists_a_built_plugin() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = run(
+        tmp.path(),
+        &["plugin", "inspect", &wasm("file-adapter"), "--json"],
+    );
+    expect(&o, 0);
+    let v: serde_json::Value = serde_json::from_str(&out(&o)).expect("json");
+    assert_eq!(v["world"], "adapter");
+    assert_eq!(v["contract_version"], "0.1.0");
+    assert_eq!(v["descriptor"]["name"], "file-adapter");
+    let bytes = std::fs::read(plugins_dir().join("file-adapter.wasm")).unwrap();
+    assert_eq!(v["sha256"], cutover_runtime::sha256_hex(&bytes));
+    assert!(
+        v["imports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i == "cutover:plugin/host@0.1.0")
+    );
+    let exports: Vec<&str> = v["exports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e.as_str())
+        .collect();
+    for e in [
+        "describe",
+        "health",
+        "collect-alerts",
+        "export-data",
+        "import-data",
+        "capture-state",
+        "restore-state",
+    ] {
+        assert!(exports.contains(&e), "missing export {e}: {exports:?}");
+    }
+    let o = run(tmp.path(), &["plugin", "inspect", &wasm("noop-action")]);
+    expect(&o, 0);
+    assert!(
+        out(&o).contains("world:       cutover:plugin/action"),
+        "{}",
+        out(&o)
+    );
+    assert!(err(&o).is_empty(), "{}", err(&o));
+}
+
+#[test]
+fn inspect_refuses_a_malformed_file_with_exit_3() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("bad.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let o = run(tmp.path(), &["plugin", "inspect", "bad.wasm"]);
+    expect(&o, 3);
+    assert!(out(&o).is_empty());
+    assert!(
+        err(&o).contains("bad.wasm is not a valid WebAssembly component"),
+        "{}",
+        err(&o)
+    );
+    assert!(err(&o).contains("core wasm module"), "{}", err(&o));
+}
+
+#[test]
+fn run_invokes_an_action_with_json_params() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = run(
+        tmp.path(),
+        &[
+            "plugin",
+            "run",
+            &wasm("noop-action"),
+            "--params",
+            r#"{"ticket":"CHG-1"}"#,
+        ],
+    );
+    expect(&o, 0);
+    let v: serde_json::Value = serde_json::from_str(&out(&o)).expect("json");
+    assert_eq!(v["summary"], "noop");
+    assert_eq!(v["details"], serde_json::json!([["ticket", "CHG-1"]]));
+}
+
+#[test]
+fn run_rejects_bad_params_with_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = run(
+        tmp.path(),
+        &["plugin", "run", &wasm("noop-action"), "--params", "[1,"],
+    );
+    expect(&o, 2);
+    assert!(err(&o).contains("--params: invalid JSON"), "{}", err(&o));
+    let o = run(
+        tmp.path(),
+        &[
+            "plugin",
+            "run",
+            &wasm("noop-action"),
+            "--allow-host",
+            "127.0.0.1:80",
+        ],
+    );
+    expect(&o, 2);
+    assert!(err(&o).contains("invalid host grant"), "{}", err(&o));
+}
+
+#[test]
+fn run_denies_an_ungranted_host_with_exit_4_and_allows_a_granted_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for s in listener.incoming().flatten().take(2) {
+            let mut s = s;
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+            // Drain before dropping so the client never sees a reset.
+            let _ = s.shutdown(std::net::Shutdown::Write);
+            let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+            while matches!(s.read(&mut chunk), Ok(n) if n > 0) {}
+        }
+    });
+    let url = format!(r#"{{"url":"http://127.0.0.1:{port}/-/ready"}}"#);
+    let o = run(
+        tmp.path(),
+        &["plugin", "run", &wasm("http-probe"), "--params", &url],
+    );
+    expect(&o, 4);
+    assert!(
+        err(&o).contains(&format!("was denied HTTP to http://127.0.0.1:{port}")),
+        "{}",
+        err(&o)
+    );
+    let grant = format!("http://127.0.0.1:{port}");
+    let o = run(
+        tmp.path(),
+        &[
+            "plugin",
+            "run",
+            &wasm("http-probe"),
+            "--params",
+            &url,
+            "--allow-host",
+            &grant,
+        ],
+    );
+    expect(&o, 0);
+    let v: serde_json::Value = serde_json::from_str(&out(&o)).expect("json");
+    assert_eq!(v["verdict"], "Pass");
+}
+
+#[test]
+fn run_ends_a_runaway_plugin_with_exit_4() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = root().join("tests/fixtures/hostile");
+    let wat = std::fs::read_to_string(fx.join("check-template.wat"))
+        .unwrap()
+        .replace("@IMPORTS@", "")
+        .replace("@CORE_IMPORTS@", "")
+        .replace("@WITH@", "")
+        .replace("@FUNCS@", "")
+        .replace(
+            "@BODY@",
+            &std::fs::read_to_string(fx.join("infinite-loop.body.wat")).unwrap(),
+        )
+        .replace("@NAMELEN@", "\\04")
+        .replace("@NAME@", "spin");
+    std::fs::write(tmp.path().join("spin.wat"), wat).unwrap();
+    let o = run(
+        tmp.path(),
+        &["plugin", "run", "spin.wat", "--deadline", "200ms"],
+    );
+    expect(&o, 4);
+    assert!(
+        err(&o).contains("plugin spin exceeded its deadline of 200 ms"),
+        "{}",
+        err(&o)
+    );
+}
+
+#[test]
+fn lock_pins_plugins_and_check_detects_drift() {
+    let tmp = fixture(
+        "\n[[phases]]\nid = \"one\"\nname = \"One\"\nrisk = \"low\"\n[[phases.steps]]\nid = \"s1\"\nkind = \"action\"\nplugin = \"noop\"\n",
+    );
+    let plan = std::fs::read_to_string(tmp.path().join("plan.toml")).unwrap();
+    let digest = cutover_runtime::sha256_hex(
+        &std::fs::read(plugins_dir().join("noop-action.wasm")).unwrap(),
+    );
+    assert!(plan.contains(&format!("sha256 = \"{digest}\"")), "{plan}");
+    let lock = std::fs::read_to_string(tmp.path().join("plan.toml.lock")).unwrap();
+    assert!(
+        lock.contains("name = \"noop-action\"") && lock.contains("world = \"action\""),
+        "{lock}"
+    );
+    expect(
+        &run(tmp.path(), &["plugin", "lock", "plan.toml", "--check"]),
+        0,
+    );
+    std::fs::write(
+        tmp.path().join("plan.toml"),
+        plan.replace(&digest, &"1".repeat(64)),
+    )
+    .unwrap();
+    let o = run(tmp.path(), &["plugin", "lock", "plan.toml", "--check"]);
+    expect(&o, 1);
+    assert!(out(&o).contains("stale: plugins.noop"), "{}", out(&o));
+    // And the runner refuses the drifted pin with both digests.
+    let o = run(tmp.path(), &["validate", "plan.toml"]);
+    expect(&o, 2);
+    assert!(
+        err(&o).contains(&digest) && err(&o).contains(&"1".repeat(64)),
+        "{}",
+        err(&o)
+    );
+}
+
+#[test]
+fn validate_and_plan_on_a_pinned_plan() {
+    let tmp = fixture(
+        "\n[[phases]]\nid = \"one\"\nname = \"One\"\nrisk = \"low\"\n[[phases.steps]]\nid = \"s1\"\nkind = \"backup\"\nsystem = \"old\"\ntypes = [\"configurations\"]\n",
+    );
+    let o = run(tmp.path(), &["validate", "plan.toml"]);
+    expect(&o, 0);
+    assert!(
+        out(&o).contains("valid plan \"cli-test\": 1 phases, 1 steps, 3 plugins"),
+        "{}",
+        out(&o)
+    );
+    let fp = out(&o)
+        .lines()
+        .find_map(|l| l.strip_prefix("fingerprint "))
+        .expect("fingerprint")
+        .to_string();
+    let o = run(tmp.path(), &["plan", "plan.toml"]);
+    expect(&o, 0);
+    assert!(
+        out(&o).contains(&fp),
+        "preview shows the fingerprint\n{}",
+        out(&o)
+    );
+    assert!(out(&o).contains("configurations"), "{}", out(&o));
+}
+
+#[test]
+fn validate_reports_location_of_errors() {
+    let tmp = fixture(
+        "\n[[phases]]\nid = \"one\"\nname = \"One\"\nrisk = \"extreme\"\n[[phases.steps]]\nid = \"s1\"\nkind = \"action\"\nplugin = \"nope\"\n",
+    );
+    let o = run(tmp.path(), &["validate", "plan.toml"]);
+    expect(&o, 2);
+    let e = err(&o);
+    assert!(e.contains("plan.toml:"), "{e}");
+    assert!(
+        e.contains("extreme") && e.contains("nope"),
+        "both errors reported: {e}"
+    );
+}
+
+#[test]
+fn compare_maps_verdicts_to_exit_codes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = root().join("plans/demo-data");
+    let old = demo.join("old/alerts.json").display().to_string();
+    let new = demo.join("new/alerts.json").display().to_string();
+    let o = run(
+        tmp.path(),
+        &[
+            "compare",
+            &old,
+            &new,
+            "--ignore-label",
+            "instance",
+            "--json",
+        ],
+    );
+    expect(&o, 1);
+    let v: serde_json::Value = serde_json::from_str(&out(&o)).expect("json");
+    for k in [
+        "total_old",
+        "total_new",
+        "matched",
+        "missing",
+        "extra",
+        "match_rate",
+        "risk_level",
+        "verdict",
+        "delay_seconds",
+        "recommendations",
+    ] {
+        assert!(v.get(k).is_some(), "missing {k}");
+    }
+    assert_eq!(v["risk_level"], "high");
+    std::fs::write(tmp.path().join("empty.json"), "[]").unwrap();
+    let o = run(tmp.path(), &["compare", &old, "empty.json"]);
+    expect(&o, 7);
+    std::fs::write(tmp.path().join("broken.json"), "[{\"labels\": }]").unwrap();
+    let o = run(tmp.path(), &["compare", &old, "broken.json"]);
+    expect(&o, 2);
+    assert!(err(&o).contains("broken.json:1:"), "{}", err(&o));
+}

@@ -1,0 +1,119 @@
+//! 1,000 no-op steps with durable (fsynced) journal commits.
+//!
+//! `cargo bench -p cutover-engine --bench steps`. Target: <= 2 s for 1,000
+//! `wait 0s` steps. Also reports 1,000 `noop-action` plugin steps (two
+//! durable commits and one sandboxed call each) for reference.
+
+use std::path::Path;
+use std::time::Instant;
+
+use cutover_engine::{Mode, RunOptions, RunOutcome, Runner};
+use cutover_plan::{PluginInfo, PluginKind, PluginResolver};
+use cutover_runtime::{Runtime, wit};
+
+struct Resolver<'a>(&'a Runtime);
+
+impl PluginResolver for Resolver<'_> {
+    fn describe(&self, _id: &str, path: &Path) -> Result<PluginInfo, String> {
+        let p = self.0.load_file(path, None).map_err(|e| e.to_string())?;
+        Ok(PluginInfo {
+            kind: match p.descriptor().kind {
+                wit::PluginKind::Action => PluginKind::Action,
+                wit::PluginKind::Check => PluginKind::Check,
+                wit::PluginKind::Adapter => PluginKind::Adapter,
+            },
+            name: p.name().to_string(),
+            version: p.descriptor().version.clone(),
+            hosts: vec![],
+            dirs: vec![],
+            secrets: vec![],
+            config_keys: vec![],
+        })
+    }
+}
+
+const STEPS: usize = 1000;
+const TARGET_S: f64 = 2.0;
+
+fn plan(step: &str) -> String {
+    let plugins = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/plugins");
+    let root = plugins.join("noop-action.wasm");
+    let sha = cutover_runtime::sha256_hex(&std::fs::read(&root).expect("built noop-action plugin"));
+    let file = plugins.join("file-adapter.wasm");
+    let file_sha =
+        cutover_runtime::sha256_hex(&std::fs::read(&file).expect("built file-adapter plugin"));
+    let mut s = format!(
+        "[plan]\nname = \"bench\"\nstate_dir = \".state\"\n\n[plugins.noop]\npath = \"{}\"\nsha256 = \"{sha}\"\n\n\
+         [plugins.file]\npath = \"{}\"\nsha256 = \"{file_sha}\"\n\n\
+         [systems.old]\nadapter = \"file\"\nlabel = \"o\"\n[systems.new]\nadapter = \"file\"\nlabel = \"n\"\n\n\
+         [[phases]]\nid = \"p\"\nname = \"P\"\nrisk = \"low\"\nrollback_point = false\n",
+        root.display(),
+        file.display()
+    );
+    for i in 0..STEPS {
+        s.push_str(&format!("[[phases.steps]]\nid = \"s{i}\"\n{step}\n"));
+    }
+    s
+}
+
+fn run(rt: &Runtime, label: &str, step: &str) -> Option<f64> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("plan.toml");
+    std::fs::write(&path, plan(step)).expect("write plan");
+    let loaded = match cutover_plan::load(&path, &Resolver(rt)) {
+        Ok(l) => l,
+        Err(d) => {
+            eprintln!("{label}: plan rejected:\n{}", d.render_plain());
+            return None;
+        }
+    };
+    let t0 = Instant::now();
+    let mut runner = Runner::open(rt, &loaded, Mode::Run, RunOptions::default()).expect("open");
+    let out = runner.execute().expect("execute");
+    let secs = t0.elapsed().as_secs_f64();
+    assert_eq!(out, RunOutcome::Completed);
+    println!(
+        "{label}: {STEPS} steps in {secs:.3} s ({:.3} ms/step, {} journal records)",
+        secs * 1000.0 / STEPS as f64,
+        runner.view().records
+    );
+    Some(secs)
+}
+
+/// The device floor: 1,000 x (write 200 B + fdatasync) on the same filesystem.
+fn floor() -> f64 {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.path().join("raw.log"))
+        .expect("open");
+    let t0 = Instant::now();
+    for _ in 0..STEPS {
+        f.write_all(&[b'x'; 200]).expect("write");
+        f.sync_data().expect("fdatasync");
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    println!("device floor: {STEPS} x (write + fdatasync) in {secs:.3} s (info)");
+    secs
+}
+
+fn main() {
+    let floor = floor();
+    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/engine-test-cache");
+    let rt = Runtime::new(Some(&cache)).expect("runtime");
+    let wait = run(&rt, "wait 0s", "kind = \"wait\"\nduration = \"0s\"");
+    run(
+        &rt,
+        "noop-action",
+        "kind = \"action\"\nplugin = \"noop\"\nidempotent = true",
+    );
+    if let Some(secs) = wait {
+        println!(
+            "target: {STEPS} no-op steps <= {TARGET_S} s: {} ({secs:.3} s; engine overhead above the fsync floor {:.3} s)",
+            if secs <= TARGET_S { "met" } else { "NOT met" },
+            secs - floor
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! End-of-phase checklist: items in order; a failed critical item stops the
+//! checklist at once and its `on_failure` policy decides the phase.
+
+use cutover_plan::{ChecklistItem, OnFailure, Phase};
+
+use crate::error::EngineError;
+use crate::event::{Event, ItemStatus, PhaseStatus, RunEnd};
+use crate::outcome::RunOutcome;
+use crate::runner::Runner;
+
+fn on_failure_name(p: OnFailure) -> &'static str {
+    match p {
+        OnFailure::Halt => "halt",
+        OnFailure::Warn => "warn",
+        OnFailure::Pause => "pause",
+        OnFailure::Rollback => "rollback",
+    }
+}
+
+impl Runner<'_> {
+    /// Evaluates one item and journals it; returns its status and journal seq.
+    fn evaluate_item(
+        &mut self,
+        phase: &Phase,
+        index: usize,
+        item: &ChecklistItem,
+    ) -> Result<(ItemStatus, String, u64), EngineError> {
+        let (status, verdict, message, digest) = match &item.check {
+            None => (
+                ItemStatus::Manual,
+                None,
+                "no check plugin: recorded as a manual confirmation".to_string(),
+                None,
+            ),
+            Some(plugin) => {
+                let step = format!("checklist-{index}");
+                let (verdict, message, digest, _) =
+                    self.evaluate(&phase.id, &step, plugin, &item.params);
+                let status = if item.shadow {
+                    ItemStatus::Shadow
+                } else if verdict == "pass" {
+                    ItemStatus::Passed
+                } else {
+                    ItemStatus::Failed
+                };
+                (status, Some(verdict), message, digest)
+            }
+        };
+        let seq = self.emit(Event::ChecklistItem {
+            phase: phase.id.clone(),
+            index,
+            item: item.item.clone(),
+            critical: item.critical,
+            status,
+            verdict,
+            message: message.clone(),
+            on_failure: on_failure_name(item.on_failure).to_string(),
+            digest,
+        })?;
+        Ok((status, message, seq))
+    }
+
+    /// Runs the phase's checklist; `Some` when the run stops here.
+    pub(crate) fn run_checklist(
+        &mut self,
+        phase: &Phase,
+    ) -> Result<Option<RunOutcome>, EngineError> {
+        for (index, item) in phase.checklist.iter().enumerate() {
+            let recorded = self
+                .view
+                .phases
+                .get(&phase.id)
+                .and_then(|p| p.items.iter().find(|i| i.index == index))
+                .map(|i| (i.status, i.message.clone(), i.seq));
+            let (status, message, seq) = match recorded {
+                Some(r) => r,
+                None => self.evaluate_item(phase, index, item)?,
+            };
+            if status != ItemStatus::Failed || !item.critical {
+                continue;
+            }
+            let reason = format!("critical checklist item {:?} failed: {message}", item.item);
+            match item.on_failure {
+                OnFailure::Warn => {
+                    tracing::warn!(phase = %phase.id, "{reason} (on_failure = warn: continuing)");
+                    return Ok(None);
+                }
+                OnFailure::Halt => return self.fail_phase(&phase.id, None, reason).map(Some),
+                OnFailure::Pause => {
+                    if self.view.approval_after(&phase.id, seq).is_some() {
+                        continue;
+                    }
+                    // Journaled on every attempt: the resume cleared the pause.
+                    self.emit(Event::Paused {
+                        phase: Some(phase.id.clone()),
+                        reason: reason.clone(),
+                        by: "checklist".to_string(),
+                    })?;
+                    return Ok(Some(RunOutcome::Paused {
+                        reason: format!(
+                            "{reason}; approve with `cutover approve PLAN {}` to accept it",
+                            phase.id
+                        ),
+                    }));
+                }
+                OnFailure::Rollback => return self.roll_back_phase(phase, item, reason).map(Some),
+            }
+        }
+        Ok(None)
+    }
+
+    fn roll_back_phase(
+        &mut self,
+        phase: &Phase,
+        item: &ChecklistItem,
+        reason: String,
+    ) -> Result<RunOutcome, EngineError> {
+        let point = item
+            .rollback_to
+            .clone()
+            .or_else(|| self.view.points.last().map(|p| p.name.clone()));
+        let Some(point) = point else {
+            return self.fail_phase(
+                &phase.id,
+                None,
+                format!("{reason}; no rollback point has been captured to roll back to"),
+            );
+        };
+        match self.rollback(&point) {
+            Ok(results) => {
+                self.emit_batch(vec![
+                    Event::RolledBack {
+                        phase: phase.id.clone(),
+                        point: point.clone(),
+                        results,
+                    },
+                    Event::PhaseFinished {
+                        phase: phase.id.clone(),
+                        status: PhaseStatus::RolledBack,
+                    },
+                    Event::RunFinished {
+                        status: RunEnd::RolledBack,
+                    },
+                ])?;
+                Ok(RunOutcome::RolledBack {
+                    phase: phase.id.clone(),
+                    point,
+                })
+            }
+            Err(e) => self.fail_phase(&phase.id, None, format!("{reason}; {e}")),
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Typed engine errors.
+
+use cutover_state::{JournalError, LeaseError};
+
+/// Why the engine could not run or change a run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The journal is damaged, unreadable or could not be written.
+    #[error("journal: {0}")]
+    Journal(#[from] JournalError),
+    /// Another runner holds the lease, or the lease could not be handled.
+    #[error("lease: {0}")]
+    Lease(#[from] LeaseError),
+    /// The plan or a plugin changed since the run started.
+    #[error(
+        "the plan changed since the run started (bound to {bound}, now {current}):\n  - {}\nrerun with --replan to accept the changes",
+        diff.join("\n  - ")
+    )]
+    StalePlan {
+        /// Fingerprint the run is bound to.
+        bound: String,
+        /// Fingerprint of the plan now.
+        current: String,
+        /// What changed.
+        diff: Vec<String>,
+    },
+    /// `resume` (or an operator command) found no run in the state directory.
+    #[error("no run has been started in {0}; start one with `cutover run`")]
+    NoRun(String),
+    /// The operator named something that is not waiting, or is not allowed.
+    #[error("{0}")]
+    Operator(String),
+    /// A state file other than the journal could not be read or written.
+    #[error("state file: {0}")]
+    File(#[from] cutover_state::FileError),
+}
+
+impl EngineError {
+    /// A stable machine-readable kind: `journal`, `lease`, `stale-plan`,
+    /// `no-run`, `operator`, `file`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EngineError::Journal(_) => "journal",
+            EngineError::Lease(_) => "lease",
+            EngineError::StalePlan { .. } => "stale-plan",
+            EngineError::NoRun(_) => "no-run",
+            EngineError::Operator(_) => "operator",
+            EngineError::File(_) => "file",
+        }
+    }
+
+    /// Whether this is a state problem (journal corrupt, lease held, stale
+    /// plan) rather than an operator mistake.
+    pub fn is_state(&self) -> bool {
+        matches!(
+            self,
+            EngineError::Journal(_)
+                | EngineError::Lease(_)
+                | EngineError::StalePlan { .. }
+                | EngineError::File(_)
+        )
+    }
+}

@@ -1,0 +1,412 @@
+//! Journal record kinds written by the engine, as one typed enum.
+//!
+//! Each variant is stored as a journal record whose `kind` is the variant name
+//! in kebab-case (e.g. `step-finished`) and whose `payload` is the variant's
+//! fields as a JSON object.
+
+use serde::{Deserialize, Serialize};
+
+/// Status of a finished step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepStatus {
+    /// Not started.
+    Pending,
+    /// Started, not finished.
+    Running,
+    /// Finished successfully.
+    Succeeded,
+    /// Finished and failed.
+    Failed,
+    /// Not run (e.g. marked done by an operator without running).
+    Skipped,
+    /// A shadow step: its result is recorded and never gates.
+    Shadow,
+    /// Interrupted while running and not safe to repeat: an operator decides.
+    NeedsAttention,
+}
+
+impl StepStatus {
+    /// Name as printed and stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::Pending => "pending",
+            StepStatus::Running => "running",
+            StepStatus::Succeeded => "succeeded",
+            StepStatus::Failed => "failed",
+            StepStatus::Skipped => "skipped",
+            StepStatus::Shadow => "shadow",
+            StepStatus::NeedsAttention => "needs-attention",
+        }
+    }
+
+    /// Whether the step is done and the run may move past it.
+    pub fn is_done(self) -> bool {
+        matches!(
+            self,
+            StepStatus::Succeeded | StepStatus::Skipped | StepStatus::Shadow
+        )
+    }
+}
+
+/// Status of a phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PhaseStatus {
+    /// Not started.
+    Pending,
+    /// Started.
+    Running,
+    /// Every step and the checklist passed.
+    Passed,
+    /// A step or a critical checklist item failed.
+    Failed,
+    /// Waiting for an operator.
+    Paused,
+    /// Aborted by an operator.
+    Aborted,
+    /// Rolled back to a rollback point.
+    RolledBack,
+}
+
+impl PhaseStatus {
+    /// Name as printed and stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhaseStatus::Pending => "pending",
+            PhaseStatus::Running => "running",
+            PhaseStatus::Passed => "passed",
+            PhaseStatus::Failed => "failed",
+            PhaseStatus::Paused => "paused",
+            PhaseStatus::Aborted => "aborted",
+            PhaseStatus::RolledBack => "rolled-back",
+        }
+    }
+}
+
+/// How a run ended (the payload of `run-finished`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunEnd {
+    /// Every phase passed.
+    Completed,
+    /// A phase failed.
+    Failed,
+    /// Aborted by an operator.
+    Aborted,
+    /// Rolled back after a checklist failure.
+    RolledBack,
+}
+
+impl RunEnd {
+    /// Name as printed and stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunEnd::Completed => "completed",
+            RunEnd::Failed => "failed",
+            RunEnd::Aborted => "aborted",
+            RunEnd::RolledBack => "rolled-back",
+        }
+    }
+}
+
+/// Status of one evaluated checklist item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ItemStatus {
+    /// The check passed.
+    Passed,
+    /// No check plugin: recorded as a manual confirmation.
+    Manual,
+    /// The check failed (or had no data).
+    Failed,
+    /// Shadow item: recorded, never gates.
+    Shadow,
+}
+
+/// One alert episode seen during a parallel run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeenAlert {
+    /// Labels.
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// Start, unix ms.
+    pub starts_at: i64,
+    /// End, unix ms.
+    pub ends_at: Option<i64>,
+    /// `active`, `suppressed` or `resolved`.
+    pub state: String,
+    /// Fingerprint reported by the adapter.
+    pub fingerprint: String,
+}
+
+impl SeenAlert {
+    /// Identity of the episode: fingerprint and start.
+    pub fn episode_key(&self) -> (String, i64) {
+        (self.fingerprint.clone(), self.starts_at)
+    }
+}
+
+/// Every record the engine writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "payload", rename_all = "kebab-case")]
+pub enum Event {
+    /// A run began, bound to a plan fingerprint.
+    RunStarted {
+        /// Run id (stable across resumes).
+        run_id: String,
+        /// Plan name.
+        plan: String,
+        /// Fingerprint bound to.
+        fingerprint: String,
+        /// Normalized plan (for `fingerprint_diff` later).
+        normalized: String,
+    },
+    /// A runner picked the run up again.
+    RunResumed {
+        /// Process id of the runner.
+        pid: u32,
+    },
+    /// The operator accepted a changed plan (`--replan`).
+    Replanned {
+        /// Fingerprint before.
+        old_fingerprint: String,
+        /// Fingerprint now bound to.
+        fingerprint: String,
+        /// What changed.
+        diff: Vec<String>,
+        /// New normalized plan.
+        normalized: String,
+    },
+    /// A stale lease of a dead runner was taken over.
+    LeaseRecovered {
+        /// Previous holder id.
+        holder: String,
+        /// Previous pid.
+        pid: u32,
+        /// Previous host.
+        host: String,
+        /// Why it was stale.
+        reason: String,
+    },
+    /// An operator removed the lease by force.
+    Unlocked {
+        /// Reason given.
+        reason: String,
+        /// The removed lease file content, if any.
+        previous: Option<String>,
+    },
+    /// A phase began.
+    PhaseStarted {
+        /// Phase id.
+        phase: String,
+    },
+    /// The run waits for an approval of `target` (`PHASE` or `PHASE/STEP`).
+    GateWaiting {
+        /// What must be approved.
+        target: String,
+        /// Message shown.
+        message: String,
+        /// Who may approve (empty: anyone).
+        approvers: Vec<String>,
+    },
+    /// An operator approved `target`.
+    Approved {
+        /// `PHASE` or `PHASE/STEP`.
+        target: String,
+        /// Who approved.
+        by: String,
+        /// For an interrupted step: run it again instead of marking it done.
+        retry: bool,
+    },
+    /// A step began.
+    StepStarted {
+        /// Phase id.
+        phase: String,
+        /// Step id.
+        step: String,
+        /// Step kind.
+        step_kind: String,
+        /// Whether it is safe to repeat.
+        idempotent: bool,
+    },
+    /// A timed step recorded when it ends (wait, parallel run), so a resume keeps it.
+    StepDeadline {
+        /// Step id.
+        step: String,
+        /// When the step's clock started, unix ms.
+        started_ms: i64,
+        /// When it ends, unix ms.
+        deadline_ms: i64,
+    },
+    /// One poll of a parallel run: only episodes not seen before.
+    ParallelPoll {
+        /// Step id.
+        step: String,
+        /// Poll number (1-based).
+        poll: u32,
+        /// New episodes of the old system.
+        old: Vec<SeenAlert>,
+        /// New episodes of the new system.
+        new: Vec<SeenAlert>,
+        /// Running match rate over everything seen.
+        match_rate: Option<f64>,
+    },
+    /// A step ended.
+    StepFinished {
+        /// Phase id.
+        phase: String,
+        /// Step id.
+        step: String,
+        /// Final status.
+        status: StepStatus,
+        /// One-line outcome.
+        summary: String,
+        /// Verdict for checks and parallel runs.
+        verdict: Option<String>,
+        /// Kind-specific details.
+        details: serde_json::Value,
+        /// Wall time of the attempt.
+        duration_ms: u64,
+        /// Plugin id invoked, if any.
+        plugin: Option<String>,
+        /// sha256 of the plugin invoked, if any.
+        digest: Option<String>,
+    },
+    /// A step was found interrupted and is not safe to repeat.
+    NeedsAttention {
+        /// Phase id.
+        phase: String,
+        /// Step id.
+        step: String,
+        /// Explanation.
+        reason: String,
+    },
+    /// One checklist item was evaluated.
+    ChecklistItem {
+        /// Phase id.
+        phase: String,
+        /// 0-based index in the checklist.
+        index: usize,
+        /// Item text.
+        item: String,
+        /// Whether it is critical.
+        critical: bool,
+        /// Result.
+        status: ItemStatus,
+        /// Verdict of the check plugin, if any.
+        verdict: Option<String>,
+        /// Message.
+        message: String,
+        /// Policy that applies on failure.
+        on_failure: String,
+        /// Check plugin digest, if any.
+        digest: Option<String>,
+    },
+    /// A rollback point was captured.
+    PointCaptured {
+        /// Phase id.
+        phase: String,
+        /// Point name.
+        name: String,
+        /// Backup-store ids per system (`old`, `new`).
+        ids: std::collections::BTreeMap<String, String>,
+    },
+    /// The systems were rolled back to a point.
+    RolledBack {
+        /// Phase id.
+        phase: String,
+        /// Point name.
+        point: String,
+        /// Result per system.
+        results: serde_json::Value,
+    },
+    /// Notification (webhooks come later: journal + log only).
+    Notified {
+        /// Step id.
+        step: String,
+        /// Target.
+        target: String,
+        /// Message.
+        message: String,
+    },
+    /// The run paused.
+    Paused {
+        /// Phase id, if inside one.
+        phase: Option<String>,
+        /// Why.
+        reason: String,
+        /// Who asked (`engine` for checklist pauses).
+        by: String,
+    },
+    /// An operator aborted the run.
+    Aborted {
+        /// Why.
+        reason: String,
+        /// Who.
+        by: String,
+    },
+    /// A phase ended.
+    PhaseFinished {
+        /// Phase id.
+        phase: String,
+        /// Final status.
+        status: PhaseStatus,
+    },
+    /// The run ended.
+    RunFinished {
+        /// How.
+        status: RunEnd,
+    },
+}
+
+impl Event {
+    /// Splits into the journal's `(kind, payload)`.
+    pub fn to_record(&self) -> (String, serde_json::Value) {
+        let mut v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        let kind = v
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .unwrap_or("unknown")
+            .to_string();
+        let payload = v
+            .get_mut("payload")
+            .map(serde_json::Value::take)
+            .unwrap_or(serde_json::Value::Null);
+        (kind, payload)
+    }
+
+    /// Parses a journal record; `None` for kinds the engine does not write
+    /// (such as `journal-repaired`) or payloads it cannot read.
+    pub fn from_record(kind: &str, payload: &serde_json::Value) -> Option<Event> {
+        serde_json::from_value(serde_json::json!({ "kind": kind, "payload": payload })).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_with_kebab_kinds() {
+        let ev = Event::StepFinished {
+            phase: "p".into(),
+            step: "s".into(),
+            status: StepStatus::NeedsAttention,
+            summary: "x".into(),
+            verdict: Some("no-data".into()),
+            details: serde_json::json!({"a": 1}),
+            duration_ms: 7,
+            plugin: None,
+            digest: Some("ab".into()),
+        };
+        let (kind, payload) = ev.to_record();
+        assert_eq!(kind, "step-finished");
+        assert_eq!(payload["status"], "needs-attention");
+        assert_eq!(Event::from_record(&kind, &payload), Some(ev));
+        assert_eq!(Event::from_record("journal-repaired", &payload), None);
+        assert_eq!(
+            Event::from_record("step-finished", &serde_json::json!({})),
+            None
+        );
+    }
+}

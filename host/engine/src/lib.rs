@@ -1,0 +1,38 @@
+//! cutover-engine: runs a validated plan as a durable phase state machine.
+//!
+//! Every transition is a record in the hash-chained journal of the plan's
+//! state directory ([`Event`]); the current state is a fold over it
+//! ([`RunView`]). A [`Runner`] holds the single-writer lease for the whole
+//! run, binds the run to the plan's fingerprint and resumes after a crash at
+//! the first incomplete step: an interrupted idempotent step runs again, an
+//! interrupted non-idempotent one needs an operator ([`ops::approve`]).
+//!
+//! ```no_run
+//! # fn demo(rt: &cutover_runtime::Runtime, plan: &cutover_plan::LoadedPlan) -> Result<(), cutover_engine::EngineError> {
+//! use cutover_engine::{Mode, RunOptions, Runner};
+//! let mut runner = Runner::open(rt, plan, Mode::Run, RunOptions::default())?;
+//! let outcome = runner.execute()?;
+//! println!("{}", outcome.describe());
+//! # Ok(()) }
+//! ```
+
+mod backups;
+mod checklist;
+pub mod control;
+mod error;
+mod event;
+pub mod ops;
+mod outcome;
+mod parallel;
+mod plugins;
+mod runner;
+mod steps;
+mod view;
+
+pub use error::EngineError;
+pub use event::{Event, ItemStatus, PhaseStatus, RunEnd, SeenAlert, StepStatus};
+pub use outcome::RunOutcome;
+pub use parallel::{compare_seen, options_of};
+pub use plugins::sandbox_for;
+pub use runner::{HEARTBEAT_EVERY, Mode, RunOptions, Runner};
+pub use view::{ApprovalView, ItemView, PhaseView, PointView, RunStatus, RunView, StepView};

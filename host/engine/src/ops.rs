@@ -1,0 +1,314 @@
+//! Operator commands that read or change a run without running it:
+//! status, history, approve, pause, abort, unlock.
+
+use std::path::Path;
+
+use cutover_plan::{LoadedPlan, StepAction};
+use cutover_state::{FileJournal, FileLease, Journal, JournalError, Lease, Record};
+
+use crate::control::{self, ControlRequest};
+use crate::error::EngineError;
+use crate::event::{Event, StepStatus};
+use crate::runner::open_journal;
+use crate::view::{RunStatus, RunView};
+
+fn journal_exists(state_dir: &Path) -> bool {
+    state_dir.join(FileJournal::FILE_NAME).exists()
+}
+
+fn read_records(state_dir: &Path) -> Result<Vec<Record>, EngineError> {
+    // A live runner may append while the chain is verified: retry briefly.
+    let mut last = None;
+    for _ in 0..20 {
+        match FileJournal::open(state_dir).and_then(|j| j.records()?.collect::<Result<Vec<_>, _>>())
+        {
+            Ok(r) => return Ok(r),
+            Err(e @ JournalError::ConcurrentWriter { .. }) => last = Some(e),
+            Err(JournalError::Corrupt {
+                reason: cutover_state::CorruptReason::TornTail { .. },
+                ..
+            }) if last.is_none() => last = None,
+            Err(e) => return Err(e.into()),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    match last {
+        Some(e) => Err(e.into()),
+        None => Ok(FileJournal::open(state_dir)?
+            .records()?
+            .collect::<Result<Vec<_>, _>>()?),
+    }
+}
+
+/// Every record of the run's journal, chain-verified (empty when no run).
+pub fn history(state_dir: &Path) -> Result<Vec<Record>, EngineError> {
+    if !journal_exists(state_dir) {
+        return Ok(Vec::new());
+    }
+    read_records(state_dir)
+}
+
+/// The current state folded from the journal (not started when no run).
+pub fn status(state_dir: &Path) -> Result<RunView, EngineError> {
+    let mut view = RunView::default();
+    for r in history(state_dir)? {
+        view.apply_record(r.seq, &r.kind, &r.payload);
+    }
+    Ok(view)
+}
+
+/// What an approval applied to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    /// `PHASE` or `PHASE/STEP`.
+    pub target: String,
+    /// Who.
+    pub by: String,
+    /// Retry requested.
+    pub retry: bool,
+    /// Journal seq of the `approved` record.
+    pub seq: u64,
+}
+
+/// Journals a stale lease that an operator command took over.
+fn note_recovery(
+    journal: &mut FileJournal,
+    rec: Option<cutover_state::StaleRecovery>,
+) -> Result<(), EngineError> {
+    if let Some(rec) = rec {
+        let (kind, payload) = Event::LeaseRecovered {
+            holder: rec.previous.holder,
+            pid: rec.previous.pid,
+            host: rec.previous.host,
+            reason: format!("{:?}", rec.reason),
+        }
+        .to_record();
+        journal.append(&kind, payload)?;
+    }
+    Ok(())
+}
+
+fn check_approver(approvers: &[String], by: &str, what: &str) -> Result<(), EngineError> {
+    if approvers.is_empty() || approvers.iter().any(|a| a == by) {
+        Ok(())
+    } else {
+        Err(EngineError::Operator(format!(
+            "{by} may not approve {what}: approvers are {}",
+            approvers.join(", ")
+        )))
+    }
+}
+
+/// Records an approval of `target` (`PHASE` for a gate or a checklist pause,
+/// `PHASE/STEP` for an approval step or an interrupted step; `retry` only for
+/// an interrupted step). Takes the lease: refused while a runner is active.
+pub fn approve(
+    plan: &LoadedPlan,
+    target: &str,
+    by: &str,
+    retry: bool,
+) -> Result<Approval, EngineError> {
+    let state_dir = plan.state_dir();
+    let (phase_id, step_id) = match target.split_once('/') {
+        Some((p, s)) => (p, Some(s)),
+        None => (target, None),
+    };
+    let phase = plan
+        .plan
+        .phases
+        .iter()
+        .find(|p| p.id == phase_id)
+        .ok_or_else(|| EngineError::Operator(format!("no phase `{phase_id}` in the plan")))?;
+    let lease = FileLease::new(&state_dir)?.acquire()?;
+    let (mut journal, view, _) = open_journal(&state_dir)?;
+    note_recovery(&mut journal, lease.recovered)?;
+    if view.run_id.is_none() {
+        return Err(EngineError::NoRun(state_dir.display().to_string()));
+    }
+    if view.status.is_finished() {
+        return Err(EngineError::Operator(format!(
+            "the run has already finished ({}); nothing to approve",
+            view.status.as_str()
+        )));
+    }
+    match step_id {
+        None => {
+            if retry {
+                return Err(EngineError::Operator(
+                    "--retry applies to an interrupted step (PHASE/STEP)".into(),
+                ));
+            }
+            let approvers = phase
+                .gate
+                .as_ref()
+                .map(|g| g.approvers.clone())
+                .unwrap_or_default();
+            check_approver(&approvers, by, &format!("phase {phase_id}"))?;
+            let paused_here = view
+                .phases
+                .get(phase_id)
+                .and_then(|p| p.paused_seq)
+                .is_some();
+            if phase.gate.is_none() && !paused_here {
+                return Err(EngineError::Operator(format!(
+                    "phase {phase_id} has no gate and is not paused: nothing to approve"
+                )));
+            }
+        }
+        Some(step_id) => {
+            let step = phase
+                .steps
+                .iter()
+                .find(|s| s.id == step_id)
+                .ok_or_else(|| {
+                    EngineError::Operator(format!("no step `{step_id}` in phase {phase_id}"))
+                })?;
+            let status = view.step_status(step_id);
+            let interrupted = matches!(status, StepStatus::NeedsAttention | StepStatus::Running);
+            match &step.action {
+                StepAction::Approval { approvers, .. } if !interrupted => {
+                    if retry {
+                        return Err(EngineError::Operator(
+                            "--retry applies to an interrupted step".into(),
+                        ));
+                    }
+                    check_approver(approvers, by, target)?;
+                }
+                _ if interrupted => {}
+                _ => {
+                    return Err(EngineError::Operator(format!(
+                        "step {target} is {} and neither an approval step nor interrupted: nothing to approve",
+                        status.as_str()
+                    )));
+                }
+            }
+        }
+    }
+    let ev = Event::Approved {
+        target: target.to_string(),
+        by: by.to_string(),
+        retry,
+    };
+    let (kind, payload) = ev.to_record();
+    let r = journal.append(&kind, payload)?;
+    drop(lease.handle);
+    Ok(Approval {
+        target: target.to_string(),
+        by: by.to_string(),
+        retry,
+        seq: r.seq,
+    })
+}
+
+/// Whether an operator request was applied to the journal or left for the
+/// live runner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// No runner was active: journaled now.
+    Journaled,
+    /// A runner holds the lease: it journals the request at the next step boundary.
+    Posted,
+}
+
+fn request(state_dir: &Path, req: ControlRequest) -> Result<Delivery, EngineError> {
+    let lease = FileLease::new(state_dir)?;
+    let handle = match lease.acquire() {
+        Ok(a) => a,
+        Err(cutover_state::LeaseError::Held { .. }) => {
+            control::post(state_dir, &req)?;
+            return Ok(Delivery::Posted);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (mut journal, view, _) = open_journal(state_dir)?;
+    note_recovery(&mut journal, handle.recovered)?;
+    if view.run_id.is_none() {
+        return Err(EngineError::NoRun(state_dir.display().to_string()));
+    }
+    if view.status.is_finished() {
+        return Err(EngineError::Operator(format!(
+            "the run has already finished ({})",
+            view.status.as_str()
+        )));
+    }
+    let current_phase = view
+        .phases
+        .iter()
+        .find(|(_, p)| {
+            matches!(
+                p.status,
+                crate::event::PhaseStatus::Running | crate::event::PhaseStatus::Paused
+            )
+        })
+        .map(|(id, _)| id.clone());
+    let evs = match req {
+        ControlRequest::Pause { reason, by } => {
+            if view.status == RunStatus::Paused {
+                return Err(EngineError::Operator("the run is already paused".into()));
+            }
+            vec![Event::Paused {
+                phase: current_phase,
+                reason,
+                by,
+            }]
+        }
+        ControlRequest::Abort { reason, by } => {
+            let mut evs = vec![Event::Aborted { reason, by }];
+            if let Some(phase) = current_phase {
+                evs.push(Event::PhaseFinished {
+                    phase,
+                    status: crate::event::PhaseStatus::Aborted,
+                });
+            }
+            evs.push(Event::RunFinished {
+                status: crate::event::RunEnd::Aborted,
+            });
+            evs
+        }
+    };
+    journal.append_batch(evs.iter().map(Event::to_record).collect())?;
+    control::clear(state_dir);
+    drop(handle.handle);
+    Ok(Delivery::Journaled)
+}
+
+/// Pauses the run (now, or at the live runner's next step boundary).
+pub fn pause(state_dir: &Path, by: &str, reason: &str) -> Result<Delivery, EngineError> {
+    request(
+        state_dir,
+        ControlRequest::Pause {
+            reason: reason.to_string(),
+            by: by.to_string(),
+        },
+    )
+}
+
+/// Aborts the run (now, or at the live runner's next step boundary).
+pub fn abort(state_dir: &Path, by: &str, reason: &str) -> Result<Delivery, EngineError> {
+    request(
+        state_dir,
+        ControlRequest::Abort {
+            reason: reason.to_string(),
+            by: by.to_string(),
+        },
+    )
+}
+
+/// Removes the lease by force (a runner that died on another host, or a
+/// wedged one) and journals `unlocked` with the reason. Returns the removed
+/// lease file's content.
+pub fn unlock(state_dir: &Path, reason: &str) -> Result<Option<String>, EngineError> {
+    let lease = FileLease::new(state_dir)?;
+    let removed = lease.force_unlock(reason)?;
+    let handle = lease.acquire()?;
+    let (mut journal, _, _) = open_journal(state_dir)?;
+    let previous = removed.map(|r| r.raw);
+    let (kind, payload) = Event::Unlocked {
+        reason: reason.to_string(),
+        previous: previous.clone(),
+    }
+    .to_record();
+    journal.append(&kind, payload)?;
+    drop(handle);
+    Ok(previous)
+}

@@ -1,0 +1,110 @@
+//! Plugins of a plan: loaded once (pinned), with the sandbox the plan grants.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cutover_plan::LoadedPlan;
+use cutover_runtime::{DirGrant, Grants, Limits, Origin, Plugin, Runtime, Sandbox};
+
+/// A loaded plugin with its sandbox and digest.
+#[derive(Clone)]
+pub struct Loaded {
+    /// The plugin.
+    pub plugin: Arc<Plugin>,
+    /// Grants and limits from the plan.
+    pub sandbox: Sandbox,
+    /// sha256 of the component.
+    pub digest: String,
+}
+
+/// Lazily loads the plan's plugins.
+pub struct Plugins<'a> {
+    runtime: &'a Runtime,
+    plan: &'a LoadedPlan,
+    loaded: BTreeMap<String, Loaded>,
+}
+
+impl<'a> Plugins<'a> {
+    /// Plugins of `plan`, loaded on first use.
+    pub fn new(runtime: &'a Runtime, plan: &'a LoadedPlan) -> Self {
+        Plugins {
+            runtime,
+            plan,
+            loaded: BTreeMap::new(),
+        }
+    }
+
+    /// The runtime.
+    pub fn runtime(&self) -> &'a Runtime {
+        self.runtime
+    }
+
+    /// Loads plugin `id`, verifying its pin. The error is a one-line message.
+    pub fn get(&mut self, id: &str) -> Result<Loaded, String> {
+        if let Some(l) = self.loaded.get(id) {
+            return Ok(l.clone());
+        }
+        let spec = self
+            .plan
+            .plan
+            .plugins
+            .get(id)
+            .ok_or_else(|| format!("plugin `{id}` is not declared in the plan"))?;
+        let path = self
+            .plan
+            .plugin_path(id)
+            .ok_or_else(|| format!("plugin `{id}` has no path"))?;
+        let pin = Some(spec.sha256.as_str()).filter(|s| !s.is_empty());
+        let plugin = self
+            .runtime
+            .load_file(&path, pin)
+            .map_err(|e| format!("cannot load plugin `{id}`: {e}"))?;
+        let digest = plugin.info().sha256.clone();
+        let sandbox = sandbox_for(self.plan, spec)?;
+        let l = Loaded {
+            plugin: Arc::new(plugin),
+            sandbox,
+            digest,
+        };
+        self.loaded.insert(id.to_string(), l.clone());
+        Ok(l)
+    }
+}
+
+/// The sandbox a plan entry grants: hosts, directories (resolved against the
+/// plan's directory), secrets, config and limits.
+pub fn sandbox_for(plan: &LoadedPlan, spec: &cutover_plan::PluginSpec) -> Result<Sandbox, String> {
+    let mut hosts = Vec::new();
+    for h in &spec.grants.hosts {
+        if h.starts_with("config:") {
+            continue;
+        }
+        hosts.push(Origin::parse_grant(h).map_err(|e| e.to_string())?);
+    }
+    let grants = Grants {
+        hosts,
+        dirs: spec
+            .grants
+            .dirs
+            .iter()
+            .map(|d| DirGrant {
+                name: d.name.clone(),
+                path: plan.base_dir.join(&d.path),
+                write: d.write,
+            })
+            .collect(),
+        secrets: spec.grants.secrets.clone(),
+        config: spec.grants.config.clone(),
+    };
+    let limits = Limits {
+        deadline: Duration::from_millis(spec.limits.deadline_ms),
+        memory_bytes: usize::try_from(spec.limits.memory_bytes).unwrap_or(usize::MAX),
+        ..Limits::default()
+    };
+    Ok(Sandbox {
+        grants: Arc::new(grants),
+        limits,
+        ..Sandbox::default()
+    })
+}

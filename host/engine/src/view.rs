@@ -1,0 +1,444 @@
+//! The current state of a run: a fold over the journal's events.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Event, ItemStatus, PhaseStatus, RunEnd, SeenAlert, StepStatus};
+
+/// Overall status of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunStatus {
+    /// No run recorded.
+    NotStarted,
+    /// Running (or interrupted while running).
+    Running,
+    /// Waiting for an approval or an operator.
+    Paused,
+    /// A step was interrupted and needs an operator decision.
+    NeedsAttention,
+    /// Finished: every phase passed.
+    Completed,
+    /// Finished: a phase failed.
+    Failed,
+    /// Finished: aborted by an operator.
+    Aborted,
+    /// Finished: rolled back.
+    RolledBack,
+}
+
+impl RunStatus {
+    /// Name as printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::NotStarted => "not-started",
+            RunStatus::Running => "running",
+            RunStatus::Paused => "paused",
+            RunStatus::NeedsAttention => "needs-attention",
+            RunStatus::Completed => "completed",
+            RunStatus::Failed => "failed",
+            RunStatus::Aborted => "aborted",
+            RunStatus::RolledBack => "rolled-back",
+        }
+    }
+
+    /// Whether the run has ended for good.
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Completed | RunStatus::Failed | RunStatus::Aborted | RunStatus::RolledBack
+        )
+    }
+}
+
+impl From<RunEnd> for RunStatus {
+    fn from(e: RunEnd) -> Self {
+        match e {
+            RunEnd::Completed => RunStatus::Completed,
+            RunEnd::Failed => RunStatus::Failed,
+            RunEnd::Aborted => RunStatus::Aborted,
+            RunEnd::RolledBack => RunStatus::RolledBack,
+        }
+    }
+}
+
+/// State of one step.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepView {
+    /// Phase id.
+    pub phase: String,
+    /// Status.
+    pub status: StepStatus,
+    /// Number of `step-started` records.
+    pub attempts: u32,
+    /// Journal seq of the last `step-started`.
+    pub started_seq: u64,
+    /// Number of `step-finished` records.
+    pub finishes: u32,
+    /// Last summary.
+    pub summary: String,
+    /// Last verdict.
+    pub verdict: Option<String>,
+    /// Last details.
+    pub details: serde_json::Value,
+    /// Journal seq of the last `needs-attention`, if any.
+    pub attention_seq: Option<u64>,
+    /// Clock of a timed step: (started, deadline) in unix ms.
+    pub deadline: Option<(i64, i64)>,
+    /// Episodes seen by a parallel run, old system.
+    pub seen_old: Vec<SeenAlert>,
+    /// Episodes seen by a parallel run, new system.
+    pub seen_new: Vec<SeenAlert>,
+    /// Polls recorded.
+    pub polls: u32,
+    /// Running match rate of a parallel run.
+    pub match_rate: Option<f64>,
+}
+
+impl StepView {
+    fn new(phase: &str) -> Self {
+        StepView {
+            phase: phase.to_string(),
+            status: StepStatus::Pending,
+            attempts: 0,
+            started_seq: 0,
+            finishes: 0,
+            summary: String::new(),
+            verdict: None,
+            details: serde_json::Value::Null,
+            attention_seq: None,
+            deadline: None,
+            seen_old: Vec::new(),
+            seen_new: Vec::new(),
+            polls: 0,
+            match_rate: None,
+        }
+    }
+}
+
+/// One recorded checklist result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ItemView {
+    /// Index in the checklist.
+    pub index: usize,
+    /// Result.
+    pub status: ItemStatus,
+    /// Message.
+    pub message: String,
+    /// Journal seq of the record.
+    pub seq: u64,
+}
+
+/// State of one phase.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhaseView {
+    /// Status.
+    pub status: PhaseStatus,
+    /// Checklist results recorded for the current attempt.
+    pub items: Vec<ItemView>,
+    /// Seq of the last pause inside this phase.
+    pub paused_seq: Option<u64>,
+}
+
+/// An approval as recorded.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApprovalView {
+    /// `PHASE` or `PHASE/STEP`.
+    pub target: String,
+    /// Who.
+    pub by: String,
+    /// Retry requested.
+    pub retry: bool,
+    /// Journal seq.
+    pub seq: u64,
+}
+
+/// A captured rollback point.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PointView {
+    /// Name.
+    pub name: String,
+    /// Phase it was captured in.
+    pub phase: String,
+    /// Backup-store ids per system.
+    pub ids: BTreeMap<String, String>,
+}
+
+/// The state of a run, folded from the journal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunView {
+    /// Run id.
+    pub run_id: Option<String>,
+    /// Plan name.
+    pub plan: Option<String>,
+    /// Fingerprint the run is bound to.
+    pub fingerprint: Option<String>,
+    /// Normalized plan the run is bound to.
+    pub normalized: Option<String>,
+    /// Overall status.
+    pub status: RunStatus,
+    /// Phases by id.
+    pub phases: BTreeMap<String, PhaseView>,
+    /// Steps by id.
+    pub steps: BTreeMap<String, StepView>,
+    /// Step currently running or last started.
+    pub current: Option<(String, String)>,
+    /// What the run waits for (`PHASE` or `PHASE/STEP`).
+    pub waiting_for: Option<String>,
+    /// Why the run paused or stopped.
+    pub reason: Option<String>,
+    /// Approvals.
+    pub approvals: Vec<ApprovalView>,
+    /// Rollback points in capture order.
+    pub points: Vec<PointView>,
+    /// Last running match rate of any parallel run.
+    pub match_rate: Option<f64>,
+    /// Number of records folded.
+    pub records: u64,
+    /// Seq of the last record folded.
+    pub head_seq: u64,
+}
+
+impl Default for RunView {
+    fn default() -> Self {
+        RunView {
+            run_id: None,
+            plan: None,
+            fingerprint: None,
+            normalized: None,
+            status: RunStatus::NotStarted,
+            phases: BTreeMap::new(),
+            steps: BTreeMap::new(),
+            current: None,
+            waiting_for: None,
+            reason: None,
+            approvals: Vec::new(),
+            points: Vec::new(),
+            match_rate: None,
+            records: 0,
+            head_seq: 0,
+        }
+    }
+}
+
+impl RunView {
+    /// Status of a phase (pending when unknown).
+    pub fn phase_status(&self, id: &str) -> PhaseStatus {
+        self.phases
+            .get(id)
+            .map_or(PhaseStatus::Pending, |p| p.status)
+    }
+
+    /// Status of a step (pending when unknown).
+    pub fn step_status(&self, id: &str) -> StepStatus {
+        self.steps.get(id).map_or(StepStatus::Pending, |s| s.status)
+    }
+
+    /// The latest approval of `target` recorded after journal seq `after`.
+    pub fn approval_after(&self, target: &str, after: u64) -> Option<&ApprovalView> {
+        self.approvals
+            .iter()
+            .rev()
+            .find(|a| a.target == target && a.seq > after)
+    }
+
+    /// Targets approved at least once.
+    pub fn approved_targets(&self) -> BTreeSet<&str> {
+        self.approvals.iter().map(|a| a.target.as_str()).collect()
+    }
+
+    fn phase_mut(&mut self, id: &str) -> &mut PhaseView {
+        self.phases
+            .entry(id.to_string())
+            .or_insert_with(|| PhaseView {
+                status: PhaseStatus::Pending,
+                items: Vec::new(),
+                paused_seq: None,
+            })
+    }
+
+    fn step_mut(&mut self, phase: &str, id: &str) -> &mut StepView {
+        self.steps
+            .entry(id.to_string())
+            .or_insert_with(|| StepView::new(phase))
+    }
+
+    /// Folds one journal record (any kind; unknown kinds only count).
+    pub fn apply_record(&mut self, seq: u64, kind: &str, payload: &serde_json::Value) {
+        self.records += 1;
+        self.head_seq = seq;
+        if let Some(ev) = Event::from_record(kind, payload) {
+            self.apply(seq, &ev);
+        }
+    }
+
+    /// Folds one event recorded at `seq`.
+    pub fn apply(&mut self, seq: u64, ev: &Event) {
+        match ev {
+            Event::RunStarted {
+                run_id,
+                plan,
+                fingerprint,
+                normalized,
+            } => {
+                self.run_id = Some(run_id.clone());
+                self.plan = Some(plan.clone());
+                self.fingerprint = Some(fingerprint.clone());
+                self.normalized = Some(normalized.clone());
+                self.status = RunStatus::Running;
+            }
+            Event::Replanned {
+                fingerprint,
+                normalized,
+                ..
+            } => {
+                self.fingerprint = Some(fingerprint.clone());
+                self.normalized = Some(normalized.clone());
+            }
+            Event::RunResumed { .. } => {
+                if !self.status.is_finished() {
+                    self.status = RunStatus::Running;
+                    self.waiting_for = None;
+                    self.reason = None;
+                }
+                for p in self.phases.values_mut() {
+                    if p.status == PhaseStatus::Paused {
+                        p.status = PhaseStatus::Running;
+                    }
+                }
+            }
+            Event::LeaseRecovered { .. } | Event::Unlocked { .. } | Event::Notified { .. } => {}
+            Event::PhaseStarted { phase } => {
+                let p = self.phase_mut(phase);
+                p.status = PhaseStatus::Running;
+                p.items.clear();
+            }
+            Event::GateWaiting { target, .. } => {
+                self.status = RunStatus::Paused;
+                self.waiting_for = Some(target.clone());
+                self.reason = Some(format!("awaiting approval of {target}"));
+            }
+            Event::Approved { target, by, retry } => {
+                self.approvals.push(ApprovalView {
+                    target: target.clone(),
+                    by: by.clone(),
+                    retry: *retry,
+                    seq,
+                });
+                if self.waiting_for.as_deref() == Some(target) {
+                    self.waiting_for = None;
+                }
+            }
+            Event::StepStarted { phase, step, .. } => {
+                let s = self.step_mut(phase, step);
+                s.status = StepStatus::Running;
+                s.attempts += 1;
+                s.started_seq = seq;
+                self.current = Some((phase.clone(), step.clone()));
+                self.status = RunStatus::Running;
+            }
+            Event::StepDeadline {
+                step,
+                started_ms,
+                deadline_ms,
+            } => {
+                if let Some(s) = self.steps.get_mut(step) {
+                    s.deadline = Some((*started_ms, *deadline_ms));
+                }
+            }
+            Event::ParallelPoll {
+                step,
+                old,
+                new,
+                match_rate,
+                poll,
+            } => {
+                if let Some(s) = self.steps.get_mut(step) {
+                    s.seen_old.extend(old.iter().cloned());
+                    s.seen_new.extend(new.iter().cloned());
+                    s.polls = *poll;
+                    s.match_rate = *match_rate;
+                }
+                self.match_rate = *match_rate;
+            }
+            Event::StepFinished {
+                phase,
+                step,
+                status,
+                summary,
+                verdict,
+                details,
+                ..
+            } => {
+                let s = self.step_mut(phase, step);
+                s.status = *status;
+                s.finishes += 1;
+                s.summary = summary.clone();
+                s.verdict = verdict.clone();
+                s.details = details.clone();
+                if let Some(rate) = details.get("match_rate").and_then(|v| v.as_f64()) {
+                    self.match_rate = Some(rate);
+                }
+            }
+            Event::NeedsAttention {
+                phase,
+                step,
+                reason,
+            } => {
+                let s = self.step_mut(phase, step);
+                s.status = StepStatus::NeedsAttention;
+                s.attention_seq = Some(seq);
+                self.status = RunStatus::NeedsAttention;
+                self.waiting_for = Some(format!("{phase}/{step}"));
+                self.reason = Some(reason.clone());
+            }
+            Event::ChecklistItem {
+                phase,
+                index,
+                status,
+                message,
+                ..
+            } => {
+                let p = self.phase_mut(phase);
+                p.items.retain(|i| i.index != *index);
+                p.items.push(ItemView {
+                    index: *index,
+                    status: *status,
+                    message: message.clone(),
+                    seq,
+                });
+            }
+            Event::PointCaptured { phase, name, ids } => {
+                self.points.retain(|p| &p.name != name);
+                self.points.push(PointView {
+                    name: name.clone(),
+                    phase: phase.clone(),
+                    ids: ids.clone(),
+                });
+            }
+            Event::RolledBack { .. } => {}
+            Event::Paused { phase, reason, .. } => {
+                self.status = RunStatus::Paused;
+                self.reason = Some(reason.clone());
+                if let Some(phase) = phase {
+                    let p = self.phase_mut(phase);
+                    p.paused_seq = Some(seq);
+                    if p.status == PhaseStatus::Running {
+                        p.status = PhaseStatus::Paused;
+                    }
+                }
+            }
+            Event::Aborted { reason, .. } => {
+                self.reason = Some(reason.clone());
+            }
+            Event::PhaseFinished { phase, status } => {
+                self.phase_mut(phase).status = *status;
+            }
+            Event::RunFinished { status } => {
+                self.status = (*status).into();
+                self.waiting_for = None;
+            }
+        }
+    }
+}
