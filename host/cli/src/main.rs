@@ -37,6 +37,15 @@ enum Command {
     Rollback(cmd::backup::RollbackArgs),
     #[command(flatten)]
     Migrate(cmd::migrate::MigrateCmd),
+    /// Prometheus alerting rules for the migration itself (YAML).
+    Rules(cmd::ops::RulesArgs),
+    /// The plan's risk register, scored and sorted.
+    Risks(cmd::ops::RisksArgs),
+    /// A Markdown runbook an operator can follow without the tool.
+    Runbook(cmd::ops::RunbookArgs),
+    /// Serve the migration metrics at http://ADDR/metrics (loopback only); values
+    /// come from the plan until the engine feeds live ones.
+    ServeMetrics(cmd::ops::ServeMetricsArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +66,10 @@ fn main() -> ExitCode {
         Command::Backup(c) => cmd::backup::run(c),
         Command::Rollback(a) => cmd::backup::rollback(a),
         Command::Migrate(c) => cmd::migrate::run(c),
+        Command::Rules(a) => cmd::ops::rules(a),
+        Command::Risks(a) => cmd::ops::risks(a),
+        Command::Runbook(a) => cmd::ops::runbook(a),
+        Command::ServeMetrics(a) => cmd::ops::serve_metrics(a),
     };
     match code {
         Ok(c) => ExitCode::from(c),

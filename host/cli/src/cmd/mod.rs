@@ -4,6 +4,7 @@ pub mod backup;
 pub mod compare;
 pub mod lock;
 pub mod migrate;
+pub mod ops;
 pub mod plan;
 pub mod plugin;
 
