@@ -593,3 +593,221 @@ fn sigkill_torture_loses_nothing_and_never_repeats_a_non_idempotent_step() {
     );
     assert_eq!(status_json(dir)["status"], "completed");
 }
+
+// ---- monitoring: metrics scrape, incidents ----
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// GET /metrics; `None` while nothing listens.
+fn scrape(port: u16) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    s.write_all(b"GET /metrics HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n")
+        .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
+fn progress_of(text: &str, phase: &str) -> Option<f64> {
+    text.lines()
+        .filter(|l| {
+            l.starts_with("migration_progress{") && l.contains(&format!("phase=\"{phase}\""))
+        })
+        .find_map(|l| l.rsplit(' ').next().and_then(|v| v.parse().ok()))
+}
+
+#[test]
+fn live_metrics_during_a_run_and_serve_metrics_after() {
+    let tmp = fixture(
+        r#"
+[[phases]]
+id = "one"
+name = "One"
+risk = "low"
+rollback_point = false
+[[phases.steps]]
+id = "s1"
+kind = "action"
+plugin = "noop"
+
+[[phases]]
+id = "two"
+name = "Two"
+risk = "low"
+rollback_point = false
+[[phases.steps]]
+id = "settle"
+kind = "wait"
+duration = "2s"
+"#,
+    );
+    let port = free_port();
+    let child = cutover(tmp.path())
+        .args([
+            "run",
+            "plan.toml",
+            "--metrics",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut seen = String::new();
+    wait_for("phase one at progress 1 while two waits", || {
+        seen = scrape(port).unwrap_or_default();
+        progress_of(&seen, "one") == Some(1.0)
+    });
+    assert_eq!(progress_of(&seen, "two"), Some(0.0), "{seen}");
+    assert!(
+        seen.contains("system_availability{system=\"old\"} 1"),
+        "{seen}"
+    );
+    let o = child.wait_with_output().expect("wait");
+    expect(&o, 0);
+
+    let port = free_port();
+    let mut server = cutover(tmp.path())
+        .args([
+            "serve-metrics",
+            "plan.toml",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut text = String::new();
+    wait_for("serve-metrics folds the journal", || {
+        text = scrape(port).unwrap_or_default();
+        progress_of(&text, "two") == Some(1.0)
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(progress_of(&text, "one"), Some(1.0), "{text}");
+    assert!(text.contains("plugin_calls_total{"), "{text}");
+}
+
+#[test]
+fn incident_list_show_ack_and_resume() {
+    let tmp = fixture(
+        r#"
+[[phases]]
+id = "one"
+name = "One"
+risk = "low"
+rollback_point = false
+[[phases.steps]]
+id = "pr"
+kind = "parallel-run"
+window = "100ms"
+interval = "100ms"
+tolerance = "1s"
+
+[emergency.low-rate]
+description = "New system misses alerts"
+notify = ["oncall"]
+steps = ["Check the routing tree", "Page the SRE lead"]
+"#,
+    );
+    for side in ["old", "new"] {
+        std::fs::copy(
+            root().join(format!("plans/demo-data/{side}/alerts.json")),
+            tmp.path().join(side).join("alerts.json"),
+        )
+        .expect("copy alerts");
+    }
+    let o = run(
+        tmp.path(),
+        &["run", "plan.toml", "--on-alert", "emergency:low-rate"],
+    );
+    expect(&o, 5);
+    assert!(out(&o).contains("incident INC-1"), "{}", out(&o));
+    assert!(
+        out(&o).contains("cutover incident ack PLAN INC-1 1"),
+        "{}",
+        out(&o)
+    );
+
+    let o = run(tmp.path(), &["incident", "list", "plan.toml"]);
+    expect(&o, 0);
+    assert!(out(&o).contains("INC-1"), "{}", out(&o));
+    assert!(out(&o).contains("low-rate"), "{}", out(&o));
+    let o = run(tmp.path(), &["incident", "list", "plan.toml", "--json"]);
+    expect(&o, 0);
+    let all: serde_json::Value = serde_json::from_str(&out(&o)).expect("json");
+    assert_eq!(all.as_array().map(Vec::len), Some(1));
+    assert_eq!(all[0]["steps"][0]["status"], "pending");
+    assert_eq!(all[0]["steps"][0]["kind"], "manual");
+
+    let o = run(
+        tmp.path(),
+        &["incident", "ack", "plan.toml", "INC-1", "1", "--by", "bob"],
+    );
+    expect(&o, 0);
+    assert!(out(&o).contains("next: step 2"), "{}", out(&o));
+    // Acknowledging it twice, or a missing step or incident, is a usage error.
+    expect(
+        &run(tmp.path(), &["incident", "ack", "plan.toml", "INC-1", "1"]),
+        2,
+    );
+    expect(
+        &run(tmp.path(), &["incident", "ack", "plan.toml", "INC-1", "9"]),
+        2,
+    );
+    expect(
+        &run(tmp.path(), &["incident", "show", "plan.toml", "INC-7"]),
+        2,
+    );
+
+    let o = run(
+        tmp.path(),
+        &["incident", "show", "plan.toml", "INC-1", "--json"],
+    );
+    expect(&o, 0);
+    let inc: serde_json::Value = serde_json::from_str(&out(&o)).expect("json");
+    assert_eq!(inc["steps"][0]["status"], "acked");
+    assert_eq!(inc["steps"][0]["by"], "bob");
+    assert!(inc["steps"][0]["at_ms"].as_i64().is_some());
+    assert_eq!(inc["steps"][1]["status"], "pending");
+    let o = run(tmp.path(), &["incident", "show", "plan.toml", "INC-1"]);
+    assert!(out(&o).contains("status     open"), "{}", out(&o));
+
+    // Still waiting for step 2.
+    expect(
+        &run(
+            tmp.path(),
+            &["resume", "plan.toml", "--on-alert", "emergency:low-rate"],
+        ),
+        5,
+    );
+    expect(
+        &run(tmp.path(), &["incident", "ack", "plan.toml", "INC-1", "2"]),
+        0,
+    );
+    // Fix the new system, then the resume resolves the incident and reruns the step.
+    std::fs::copy(
+        tmp.path().join("old/alerts.json"),
+        tmp.path().join("new/alerts.json"),
+    )
+    .expect("copy");
+    let o = run(
+        tmp.path(),
+        &["resume", "plan.toml", "--on-alert", "emergency:low-rate"],
+    );
+    expect(&o, 0);
+    let o = run(
+        tmp.path(),
+        &["incident", "show", "plan.toml", "INC-1", "--json"],
+    );
+    let inc: serde_json::Value = serde_json::from_str(&out(&o)).expect("json");
+    assert!(inc["resolved_ms"].as_i64().is_some(), "{inc}");
+}

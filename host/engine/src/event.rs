@@ -146,6 +146,96 @@ impl SeenAlert {
     }
 }
 
+/// Kind of an emergency-procedure step, from its text: `pause`,
+/// `rollback`, `action:PLUGIN` (or `run:PLUGIN`) are automated; anything
+/// else is a manual instruction an operator acknowledges.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum IncidentStepKind {
+    /// An operator does it and acknowledges it.
+    Manual,
+    /// The engine pauses the run.
+    Pause,
+    /// The engine rolls both systems back (to `rollback_to`, else the latest point).
+    Rollback,
+    /// The engine runs an action plugin.
+    Action {
+        /// Plugin id.
+        plugin: String,
+    },
+}
+
+impl IncidentStepKind {
+    /// Classifies a procedure step's text.
+    pub fn of(text: &str) -> IncidentStepKind {
+        let t = text.trim();
+        let lower = t.to_ascii_lowercase();
+        if lower == "pause" || lower.starts_with("pause:") {
+            return IncidentStepKind::Pause;
+        }
+        if lower == "rollback" || lower.starts_with("rollback:") {
+            return IncidentStepKind::Rollback;
+        }
+        for prefix in ["action:", "run:"] {
+            if lower.starts_with(prefix) {
+                let plugin = t[prefix.len()..].split_whitespace().next().unwrap_or("");
+                if !plugin.is_empty() {
+                    return IncidentStepKind::Action {
+                        plugin: plugin.to_string(),
+                    };
+                }
+            }
+        }
+        IncidentStepKind::Manual
+    }
+
+    /// Whether the engine runs it.
+    pub fn is_automated(&self) -> bool {
+        !matches!(self, IncidentStepKind::Manual)
+    }
+}
+
+/// One step of an incident as opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentStepSpec {
+    /// Text from the plan.
+    pub text: String,
+    /// Classification.
+    #[serde(flatten)]
+    pub kind: IncidentStepKind,
+}
+
+/// Status of one incident step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IncidentStepStatus {
+    /// Not done yet.
+    Pending,
+    /// Done by the engine.
+    Done,
+    /// The automated step failed: an operator acknowledges it to go on.
+    Failed,
+    /// Acknowledged by an operator.
+    Acked,
+}
+
+impl IncidentStepStatus {
+    /// Name as printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentStepStatus::Pending => "pending",
+            IncidentStepStatus::Done => "done",
+            IncidentStepStatus::Failed => "failed",
+            IncidentStepStatus::Acked => "acked",
+        }
+    }
+
+    /// Whether the procedure may move past it.
+    pub fn is_settled(self) -> bool {
+        matches!(self, IncidentStepStatus::Done | IncidentStepStatus::Acked)
+    }
+}
+
 /// Every record the engine writes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "payload", rename_all = "kebab-case")]
@@ -328,6 +418,115 @@ pub enum Event {
         target: String,
         /// Message.
         message: String,
+    },
+    /// Health of one system, asked at the start (or resume) of a phase.
+    HealthChecked {
+        /// Phase id.
+        phase: String,
+        /// `old` or `new`.
+        system: String,
+        /// Whether the adapter reported the system available.
+        available: bool,
+        /// Latency reported by the adapter.
+        latency_ms: u32,
+        /// Adapter message or call error.
+        message: String,
+    },
+    /// A migration alert condition triggered and its policy applies.
+    AlertTriggered {
+        /// Phase id.
+        phase: String,
+        /// Step whose result triggered it (none for health at phase start).
+        step: Option<String>,
+        /// `match-rate-low`, `system-unavailable` or `data-inconsistent`.
+        alert: String,
+        /// Measured value.
+        value: f64,
+        /// Threshold it crossed.
+        threshold: f64,
+        /// Policy applied: `pause`, `rollback` or `emergency:NAME`.
+        policy: String,
+        /// Explanation.
+        message: String,
+    },
+    /// A phase may not start: an unmitigated high risk (`phase_blocked_by_risk`).
+    RiskBlocked {
+        /// Phase id.
+        phase: String,
+        /// Why.
+        reason: String,
+    },
+    /// An emergency procedure was started as an incident.
+    IncidentOpened {
+        /// Incident id (`INC-1`, ...).
+        id: String,
+        /// Emergency procedure name.
+        procedure: String,
+        /// Phase it happened in.
+        phase: String,
+        /// What triggered it.
+        reason: String,
+        /// The procedure's steps, classified.
+        steps: Vec<IncidentStepSpec>,
+        /// Escalation time, ms after opening.
+        escalation_ms: u64,
+        /// Escalation targets (the procedure's `notify`).
+        notify: Vec<String>,
+        /// Rollback point of the procedure, if any.
+        rollback_to: Option<String>,
+        /// When, unix ms.
+        at_ms: i64,
+    },
+    /// One step of an incident changed.
+    IncidentStep {
+        /// Incident id.
+        id: String,
+        /// 1-based step number.
+        step: usize,
+        /// New status.
+        status: IncidentStepStatus,
+        /// Who (`engine` for automated steps).
+        by: String,
+        /// Outcome or operator note.
+        note: String,
+        /// When, unix ms.
+        at_ms: i64,
+    },
+    /// An incident was not resolved within its escalation time.
+    IncidentEscalated {
+        /// Incident id.
+        id: String,
+        /// Targets notified.
+        targets: Vec<String>,
+        /// When, unix ms.
+        at_ms: i64,
+    },
+    /// Every step of an incident is done or acknowledged.
+    IncidentResolved {
+        /// Incident id.
+        id: String,
+        /// When, unix ms.
+        at_ms: i64,
+    },
+    /// A webhook notification was delivered.
+    NotificationSent {
+        /// What it was about (`gate one`, `incident INC-1`, ...).
+        subject: String,
+        /// Target as written.
+        target: String,
+        /// Attempts it took.
+        attempts: u32,
+    },
+    /// A webhook notification could not be delivered (retries used up).
+    NotificationFailed {
+        /// What it was about.
+        subject: String,
+        /// Target as written.
+        target: String,
+        /// Attempts made.
+        attempts: u32,
+        /// Last error.
+        error: String,
     },
     /// The run paused.
     Paused {

@@ -16,23 +16,35 @@
 //! # Ok(()) }
 //! ```
 
+mod alerting;
 mod backups;
 mod checklist;
 pub mod control;
 mod error;
 mod event;
+pub mod incident;
+pub mod monitor;
 pub mod ops;
 mod outcome;
 mod parallel;
 mod plugins;
+pub mod policy;
 mod runner;
 mod steps;
 mod view;
 
 pub use error::EngineError;
-pub use event::{Event, ItemStatus, PhaseStatus, RunEnd, SeenAlert, StepStatus};
+pub use event::{
+    Event, IncidentStepKind, IncidentStepSpec, IncidentStepStatus, ItemStatus, PhaseStatus, RunEnd,
+    SeenAlert, StepStatus,
+};
+pub use monitor::JournalMetrics;
 pub use outcome::RunOutcome;
 pub use parallel::{compare_seen, options_of};
 pub use plugins::sandbox_for;
+pub use policy::AlertPolicy;
 pub use runner::{HEARTBEAT_EVERY, Mode, RunOptions, Runner};
-pub use view::{ApprovalView, ItemView, PhaseView, PointView, RunStatus, RunView, StepView};
+pub use view::{
+    ApprovalView, IncidentStepView, IncidentView, ItemView, PhaseView, PointView, RunStatus,
+    RunView, StepView,
+};

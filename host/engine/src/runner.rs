@@ -2,7 +2,11 @@
 //! walks phases and steps, journaling every transition before acting on it.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use cutover_notify::{Notification, NotificationKind, RetryPolicy, Sender, Severity};
+use cutover_ops::MigrationMetrics;
 
 use cutover_plan::{LoadedPlan, Phase, Step, StepAction};
 use cutover_runtime::Runtime;
@@ -13,6 +17,7 @@ use crate::error::EngineError;
 use crate::event::{Event, PhaseStatus, RunEnd, StepStatus};
 use crate::outcome::RunOutcome;
 use crate::plugins::Plugins;
+use crate::policy::AlertPolicy;
 use crate::view::{RunStatus, RunView};
 
 /// How often the lease heartbeat is refreshed while running.
@@ -34,6 +39,17 @@ pub struct RunOptions {
     pub replan: bool,
     /// Print one-line parallel-run progress to stderr.
     pub progress: bool,
+    /// Live metrics registry fed from every journaled event.
+    pub metrics: Option<Arc<MigrationMetrics>>,
+    /// What a triggered migration alert does (default: pause).
+    pub policy: AlertPolicy,
+    /// Notification targets for gates, phase transitions, alerts and
+    /// incidents (see `cutover-notify` for the syntax).
+    pub notify: Vec<String>,
+    /// Webhook retries (default: `RetryPolicy::from_env()` when `None`).
+    pub notify_retry: Option<RetryPolicy>,
+    /// Escalation time of incidents (default: `$CUTOVER_ESCALATION`, else 15 min).
+    pub escalation: Option<Duration>,
 }
 
 /// Result of executing one step.
@@ -75,6 +91,7 @@ pub struct Runner<'a> {
     pub(crate) view: RunView,
     pub(crate) state_dir: PathBuf,
     pub(crate) opts: RunOptions,
+    pub(crate) sender: Sender,
     last_heartbeat: Instant,
     notes: Vec<String>,
 }
@@ -125,7 +142,12 @@ impl<'a> Runner<'a> {
         let lease = FileLease::new(&state_dir)?;
         let acquired = lease.acquire()?;
         let (journal, view, note) = open_journal(&state_dir)?;
+        let sender = Sender::new(
+            opts.notify_retry.unwrap_or_else(RetryPolicy::from_env),
+            "cutover",
+        );
         let mut runner = Runner {
+            sender,
             plan,
             plugins: Plugins::new(runtime, plan),
             journal,
@@ -148,6 +170,7 @@ impl<'a> Runner<'a> {
                 reason: format!("{:?}", rec.reason),
             })?;
         }
+        runner.seed_metrics()?;
         runner.bind(mode)?;
         Ok(runner)
     }
@@ -215,7 +238,24 @@ impl<'a> Runner<'a> {
         self.view.records += 1;
         self.view.head_seq = r.seq;
         self.view.apply(r.seq, &ev);
+        self.observe(&ev);
         Ok(r.seq)
+    }
+
+    fn observe(&self, ev: &Event) {
+        if let Some(m) = &self.opts.metrics {
+            crate::monitor::observe(m, &self.plan.plan, &self.view, ev, now_ms());
+        }
+    }
+
+    /// Folds the whole journal into the metrics registry (at open).
+    fn seed_metrics(&self) -> Result<(), EngineError> {
+        let Some(m) = &self.opts.metrics else {
+            return Ok(());
+        };
+        let mut jm = crate::monitor::JournalMetrics::new();
+        jm.refresh(&self.state_dir, &self.plan.plan, m)?;
+        Ok(())
     }
 
     /// Journals several events with one durable commit.
@@ -226,6 +266,7 @@ impl<'a> Runner<'a> {
             self.view.records += 1;
             self.view.head_seq = r.seq;
             self.view.apply(r.seq, ev);
+            self.observe(ev);
         }
         Ok(())
     }
@@ -245,6 +286,7 @@ impl<'a> Runner<'a> {
         phase: Option<&str>,
     ) -> Result<Option<RunOutcome>, EngineError> {
         self.heartbeat()?;
+        self.escalate_due()?;
         let Some(req) = control::peek(&self.state_dir) else {
             return Ok(None);
         };
@@ -314,7 +356,13 @@ impl<'a> Runner<'a> {
     /// Runs (or continues) the plan until it completes, fails, pauses or
     /// needs an operator. A finished run is reported as it ended.
     pub fn execute(&mut self) -> Result<RunOutcome, EngineError> {
+        self.escalate_due()?;
         if let Some(out) = self.finished_outcome() {
+            return Ok(out);
+        }
+        if let Some(id) = self.view.open_incident().map(|i| i.id.clone())
+            && let Some(out) = self.advance_incident(&id)?
+        {
             return Ok(out);
         }
         let plan = self.plan;
@@ -386,11 +434,23 @@ impl<'a> Runner<'a> {
         if self.view.waiting_for.as_deref() != Some(target.as_str())
             || self.view.status != RunStatus::Paused
         {
+            let n = Notification::new(
+                NotificationKind::GateWaiting,
+                Severity::Warning,
+                format!("{target} waits for approval: {message}"),
+            )
+            .describe(if approvers.is_empty() {
+                "anyone may approve".to_string()
+            } else {
+                format!("approvers: {}", approvers.join(", "))
+            })
+            .label("target", target.clone());
             self.emit(Event::GateWaiting {
                 target: target.clone(),
                 message: message.clone(),
                 approvers,
             })?;
+            self.notify_targets(&format!("gate {target}"), &[], n)?;
         }
         Ok(RunOutcome::AwaitingApproval { target, message })
     }
@@ -411,14 +471,21 @@ impl<'a> Runner<'a> {
                         )
                         .map(Some);
                 }
+                if let Some(out) = self.risk_gate(phase)? {
+                    return Ok(Some(out));
+                }
                 if let Some(out) = self.check_control(None)? {
                     return Ok(Some(out));
                 }
                 self.emit(Event::PhaseStarted {
                     phase: phase.id.clone(),
                 })?;
+                self.phase_note(phase, "started")?;
             }
             _ => {}
+        }
+        if let Some(out) = self.check_health(phase)? {
+            return Ok(Some(out));
         }
         for step in &phase.steps {
             if let Some(out) = self.run_step(phase, step)? {
@@ -445,7 +512,18 @@ impl<'a> Runner<'a> {
             phase: phase.id.clone(),
             status: PhaseStatus::Passed,
         })?;
+        self.phase_note(phase, "passed")?;
         Ok(None)
+    }
+
+    fn phase_note(&mut self, phase: &Phase, what: &str) -> Result<(), EngineError> {
+        let n = Notification::new(
+            NotificationKind::PhaseTransition,
+            Severity::Info,
+            format!("phase {} ({}) {what}", phase.id, phase.name),
+        )
+        .label("phase", phase.id.clone());
+        self.notify_targets(&format!("phase {} {what}", phase.id), &[], n)
     }
 
     /// Runs one step unless it is done; `Some` when the run stops here.
@@ -531,7 +609,7 @@ impl<'a> Runner<'a> {
             },
             _ => None,
         };
-        if let Some(exec) = instant {
+        if let Some(mut exec) = instant {
             let mut evs = vec![started];
             if let StepAction::Notify {
                 message,
@@ -543,6 +621,19 @@ impl<'a> Runner<'a> {
                     target: to.clone(),
                     message: message.clone(),
                 });
+                let n = Notification::new(NotificationKind::Step, Severity::Info, message.clone())
+                    .label("plan", self.plan.plan.meta.name.clone())
+                    .label("phase", phase.id.clone())
+                    .label("step", step.id.clone());
+                evs.extend(crate::alerting::deliver(
+                    &self.sender,
+                    &format!("step {target}"),
+                    std::slice::from_ref(to),
+                    &n,
+                ));
+                if let Some(Event::NotificationFailed { error, .. }) = evs.last() {
+                    exec.summary = format!("{} (delivery failed: {error})", exec.summary);
+                }
             }
             evs.push(finished(phase, step, exec, 0));
             self.emit_batch(evs)?;
@@ -557,7 +648,11 @@ impl<'a> Runner<'a> {
         let ms = u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX);
         let failed = exec.status == StepStatus::Failed;
         let reason = exec.summary.clone();
+        let alerts = crate::monitor::step_alerts(&step.action, &exec.details);
         self.emit(finished(phase, step, exec, ms))?;
+        if let Some(out) = self.apply_alerts(phase, Some(step), alerts)? {
+            return Ok(Some(out));
+        }
         if failed {
             return self.fail_phase(&phase.id, Some(&step.id), reason).map(Some);
         }

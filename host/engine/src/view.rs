@@ -4,7 +4,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Event, ItemStatus, PhaseStatus, RunEnd, SeenAlert, StepStatus};
+use crate::event::{
+    Event, IncidentStepSpec, IncidentStepStatus, ItemStatus, PhaseStatus, RunEnd, SeenAlert,
+    StepStatus,
+};
 
 /// Overall status of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,6 +168,78 @@ pub struct PointView {
     pub ids: BTreeMap<String, String>,
 }
 
+/// One step of an incident as folded.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IncidentStepView {
+    /// 1-based number.
+    pub step: usize,
+    /// Text and classification.
+    #[serde(flatten)]
+    pub spec: IncidentStepSpec,
+    /// Status.
+    pub status: IncidentStepStatus,
+    /// Who changed it last.
+    pub by: Option<String>,
+    /// Outcome or note.
+    pub note: Option<String>,
+    /// When it changed last, unix ms.
+    pub at_ms: Option<i64>,
+}
+
+/// An incident (an emergency procedure being worked through).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IncidentView {
+    /// Id (`INC-1`, ...).
+    pub id: String,
+    /// Procedure name.
+    pub procedure: String,
+    /// Phase.
+    pub phase: String,
+    /// What triggered it.
+    pub reason: String,
+    /// Steps in order.
+    pub steps: Vec<IncidentStepView>,
+    /// Escalation time in ms after opening.
+    pub escalation_ms: u64,
+    /// Escalation targets.
+    pub notify: Vec<String>,
+    /// Rollback point of the procedure.
+    pub rollback_to: Option<String>,
+    /// Opened, unix ms.
+    pub opened_ms: i64,
+    /// Escalated, unix ms.
+    pub escalated_ms: Option<i64>,
+    /// Resolved, unix ms.
+    pub resolved_ms: Option<i64>,
+}
+
+impl IncidentView {
+    /// `open`, `escalated` or `resolved`.
+    pub fn status(&self) -> &'static str {
+        match (self.resolved_ms, self.escalated_ms) {
+            (Some(_), _) => "resolved",
+            (None, Some(_)) => "escalated",
+            (None, None) => "open",
+        }
+    }
+
+    /// The first step not done or acknowledged.
+    pub fn next_step(&self) -> Option<&IncidentStepView> {
+        self.steps.iter().find(|s| !s.status.is_settled())
+    }
+
+    /// Whether it is unresolved and past its escalation time at `now_ms`
+    /// without having been escalated.
+    pub fn escalation_due(&self, now_ms: i64) -> bool {
+        self.resolved_ms.is_none()
+            && self.escalated_ms.is_none()
+            && now_ms
+                >= self
+                    .opened_ms
+                    .saturating_add(i64::try_from(self.escalation_ms).unwrap_or(i64::MAX))
+    }
+}
+
 /// The state of a run, folded from the journal.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunView {
@@ -194,6 +269,12 @@ pub struct RunView {
     pub points: Vec<PointView>,
     /// Last running match rate of any parallel run.
     pub match_rate: Option<f64>,
+    /// Incidents in opening order.
+    pub incidents: Vec<IncidentView>,
+    /// Seq of the last `risk-blocked` record per phase.
+    pub risk_blocked: BTreeMap<String, u64>,
+    /// Last health per system (`old`, `new`).
+    pub health: BTreeMap<String, bool>,
     /// Number of records folded.
     pub records: u64,
     /// Seq of the last record folded.
@@ -216,6 +297,9 @@ impl Default for RunView {
             approvals: Vec::new(),
             points: Vec::new(),
             match_rate: None,
+            incidents: Vec::new(),
+            risk_blocked: BTreeMap::new(),
+            health: BTreeMap::new(),
             records: 0,
             head_seq: 0,
         }
@@ -246,6 +330,16 @@ impl RunView {
     /// Targets approved at least once.
     pub fn approved_targets(&self) -> BTreeSet<&str> {
         self.approvals.iter().map(|a| a.target.as_str()).collect()
+    }
+
+    /// An incident by id.
+    pub fn incident(&self, id: &str) -> Option<&IncidentView> {
+        self.incidents.iter().find(|i| i.id == id)
+    }
+
+    /// The first unresolved incident.
+    pub fn open_incident(&self) -> Option<&IncidentView> {
+        self.incidents.iter().find(|i| i.resolved_ms.is_none())
     }
 
     fn phase_mut(&mut self, id: &str) -> &mut PhaseView {
@@ -332,6 +426,15 @@ impl RunView {
             }
             Event::StepStarted { phase, step, .. } => {
                 let s = self.step_mut(phase, step);
+                if s.status == StepStatus::Failed {
+                    // A new attempt after a failure (an alert policy paused
+                    // the run): a fresh clock and fresh episodes.
+                    s.deadline = None;
+                    s.seen_old.clear();
+                    s.seen_new.clear();
+                    s.polls = 0;
+                    s.match_rate = None;
+                }
                 s.status = StepStatus::Running;
                 s.attempts += 1;
                 s.started_seq = seq;
@@ -434,6 +537,82 @@ impl RunView {
             }
             Event::PhaseFinished { phase, status } => {
                 self.phase_mut(phase).status = *status;
+            }
+            Event::HealthChecked {
+                system, available, ..
+            } => {
+                self.health.insert(system.clone(), *available);
+            }
+            Event::AlertTriggered { .. }
+            | Event::NotificationSent { .. }
+            | Event::NotificationFailed { .. } => {}
+            Event::RiskBlocked { phase, reason } => {
+                self.risk_blocked.insert(phase.clone(), seq);
+                self.reason = Some(reason.clone());
+            }
+            Event::IncidentOpened {
+                id,
+                procedure,
+                phase,
+                reason,
+                steps,
+                escalation_ms,
+                notify,
+                rollback_to,
+                at_ms,
+            } => self.incidents.push(IncidentView {
+                id: id.clone(),
+                procedure: procedure.clone(),
+                phase: phase.clone(),
+                reason: reason.clone(),
+                steps: steps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, spec)| IncidentStepView {
+                        step: i + 1,
+                        spec: spec.clone(),
+                        status: IncidentStepStatus::Pending,
+                        by: None,
+                        note: None,
+                        at_ms: None,
+                    })
+                    .collect(),
+                escalation_ms: *escalation_ms,
+                notify: notify.clone(),
+                rollback_to: rollback_to.clone(),
+                opened_ms: *at_ms,
+                escalated_ms: None,
+                resolved_ms: None,
+            }),
+            Event::IncidentStep {
+                id,
+                step,
+                status,
+                by,
+                note,
+                at_ms,
+            } => {
+                if let Some(s) = self
+                    .incidents
+                    .iter_mut()
+                    .find(|i| &i.id == id)
+                    .and_then(|i| i.steps.get_mut(step.wrapping_sub(1)))
+                {
+                    s.status = *status;
+                    s.by = Some(by.clone());
+                    s.note = Some(note.clone());
+                    s.at_ms = Some(*at_ms);
+                }
+            }
+            Event::IncidentEscalated { id, at_ms, .. } => {
+                if let Some(i) = self.incidents.iter_mut().find(|i| &i.id == id) {
+                    i.escalated_ms = Some(*at_ms);
+                }
+            }
+            Event::IncidentResolved { id, at_ms } => {
+                if let Some(i) = self.incidents.iter_mut().find(|i| &i.id == id) {
+                    i.resolved_ms = Some(*at_ms);
+                }
             }
             Event::RunFinished { status } => {
                 self.status = (*status).into();

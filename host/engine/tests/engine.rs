@@ -853,3 +853,426 @@ plugin = "noop"
     let view = ops::status(&fx.state_dir()).expect("status");
     assert_eq!(view.steps["ok"].summary, "approved by erin");
 }
+
+// ---- monitoring: alert policies, incidents, notifications, risk gating ----
+
+/// A webhook sink on 127.0.0.1 answering the first `fail` requests with 500;
+/// returns its base URL and the bodies received.
+fn sink(
+    fail: usize,
+) -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://127.0.0.1:{}", l.local_addr().expect("addr").port());
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = got.clone();
+    std::thread::spawn(move || {
+        let mut n = 0;
+        for mut s in l.incoming().flatten() {
+            let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let body = loop {
+                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + len {
+                        break buf[end + 4..end + 4 + len].to_vec();
+                    }
+                }
+                match s.read(&mut chunk) {
+                    Ok(0) | Err(_) => break Vec::new(),
+                    Ok(k) => buf.extend_from_slice(&chunk[..k]),
+                }
+            };
+            if let Ok(v) = serde_json::from_slice(&body) {
+                seen.lock().expect("lock").push(v);
+            }
+            n += 1;
+            let answer: &[u8] = if n <= fail {
+                b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            } else {
+                b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+            };
+            let _ = s.write_all(answer);
+        }
+    });
+    (url, got)
+}
+
+fn fast_retry() -> cutover_notify::RetryPolicy {
+    cutover_notify::RetryPolicy {
+        attempts: 3,
+        timeout: std::time::Duration::from_millis(300),
+        backoff: std::time::Duration::from_millis(10),
+        max_backoff: std::time::Duration::from_millis(20),
+        budget: std::time::Duration::from_secs(3),
+    }
+}
+
+impl Fixture {
+    fn run_with(&self, mode: Mode, opts: RunOptions) -> Result<RunOutcome, EngineError> {
+        let plan = self.load();
+        let mut r = Runner::open(runtime(), &plan, mode, opts)?;
+        r.execute()
+    }
+}
+
+/// A gating parallel run over the demo data without a minimum: its match
+/// rate is below the default 0.9 until `fix_data` makes both sides equal.
+const LOW_RATE: &str = r#"
+[[phases]]
+id = "one"
+name = "One"
+risk = "low"
+[[phases.steps]]
+id = "point"
+kind = "rollback-point"
+name = "before"
+[[phases.steps]]
+id = "pr"
+kind = "parallel-run"
+window = "100ms"
+interval = "100ms"
+tolerance = "1s"
+[[phases.steps]]
+id = "after"
+kind = "action"
+plugin = "noop"
+"#;
+
+/// Makes the new system fire exactly what the old one does.
+fn fix_data(fx: &Fixture) {
+    let dir = fx.path.parent().expect("dir");
+    std::fs::copy(dir.join("old/alerts.json"), dir.join("new/alerts.json")).expect("copy");
+}
+
+/// Value of the first sample of `name` whose labels contain `label`.
+fn sample(text: &str, name: &str, label: &str) -> Option<f64> {
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")) && l.contains(label))
+        .find_map(|l| l.rsplit(' ').next().and_then(|v| v.parse().ok()))
+}
+
+#[test]
+fn low_match_rate_pauses_and_feeds_metrics() {
+    let fx = Fixture::with(LOW_RATE, true);
+    let metrics = std::sync::Arc::new(cutover_ops::MigrationMetrics::new());
+    let opts = RunOptions {
+        metrics: Some(metrics.clone()),
+        ..RunOptions::default()
+    };
+    let out = fx.run_with(Mode::Run, opts.clone()).expect("run");
+    assert!(
+        matches!(&out, RunOutcome::Paused { reason } if reason.contains("match rate")),
+        "{out:?}"
+    );
+    let evs = fx.events();
+    let alert = evs.iter().find_map(|e| match e {
+        Event::AlertTriggered {
+            alert,
+            value,
+            threshold,
+            policy,
+            step,
+            ..
+        } => Some((
+            alert.clone(),
+            *value,
+            *threshold,
+            policy.clone(),
+            step.clone(),
+        )),
+        _ => None,
+    });
+    let (name, value, threshold, policy, step) = alert.expect("alert journaled");
+    assert_eq!(name, "match-rate-low");
+    assert!(value < 0.9, "{value}");
+    assert!((threshold - 0.9).abs() < 1e-9);
+    assert_eq!((policy.as_str(), step.as_deref()), ("pause", Some("pr")));
+    let health: Vec<(String, bool)> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Event::HealthChecked {
+                system, available, ..
+            } => Some((system.clone(), *available)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(health, vec![("old".into(), true), ("new".into(), true)]);
+    let text = metrics.encode();
+    // 1 of 3 steps done in phase one (the parallel run failed).
+    let progress = sample(&text, "migration_progress", "phase=\"one\"").expect("progress");
+    assert!((progress - 1.0 / 3.0).abs() < 1e-9, "{text}");
+    let rate = sample(&text, "alert_match_rate", "").expect("rate");
+    assert!((rate - value).abs() < 1e-9, "{text}");
+    assert_eq!(
+        sample(&text, "system_availability", "\"new\""),
+        Some(1.0),
+        "{text}"
+    );
+    // A resume runs the failed step again: still low, paused again.
+    assert!(matches!(
+        fx.run_with(Mode::Resume, opts.clone()).expect("resume"),
+        RunOutcome::Paused { .. }
+    ));
+    fix_data(&fx);
+    assert_eq!(
+        fx.run_with(Mode::Resume, opts).expect("resume"),
+        RunOutcome::Completed
+    );
+    let text = metrics.encode();
+    assert_eq!(
+        sample(&text, "migration_progress", "phase=\"one\""),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(sample(&text, "alert_match_rate", ""), Some(1.0), "{text}");
+}
+
+#[test]
+fn rollback_policy_rolls_back_to_the_latest_point() {
+    let fx = Fixture::with(LOW_RATE, true);
+    let opts = RunOptions {
+        policy: cutover_engine::AlertPolicy::Rollback,
+        ..RunOptions::default()
+    };
+    assert_eq!(
+        fx.run_with(Mode::Run, opts).expect("run"),
+        RunOutcome::RolledBack {
+            phase: "one".into(),
+            point: "before".into()
+        }
+    );
+    assert_eq!(
+        ops::status(&fx.state_dir()).expect("status").status,
+        RunStatus::RolledBack
+    );
+}
+
+#[test]
+fn emergency_procedure_runs_automated_steps_waits_for_acks_and_escalates() {
+    let (url, got) = sink(0);
+    let body = format!(
+        r#"{LOW_RATE}
+[emergency.low-rate]
+description = "New system misses alerts"
+notify = ["am+{url}/hook", "oncall"]
+steps = ["action: noop", "Check the routing tree", "pause"]
+"#
+    );
+    let fx = Fixture::with(&body, true);
+    let opts = RunOptions {
+        policy: cutover_engine::AlertPolicy::Emergency("low-rate".into()),
+        escalation: Some(std::time::Duration::ZERO),
+        notify_retry: Some(fast_retry()),
+        ..RunOptions::default()
+    };
+    let out = fx.run_with(Mode::Run, opts.clone()).expect("run");
+    assert!(
+        matches!(&out, RunOutcome::Paused { reason } if reason.contains("INC-1") && reason.contains("step 2")),
+        "{out:?}"
+    );
+    let inc = cutover_engine::incident::show(&fx.state_dir(), "INC-1").expect("incident");
+    let statuses: Vec<&str> = inc.steps.iter().map(|s| s.status.as_str()).collect();
+    assert_eq!(statuses, vec!["done", "pending", "pending"]);
+    assert_eq!(inc.procedure, "low-rate");
+    // The ack escalates first: the escalation time (0) has passed.
+    let ack = cutover_engine::incident::ack(&fx.state_dir(), "INC-1", 2, "bob", "routes ok")
+        .expect("ack");
+    assert_eq!(ack.escalated, vec!["INC-1".to_string()]);
+    assert_eq!(ack.next, Some((3, "pause".to_string())));
+    // Settled and automated steps cannot be acked; step 4 does not exist.
+    for step in [2, 3, 4] {
+        assert!(cutover_engine::incident::ack(&fx.state_dir(), "INC-1", step, "bob", "").is_err());
+    }
+    let bodies = got.lock().expect("lock").clone();
+    let alertnames: Vec<String> = bodies
+        .iter()
+        .map(|b| {
+            b["alerts"][0]["labels"]["alertname"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        alertnames,
+        vec![
+            "cutover-incident".to_string(),
+            "cutover-escalation".to_string()
+        ]
+    );
+    assert_eq!(bodies[1]["version"], "4");
+    // Step 3 pauses the run; the next resume resolves the incident, runs
+    // the failed step again and completes.
+    fix_data(&fx);
+    let out = fx.run_with(Mode::Resume, opts.clone()).expect("resume");
+    assert!(
+        matches!(&out, RunOutcome::Paused { reason } if reason.contains("paused by step 3")),
+        "{out:?}"
+    );
+    assert_eq!(
+        fx.run_with(Mode::Resume, opts).expect("resume"),
+        RunOutcome::Completed
+    );
+    let inc = cutover_engine::incident::show(&fx.state_dir(), "INC-1").expect("incident");
+    assert_eq!(inc.status(), "resolved");
+    assert!(inc.steps.iter().all(|s| s.at_ms.is_some()));
+}
+
+#[test]
+fn notifications_retry_and_failures_are_journaled() {
+    let (flaky, flaky_got) = sink(2);
+    // Accepts connections and never answers.
+    let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let silent_url = format!(
+        "http://127.0.0.1:{}",
+        silent.local_addr().expect("addr").port()
+    );
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in silent.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let fx = Fixture::new(&format!(
+        r#"
+[[phases]]
+id = "one"
+name = "One"
+risk = "low"
+[[phases.steps]]
+id = "tell"
+kind = "notify"
+message = "cutover starts"
+target = "slack+{flaky}/x"
+[[phases.steps]]
+id = "tell-silent"
+kind = "notify"
+message = "nobody listens"
+target = "{silent_url}/y"
+
+[[phases]]
+id = "two"
+name = "Two"
+risk = "low"
+gate = {{ approvers = ["alice"], message = "go?" }}
+[[phases.steps]]
+id = "s2"
+kind = "action"
+plugin = "noop"
+"#
+    ));
+    let (am, am_got) = sink(0);
+    let opts = RunOptions {
+        notify: vec![format!("am+{am}/hook")],
+        notify_retry: Some(fast_retry()),
+        ..RunOptions::default()
+    };
+    let t0 = std::time::Instant::now();
+    let out = fx.run_with(Mode::Run, opts).expect("run");
+    assert!(
+        matches!(out, RunOutcome::AwaitingApproval { .. }),
+        "{out:?}"
+    );
+    assert!(t0.elapsed() < std::time::Duration::from_secs(20));
+    let evs = fx.events();
+    let sent: Vec<(String, u32)> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Event::NotificationSent {
+                target, attempts, ..
+            } => Some((target.clone(), *attempts)),
+            _ => None,
+        })
+        .collect();
+    assert!(sent.contains(&(format!("slack+{flaky}/x"), 3)), "{sent:?}");
+    let failed: Vec<(String, u32)> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Event::NotificationFailed {
+                target, attempts, ..
+            } => Some((target.clone(), *attempts)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed, vec![(format!("{silent_url}/y"), 3)]);
+    assert_eq!(
+        flaky_got
+            .lock()
+            .expect("lock")
+            .last()
+            .and_then(|v| v["text"].as_str().map(str::to_string)),
+        Some("[INFO] cutover starts\n(phase=one, plan=t, step=tell)".to_string())
+    );
+    // Phase one started and passed, gate two waits: three AM notifications.
+    let kinds: Vec<String> = am_got
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|b| {
+            b["alerts"][0]["labels"]["alertname"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "cutover-phase-transition",
+            "cutover-phase-transition",
+            "cutover-gate-waiting"
+        ]
+    );
+}
+
+#[test]
+fn unmitigated_high_risk_blocks_the_phase_until_approved() {
+    let fx = Fixture::new(
+        r#"
+[[phases]]
+id = "one"
+name = "One"
+risk = "low"
+max_risk = "medium"
+[[phases.steps]]
+id = "s1"
+kind = "action"
+plugin = "noop"
+
+[[risks]]
+id = "r1"
+name = "Pages lost"
+probability = "high"
+impact = "high"
+mitigation = ""
+owner = "sre"
+"#,
+    );
+    let out = fx.run(Mode::Run).expect("run");
+    assert!(
+        matches!(&out, RunOutcome::Paused { reason } if reason.contains("`r1`")),
+        "{out:?}"
+    );
+    assert_eq!(
+        ops::status(&fx.state_dir())
+            .expect("status")
+            .step_status("s1"),
+        StepStatus::Pending
+    );
+    // Still blocked on resume without an approval.
+    assert!(matches!(
+        fx.run(Mode::Resume).expect("resume"),
+        RunOutcome::Paused { .. }
+    ));
+    ops::approve(&fx.load(), "one", "carol", false).expect("approve the risk");
+    assert_eq!(fx.run(Mode::Resume).expect("resume"), RunOutcome::Completed);
+}

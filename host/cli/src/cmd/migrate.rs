@@ -1,15 +1,20 @@
 //! Operator commands of a migration run: `run`, `resume`, `status`, `abort`,
-//! `pause`, `approve`, `history`, `unlock`.
+//! `pause`, `approve`, `history`, `unlock`, `incident`.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use cutover_engine::{Mode, RunOptions, RunOutcome, RunView, Runner, ops};
+use cutover_engine::{AlertPolicy, Mode, RunOptions, RunOutcome, RunView, Runner, ops};
 
 use super::usage;
 use crate::exit;
 use crate::resolver::RuntimeResolver;
+
+#[path = "incident.rs"]
+pub mod incident;
 
 /// Migration run commands.
 #[derive(Subcommand)]
@@ -30,6 +35,27 @@ pub enum MigrateCmd {
     History(HistoryArgs),
     /// Remove the run's lease by force (the holder is dead or wedged).
     Unlock(UnlockArgs),
+    /// Incidents of emergency procedures: list, show, ack, escalate.
+    #[command(subcommand)]
+    Incident(incident::IncidentCmd),
+}
+
+/// Monitoring options of `run` and `resume`.
+#[derive(Args)]
+pub struct MonitorArgs {
+    /// Serve live metrics at http://ADDR/metrics while running (loopback
+    /// only; default: $CUTOVER_METRICS_ADDR).
+    #[arg(long)]
+    pub metrics: Option<SocketAddr>,
+    /// Notification target for gates, phase transitions, alerts and incidents
+    /// (repeatable): am+http://..., slack+http://..., http(s)://... (Slack
+    /// JSON); $CUTOVER_NOTIFY (comma-separated) adds more.
+    #[arg(long = "notify")]
+    pub notify: Vec<String>,
+    /// What a migration alert does: pause (default), rollback or
+    /// emergency:NAME (default: $CUTOVER_ON_ALERT, else pause).
+    #[arg(long)]
+    pub on_alert: Option<String>,
 }
 
 /// Arguments of `run`.
@@ -43,6 +69,9 @@ pub struct RunArgs {
     /// Print the outcome and state as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Monitoring.
+    #[command(flatten)]
+    pub monitor: MonitorArgs,
 }
 
 /// Arguments of `resume`.
@@ -56,6 +85,9 @@ pub struct ResumeArgs {
     /// Print the outcome and state as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Monitoring.
+    #[command(flatten)]
+    pub monitor: MonitorArgs,
 }
 
 /// Arguments of `status`.
@@ -135,8 +167,9 @@ pub struct UnlockArgs {
 /// Runs one migration command.
 pub fn run(cmd: MigrateCmd) -> anyhow::Result<u8> {
     match cmd {
-        MigrateCmd::Run(a) => execute(&a.plan, Mode::Run, a.replan, a.json),
-        MigrateCmd::Resume(a) => execute(&a.plan, Mode::Resume, a.replan, a.json),
+        MigrateCmd::Run(a) => execute(&a.plan, Mode::Run, a.replan, a.json, a.monitor),
+        MigrateCmd::Resume(a) => execute(&a.plan, Mode::Resume, a.replan, a.json, a.monitor),
+        MigrateCmd::Incident(c) => incident::run(c),
         MigrateCmd::Status(a) => status(&a.plan, a.json),
         MigrateCmd::Abort(a) => {
             let dir = PlanOutline::read(&a.plan)?.state_dir;
@@ -168,7 +201,12 @@ pub fn run(cmd: MigrateCmd) -> anyhow::Result<u8> {
     }
 }
 
-fn by(given: Option<String>) -> String {
+/// The state directory of a plan, read without validating the plan.
+pub(crate) fn state_dir_of(plan: &Path) -> anyhow::Result<PathBuf> {
+    Ok(PlanOutline::read(plan)?.state_dir)
+}
+
+pub(crate) fn by(given: Option<String>) -> String {
     given
         .or_else(|| std::env::var("USER").ok())
         .filter(|s| !s.is_empty())
@@ -207,12 +245,56 @@ fn load(plan: &Path, rt: &cutover_runtime::Runtime) -> anyhow::Result<cutover_pl
     })
 }
 
-fn execute(plan: &Path, mode: Mode, replan: bool, json: bool) -> anyhow::Result<u8> {
+fn execute(
+    plan: &Path,
+    mode: Mode,
+    replan: bool,
+    json: bool,
+    monitor: MonitorArgs,
+) -> anyhow::Result<u8> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let on_alert = monitor
+        .on_alert
+        .or_else(|| env("CUTOVER_ON_ALERT"))
+        .unwrap_or_else(|| "pause".to_string());
+    let policy = AlertPolicy::parse(&on_alert).map_err(usage)?;
+    let metrics_addr = match (monitor.metrics, env("CUTOVER_METRICS_ADDR")) {
+        (Some(a), _) => Some(a),
+        (None, Some(text)) => Some(
+            text.trim()
+                .parse::<SocketAddr>()
+                .map_err(|e| usage(format!("CUTOVER_METRICS_ADDR `{text}`: {e}")))?,
+        ),
+        (None, None) => None,
+    };
+    let mut targets = monitor.notify;
+    if let Some(more) = env("CUTOVER_NOTIFY") {
+        targets.extend(more.split(',').map(|t| t.trim().to_string()));
+    }
     let rt = super::runtime()?;
     let loaded = load(plan, &rt)?;
+    let metrics = metrics_addr.map(|_| Arc::new(cutover_ops::MigrationMetrics::new()));
+    let _server = match (metrics_addr, &metrics) {
+        (Some(addr), Some(m)) => {
+            let server = cutover_ops::serve(m.clone(), addr).map_err(|e| usage(e.to_string()))?;
+            eprintln!(
+                "serving live metrics at http://{}/metrics",
+                server.local_addr()
+            );
+            Some(server)
+        }
+        _ => None,
+    };
     let opts = RunOptions {
         replan,
         progress: true,
+        metrics,
+        policy,
+        notify: targets
+            .into_iter()
+            .filter(|t| !t.trim().is_empty())
+            .collect(),
+        ..RunOptions::default()
     };
     let mut runner = Runner::open(&rt, &loaded, mode, opts)?;
     for note in runner.notes() {
@@ -330,6 +412,7 @@ fn status(plan: &Path, json: bool) -> anyhow::Result<u8> {
             "waiting_for": view.waiting_for,
             "reason": view.reason,
             "match_rate": view.match_rate,
+            "open_incident": view.open_incident().map(|i| i.id.clone()),
             "records": view.records,
             "phases": phases,
         });
@@ -358,6 +441,16 @@ fn print_status(plan: &Path, outline: &PlanOutline, view: &RunView) {
         println!("reason      {r}");
     }
     println!("match rate  {}", pct(view.match_rate));
+    if let Some(i) = view.open_incident() {
+        println!(
+            "incident    {} ({}, {}): see `cutover incident show {} {}`",
+            i.id,
+            i.procedure,
+            i.status(),
+            plan.display(),
+            i.id
+        );
+    }
     for (id, steps) in &outline.phases {
         println!("phase {id:<24} {}", view.phase_status(id).as_str());
         for s in steps {

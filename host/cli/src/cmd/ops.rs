@@ -136,16 +136,20 @@ pub fn runbook(a: RunbookArgs) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-/// Serves the metrics registry until interrupted. For now the values come
-/// from the plan (every phase at progress 0); the engine feeds live values
-/// into the same registry while it runs a plan.
+/// Serves the metrics registry until interrupted: every phase of the plan,
+/// with the values folded from the run's journal (progress, match rate,
+/// availability, consistency, plugin calls), refreshed every second.
 pub fn serve_metrics(a: ServeMetricsArgs) -> anyhow::Result<u8> {
     let loaded = match load(&a.plan)? {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
     let metrics = Arc::new(MigrationMetrics::from_plan_progress(&loaded.plan, &[])?);
-    let server = cutover_ops::serve(metrics, a.listen).map_err(|e| super::usage(e.to_string()))?;
+    let state_dir = loaded.state_dir();
+    let mut folded = cutover_engine::JournalMetrics::new();
+    folded.refresh(&state_dir, &loaded.plan, &metrics)?;
+    let server =
+        cutover_ops::serve(metrics.clone(), a.listen).map_err(|e| super::usage(e.to_string()))?;
     eprintln!(
         "serving metrics of plan {:?} (state dir {}) at http://{}/metrics; Ctrl-C stops",
         loaded.plan.meta.name,
@@ -153,6 +157,9 @@ pub fn serve_metrics(a: ServeMetricsArgs) -> anyhow::Result<u8> {
         server.local_addr()
     );
     loop {
-        std::thread::park();
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        if let Err(e) = folded.refresh(&state_dir, &loaded.plan, &metrics) {
+            eprintln!("warning: cannot fold the journal: {e}");
+        }
     }
 }

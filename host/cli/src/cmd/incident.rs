@@ -1,0 +1,176 @@
+//! `cutover incident list|show|ack|escalate`: incidents opened by emergency
+//! procedures during a run.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use cutover_engine::{IncidentView, incident};
+
+use crate::exit;
+
+/// Incident commands.
+#[derive(Subcommand)]
+pub enum IncidentCmd {
+    /// List the run's incidents.
+    List(ListArgs),
+    /// Show one incident with its steps.
+    Show(ShowArgs),
+    /// Acknowledge a manual (or failed automated) step of an incident.
+    Ack(AckArgs),
+    /// Escalate incidents past their escalation time (for a scheduler while paused).
+    Escalate(ListArgs),
+}
+
+/// Arguments of `incident list` / `incident escalate`.
+#[derive(Args)]
+pub struct ListArgs {
+    /// The plan file (TOML).
+    pub plan: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `incident show`.
+#[derive(Args)]
+pub struct ShowArgs {
+    /// The plan file (TOML).
+    pub plan: PathBuf,
+    /// Incident id (e.g. INC-1).
+    pub id: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `incident ack`.
+#[derive(Args)]
+pub struct AckArgs {
+    /// The plan file (TOML).
+    pub plan: PathBuf,
+    /// Incident id (e.g. INC-1).
+    pub id: String,
+    /// Step number (1-based, as shown by `incident show`).
+    pub step: usize,
+    /// Who acknowledges (default: $USER).
+    #[arg(long)]
+    pub by: Option<String>,
+    /// A note for the journal.
+    #[arg(long, default_value = "")]
+    pub note: String,
+}
+
+fn time(ms: Option<i64>) -> String {
+    ms.map_or("-".to_string(), |m| m.to_string())
+}
+
+fn print_one(i: &IncidentView) {
+    println!("incident   {}", i.id);
+    println!("procedure  {}", i.procedure);
+    println!("phase      {}", i.phase);
+    println!("status     {}", i.status());
+    println!("reason     {}", i.reason);
+    println!("opened     {} (unix ms)", i.opened_ms);
+    println!(
+        "escalation after {} s to {}",
+        i.escalation_ms / 1000,
+        if i.notify.is_empty() {
+            "(no targets)".to_string()
+        } else {
+            i.notify.join(", ")
+        }
+    );
+    println!("escalated  {}", time(i.escalated_ms));
+    println!("resolved   {}", time(i.resolved_ms));
+    for s in &i.steps {
+        let kind = if s.spec.kind.is_automated() {
+            "auto"
+        } else {
+            "manual"
+        };
+        println!(
+            "  {:>2}. [{:<7}] {:<6} {}{}",
+            s.step,
+            s.status.as_str(),
+            kind,
+            s.spec.text,
+            match (&s.by, s.at_ms) {
+                (Some(by), Some(at)) => format!(" (by {by} at {at})"),
+                _ => String::new(),
+            }
+        );
+    }
+}
+
+/// Runs one incident command.
+pub fn run(cmd: IncidentCmd) -> anyhow::Result<u8> {
+    match cmd {
+        IncidentCmd::List(a) => {
+            let dir = super::state_dir_of(&a.plan)?;
+            let all = incident::list(&dir)?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&all)?);
+            } else if all.is_empty() {
+                println!("no incidents");
+            } else {
+                for i in &all {
+                    let next = i.next_step().map_or("-".to_string(), |s| {
+                        format!("step {}: {}", s.step, s.spec.text)
+                    });
+                    println!(
+                        "{:<8} {:<10} {:<20} phase {:<16} next {next}",
+                        i.id,
+                        i.status(),
+                        i.procedure,
+                        i.phase
+                    );
+                }
+            }
+            Ok(exit::OK)
+        }
+        IncidentCmd::Show(a) => {
+            let dir = super::state_dir_of(&a.plan)?;
+            let i = incident::show(&dir, &a.id)?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&i)?);
+            } else {
+                print_one(&i);
+            }
+            Ok(exit::OK)
+        }
+        IncidentCmd::Ack(a) => {
+            let dir = super::state_dir_of(&a.plan)?;
+            let who = super::by(a.by);
+            let ack = incident::ack(&dir, &a.id, a.step, &who, &a.note)?;
+            for id in &ack.escalated {
+                eprintln!("note: incident {id} was past its escalation time and was escalated");
+            }
+            match ack.next {
+                Some((n, text)) => println!(
+                    "acknowledged step {} of {} by {who} (journal seq {}); next: step {n}: {text}",
+                    a.step, a.id, ack.seq
+                ),
+                None => println!(
+                    "acknowledged step {} of {} by {who} (journal seq {}); every step is settled: `cutover resume {}` resolves the incident and continues",
+                    a.step,
+                    a.id,
+                    ack.seq,
+                    a.plan.display()
+                ),
+            }
+            Ok(exit::OK)
+        }
+        IncidentCmd::Escalate(a) => {
+            let dir = super::state_dir_of(&a.plan)?;
+            let ids = incident::escalate(&dir, "")?;
+            if a.json {
+                println!("{}", serde_json::to_string(&ids)?);
+            } else if ids.is_empty() {
+                println!("nothing to escalate");
+            } else {
+                println!("escalated: {}", ids.join(", "));
+            }
+            Ok(exit::OK)
+        }
+    }
+}
