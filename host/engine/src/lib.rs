@@ -41,7 +41,6 @@ pub use event::{
 pub use monitor::JournalMetrics;
 pub use outcome::RunOutcome;
 pub use parallel::{compare_seen, options_of};
-pub use plugins::sandbox_for;
 pub use policy::AlertPolicy;
 pub use runner::{HEARTBEAT_EVERY, Mode, RunOptions, Runner};
 pub use view::{

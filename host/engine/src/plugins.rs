@@ -2,10 +2,9 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use cutover_plan::LoadedPlan;
-use cutover_runtime::{DirGrant, Grants, Limits, Origin, Plugin, Runtime, Sandbox};
+use cutover_runtime::{Plugin, Runtime, Sandbox};
 
 /// A loaded plugin with its sandbox and digest.
 #[derive(Clone)]
@@ -61,7 +60,7 @@ impl<'a> Plugins<'a> {
             .load_file(&path, pin)
             .map_err(|e| format!("cannot load plugin `{id}`: {e}"))?;
         let digest = plugin.info().sha256.clone();
-        let sandbox = sandbox_for(self.plan, spec)?;
+        let sandbox = cutover_backup::sandbox_for(self.plan, id).map_err(|e| e.to_string())?;
         let l = Loaded {
             plugin: Arc::new(plugin),
             sandbox,
@@ -72,39 +71,3 @@ impl<'a> Plugins<'a> {
     }
 }
 
-/// The sandbox a plan entry grants: hosts, directories (resolved against the
-/// plan's directory), secrets, config and limits.
-pub fn sandbox_for(plan: &LoadedPlan, spec: &cutover_plan::PluginSpec) -> Result<Sandbox, String> {
-    let mut hosts = Vec::new();
-    for h in &spec.grants.hosts {
-        if h.starts_with("config:") {
-            continue;
-        }
-        hosts.push(Origin::parse_grant(h).map_err(|e| e.to_string())?);
-    }
-    let grants = Grants {
-        hosts,
-        dirs: spec
-            .grants
-            .dirs
-            .iter()
-            .map(|d| DirGrant {
-                name: d.name.clone(),
-                path: plan.base_dir.join(&d.path),
-                write: d.write,
-            })
-            .collect(),
-        secrets: spec.grants.secrets.clone(),
-        config: spec.grants.config.clone(),
-    };
-    let limits = Limits {
-        deadline: Duration::from_millis(spec.limits.deadline_ms),
-        memory_bytes: usize::try_from(spec.limits.memory_bytes).unwrap_or(usize::MAX),
-        ..Limits::default()
-    };
-    Ok(Sandbox {
-        grants: Arc::new(grants),
-        limits,
-        ..Sandbox::default()
-    })
-}
