@@ -43,8 +43,8 @@ enum Command {
     Risks(cmd::ops::RisksArgs),
     /// A Markdown runbook an operator can follow without the tool.
     Runbook(cmd::ops::RunbookArgs),
-    /// Serve the migration metrics at http://ADDR/metrics (loopback only); values
-    /// come from the plan until the engine feeds live ones.
+    /// Serve the migration metrics at http://ADDR/metrics (loopback only),
+    /// folded from the plan's journal and refreshed every second.
     ServeMetrics(cmd::ops::ServeMetricsArgs),
 }
 
