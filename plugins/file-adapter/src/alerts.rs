@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use cutover_plugin_sdk::{Alert, AlertState, Window};
 use serde::Deserialize;
 
-use crate::rfc3339::parse_millis;
+use cutover_adapter_util::rfc3339::parse_millis;
 
 /// One record of `alerts.json` as written on disk.
 #[derive(Debug, Deserialize)]
@@ -53,8 +53,9 @@ pub fn in_window(
 ) -> Result<Vec<Alert>, String> {
     let mut out = Vec::new();
     for (i, r) in records.iter().enumerate() {
-        let at =
-            |field: &str, e: crate::rfc3339::TimeError| format!("{file}: at `[{i}].{field}`: {e}");
+        let at = |field: &str, e: cutover_adapter_util::rfc3339::TimeError| {
+            format!("{file}: at `[{i}].{field}`: {e}")
+        };
         let starts = parse_millis(&r.starts_at).map_err(|e| at("starts_at", e))?;
         let ends = match &r.ends_at {
             Some(t) => Some(parse_millis(t).map_err(|e| at("ends_at", e))?),

@@ -5,7 +5,6 @@
 //! (exportable data), `/data/state/<category>.json` (rollback state).
 
 mod alerts;
-mod rfc3339;
 mod store;
 
 use std::time::Instant;

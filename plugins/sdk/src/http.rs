@@ -82,13 +82,22 @@ impl Request {
         for (k, v) in &self.headers {
             builder = builder.header(k.as_str(), v.as_str());
         }
-        let request = builder.body(Body::from(self.body)).map_err(|e| {
+        // An empty `Body` still makes wstd write one zero-length chunk; when
+        // the host has already finished a bodyless request that write fails
+        // with a connection reset. A stream that ends without writing avoids it.
+        let body = if self.body.is_empty() {
+            Body::from_stream(futures_lite::stream::empty::<Vec<u8>>())
+        } else {
+            Body::from(self.body)
+        };
+        let request = builder.body(body).map_err(|e| {
             PluginError::InvalidInput(format!("HTTP request to `{}`: {e}", self.url))
         })?;
         let mut client = Client::new();
         if let Some(t) = self.timeout {
             client.set_connect_timeout(t);
             client.set_first_byte_timeout(t);
+            client.set_between_bytes_timeout(t);
         }
         let response = client
             .send(request)

@@ -1,0 +1,150 @@
+//! `GET /api/v2/alerts` answers to WIT alerts.
+
+use std::collections::BTreeMap;
+
+use cutover_adapter_util::rfc3339::parse_millis;
+use cutover_plugin_sdk::{Alert, AlertState, Window};
+use serde::Deserialize;
+
+/// One alert as Alertmanager's API v2 returns it (fields we use).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ApiAlert {
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
+    starts_at: String,
+    fingerprint: String,
+    status: ApiStatus,
+}
+
+#[derive(Debug, Deserialize)]
+struct ApiStatus {
+    state: String,
+}
+
+/// Parses the JSON array of `GET /api/v2/alerts` and keeps the alerts that
+/// started before the window ends. `endsAt` of a firing alert is only
+/// Alertmanager's expiry estimate, so `ends-at` is left empty: the alert is
+/// still firing. States: `active`/`unprocessed` -> active, `suppressed` ->
+/// suppressed (silenced or inhibited).
+pub fn parse(body: &str, window: &Window) -> Result<Vec<Alert>, String> {
+    let mut de = serde_json::Deserializer::from_str(body);
+    let alerts: Vec<ApiAlert> = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        format!(
+            "/api/v2/alerts answer: line {}, column {}, at `{path}`: {inner}",
+            inner.line(),
+            inner.column()
+        )
+    })?;
+    let mut out = Vec::new();
+    for (i, a) in alerts.into_iter().enumerate() {
+        let starts_at = parse_millis(&a.starts_at)
+            .map_err(|e| format!("/api/v2/alerts answer: at `[{i}].startsAt`: {e}"))?;
+        let state = match a.status.state.as_str() {
+            "active" | "unprocessed" => AlertState::Active,
+            "suppressed" => AlertState::Suppressed,
+            other => {
+                return Err(format!(
+                    "/api/v2/alerts answer: at `[{i}].status.state`: unknown state {other:?}"
+                ));
+            }
+        };
+        if starts_at > window.end {
+            continue;
+        }
+        out.push(Alert {
+            labels: a.labels.into_iter().collect(),
+            annotations: a.annotations.into_iter().collect(),
+            starts_at,
+            ends_at: None,
+            state,
+            fingerprint: a.fingerprint,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BODY: &str = r#"[
+      {"annotations":{"summary":"always firing"},"endsAt":"2026-11-27T03:24:00.865Z",
+       "fingerprint":"448881ef475b9b26","receivers":[{"name":"sink"}],"startsAt":"1970-01-01T00:00:10Z",
+       "status":{"inhibitedBy":[],"silencedBy":[],"state":"active"},"updatedAt":"x",
+       "generatorURL":"http://p","labels":{"alertname":"Watchdog","severity":"none"}},
+      {"annotations":{},"endsAt":"2026-11-27T03:24:00.865Z","fingerprint":"ff",
+       "startsAt":"1970-01-01T00:00:20.5Z",
+       "status":{"inhibitedBy":[],"silencedBy":["s1"],"state":"suppressed"},
+       "labels":{"alertname":"HighQueueDepth","queue":"emails"}}
+    ]"#;
+
+    #[test]
+    fn maps_states_times_and_labels() {
+        let all = parse(
+            BODY,
+            &Window {
+                start: 0,
+                end: i64::MAX,
+            },
+        )
+        .unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].starts_at, 10_000);
+        assert_eq!(all[0].state, AlertState::Active);
+        assert_eq!(all[0].ends_at, None);
+        assert_eq!(all[0].fingerprint, "448881ef475b9b26");
+        assert_eq!(
+            all[0].labels,
+            vec![
+                ("alertname".into(), "Watchdog".into()),
+                ("severity".into(), "none".into())
+            ]
+        );
+        assert_eq!(
+            all[0].annotations,
+            vec![("summary".into(), "always firing".into())]
+        );
+        assert_eq!(all[1].state, AlertState::Suppressed);
+        assert_eq!(all[1].starts_at, 20_500);
+    }
+
+    #[test]
+    fn window_end_excludes_later_alerts() {
+        let some = parse(
+            BODY,
+            &Window {
+                start: 0,
+                end: 15_000,
+            },
+        )
+        .unwrap();
+        assert_eq!(some.len(), 1);
+        assert_eq!(some[0].fingerprint, "448881ef475b9b26");
+    }
+
+    #[test]
+    fn bad_answers_name_the_place() {
+        let err = parse(r#"[{"startsAt":"x"}]"#, &Window { start: 0, end: 1 }).unwrap_err();
+        assert!(err.contains("line 1"), "{err}");
+        let err = parse(
+            r#"[{"startsAt":"never","fingerprint":"f","status":{"state":"active"}}]"#,
+            &Window { start: 0, end: 1 },
+        )
+        .unwrap_err();
+        assert!(err.contains("[0].startsAt"), "{err}");
+        let err = parse(
+            r#"[{"startsAt":"1970-01-01T00:00:00Z","fingerprint":"f","status":{"state":"odd"}}]"#,
+            &Window { start: 0, end: 1 },
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("[0].status.state") && err.contains("odd"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,204 @@
+//! Silences backup (`GET /api/v2/silences`) and the plan to restore them.
+
+use cutover_adapter_util::rfc3339::parse_millis;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// A matcher of a silence, in Alertmanager's API v2 shape.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Matcher {
+    name: String,
+    value: String,
+    is_regex: bool,
+    #[serde(default = "yes")]
+    is_equal: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The fields that make two silences "the same" for an idempotent restore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Identity {
+    matchers: Vec<Matcher>,
+    ends_at: i64,
+    created_by: String,
+    comment: String,
+}
+
+/// What restoring a backup would do.
+#[derive(Debug, Default, PartialEq)]
+pub struct RestorePlan {
+    /// JSON bodies to POST to `/api/v2/silences` (ids dropped).
+    pub to_create: Vec<String>,
+    /// Silences in the backup that have expired (or end before `now`).
+    pub expired: usize,
+    /// Silences already present (same matchers, end, author and comment).
+    pub present: usize,
+}
+
+fn parse_array(what: &str, text: &str) -> Result<Vec<Map<String, Value>>, String> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        format!(
+            "{what}: line {}, column {}, at `{path}`: {inner}",
+            inner.line(),
+            inner.column()
+        )
+    })
+}
+
+fn field<'a>(
+    what: &str,
+    i: usize,
+    s: &'a Map<String, Value>,
+    key: &str,
+) -> Result<&'a str, String> {
+    s.get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{what}: at `[{i}].{key}`: missing or not a string"))
+}
+
+fn identity(what: &str, i: usize, s: &Map<String, Value>) -> Result<Identity, String> {
+    let mut matchers: Vec<Matcher> =
+        serde_json::from_value(s.get("matchers").cloned().unwrap_or(Value::Null))
+            .map_err(|e| format!("{what}: at `[{i}].matchers`: {e}"))?;
+    matchers.sort();
+    let ends_at = parse_millis(field(what, i, s, "endsAt")?)
+        .map_err(|e| format!("{what}: at `[{i}].endsAt`: {e}"))?;
+    Ok(Identity {
+        matchers,
+        ends_at,
+        created_by: field(what, i, s, "createdBy")?.to_owned(),
+        comment: field(what, i, s, "comment")?.to_owned(),
+    })
+}
+
+fn expired(s: &Map<String, Value>, ends_at: i64, now_ms: i64) -> bool {
+    let state = s
+        .get("status")
+        .and_then(|st| st.get("state"))
+        .and_then(Value::as_str);
+    state == Some("expired") || ends_at <= now_ms
+}
+
+/// Validates a silences backup and returns how many silences it holds.
+pub fn validate(text: &str) -> Result<usize, String> {
+    let all = parse_array("silences backup", text)?;
+    for (i, s) in all.iter().enumerate() {
+        identity("silences backup", i, s)?;
+    }
+    Ok(all.len())
+}
+
+/// Plans the restore of `backup` onto a system whose current silences are
+/// `current` (both `GET /api/v2/silences` answers), at `now_ms`.
+pub fn plan_restore(backup: &str, current: &str, now_ms: i64) -> Result<RestorePlan, String> {
+    let wanted = parse_array("silences backup", backup)?;
+    let existing = parse_array("current silences", current)?;
+    let mut live = Vec::new();
+    for (i, s) in existing.iter().enumerate() {
+        let id = identity("current silences", i, s)?;
+        if !expired(s, id.ends_at, now_ms) {
+            live.push(id);
+        }
+    }
+    let mut plan = RestorePlan::default();
+    for (i, s) in wanted.iter().enumerate() {
+        let id = identity("silences backup", i, s)?;
+        if expired(s, id.ends_at, now_ms) {
+            plan.expired += 1;
+            continue;
+        }
+        if live.contains(&id) {
+            plan.present += 1;
+            continue;
+        }
+        let mut body = Map::new();
+        for key in ["matchers", "startsAt", "endsAt", "createdBy", "comment"] {
+            if let Some(v) = s.get(key) {
+                body.insert(key.to_owned(), v.clone());
+            }
+        }
+        plan.to_create.push(Value::Object(body).to_string());
+        live.push(id);
+    }
+    Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn silence(id: &str, state: &str, ends: &str, comment: &str) -> String {
+        format!(
+            r#"{{"id":"{id}","status":{{"state":"{state}"}},"updatedAt":"2026-01-01T00:00:00Z",
+               "comment":"{comment}","createdBy":"ops","endsAt":"{ends}","startsAt":"2026-01-01T00:00:00Z",
+               "matchers":[{{"isEqual":true,"isRegex":false,"name":"alertname","value":"Watchdog"}},
+                           {{"isRegex":false,"name":"b","value":"1"}}]}}"#
+        )
+    }
+
+    const NOW: i64 = 1_800_000_000_000; // 2027-01-15
+
+    #[test]
+    fn drops_ids_skips_expired_and_present() {
+        let backup = format!(
+            "[{},{},{},{}]",
+            silence("a", "active", "2030-01-01T00:00:00Z", "keep"),
+            silence("b", "expired", "2030-01-01T00:00:00Z", "old"),
+            silence("c", "active", "2020-01-01T00:00:00Z", "ended"),
+            silence("d", "active", "2030-01-01T00:00:00Z", "there"),
+        );
+        // Same silence as "d", different id and a normalised time format.
+        let current = format!(
+            "[{}]",
+            silence("x", "active", "2030-01-01T00:00:00.000Z", "there")
+        );
+        let plan = plan_restore(&backup, &current, NOW).unwrap();
+        assert_eq!(plan.expired, 2);
+        assert_eq!(plan.present, 1);
+        assert_eq!(plan.to_create.len(), 1);
+        let body: Value = serde_json::from_str(&plan.to_create[0]).unwrap();
+        assert!(body.get("id").is_none() && body.get("status").is_none());
+        assert_eq!(body["comment"], "keep");
+        assert_eq!(body["matchers"][0]["name"], "alertname");
+        assert_eq!(validate(&backup).unwrap(), 4);
+    }
+
+    #[test]
+    fn restoring_twice_creates_nothing_new() {
+        let backup = format!("[{}]", silence("a", "active", "2030-01-01T00:00:00Z", "k"));
+        let first = plan_restore(&backup, "[]", NOW).unwrap();
+        assert_eq!(first.to_create.len(), 1);
+        let again = plan_restore(&backup, &backup, NOW).unwrap();
+        assert!(again.to_create.is_empty());
+        assert_eq!(again.present, 1);
+        // An expired current silence does not count as present.
+        let gone = format!("[{}]", silence("a", "expired", "2030-01-01T00:00:00Z", "k"));
+        assert_eq!(
+            plan_restore(&backup, &gone, NOW).unwrap().to_create.len(),
+            1
+        );
+    }
+
+    #[test]
+    fn bad_backups_name_the_place() {
+        let err = validate(r#"[{"matchers":[],"endsAt":"soon","createdBy":"a","comment":"c"}]"#)
+            .unwrap_err();
+        assert!(err.contains("[0].endsAt"), "{err}");
+        let err = validate(r#"{"not":"an array"}"#).unwrap_err();
+        assert!(
+            err.contains("silences backup") && err.contains("line 1"),
+            "{err}"
+        );
+        let err =
+            validate(r#"[{"matchers":[{"name":1}],"endsAt":"x","createdBy":"a","comment":"c"}]"#)
+                .unwrap_err();
+        assert!(err.contains("[0].matchers"), "{err}");
+    }
+}

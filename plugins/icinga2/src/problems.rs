@@ -1,0 +1,192 @@
+//! Icinga 2 `/v1/objects/services` answers to WIT alerts.
+
+use std::collections::BTreeMap;
+
+use cutover_plugin_sdk::{Alert, AlertState, Window};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The filter sent to Icinga: hard non-OK states with a check result.
+pub const FILTER: &str =
+    "service.state != 0 && service.state_type == 1 && service.last_check_result";
+
+/// The request body for `POST /v1/objects/services` (with
+/// `X-HTTP-Method-Override: GET`).
+pub fn query_body() -> String {
+    serde_json::json!({
+        "filter": FILTER,
+        "attrs": ["name", "host_name", "state", "state_type", "last_check_result",
+                  "last_hard_state_change", "vars", "acknowledgement", "downtime_depth"],
+    })
+    .to_string()
+}
+
+#[derive(Debug, Deserialize)]
+struct Answer {
+    results: Vec<Object>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Object {
+    attrs: Attrs,
+}
+
+#[derive(Debug, Deserialize)]
+struct Attrs {
+    name: String,
+    host_name: String,
+    state: f64,
+    state_type: f64,
+    #[serde(default)]
+    last_check_result: Option<CheckResult>,
+    #[serde(default)]
+    last_hard_state_change: f64,
+    #[serde(default)]
+    vars: Option<BTreeMap<String, Value>>,
+    #[serde(default)]
+    acknowledgement: f64,
+    #[serde(default)]
+    downtime_depth: f64,
+}
+
+#[derive(Debug, Deserialize)]
+struct CheckResult {
+    #[serde(default)]
+    output: String,
+}
+
+fn severity(state: f64) -> &'static str {
+    match state as i64 {
+        1 => "warning",
+        2 => "critical",
+        _ => "unknown",
+    }
+}
+
+/// Labels: `alertname` = service name, `host` = host name, `severity` from
+/// the state, then scalar `vars` (not overriding those three).
+/// Annotations: `summary` = check output, `state` = numeric state.
+/// Acknowledged or in-downtime problems are `suppressed`. The fingerprint
+/// is `host!service`. Soft states and OK services are dropped even if the
+/// server ignored the filter.
+pub fn parse(body: &str, window: &Window) -> Result<Vec<Alert>, String> {
+    let mut de = serde_json::Deserializer::from_str(body);
+    let answer: Answer = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        format!(
+            "/v1/objects/services answer: line {}, column {}, at `{path}`: {inner}",
+            inner.line(),
+            inner.column()
+        )
+    })?;
+    let mut out = Vec::new();
+    for o in answer.results {
+        let a = o.attrs;
+        let Some(result) = a.last_check_result else {
+            continue;
+        };
+        if a.state == 0.0 || a.state_type != 1.0 {
+            continue;
+        }
+        let starts_at = (a.last_hard_state_change * 1000.0) as i64;
+        if starts_at > window.end {
+            continue;
+        }
+        let mut labels: BTreeMap<String, String> = BTreeMap::new();
+        for (k, v) in a.vars.unwrap_or_default() {
+            let text = match v {
+                Value::String(s) => s,
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => continue,
+            };
+            labels.insert(k, text);
+        }
+        labels.insert("alertname".into(), a.name.clone());
+        labels.insert("host".into(), a.host_name.clone());
+        labels.insert("severity".into(), severity(a.state).into());
+        out.push(Alert {
+            labels: labels.into_iter().collect(),
+            annotations: vec![
+                ("summary".into(), result.output.trim().to_owned()),
+                ("state".into(), (a.state as i64).to_string()),
+            ],
+            starts_at,
+            ends_at: None,
+            state: if a.acknowledgement != 0.0 || a.downtime_depth > 0.0 {
+                AlertState::Suppressed
+            } else {
+                AlertState::Active
+            },
+            fingerprint: format!("{}!{}", a.host_name, a.name),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BODY: &str = r#"{"results":[
+      {"attrs":{"name":"queue-emails","host_name":"web01","state":2.0,"state_type":1.0,
+        "last_check_result":{"output":"queue emails depth 95","exit_status":2.0},
+        "last_hard_state_change":1700000000.5,"vars":{"dummy_state":2.0,"team":"payments","list":[1]},
+        "acknowledgement":0.0,"downtime_depth":0.0},"name":"web01!queue-emails","type":"Service"},
+      {"attrs":{"name":"disk-data","host_name":"db01","state":1.0,"state_type":1.0,
+        "last_check_result":{"output":"/data 95% used"},"last_hard_state_change":1700000001.0,
+        "vars":null,"acknowledgement":1.0},"name":"db01!disk-data","type":"Service"},
+      {"attrs":{"name":"soft","host_name":"db01","state":2.0,"state_type":0.0,
+        "last_check_result":{"output":"x"},"last_hard_state_change":1.0},"name":"db01!soft"},
+      {"attrs":{"name":"never","host_name":"db01","state":3.0,"state_type":1.0,
+        "last_check_result":null,"last_hard_state_change":1.0},"name":"db01!never"}
+    ]}"#;
+
+    #[test]
+    fn maps_hard_problems() {
+        let all = parse(
+            BODY,
+            &Window {
+                start: 0,
+                end: i64::MAX,
+            },
+        )
+        .unwrap();
+        assert_eq!(all.len(), 2);
+        let a = &all[0];
+        assert_eq!(a.fingerprint, "web01!queue-emails");
+        assert_eq!(a.starts_at, 1_700_000_000_500);
+        assert_eq!(a.state, AlertState::Active);
+        let labels: BTreeMap<_, _> = a.labels.iter().cloned().collect();
+        assert_eq!(labels["alertname"], "queue-emails");
+        assert_eq!(labels["host"], "web01");
+        assert_eq!(labels["severity"], "critical");
+        assert_eq!(labels["team"], "payments");
+        assert_eq!(labels["dummy_state"], "2.0");
+        assert!(!labels.contains_key("list"));
+        assert_eq!(a.annotations[0].1, "queue emails depth 95");
+        assert_eq!(all[1].state, AlertState::Suppressed);
+        let early = parse(
+            BODY,
+            &Window {
+                start: 0,
+                end: 1_700_000_000_600,
+            },
+        )
+        .unwrap();
+        assert_eq!(early.len(), 1);
+    }
+
+    #[test]
+    fn bad_answer_names_the_place() {
+        let err = parse(
+            r#"{"results":[{"attrs":{"name":1}}]}"#,
+            &Window { start: 0, end: 1 },
+        )
+        .unwrap_err();
+        assert!(err.contains("results[0].attrs.name"), "{err}");
+        let body: Value = serde_json::from_str(&query_body()).unwrap();
+        assert_eq!(body["filter"], FILTER);
+    }
+}

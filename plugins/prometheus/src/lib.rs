@@ -1,0 +1,248 @@
+//! `prometheus`: an adapter for a real Prometheus server.
+//!
+//! Config keys: `url` (required, e.g. `http://127.0.0.1:9090`; grant it as a
+//! host; the server must run with `--web.enable-lifecycle` for reloads),
+//! `timeout_ms` (10000), `auth` (`none` | `basic`; `basic` reads the secrets
+//! `prometheus_user`/`prometheus_password`).
+//!
+//! The granted `rules` directory (`/rules`) holds the rule files
+//! (`*.yml`, `*.yaml`) that Prometheus loads. Data kind `alert_rules` and
+//! rollback category `configurations` are a JSON bundle
+//! `{ "<file>": "<YAML text>" }`; importing one replaces the rule files
+//! atomically and reloads Prometheus, putting the old files back if it
+//! rejects them. Rollback category `active_alerts` is capture only.
+
+mod alerts;
+mod bundle;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::time::Instant;
+
+use cutover_adapter_util::client::Client;
+use cutover_adapter_util::files::{list, read_optional};
+use cutover_adapter_util::reload::{ApplyError, apply_with_rollback};
+use cutover_plugin_sdk::adapter::Guest;
+use cutover_plugin_sdk::http::HttpMethod;
+use cutover_plugin_sdk::{
+    Alert, Capabilities, DataSink, DataSource, Descriptor, DirectoryRequest, ExportInfo,
+    HealthReport, Outcome, PluginError, PluginKind, SinkWriter, SourceReader, Window, failed,
+    invalid_input, log, unavailable, unsupported,
+};
+
+/// Where the granted `rules` directory is mounted.
+const RULES_DIR: &str = "/rules";
+/// Secret name prefix for basic auth.
+const SECRETS: &str = "prometheus";
+
+struct Prometheus;
+
+fn client() -> Result<Client, PluginError> {
+    Client::from_config(SECRETS, false)
+}
+
+fn read_rules() -> Result<BTreeMap<String, String>, PluginError> {
+    let dir = Path::new(RULES_DIR);
+    let mut files = BTreeMap::new();
+    for name in list(dir, bundle::SUFFIXES).map_err(failed)? {
+        let bytes = read_optional(dir, &name)
+            .map_err(failed)?
+            .ok_or_else(|| failed(format!("{RULES_DIR}/{name} vanished while reading")))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|e| failed(format!("{RULES_DIR}/{name} is not UTF-8: {e}")))?;
+        files.insert(name, text);
+    }
+    Ok(files)
+}
+
+fn export_rules(sink: &DataSink) -> Result<ExportInfo, PluginError> {
+    let files = read_rules()?;
+    let json = bundle::to_json(&files);
+    SinkWriter::new(sink)
+        .write_all(json.as_bytes())
+        .map_err(|e| failed(format!("writing the export: {e}")))?;
+    log::info(format!("exported {} rule files", files.len()));
+    Ok(ExportInfo {
+        content_type: "application/json".to_owned(),
+        metadata: vec![
+            ("format".into(), "cutover-rules-bundle".into()),
+            (
+                "files".into(),
+                files.keys().cloned().collect::<Vec<_>>().join(","),
+            ),
+        ],
+    })
+}
+
+fn import_rules(source: &DataSource) -> Result<Outcome, PluginError> {
+    let prom = client()?;
+    let mut text = String::new();
+    SourceReader::new(source)
+        .read_to_string(&mut text)
+        .map_err(|e| invalid_input(format!("reading the rules bundle: {e}")))?;
+    let wanted = bundle::parse(&text).map_err(invalid_input)?;
+    let existing = list(Path::new(RULES_DIR), bundle::SUFFIXES).map_err(failed)?;
+    let remove: Vec<String> = existing
+        .into_iter()
+        .filter(|n| !wanted.contains_key(n))
+        .collect();
+    let files: Vec<(String, Vec<u8>)> = wanted
+        .into_iter()
+        .map(|(n, t)| (n, t.into_bytes()))
+        .collect();
+    let reload = || prom.reload();
+    match apply_with_rollback(Path::new(RULES_DIR), &files, &remove, reload) {
+        Ok(applied) => {
+            log::info(format!(
+                "rules restored ({} written, {} removed); Prometheus reloaded",
+                applied.written.len(),
+                applied.removed.len()
+            ));
+            Ok(Outcome {
+                summary: format!("{} rule files restored and reloaded", applied.written.len()),
+                details: vec![
+                    ("written".into(), applied.written.join(",")),
+                    ("removed".into(), applied.removed.join(",")),
+                ],
+            })
+        }
+        Err(ApplyError::Rejected { answer, rollback }) => {
+            let kept = match rollback {
+                None => "the previous rule files were put back and are still in use".to_owned(),
+                Some(r) => format!("ROLLBACK INCOMPLETE: {r}"),
+            };
+            log::warn(format!("Prometheus rejected the rules; {kept}"));
+            Err(failed(format!(
+                "Prometheus rejected the rule files: {} ({kept})",
+                answer.body.trim()
+            )))
+        }
+        Err(e @ ApplyError::Unreachable { .. }) => {
+            Err(unavailable(format!("Prometheus reload: {e}")))
+        }
+        Err(e @ ApplyError::Io { .. }) => Err(failed(format!("rule files: {e}"))),
+    }
+}
+
+fn capture_alerts(sink: &DataSink) -> Result<ExportInfo, PluginError> {
+    let prom = client()?;
+    let body = prom.get_ok("/api/v1/alerts")?;
+    let all = Window {
+        start: i64::MIN,
+        end: i64::MAX,
+    };
+    let n = alerts::parse(&body, &all).map_err(unavailable)?.len();
+    SinkWriter::new(sink)
+        .write_all(body.as_bytes())
+        .map_err(|e| failed(format!("writing the capture: {e}")))?;
+    Ok(ExportInfo {
+        content_type: "application/json".to_owned(),
+        metadata: vec![("firing".into(), n.to_string())],
+    })
+}
+
+impl Guest for Prometheus {
+    fn describe() -> Descriptor {
+        Descriptor {
+            capabilities: Capabilities {
+                hosts: vec!["config:url".to_owned()],
+                directories: vec![DirectoryRequest {
+                    name: "rules".to_owned(),
+                    writable: true,
+                }],
+                config_keys: ["url", "timeout_ms", "auth"].map(String::from).to_vec(),
+                secrets: vec![
+                    "prometheus_user".to_owned(),
+                    "prometheus_password".to_owned(),
+                ],
+            },
+            ..cutover_plugin_sdk::descriptor(
+                "prometheus",
+                env!("CARGO_PKG_VERSION"),
+                PluginKind::Adapter,
+                "Prometheus server at config `url`: firing alerts, health, and the rule \
+                 files in the granted `rules` directory (export as a JSON bundle; import \
+                 replaces them and reloads, with rollback). Secrets only when config \
+                 `auth` = basic.",
+            )
+        }
+    }
+
+    fn health() -> Result<HealthReport, PluginError> {
+        let prom = client()?;
+        let started = Instant::now();
+        let result = prom.send(HttpMethod::GET, "/-/ready", None);
+        let latency_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
+        match result {
+            Ok(r) if r.status == 200 => Ok(HealthReport {
+                available: true,
+                latency_ms,
+                message: "ready".to_owned(),
+            }),
+            Ok(r) => Ok(HealthReport {
+                available: false,
+                latency_ms,
+                message: format!("/-/ready answered HTTP {}: {}", r.status, r.text().trim()),
+            }),
+            Err(PluginError::Unavailable(m)) => Ok(HealthReport {
+                available: false,
+                latency_ms,
+                message: m,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn collect_alerts(window: Window) -> Result<Vec<Alert>, PluginError> {
+        if window.start > window.end {
+            return Err(invalid_input(format!(
+                "window start {} is after end {}",
+                window.start, window.end
+            )));
+        }
+        let body = client()?.get_ok("/api/v1/alerts")?;
+        let alerts = alerts::parse(&body, &window).map_err(unavailable)?;
+        log::info(format!("collected {} firing alerts", alerts.len()));
+        Ok(alerts)
+    }
+
+    fn export_data(kind: String, sink: &DataSink) -> Result<ExportInfo, PluginError> {
+        match kind.as_str() {
+            "alert_rules" => export_rules(sink),
+            other => Err(unsupported(format!(
+                "export of `{other}`: this adapter exports `alert_rules`"
+            ))),
+        }
+    }
+
+    fn import_data(kind: String, source: &DataSource) -> Result<Outcome, PluginError> {
+        match kind.as_str() {
+            "alert_rules" => import_rules(source),
+            other => Err(unsupported(format!(
+                "import of `{other}`: this adapter imports `alert_rules`"
+            ))),
+        }
+    }
+
+    fn capture_state(category: String, sink: &DataSink) -> Result<ExportInfo, PluginError> {
+        match category.as_str() {
+            "configurations" => export_rules(sink),
+            "active_alerts" => capture_alerts(sink),
+            other => Err(unsupported(format!(
+                "capture of `{other}`: supported are configurations (rule files), active_alerts"
+            ))),
+        }
+    }
+
+    fn restore_state(category: String, source: &DataSource) -> Result<Outcome, PluginError> {
+        match category.as_str() {
+            "configurations" => import_rules(source),
+            other => Err(unsupported(format!(
+                "restore of `{other}`: supported is configurations (rule files)"
+            ))),
+        }
+    }
+}
+
+cutover_plugin_sdk::export_adapter!(Prometheus);
