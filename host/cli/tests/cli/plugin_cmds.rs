@@ -322,3 +322,21 @@ fn compare_maps_verdicts_to_exit_codes() {
     expect(&o, 2);
     assert!(err(&o).contains("broken.json:1:"), "{}", err(&o));
 }
+
+#[test]
+fn shipped_plans_validate_against_the_real_plugins() {
+    for name in ["alerting-migration.toml", "offline-demo.toml"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = std::fs::read_to_string(root().join("plans").join(name)).unwrap();
+        let abs = format!("{}/", plugins_dir().display());
+        std::fs::write(
+            tmp.path().join(name),
+            src.replace("../target/plugins/", &abs),
+        )
+        .unwrap();
+        expect(&run(tmp.path(), &["plugin", "lock", name]), 0);
+        let o = run(tmp.path(), &["validate", name]);
+        expect(&o, 0);
+        assert!(out(&o).contains("5 phases"), "{}", out(&o));
+    }
+}

@@ -42,12 +42,14 @@ pub fn golden(path: &Path, actual: &str) {
     }
 }
 
-/// Describes plugins from `tests/fixtures/plugins/<id>.describe.json`.
+/// Describes plugins from the plan crate's descriptors of the shipped plugins
+/// (`host/plan/tests/ui/plugins/shipped-<id>.describe.json`, taken from the
+/// real components' `describe()`).
 struct FixtureResolver;
 
 impl PluginResolver for FixtureResolver {
     fn describe(&self, id: &str, _path: &Path) -> Result<PluginInfo, String> {
-        let file = manifest().join(format!("tests/fixtures/plugins/{id}.describe.json"));
+        let file = repo().join(format!("host/plan/tests/ui/plugins/shipped-{id}.describe.json"));
         let text =
             std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))
