@@ -1,6 +1,7 @@
 //! The runner's monitoring duties: health at phase start, alert policies,
 //! risk gating, incidents (emergency procedures) and notifications.
 
+use std::time::Duration;
 use cutover_notify::{Notification, NotificationKind, Severity, Target};
 use cutover_plan::{Phase, Step, SystemSide};
 
@@ -283,7 +284,8 @@ impl Runner<'_> {
             return Ok(Some(RunOutcome::Paused { reason: why }));
         };
         let escalation =
-            crate::policy::escalation(self.opts.escalation).map_err(EngineError::Operator)?;
+            crate::policy::escalation(self.opts.escalation, Duration::from_millis(proc_.escalation_ms))
+                .map_err(EngineError::Operator)?;
         let id = format!("INC-{}", self.view.incidents.len() + 1);
         let steps: Vec<IncidentStepSpec> = proc_
             .steps

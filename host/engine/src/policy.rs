@@ -3,9 +3,6 @@
 
 use std::time::Duration;
 
-/// Default escalation time of an incident (the plan model has no field for it).
-pub const DEFAULT_ESCALATION: Duration = Duration::from_secs(15 * 60);
-
 /// Policy applied when a migration alert triggers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum AlertPolicy {
@@ -69,8 +66,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("duration `{t}` is too large"))
 }
 
-/// The escalation time: `given`, else `$CUTOVER_ESCALATION`, else 15 minutes.
-pub fn escalation(given: Option<Duration>) -> Result<Duration, String> {
+/// The escalation time: `given`, else `$CUTOVER_ESCALATION` (an operator
+/// override, e.g. for drills), else the procedure's own `escalation` from the
+/// plan (15 minutes when the plan sets none).
+pub fn escalation(given: Option<Duration>, plan: Duration) -> Result<Duration, String> {
     if let Some(d) = given {
         return Ok(d);
     }
@@ -78,7 +77,7 @@ pub fn escalation(given: Option<Duration>) -> Result<Duration, String> {
         Ok(v) if !v.trim().is_empty() => {
             parse_duration(&v).map_err(|e| format!("CUTOVER_ESCALATION: {e}"))
         }
-        _ => Ok(DEFAULT_ESCALATION),
+        _ => Ok(plan),
     }
 }
 

@@ -480,4 +480,9 @@ pub struct Emergency {
     pub notify: Vec<String>,
     /// Manual instructions.
     pub steps: Vec<String>,
+    /// Time to resolve before escalating, in milliseconds.
+    pub escalation_ms: u64,
 }
+
+/// Escalation time of an emergency procedure that does not set one.
+pub const DEFAULT_ESCALATION_MS: u64 = 15 * 60 * 1000;

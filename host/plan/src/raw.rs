@@ -351,4 +351,8 @@ pub struct RawEmergency {
     /// Manual instructions, in order.
     #[serde(default)]
     pub steps: Vec<String>,
+    /// How long the procedure may stay unresolved before its `notify`
+    /// targets are escalated to, e.g. "15m" (default 15m).
+    #[schemars(with = "Option<String>")]
+    pub escalation: Option<SStr>,
 }

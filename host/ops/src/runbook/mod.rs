@@ -157,8 +157,9 @@ fn emergency(out: &mut String, plan: &Plan, plan_file: &str) {
             step(
                 out,
                 format!(
-                    "Escalate immediately (the plan sets no waiting time) to: {}.",
-                    e.notify.join(", ")
+                    "Notify {}; if the procedure is not resolved within {}, escalate to them.",
+                    e.notify.join(", "),
+                    cutover_plan::duration::format_duration_ms(e.escalation_ms)
                 ),
             );
         }

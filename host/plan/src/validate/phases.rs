@@ -369,6 +369,11 @@ impl Checker<'_> {
             if let Some(t) = &e.rollback_to {
                 self.point_ref(t, None, points);
             }
+            let escalation_ms = e
+                .escalation
+                .as_ref()
+                .and_then(|d| self.duration_ms(d, "escalation"))
+                .unwrap_or(crate::model::DEFAULT_ESCALATION_MS);
             out.insert(
                 name.clone(),
                 Emergency {
@@ -376,6 +381,7 @@ impl Checker<'_> {
                     rollback_to: e.rollback_to.as_ref().map(|s| s.get_ref().clone()),
                     notify: e.notify.clone(),
                     steps: e.steps.clone(),
+                    escalation_ms,
                 },
             );
         }
