@@ -690,10 +690,99 @@ duration = "2s"
         text = scrape(port).unwrap_or_default();
         progress_of(&text, "two") == Some(1.0)
     });
+    let scraped = prometheus_scrapes(tmp.path(), port);
     let _ = server.kill();
     let _ = server.wait();
     assert_eq!(progress_of(&text, "one"), Some(1.0), "{text}");
     assert!(text.contains("plugin_calls_total{"), "{text}");
+    // The real Prometheus scraped and stored both phases' progress.
+    assert_eq!(scraped.get("one"), Some(&1.0), "{scraped:?}");
+    assert_eq!(scraped.get("two"), Some(&1.0), "{scraped:?}");
+}
+
+/// Installs Debian's Prometheus if it is missing (as the fixture does).
+fn ensure_prometheus() -> PathBuf {
+    let found = |p: &str| Path::new(p).exists().then(|| PathBuf::from(p));
+    if let Some(p) = found("/usr/bin/prometheus") {
+        return p;
+    }
+    let install = || {
+        Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends", "prometheus"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !install() {
+        let _ = Command::new("apt-get").arg("update").status();
+        assert!(install(), "cannot install Debian's prometheus with apt-get");
+    }
+    found("/usr/bin/prometheus").expect("prometheus installed")
+}
+
+/// Kills a child by PID when dropped.
+struct Reap(Child);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts a real Prometheus on 127.0.0.1 scraping `cutover serve-metrics`
+/// on `port` every second; returns `migration_progress` by phase as stored.
+fn prometheus_scrapes(dir: &Path, port: u16) -> std::collections::BTreeMap<String, f64> {
+    let bin = ensure_prometheus();
+    let prom_port = free_port();
+    let cfg = dir.join("prometheus.yml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: cutover\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n"
+        ),
+    )
+    .expect("write prometheus.yml");
+    let _prom = Reap(
+        Command::new(bin)
+            .arg(format!("--config.file={}", cfg.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start prometheus"),
+    );
+    let mut found = std::collections::BTreeMap::new();
+    wait_for("Prometheus stores migration_progress", || {
+        found = query_progress(prom_port).unwrap_or_default();
+        found.len() >= 2
+    });
+    found
+}
+
+fn query_progress(port: u16) -> Option<std::collections::BTreeMap<String, f64>> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    s.write_all(
+        b"GET /api/v1/query?query=migration_progress HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n",
+    )
+    .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let body = text.split_once("\r\n\r\n")?.1;
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    let mut out = std::collections::BTreeMap::new();
+    for r in v["data"]["result"].as_array()? {
+        let phase = r["metric"]["phase"].as_str()?.to_string();
+        let value = r["value"][1].as_str()?.parse().ok()?;
+        out.insert(phase, value);
+    }
+    Some(out)
 }
 
 #[test]
