@@ -1,8 +1,6 @@
 //! The registry initialised from a plan.
 
-mod common;
-
-use common::load_plan;
+use crate::common::load_plan;
 use cutover_ops::{MigrationMetrics, OpsError};
 
 #[test]

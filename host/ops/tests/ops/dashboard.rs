@@ -1,11 +1,9 @@
 //! The Grafana dashboard only queries metrics the registry exports.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::repo;
+use crate::common::repo;
 use cutover_ops::{METRIC_NAMES, MigrationMetrics};
 
 /// Sample names in an encoded registry (`name{...} value` lines).

@@ -1,12 +1,10 @@
 //! The generated alerting rules pass `promtool check rules`, and a
 //! `promtool test rules` file proves each alert fires when it should.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::{golden, load_plan, repo};
+use crate::common::{golden, load_plan, repo};
 use cutover_ops::{AlertRule, Thresholds, rule_group, rules_yaml};
 
 /// Finds promtool, installing Debian's prometheus package if it is missing.

@@ -1,8 +1,6 @@
 //! Risk registry and the phase gate on unmitigated high risks.
 
-mod common;
-
-use common::load_plan;
+use crate::common::load_plan;
 use cutover_ops::phase_blocked_by_risk;
 use cutover_ops::risks::{registry, table};
 use cutover_plan::{Plan, Risk, RiskLevel};

@@ -1,8 +1,6 @@
 //! The runbook of the shipped plan matches its golden file.
 
-mod common;
-
-use common::{golden, load_plan, manifest};
+use crate::common::{golden, load_plan, manifest};
 
 #[test]
 fn alerting_migration_runbook_matches_golden() {

@@ -49,7 +49,9 @@ struct FixtureResolver;
 
 impl PluginResolver for FixtureResolver {
     fn describe(&self, id: &str, _path: &Path) -> Result<PluginInfo, String> {
-        let file = repo().join(format!("host/plan/tests/ui/plugins/shipped-{id}.describe.json"));
+        let file = repo().join(format!(
+            "host/plan/tests/ui/plugins/shipped-{id}.describe.json"
+        ));
         let text =
             std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))
