@@ -23,5 +23,8 @@ echo "== guest unit tests (native)"
 CARGO_TARGET_DIR="$root/target/guests" cargo test --locked \
     --manifest-path plugins/Cargo.toml --workspace --target x86_64-unknown-linux-gnu
 
+echo "== polyglot guests (Rust, JavaScript, Python, C toolchains and example checks)"
+bash scripts/build-polyglot.sh
+
 echo "== host tests"
 cargo test --locked --workspace

@@ -21,6 +21,8 @@ pub enum PluginCmd {
     Run(Box<RunArgs>),
     /// Pin every plugin of a plan: fill its sha256 values and write PLAN.lock.
     Lock(LockArgs),
+    /// Scaffold a plugin project (rust, js, python or c; action, check or adapter).
+    New(super::scaffold::NewArgs),
 }
 
 /// Arguments of `plugin inspect`.
@@ -94,6 +96,7 @@ pub fn run(cmd: PluginCmd) -> anyhow::Result<u8> {
         PluginCmd::Inspect(a) => inspect(a),
         PluginCmd::Run(a) => invoke(*a),
         PluginCmd::Lock(a) => super::lock::lock(a.plan, a.check),
+        PluginCmd::New(a) => super::scaffold::new(a),
     }
 }
 

@@ -1,0 +1,480 @@
+//! The four-language example check (`examples/checks/`) in the real runtime,
+//! and the contract-evolution tests.
+//!
+//! Needs `scripts/build-polyglot.sh` first (components in `target/plugins/`).
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use cutover_polyglot::{LANGS, component_path, fixture_params};
+use cutover_runtime::{
+    CONTRACT_VERSION, CacheStatus, CallError, Grants, LoadError, Plugin, PluginError, Runtime,
+    Sandbox, World, wit,
+};
+
+/// (fixture, expected verdict, expected message, rules_total, missing runbook, missing severity)
+const EXPECTED: [(&str, wit::VerdictKind, &str, f64, f64, f64); 3] = [
+    (
+        "compliant",
+        wit::VerdictKind::Pass,
+        "all 3 alerting rules have a runbook_url annotation and a severity label",
+        3.0,
+        0.0,
+        0.0,
+    ),
+    (
+        "offenders",
+        wit::VerdictKind::Fail,
+        "3 of 4 alerting rules lack a runbook_url annotation or a severity label: \
+         api/ApiHighLatency (runbook_url), node/NodeDiskFull (runbook_url, severity), \
+         node/NodeLoadHigh (severity)",
+        4.0,
+        2.0,
+        2.0,
+    ),
+    (
+        "recording-only",
+        wit::VerdictKind::NoData,
+        "no alerting rules in the rule set",
+        0.0,
+        0.0,
+        0.0,
+    ),
+];
+
+fn cache_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("temp cache dir"))
+        .path()
+}
+
+fn rt() -> &'static Runtime {
+    static RT: OnceLock<Runtime> = OnceLock::new();
+    RT.get_or_init(|| Runtime::new(Some(cache_dir())).expect("runtime"))
+}
+
+/// The four components, loaded once (into a fresh cache) per test process.
+fn plugins() -> &'static [(&'static str, Plugin)] {
+    static PLUGINS: OnceLock<Vec<(&'static str, Plugin)>> = OnceLock::new();
+    PLUGINS.get_or_init(|| {
+        LANGS
+            .iter()
+            .map(|lang| {
+                let path = component_path(lang);
+                assert!(
+                    path.exists(),
+                    "{} is missing: run scripts/build-polyglot.sh first",
+                    path.display()
+                );
+                let p = rt()
+                    .load_file(&path, None)
+                    .unwrap_or_else(|e| panic!("{lang}: {e}"));
+                (*lang, p)
+            })
+            .collect()
+    })
+}
+
+fn ctx(params: &str) -> wit::Context {
+    wit::Context {
+        plan: "polyglot".into(),
+        phase: "verify".into(),
+        step: "runbooks".into(),
+        run_id: "r1".into(),
+        params: params.into(),
+    }
+}
+
+fn measurements(v: &wit::Verdict) -> Vec<(String, f64)> {
+    v.measurements
+        .iter()
+        .map(|m| (m.name.clone(), m.value))
+        .collect()
+}
+
+#[test]
+fn all_four_languages_give_the_same_verdicts() {
+    for (fixture, kind, message, total, runbook, severity) in EXPECTED {
+        let params = fixture_params(fixture).expect("fixture");
+        let want = vec![
+            ("rules_total".to_string(), total),
+            ("rules_missing_runbook".to_string(), runbook),
+            ("rules_missing_severity".to_string(), severity),
+        ];
+        for (lang, p) in plugins() {
+            let v = rt()
+                .evaluate(p, &Sandbox::default(), &ctx(&params))
+                .unwrap_or_else(|e| panic!("{lang} on {fixture}: {e}"));
+            assert_eq!(v.verdict, kind, "{lang} on {fixture}: {}", v.message);
+            assert_eq!(v.message, message, "{lang} on {fixture}");
+            assert_eq!(measurements(&v), want, "{lang} on {fixture}");
+        }
+    }
+}
+
+#[test]
+fn all_four_languages_reject_bad_input_alike() {
+    let cases: [(&str, &str, bool); 6] = [
+        ("[1]", "params: expected a JSON object", true),
+        ("not json", "params: expected a JSON object", true),
+        (
+            r#"{"rules":{"data":{}}}"#,
+            "params.rules: expected a string holding the rule set as JSON",
+            true,
+        ),
+        (
+            r#"{"rules":"{\"data\": [}"}"#,
+            "params.rules: not valid JSON: ",
+            false,
+        ),
+        (
+            r#"{"rules":"{\"data\":{\"groups\":{}}}"}"#,
+            "params.rules: expected data.groups to be an array",
+            true,
+        ),
+        (
+            r#"{"rules":"{\"data\":{\"groups\":[{\"name\":\"a\",\"rules\":[]},{\"name\":\"b\"}]}}"}"#,
+            "params.rules: data.groups[1].rules: expected an array",
+            true,
+        ),
+    ];
+    for (params, want, exact) in cases {
+        for (lang, p) in plugins() {
+            let err = rt()
+                .evaluate(p, &Sandbox::default(), &ctx(params))
+                .expect_err(lang);
+            let CallError::Plugin {
+                error: PluginError::InvalidInput(msg),
+                ..
+            } = &err
+            else {
+                panic!("{lang} on {params}: expected invalid-input, got {err:?}");
+            };
+            if exact {
+                assert_eq!(msg, want, "{lang} on {params}");
+            } else {
+                assert!(
+                    msg.starts_with(want) && msg.len() > want.len(),
+                    "{lang} on {params}: {msg}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn inspect_reports_check_world_and_contract_0_1_0() {
+    for (lang, p) in plugins() {
+        let info = p.info();
+        assert_eq!(info.world, World::Check, "{lang}");
+        assert_eq!(info.contract_version.as_deref(), Some("0.1.0"), "{lang}");
+        assert_eq!(info.host_contract_version, "0.1.0");
+        assert!(
+            info.imports
+                .iter()
+                .any(|i| i == "cutover:plugin/host@0.1.0"),
+            "{lang}: {:?}",
+            info.imports
+        );
+        for export in ["describe", "evaluate"] {
+            assert!(info.exports.iter().any(|e| e == export), "{lang}: {export}");
+        }
+        let d = &info.descriptor;
+        assert_eq!(d.name, format!("example-check-{lang}"));
+        assert_eq!(p.name(), d.name);
+        assert_eq!(d.version, "0.1.0", "{lang}");
+        assert_eq!(d.kind, wit::PluginKind::Check, "{lang}");
+        let c = &d.capabilities;
+        assert!(
+            c.hosts.is_empty()
+                && c.directories.is_empty()
+                && c.config_keys.is_empty()
+                && c.secrets.is_empty(),
+            "{lang} asks for nothing"
+        );
+        assert!(
+            d.description
+                .starts_with("Every alerting rule has a runbook_url"),
+            "{lang}: {}",
+            d.description
+        );
+        let bytes = std::fs::read(component_path(lang)).expect("component");
+        assert_eq!(info.sha256, cutover_runtime::sha256_hex(&bytes), "{lang}");
+        assert_eq!(info.size, bytes.len(), "{lang}");
+    }
+}
+
+#[test]
+fn large_guests_load_from_the_cache_the_second_time() {
+    // The shared runtime compiled everything into a fresh cache directory.
+    for (lang, p) in plugins() {
+        assert_eq!(p.info().cache, CacheStatus::Miss, "{lang}: first load");
+    }
+    // A second runtime (as a new process would) on the same directory.
+    let again = Runtime::new(Some(cache_dir())).expect("runtime");
+    for lang in ["js", "python"] {
+        let p = again
+            .load_file(&component_path(lang), None)
+            .unwrap_or_else(|e| panic!("{lang}: {e}"));
+        assert_eq!(p.info().cache, CacheStatus::Hit, "{lang}: second load");
+        let params = fixture_params("offenders").expect("fixture");
+        let v = again
+            .evaluate(&p, &Sandbox::default(), &ctx(&params))
+            .expect("cached component runs");
+        assert_eq!(v.verdict, wit::VerdictKind::Fail, "{lang}");
+    }
+}
+
+mod evolution {
+    //! A plugin built against 0.1.0 keeps running when the contract gains an
+    //! additive 0.1.1 item; a plugin that needs 0.1.1 is refused by a 0.1.0
+    //! host with both versions named.
+
+    use super::*;
+    use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceTable};
+    use wasmtime::{Config, Engine, Store};
+    use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+    /// Host bindings for the 0.1.1 contract (tests/wit-0.1.1: `config-keys` added).
+    mod v011 {
+        wasmtime::component::bindgen!({
+            path: "tests/wit-0.1.1",
+            world: "cutover:plugin/check",
+        });
+    }
+
+    use v011::cutover::plugin::{host, types};
+
+    const WAT_0_1_0: &str = include_str!("fixtures/check-0.1.0.wat");
+
+    /// The state of a minimal 0.1.1 host.
+    struct Host011 {
+        wasi: WasiCtx,
+        table: ResourceTable,
+        config: Vec<(String, String)>,
+        logs: Vec<String>,
+    }
+
+    impl WasiView for Host011 {
+        fn ctx(&mut self) -> WasiCtxView<'_> {
+            WasiCtxView {
+                ctx: &mut self.wasi,
+                table: &mut self.table,
+            }
+        }
+    }
+
+    impl types::Host for Host011 {}
+
+    impl host::Host for Host011 {
+        fn log(&mut self, _level: host::LogLevel, message: String, _fields: types::Pairs) {
+            self.logs.push(message);
+        }
+        fn progress(&mut self, _done: u64, _total: u64, _message: String) {}
+        fn config_get(&mut self, key: String) -> Option<String> {
+            self.config
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.clone())
+        }
+        fn secret_get(&mut self, name: String) -> Result<String, String> {
+            Err(format!("secret {name} not granted"))
+        }
+        fn config_keys(&mut self) -> Vec<String> {
+            self.config.iter().map(|(k, _)| k.clone()).collect()
+        }
+    }
+
+    impl host::HostDataSink for Host011 {
+        fn write(&mut self, _: Resource<host::DataSink>, _: Vec<u8>) -> Result<(), String> {
+            Err("no sink in this test host".into())
+        }
+        fn drop(&mut self, _: Resource<host::DataSink>) -> wasmtime::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl host::HostDataSource for Host011 {
+        fn read(&mut self, _: Resource<host::DataSource>, _: u32) -> Result<Vec<u8>, String> {
+            Err("no source in this test host".into())
+        }
+        fn size(&mut self, _: Resource<host::DataSource>) -> u64 {
+            0
+        }
+        fn drop(&mut self, _: Resource<host::DataSource>) -> wasmtime::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn engine() -> Engine {
+        let mut cfg = Config::new();
+        cfg.wasm_component_model(true);
+        Engine::new(&cfg).expect("engine")
+    }
+
+    fn linker(engine: &Engine) -> Linker<Host011> {
+        let mut linker = Linker::new(engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("wasi");
+        v011::Check::add_to_linker::<Host011, HasSelf<Host011>>(&mut linker, |s| s)
+            .expect("0.1.1 host");
+        linker
+    }
+
+    fn store(engine: &Engine, config: &[(&str, &str)]) -> Store<Host011> {
+        Store::new(
+            engine,
+            Host011 {
+                wasi: WasiCtx::builder().build(),
+                table: ResourceTable::new(),
+                config: config
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                logs: Vec::new(),
+            },
+        )
+    }
+
+    fn ctx011(params: &str) -> types::Context {
+        types::Context {
+            plan: "evolution".into(),
+            phase: String::new(),
+            step: String::new(),
+            run_id: "r1".into(),
+            params: params.into(),
+        }
+    }
+
+    /// Instantiates a component on the 0.1.1 host and evaluates it.
+    fn evaluate_on_0_1_1(
+        component: &Component,
+        engine: &Engine,
+        config: &[(&str, &str)],
+        params: &str,
+    ) -> (types::Verdict, Vec<String>) {
+        let linker = linker(engine);
+        let pre = linker
+            .instantiate_pre(component)
+            .expect("a 0.1.0 plugin links against the 0.1.1 host");
+        let pre = v011::CheckPre::new(pre).expect("check world");
+        let mut store = store(engine, config);
+        let check = pre.instantiate(&mut store).expect("instantiate");
+        let d = check.call_describe(&mut store).expect("describe");
+        assert_eq!(d.kind, types::PluginKind::Check);
+        let v = check
+            .call_evaluate(&mut store, &ctx011(params))
+            .expect("evaluate")
+            .expect("ok verdict");
+        (v, std::mem::take(&mut store.data_mut().logs))
+    }
+
+    #[test]
+    fn plugin_built_against_0_1_0_runs_on_this_host() {
+        let p = rt()
+            .load(WAT_0_1_0.as_bytes(), "check-0.1.0.wat")
+            .expect("loads");
+        assert_eq!(p.info().contract_version.as_deref(), Some("0.1.0"));
+        assert_eq!(p.world(), World::Check);
+        let mut grants = Grants::default();
+        grants.config.insert("greeting".into(), "hello".into());
+        let v = rt()
+            .evaluate(&p, &Sandbox::with_grants(grants), &ctx("{}"))
+            .expect("evaluate");
+        assert_eq!(v.verdict, wit::VerdictKind::Pass);
+        assert_eq!(v.message, "hello", "config-get reached the host");
+        let v = rt()
+            .evaluate(&p, &Sandbox::default(), &ctx("{}"))
+            .expect("evaluate");
+        assert_eq!(
+            (v.verdict, v.message.as_str()),
+            (wit::VerdictKind::NoData, "none")
+        );
+    }
+
+    #[test]
+    fn plugin_built_against_0_1_0_runs_on_a_0_1_1_host() {
+        let engine = engine();
+        let component = Component::new(&engine, WAT_0_1_0).expect("component");
+        let (v, logs) = evaluate_on_0_1_1(&component, &engine, &[("greeting", "hi")], "{}");
+        assert_eq!(v.verdict, types::VerdictKind::Pass);
+        assert_eq!(v.message, "hi");
+        assert_eq!(logs, vec!["evaluated by a 0.1.0 plugin".to_string()]);
+        let (v, _) = evaluate_on_0_1_1(&component, &engine, &[], "{}");
+        assert_eq!(
+            (v.verdict, v.message.as_str()),
+            (types::VerdictKind::NoData, "none")
+        );
+    }
+
+    #[test]
+    fn compiled_example_checks_run_on_a_0_1_1_host() {
+        // Real toolchain output (Rust SDK and C via wit-bindgen), built against 0.1.0.
+        let engine = engine();
+        let params = fixture_params("offenders").expect("fixture");
+        for lang in ["rust", "c"] {
+            let component = Component::from_file(&engine, component_path(lang)).expect("component");
+            let (v, logs) = evaluate_on_0_1_1(&component, &engine, &[], &params);
+            assert_eq!(v.verdict, types::VerdictKind::Fail, "{lang}");
+            assert_eq!(v.measurements.len(), 3, "{lang}");
+            assert_eq!(logs, vec!["checked 4 alerting rules".to_string()], "{lang}");
+        }
+    }
+
+    /// A component of the 0.1.1 check world generated from the WIT text; it
+    /// imports every host function, `config-keys` included.
+    fn component_needing_0_1_1() -> Vec<u8> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wit-0.1.1");
+        let mut resolve = wit_parser::Resolve::default();
+        let (pkg, _) = resolve.push_dir(&dir).expect("wit-0.1.1 parses");
+        let world = resolve
+            .select_world(&[pkg], Some("check"))
+            .expect("check world");
+        let mut module =
+            wit_component::dummy_module(&resolve, world, wit_parser::ManglingAndAbi::Standard32);
+        wit_component::embed_component_metadata(
+            &mut module,
+            &resolve,
+            world,
+            wit_component::StringEncoding::UTF8,
+        )
+        .expect("embed");
+        wit_component::ComponentEncoder::default()
+            .module(&module)
+            .expect("module")
+            .validate(true)
+            .encode()
+            .expect("encode")
+    }
+
+    #[test]
+    fn plugin_needing_0_1_1_is_refused_naming_both_versions() {
+        let bytes = component_needing_0_1_1();
+        // The component is sound: the 0.1.1 host links it.
+        let engine = engine();
+        let component = Component::new(&engine, &bytes).expect("component");
+        assert!(
+            component
+                .component_type()
+                .imports(&engine)
+                .any(|(name, _)| name == "cutover:plugin/host@0.1.1")
+        );
+        linker(&engine)
+            .instantiate_pre(&component)
+            .expect("the 0.1.1 host links a 0.1.1 plugin");
+        // This host (0.1.0) lacks config-keys and says so by version.
+        assert_eq!(CONTRACT_VERSION.to_string(), "0.1.0");
+        let err = match rt().load(&bytes, "needs-0.1.1.wasm") {
+            Ok(_) => panic!("a 0.1.1 plugin loaded on a 0.1.0 host"),
+            Err(e) => e,
+        };
+        let LoadError::ContractVersion { plugin, host, .. } = &err else {
+            panic!("expected a contract-version error, got {err:?}");
+        };
+        assert_eq!((plugin.as_str(), host.as_str()), ("0.1.1", "0.1.0"));
+        let text = err.to_string();
+        assert!(
+            text.contains("cutover:plugin@0.1.1") && text.contains("cutover:plugin@0.1.0"),
+            "{text}"
+        );
+    }
+}
