@@ -1,9 +1,9 @@
 //! The runner's monitoring duties: health at phase start, alert policies,
 //! risk gating, incidents (emergency procedures) and notifications.
 
-use std::time::Duration;
 use cutover_notify::{Notification, NotificationKind, Severity, Target};
 use cutover_plan::{Phase, Step, SystemSide};
+use std::time::Duration;
 
 use crate::error::EngineError;
 use crate::event::{
@@ -283,9 +283,11 @@ impl Runner<'_> {
             })?;
             return Ok(Some(RunOutcome::Paused { reason: why }));
         };
-        let escalation =
-            crate::policy::escalation(self.opts.escalation, Duration::from_millis(proc_.escalation_ms))
-                .map_err(EngineError::Operator)?;
+        let escalation = crate::policy::escalation(
+            self.opts.escalation,
+            Duration::from_millis(proc_.escalation_ms),
+        )
+        .map_err(EngineError::Operator)?;
         let id = format!("INC-{}", self.view.incidents.len() + 1);
         let steps: Vec<IncidentStepSpec> = proc_
             .steps

@@ -70,4 +70,3 @@ impl<'a> Plugins<'a> {
         Ok(l)
     }
 }
-
