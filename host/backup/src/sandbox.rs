@@ -53,6 +53,7 @@ pub fn sandbox_for(loaded: &LoadedPlan, plugin_id: &str) -> Result<Sandbox, Back
         },
         secrets: Arc::new(EnvSecrets),
         progress: None,
+        http_replay: None,
     })
 }
 

@@ -31,6 +31,9 @@ pub struct Sandbox {
     pub secrets: Arc<dyn SecretSource>,
     /// Progress receiver.
     pub progress: Option<ProgressFn>,
+    /// Recorded HTTP answers served instead of the network (plugin tests);
+    /// grants are still enforced first.
+    pub http_replay: Option<Arc<Vec<crate::http::Recorded>>>,
 }
 
 impl Default for Sandbox {
@@ -40,6 +43,7 @@ impl Default for Sandbox {
             limits: Limits::default(),
             secrets: Arc::new(EnvSecrets),
             progress: None,
+            http_replay: None,
         }
     }
 }
@@ -101,6 +105,7 @@ impl Runtime {
                 allowed: sb.grants.hosts.clone(),
                 violations: violations.clone(),
                 timeout: limits.deadline,
+                replay: sb.http_replay.clone(),
             },
             limiter: Limiter::new(limits.clone()),
             grants: sb.grants.clone(),

@@ -21,6 +21,49 @@ pub(crate) struct HttpPolicy {
     pub(crate) violations: Violations,
     /// Upper bound for connect / first byte / between bytes.
     pub(crate) timeout: Duration,
+    /// When set, granted requests are answered from these recordings and
+    /// never reach the network (`cutover plugin test`).
+    pub(crate) replay: Option<Arc<Vec<Recorded>>>,
+}
+
+/// A recorded HTTP exchange served instead of the network.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recorded {
+    /// Method to match (any when absent).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Full URL to match, e.g. `http://127.0.0.1:9093/api/v2/alerts`.
+    pub url: String,
+    /// Status to answer.
+    #[serde(default = "ok_status")]
+    pub status: u16,
+    /// Response headers.
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    /// Response body (text).
+    #[serde(default)]
+    pub body: String,
+}
+
+fn ok_status() -> u16 {
+    200
+}
+
+fn replayed(recs: &[Recorded], request: &http::Request<WasiBody>) -> Option<http::Response<WasiBody>> {
+    use http_body_util::BodyExt;
+    let url = request.uri().to_string();
+    let rec = recs.iter().find(|r| {
+        r.url == url && r.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(request.method().as_str()))
+    })?;
+    let body = http_body_util::Full::new(bytes::Bytes::from(rec.body.clone().into_bytes()))
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    let mut builder = http::Response::builder().status(rec.status);
+    for (k, v) in &rec.headers {
+        builder = builder.header(k.as_str(), v.as_str());
+    }
+    builder.body(body).ok()
 }
 
 type BoxFut<T> = Box<dyn Future<Output = T> + Send>;
@@ -45,6 +88,18 @@ impl WasiHttpHooks for HttpPolicy {
             tracing::warn!(target: "cutover::sandbox", origin = %target, "denied outgoing HTTP request");
             record(&self.violations, Denied::Http(target));
             return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
+        }
+        if let Some(recs) = &self.replay {
+            let answer = replayed(recs, &request);
+            if answer.is_none() {
+                tracing::warn!(target: "cutover::sandbox", url = %request.uri(), "no recorded response");
+            }
+            return Box::new(async move {
+                match answer {
+                    Some(resp) => Ok((resp, Box::new(async { Ok(()) }) as BoxFut<_>)),
+                    None => Err(wasmtime_wasi_http::Error::DestinationNotFound),
+                }
+            });
         }
         let cap = self.timeout;
         let mut opts = options.unwrap_or_default();

@@ -27,6 +27,7 @@ pub use cache::{CacheStatus, ComponentCache};
 pub use call::Sandbox;
 pub use error::{CallError, Denied, LoadError, PluginError};
 pub use grants::{DirGrant, Grants, Origin, OriginError};
+pub use http::Recorded;
 pub use limits::{Limit, LimitHit, Limits, MAX_MEMORY_BYTES};
 pub use plugin::{Plugin, PluginInfo, World, sha256_hex};
 pub use runtime::{Allocator, EPOCH_TICK, MAX_WASM_STACK, Runtime, RuntimeError};

@@ -7,6 +7,7 @@ pub mod migrate;
 pub mod ops;
 pub mod plan;
 pub mod plugin;
+pub mod plugin_test;
 pub mod scaffold;
 
 use crate::exit;

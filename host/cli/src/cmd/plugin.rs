@@ -23,6 +23,9 @@ pub enum PluginCmd {
     Lock(LockArgs),
     /// Scaffold a plugin project (rust, js, python or c; action, check or adapter).
     New(super::scaffold::NewArgs),
+    /// Run a plugin against fixture files with recorded config, secrets and
+    /// HTTP answers, and check its verdict or output.
+    Test(super::plugin_test::TestArgs),
 }
 
 /// Arguments of `plugin inspect`.
@@ -97,6 +100,7 @@ pub fn run(cmd: PluginCmd) -> anyhow::Result<u8> {
         PluginCmd::Run(a) => invoke(*a),
         PluginCmd::Lock(a) => super::lock::lock(a.plan, a.check),
         PluginCmd::New(a) => super::scaffold::new(a),
+        PluginCmd::Test(a) => super::plugin_test::test(a),
     }
 }
 
@@ -202,6 +206,7 @@ fn sandbox(a: &RunArgs) -> anyhow::Result<Sandbox> {
         },
         secrets: Arc::new(StaticSecrets(secrets)),
         progress: None,
+        http_replay: None,
     })
 }
 

@@ -340,3 +340,57 @@ fn shipped_plans_validate_against_the_real_plugins() {
         assert!(out(&o).contains("5 phases"), "{}", out(&o));
     }
 }
+
+#[test]
+fn plugin_test_runs_fixtures_with_recorded_http() {
+    let fx = root().join("host/cli/tests/fixtures/plugin-test");
+    let tmp = tempfile::tempdir().unwrap();
+    let f = |n: &str| fx.join(n).display().to_string();
+    let o = run(
+        tmp.path(),
+        &[
+            "plugin",
+            "test",
+            &wasm("http-probe"),
+            &f("probe-ready.json"),
+            &f("probe-down.json"),
+        ],
+    );
+    expect(&o, 0);
+    assert!(out(&o).contains("2 passed, 0 failed"), "{}", out(&o));
+    let o = run(
+        tmp.path(),
+        &["plugin", "test", &wasm("noop-action"), &f("noop.json")],
+    );
+    expect(&o, 0);
+    // A wrong expectation fails with the reason; an unrecorded URL never
+    // reaches the network (nothing listens on 127.0.0.1:9 here either).
+    std::fs::write(
+        tmp.path().join("wrong.json"),
+        r#"{"params": {"url": "http://127.0.0.1:9/x"}, "http": [{"url": "http://127.0.0.1:9/y"}],
+            "expect": {"verdict": "pass"}}"#,
+    )
+    .unwrap();
+    let o = run(
+        tmp.path(),
+        &["plugin", "test", &wasm("http-probe"), "wrong.json"],
+    );
+    expect(&o, 1);
+    assert!(out(&o).contains("FAIL wrong.json"), "{}", out(&o));
+    assert!(
+        out(&o).contains("expected verdict pass, got Some(\"fail\")"),
+        "{}",
+        out(&o)
+    );
+    std::fs::write(
+        tmp.path().join("bad.json"),
+        r#"{"expect": {"verdikt": "pass"}}"#,
+    )
+    .unwrap();
+    let o = run(
+        tmp.path(),
+        &["plugin", "test", &wasm("http-probe"), "bad.json"],
+    );
+    expect(&o, 2);
+    assert!(err(&o).contains("bad.json:1:"), "{}", err(&o));
+}
