@@ -50,11 +50,17 @@ fn ok_status() -> u16 {
     200
 }
 
-fn replayed(recs: &[Recorded], request: &http::Request<WasiBody>) -> Option<http::Response<WasiBody>> {
+fn replayed(
+    recs: &[Recorded],
+    request: &http::Request<WasiBody>,
+) -> Option<http::Response<WasiBody>> {
     use http_body_util::BodyExt;
     let url = request.uri().to_string();
     let rec = recs.iter().find(|r| {
-        r.url == url && r.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(request.method().as_str()))
+        r.url == url
+            && r.method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(request.method().as_str()))
     })?;
     let body = http_body_util::Full::new(bytes::Bytes::from(rec.body.clone().into_bytes()))
         .map_err(|never| match never {})
