@@ -47,6 +47,19 @@ pub enum PluginError {
     Failed(String),
 }
 
+impl PluginError {
+    /// The contract's name for this error kind (`invalid-input`, `denied`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PluginError::InvalidInput(_) => "invalid-input",
+            PluginError::Unavailable(_) => "unavailable",
+            PluginError::Denied(_) => "denied",
+            PluginError::Unsupported(_) => "unsupported",
+            PluginError::Failed(_) => "failed",
+        }
+    }
+}
+
 /// Why a call into a plugin did not produce a value.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]

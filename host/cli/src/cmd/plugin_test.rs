@@ -107,10 +107,7 @@ fn verdict_name(v: wit::VerdictKind) -> &'static str {
 /// The error kind fixtures name: the plugin's own error kind, else the host's.
 fn error_name(e: &CallError) -> String {
     match e {
-        CallError::Plugin { error, .. } => serde_json::to_value(error)
-            .ok()
-            .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
-            .unwrap_or_else(|| "plugin-error".into()),
+        CallError::Plugin { error, .. } => error.kind().to_string(),
         other => other.kind().to_string(),
     }
 }
