@@ -23,11 +23,34 @@ impl Client {
     /// `auth` is `basic` (or `require_auth`), the secrets `<prefix>_user` and
     /// `<prefix>_password`.
     pub fn from_config(secret_prefix: &str, require_auth: bool) -> Result<Self, PluginError> {
-        let base = config("url").ok_or_else(|| invalid_input("config `url` is not set"))?;
+        Self::from_config_key("url", secret_prefix, require_auth)
+    }
+
+    /// As [`Client::from_config`], with the base URL read from config key
+    /// `url_key` (e.g. `alertmanager_url`) instead of `url`.
+    pub fn from_config_key(
+        url_key: &str,
+        secret_prefix: &str,
+        require_auth: bool,
+    ) -> Result<Self, PluginError> {
+        Self::from_config_keys(url_key, "auth", secret_prefix, require_auth)
+    }
+
+    /// As [`Client::from_config_key`], with the auth mode read from config
+    /// key `auth_key` (e.g. `alertmanager_auth`), for a second endpoint of
+    /// one plugin.
+    pub fn from_config_keys(
+        url_key: &str,
+        auth_key: &str,
+        secret_prefix: &str,
+        require_auth: bool,
+    ) -> Result<Self, PluginError> {
+        let base = config(url_key)
+            .ok_or_else(|| invalid_input(format!("config `{url_key}` is not set")))?;
         let base = base.trim().trim_end_matches('/').to_owned();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(invalid_input(format!(
-                "config `url` = {base:?}: expected http:// or https://"
+                "config `{url_key}` = {base:?}: expected http:// or https://"
             )));
         }
         let timeout_ms = match config("timeout_ms") {
@@ -36,7 +59,7 @@ impl Client {
                 invalid_input(format!("config `timeout_ms` = {t:?}: not a whole number"))
             })?,
         };
-        let mode = config("auth")
+        let mode = config(auth_key)
             .map(|m| m.trim().to_owned())
             .filter(|m| !m.is_empty())
             .unwrap_or_else(|| if require_auth { "basic" } else { "none" }.to_owned());
@@ -47,13 +70,13 @@ impl Client {
                 &secret(&format!("{secret_prefix}_password"))?,
             )),
             "none" => {
-                return Err(invalid_input(
-                    "config `auth` = \"none\": this system needs basic auth",
-                ));
+                return Err(invalid_input(format!(
+                    "config `{auth_key}` = \"none\": this system needs basic auth"
+                )));
             }
             other => {
                 return Err(invalid_input(format!(
-                    "config `auth` = {other:?}: expected `none` or `basic`"
+                    "config `{auth_key}` = {other:?}: expected `none` or `basic`"
                 )));
             }
         };

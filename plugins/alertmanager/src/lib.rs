@@ -9,15 +9,17 @@
 //! Data kinds: `configurations` (the config file, from `/config`; never
 //! `/api/v2/status`, which masks secrets) and `silences` (JSON array).
 //! Rollback categories: `configurations`, `silences`, `active_alerts`
-//! (capture only).
+//! (capture only). Importing silences adds the missing ones (a merge);
+//! restoring the `silences` state also expires the silences created since
+//! the capture, so the live set equals the captured one.
 
-mod alerts;
 mod silences;
 
 use std::io::{Read, Write};
 use std::path::Path;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use cutover_adapter_util::am_alerts;
 use cutover_adapter_util::files::{plain_name, read_optional};
 use cutover_adapter_util::reload::{ApplyError, apply_with_rollback};
 use cutover_plugin_sdk::adapter::Guest;
@@ -177,10 +179,58 @@ fn import_silences(source: &DataSource) -> Result<Outcome, PluginError> {
     })
 }
 
+/// `restore-state silences`: the live set becomes the captured one. Missing
+/// silences are created (new ids), silences created since the capture are
+/// expired (`DELETE /api/v2/silence/{id}`).
+fn rollback_silences(source: &DataSource) -> Result<Outcome, PluginError> {
+    let am = Client::from_config(SECRETS, false)?;
+    let point = String::from_utf8(read_all(source)?)
+        .map_err(|e| invalid_input(format!("silences capture is not UTF-8: {e}")))?;
+    silences::validate(&point).map_err(invalid_input)?;
+    let current = am.get_ok("/api/v2/silences")?;
+    let plan = silences::plan_rollback(&point, &current, now_ms()).map_err(invalid_input)?;
+    let created = plan.restore.to_create.len();
+    for (i, body) in plan.restore.to_create.into_iter().enumerate() {
+        am.post_json_ok("/api/v2/silences", body).map_err(|e| {
+            failed(format!(
+                "silence {} of {created} not created ({i} created before it): {}",
+                i + 1,
+                describe(&e)
+            ))
+        })?;
+    }
+    for (i, id) in plan.to_expire.iter().enumerate() {
+        let path = format!("/api/v2/silence/{id}");
+        let r = am.send(cutover_plugin_sdk::http::HttpMethod::DELETE, &path, None)?;
+        cutover_adapter_util::client::ok_text(&am.url(&path), "DELETE", r).map_err(|e| {
+            failed(format!(
+                "silence {id} not expired ({created} created, {i} expired before it): {}",
+                describe(&e)
+            ))
+        })?;
+    }
+    log::info(format!(
+        "silences rolled back: {created} created, {} expired, {} already present",
+        plan.to_expire.len(),
+        plan.restore.present
+    ));
+    Ok(Outcome {
+        summary: format!(
+            "silences rolled back: {created} created, {} expired",
+            plan.to_expire.len()
+        ),
+        details: vec![
+            ("created".into(), created.to_string()),
+            ("expired".into(), plan.to_expire.len().to_string()),
+            ("already_present".into(), plan.restore.present.to_string()),
+        ],
+    })
+}
+
 fn capture_alerts(sink: &DataSink) -> Result<ExportInfo, PluginError> {
     let am = Client::from_config(SECRETS, false)?;
     let body = am.get_ok("/api/v2/alerts")?;
-    let n = alerts::parse(
+    let n = am_alerts::parse(
         &body,
         &Window {
             start: i64::MIN,
@@ -258,7 +308,7 @@ impl Guest for Alertmanager {
         }
         let am = Client::from_config(SECRETS, false)?;
         let body = am.get_ok("/api/v2/alerts")?;
-        let alerts = alerts::parse(&body, &window).map_err(unavailable)?;
+        let alerts = am_alerts::parse(&body, &window).map_err(unavailable)?;
         log::info(format!("collected {} alerts", alerts.len()));
         Ok(alerts)
     }
@@ -300,7 +350,7 @@ impl Guest for Alertmanager {
     fn restore_state(category: String, source: &DataSource) -> Result<Outcome, PluginError> {
         match category.as_str() {
             "configurations" => import_config(source),
-            "silences" => import_silences(source),
+            "silences" => rollback_silences(source),
             "active_alerts" => Err(unsupported(
                 "active_alerts: alerts are re-sent by Prometheus after a restore; \
                  the capture is kept for comparison only",

@@ -130,6 +130,39 @@ pub fn plan_restore(backup: &str, current: &str, now_ms: i64) -> Result<RestoreP
     Ok(plan)
 }
 
+/// What rolling back to a captured set of silences does: create what is
+/// missing (as [`plan_restore`]) and expire every live silence the capture
+/// does not hold (created after it), so the live set equals the capture.
+#[derive(Debug, Default, PartialEq)]
+pub struct RollbackPlan {
+    /// Silences to create, as for a restore.
+    pub restore: RestorePlan,
+    /// Ids of live silences to expire.
+    pub to_expire: Vec<String>,
+}
+
+/// Plans the rollback of the silences of a system (`current`) to a captured
+/// set (`point`), both `GET /api/v2/silences` answers, at `now_ms`.
+pub fn plan_rollback(point: &str, current: &str, now_ms: i64) -> Result<RollbackPlan, String> {
+    let restore = plan_restore(point, current, now_ms)?;
+    let mut wanted = Vec::new();
+    for (i, s) in parse_array("silences backup", point)?.iter().enumerate() {
+        let id = identity("silences backup", i, s)?;
+        if !expired(s, id.ends_at, now_ms) {
+            wanted.push(id);
+        }
+    }
+    let mut to_expire = Vec::new();
+    for (i, s) in parse_array("current silences", current)?.iter().enumerate() {
+        let id = identity("current silences", i, s)?;
+        if expired(s, id.ends_at, now_ms) || wanted.contains(&id) {
+            continue;
+        }
+        to_expire.push(field("current silences", i, s, "id")?.to_owned());
+    }
+    Ok(RollbackPlan { restore, to_expire })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +217,30 @@ mod tests {
             plan_restore(&backup, &gone, NOW).unwrap().to_create.len(),
             1
         );
+    }
+
+    #[test]
+    fn rollback_expires_what_the_capture_does_not_hold() {
+        let point = format!(
+            "[{},{}]",
+            silence("a", "active", "2030-01-01T00:00:00Z", "kept"),
+            silence("b", "active", "2030-01-01T00:00:00Z", "deleted since"),
+        );
+        let current = format!(
+            "[{},{},{}]",
+            silence("x", "active", "2030-01-01T00:00:00.000Z", "kept"),
+            silence("y", "active", "2030-01-01T00:00:00Z", "added since"),
+            silence("z", "expired", "2030-01-01T00:00:00Z", "long gone"),
+        );
+        let plan = plan_rollback(&point, &current, NOW).unwrap();
+        assert_eq!(plan.to_expire, ["y"]);
+        assert_eq!(plan.restore.present, 1);
+        assert_eq!(plan.restore.to_create.len(), 1);
+        let body: Value = serde_json::from_str(&plan.restore.to_create[0]).unwrap();
+        assert_eq!(body["comment"], "deleted since");
+        // Rolling back to what is live changes nothing.
+        let same = plan_rollback(&current, &current, NOW).unwrap();
+        assert!(same.to_expire.is_empty() && same.restore.to_create.is_empty());
     }
 
     #[test]

@@ -3,7 +3,15 @@
 //! Config keys: `url` (required, e.g. `http://127.0.0.1:9090`; grant it as a
 //! host; the server must run with `--web.enable-lifecycle` for reloads),
 //! `timeout_ms` (10000), `auth` (`none` | `basic`; `basic` reads the secrets
-//! `prometheus_user`/`prometheus_password`).
+//! `prometheus_user`/`prometheus_password`), `alertmanager_url` (optional),
+//! `alertmanager_auth` (`none` | `basic` for that Alertmanager: the secrets
+//! `alertmanager_user`/`alertmanager_password`, granted in the plan).
+//!
+//! With `alertmanager_url` the adapter speaks for the whole stack
+//! (Prometheus evaluating the rules, the Alertmanager it sends to):
+//! `collect-alerts` reads what that Alertmanager holds (`/api/v2/alerts`,
+//! suppressed alerts included: what the stack would page), and `health`
+//! needs both servers ready. Grant that origin as a host too. Without it alerts come from Prometheus' `/api/v1/alerts`.
 //!
 //! The granted `rules` directory (`/rules`) holds the rule files
 //! (`*.yml`, `*.yaml`) that Prometheus loads. Data kind `alert_rules` and
@@ -20,15 +28,16 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Instant;
 
-use cutover_adapter_util::client::Client;
+use cutover_adapter_util::am_alerts;
+use cutover_adapter_util::client::{Client, describe};
 use cutover_adapter_util::files::{list, read_optional};
 use cutover_adapter_util::reload::{ApplyError, apply_with_rollback};
 use cutover_plugin_sdk::adapter::Guest;
 use cutover_plugin_sdk::http::HttpMethod;
 use cutover_plugin_sdk::{
     Alert, Capabilities, DataSink, DataSource, Descriptor, DirectoryRequest, ExportInfo,
-    HealthReport, Outcome, PluginError, PluginKind, SinkWriter, SourceReader, Window, failed,
-    invalid_input, log, unavailable, unsupported,
+    HealthReport, Outcome, PluginError, PluginKind, SinkWriter, SourceReader, Window, config,
+    failed, invalid_input, log, unavailable, unsupported,
 };
 
 /// Where the granted `rules` directory is mounted.
@@ -40,6 +49,49 @@ struct Prometheus;
 
 fn client() -> Result<Client, PluginError> {
     Client::from_config(SECRETS, false)
+}
+
+/// The stack's Alertmanager, when config `alertmanager_url` is set.
+fn alertmanager() -> Result<Option<Client>, PluginError> {
+    match config("alertmanager_url") {
+        Some(u) if !u.trim().is_empty() => Client::from_config_keys(
+            "alertmanager_url",
+            "alertmanager_auth",
+            "alertmanager",
+            false,
+        )
+        .map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// `GET /-/ready` of one server as a health report.
+fn ready(what: &str, c: &Client) -> Result<HealthReport, PluginError> {
+    let started = Instant::now();
+    let result = c.send(HttpMethod::GET, "/-/ready", None);
+    let latency_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
+    match result {
+        Ok(r) if r.status == 200 => Ok(HealthReport {
+            available: true,
+            latency_ms,
+            message: format!("{what} ready"),
+        }),
+        Ok(r) => Ok(HealthReport {
+            available: false,
+            latency_ms,
+            message: format!(
+                "{what} /-/ready answered HTTP {}: {}",
+                r.status,
+                r.text().trim()
+            ),
+        }),
+        Err(e @ PluginError::Unavailable(_)) => Ok(HealthReport {
+            available: false,
+            latency_ms,
+            message: format!("{what}: {}", describe(&e)),
+        }),
+        Err(e) => Err(e),
+    }
 }
 
 fn read_rules() -> Result<BTreeMap<String, String>, PluginError> {
@@ -146,12 +198,21 @@ impl Guest for Prometheus {
     fn describe() -> Descriptor {
         Descriptor {
             capabilities: Capabilities {
+                // `alertmanager_url` is optional, so it is not requested here.
                 hosts: vec!["config:url".to_owned()],
                 directories: vec![DirectoryRequest {
                     name: "rules".to_owned(),
                     writable: true,
                 }],
-                config_keys: ["url", "timeout_ms", "auth"].map(String::from).to_vec(),
+                config_keys: [
+                    "url",
+                    "timeout_ms",
+                    "auth",
+                    "alertmanager_url",
+                    "alertmanager_auth",
+                ]
+                .map(String::from)
+                .to_vec(),
                 secrets: vec![
                     "prometheus_user".to_owned(),
                     "prometheus_password".to_owned(),
@@ -170,28 +231,16 @@ impl Guest for Prometheus {
     }
 
     fn health() -> Result<HealthReport, PluginError> {
-        let prom = client()?;
-        let started = Instant::now();
-        let result = prom.send(HttpMethod::GET, "/-/ready", None);
-        let latency_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
-        match result {
-            Ok(r) if r.status == 200 => Ok(HealthReport {
-                available: true,
-                latency_ms,
-                message: "ready".to_owned(),
-            }),
-            Ok(r) => Ok(HealthReport {
-                available: false,
-                latency_ms,
-                message: format!("/-/ready answered HTTP {}: {}", r.status, r.text().trim()),
-            }),
-            Err(PluginError::Unavailable(m)) => Ok(HealthReport {
-                available: false,
-                latency_ms,
-                message: m,
-            }),
-            Err(e) => Err(e),
-        }
+        let prom = ready("Prometheus", &client()?)?;
+        let Some(am) = alertmanager()? else {
+            return Ok(prom);
+        };
+        let am = ready("Alertmanager", &am)?;
+        Ok(HealthReport {
+            available: prom.available && am.available,
+            latency_ms: prom.latency_ms.max(am.latency_ms),
+            message: format!("{}; {}", prom.message, am.message),
+        })
     }
 
     fn collect_alerts(window: Window) -> Result<Vec<Alert>, PluginError> {
@@ -200,6 +249,15 @@ impl Guest for Prometheus {
                 "window start {} is after end {}",
                 window.start, window.end
             )));
+        }
+        if let Some(am) = alertmanager()? {
+            let body = am.get_ok("/api/v2/alerts")?;
+            let alerts = am_alerts::parse(&body, &window).map_err(unavailable)?;
+            log::info(format!(
+                "collected {} alerts from the stack's Alertmanager",
+                alerts.len()
+            ));
+            return Ok(alerts);
         }
         let body = client()?.get_ok("/api/v1/alerts")?;
         let alerts = alerts::parse(&body, &window).map_err(unavailable)?;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use cutover_adapter_util::rfc3339::parse_millis;
+use crate::rfc3339::parse_millis;
 use cutover_plugin_sdk::{Alert, AlertState, Window};
 use serde::Deserialize;
 
