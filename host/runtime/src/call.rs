@@ -19,6 +19,7 @@ use crate::runtime::{EPOCH_TICK, Runtime};
 use crate::secrets::{EnvSecrets, SecretSource, redact};
 use crate::size::OutputSize;
 use crate::state::{HostState, ProgressFn};
+use crate::tls::{TlsCa, public_roots};
 
 /// What one plugin gets from the plan: grants, limits, secrets, progress.
 #[derive(Clone)]
@@ -34,6 +35,10 @@ pub struct Sandbox {
     /// Recorded HTTP answers served instead of the network (plugin tests);
     /// grants are still enforced first.
     pub http_replay: Option<Arc<Vec<crate::http::Recorded>>>,
+    /// The certificate authorities granted for HTTPS (the plan's `tls_ca`):
+    /// when set, the **only** roots trusted; when `None`, the public web
+    /// PKI roots. Origin grants apply either way.
+    pub tls_ca: Option<Arc<TlsCa>>,
 }
 
 impl Default for Sandbox {
@@ -44,6 +49,7 @@ impl Default for Sandbox {
             secrets: Arc::new(EnvSecrets),
             progress: None,
             http_replay: None,
+            tls_ca: None,
         }
     }
 }
@@ -106,6 +112,11 @@ impl Runtime {
                 violations: violations.clone(),
                 timeout: limits.deadline,
                 replay: sb.http_replay.clone(),
+                tls: match &sb.tls_ca {
+                    Some(ca) => Ok(ca.config.clone()),
+                    None => public_roots(),
+                },
+                plugin: Arc::from(plugin.name.as_str()),
             },
             limiter: Limiter::new(limits.clone()),
             grants: sb.grants.clone(),

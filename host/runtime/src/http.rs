@@ -1,4 +1,5 @@
-//! Outgoing HTTP policy: only granted origins, bounded timeouts.
+//! Outgoing HTTP policy: only granted origins, bounded timeouts, the
+//! sandbox's TLS roots.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -24,6 +25,11 @@ pub(crate) struct HttpPolicy {
     /// When set, granted requests are answered from these recordings and
     /// never reach the network (`cutover plugin test`).
     pub(crate) replay: Option<Arc<Vec<Recorded>>>,
+    /// The TLS client configuration for `https` (the public roots, or only
+    /// the granted CAs), or why none could be built.
+    pub(crate) tls: Result<Arc<rustls::ClientConfig>, String>,
+    /// The plugin's name, for log lines.
+    pub(crate) plugin: Arc<str>,
 }
 
 /// A recorded HTTP exchange served instead of the network.
@@ -101,6 +107,9 @@ impl WasiHttpHooks for HttpPolicy {
                 tracing::warn!(target: "cutover::sandbox", url = %request.uri(), "no recorded response");
             }
             return Box::new(async move {
+                // Read what the guest sends first: dropping the body while
+                // it writes would fail its write before it sees the answer.
+                crate::send::drain(request.into_body()).await;
                 match answer {
                     Some(resp) => Ok((resp, Box::new(async { Ok(()) }) as BoxFut<_>)),
                     None => Err(wasmtime_wasi_http::Error::DestinationNotFound),
@@ -112,9 +121,11 @@ impl WasiHttpHooks for HttpPolicy {
         opts.connect_timeout = Some(opts.connect_timeout.map_or(cap, |t| t.min(cap)));
         opts.first_byte_timeout = Some(opts.first_byte_timeout.map_or(cap, |t| t.min(cap)));
         opts.between_bytes_timeout = Some(opts.between_bytes_timeout.map_or(cap, |t| t.min(cap)));
-        // Delegate to the stock sender for granted origins.
-        struct Stock;
-        impl WasiHttpHooks for Stock {}
-        Stock.send_request(request, Some(opts), fut)
+        // Like the stock sender, `fut` is not used: the connection future
+        // returned with the response is what wasi-http drives.
+        drop(fut);
+        let tls = self.tls.clone();
+        let plugin = self.plugin.clone();
+        Box::new(async move { crate::send::send(request, Some(opts), tls, plugin).await })
     }
 }

@@ -17,8 +17,10 @@ mod output;
 mod plugin;
 mod runtime;
 mod secrets;
+mod send;
 mod size;
 mod state;
+mod tls;
 mod version;
 
 pub use api::Exported;
@@ -33,4 +35,5 @@ pub use plugin::{Plugin, PluginInfo, World, sha256_hex};
 pub use runtime::{Allocator, EPOCH_TICK, MAX_WASM_STACK, Runtime, RuntimeError};
 pub use secrets::{EnvSecrets, SecretSource, StaticSecrets};
 pub use state::ProgressFn;
+pub use tls::{TlsCa, TlsCaError};
 pub use version::{CONTRACT_PACKAGE, CONTRACT_VERSION, Version};

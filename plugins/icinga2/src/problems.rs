@@ -16,9 +16,52 @@ pub fn query_body() -> String {
     serde_json::json!({
         "filter": FILTER,
         "attrs": ["name", "host_name", "state", "state_type", "last_check_result",
-                  "last_hard_state_change", "vars", "acknowledgement", "downtime_depth"],
+                  "last_hard_state_change", "last_state_change", "vars",
+                  "acknowledgement", "downtime_depth"],
     })
     .to_string()
+}
+
+/// Which custom variables become labels (config `label_vars`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabelVars {
+    /// Every scalar variable (the default).
+    All,
+    /// Only these (comma-separated in config); the rest is dropped.
+    Only(Vec<String>),
+}
+
+impl LabelVars {
+    /// From config `label_vars`: absent or blank means all.
+    pub fn from_config(value: Option<&str>) -> Self {
+        let names: Vec<String> = value
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if names.is_empty() {
+            Self::All
+        } else {
+            Self::Only(names)
+        }
+    }
+
+    fn keeps(&self, name: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Only(names) => names.iter().any(|n| n == name),
+        }
+    }
+}
+
+/// The Icinga version from a `/v1/status/IcingaApplication` answer.
+pub fn version(body: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    v["results"][0]["status"]["icingaapplication"]["app"]["version"]
+        .as_str()
+        .map(str::to_owned)
 }
 
 #[derive(Debug, Deserialize)]
@@ -42,6 +85,8 @@ struct Attrs {
     #[serde(default)]
     last_hard_state_change: f64,
     #[serde(default)]
+    last_state_change: f64,
+    #[serde(default)]
     vars: Option<BTreeMap<String, Value>>,
     #[serde(default)]
     acknowledgement: f64,
@@ -53,6 +98,8 @@ struct Attrs {
 struct CheckResult {
     #[serde(default)]
     output: String,
+    #[serde(default)]
+    execution_end: f64,
 }
 
 fn severity(state: f64) -> &'static str {
@@ -63,13 +110,31 @@ fn severity(state: f64) -> &'static str {
     }
 }
 
+/// A variable's label text: strings as they are, whole numbers without a
+/// fraction (Icinga stores every number as a double), booleans; `None` for
+/// null, arrays and dictionaries.
+fn scalar(v: Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => format!("{}", f as i64),
+            _ => n.to_string(),
+        }),
+        _ => None,
+    }
+}
+
 /// Labels: `alertname` = service name, `host` = host name, `severity` from
-/// the state, then scalar `vars` (not overriding those three).
+/// the state (`warning`, `critical`, `unknown`), then the scalar custom
+/// `vars` that `label_vars` keeps (they never override those three). So the
+/// key of a problem is `host!service` (also its fingerprint) plus its vars.
 /// Annotations: `summary` = check output, `state` = numeric state.
-/// Acknowledged or in-downtime problems are `suppressed`. The fingerprint
-/// is `host!service`. Soft states and OK services are dropped even if the
-/// server ignored the filter.
-pub fn parse(body: &str, window: &Window) -> Result<Vec<Alert>, String> {
+/// Acknowledged or in-downtime problems are `suppressed`. `starts_at` is the
+/// last hard state change (else the last state change, else the check's
+/// end). Soft states, OK services and services never checked are dropped
+/// even if the server ignored the filter.
+pub fn parse(body: &str, window: &Window, label_vars: &LabelVars) -> Result<Vec<Alert>, String> {
     let mut de = serde_json::Deserializer::from_str(body);
     let answer: Answer = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -89,19 +154,26 @@ pub fn parse(body: &str, window: &Window) -> Result<Vec<Alert>, String> {
         if a.state == 0.0 || a.state_type != 1.0 {
             continue;
         }
-        let starts_at = (a.last_hard_state_change * 1000.0) as i64;
+        let since = [
+            a.last_hard_state_change,
+            a.last_state_change,
+            result.execution_end,
+        ]
+        .into_iter()
+        .find(|t| *t > 0.0)
+        .unwrap_or(0.0);
+        let starts_at = (since * 1000.0) as i64;
         if starts_at > window.end {
             continue;
         }
         let mut labels: BTreeMap<String, String> = BTreeMap::new();
         for (k, v) in a.vars.unwrap_or_default() {
-            let text = match v {
-                Value::String(s) => s,
-                Value::Number(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
-                _ => continue,
-            };
-            labels.insert(k, text);
+            if !label_vars.keeps(&k) {
+                continue;
+            }
+            if let Some(text) = scalar(v) {
+                labels.insert(k, text);
+            }
         }
         labels.insert("alertname".into(), a.name.clone());
         labels.insert("host".into(), a.host_name.clone());
@@ -151,6 +223,7 @@ mod tests {
                 start: 0,
                 end: i64::MAX,
             },
+            &LabelVars::All,
         )
         .unwrap();
         assert_eq!(all.len(), 2);
@@ -163,7 +236,7 @@ mod tests {
         assert_eq!(labels["host"], "web01");
         assert_eq!(labels["severity"], "critical");
         assert_eq!(labels["team"], "payments");
-        assert_eq!(labels["dummy_state"], "2.0");
+        assert_eq!(labels["dummy_state"], "2");
         assert!(!labels.contains_key("list"));
         assert_eq!(a.annotations[0].1, "queue emails depth 95");
         assert_eq!(all[1].state, AlertState::Suppressed);
@@ -173,9 +246,44 @@ mod tests {
                 start: 0,
                 end: 1_700_000_000_600,
             },
+            &LabelVars::All,
         )
         .unwrap();
         assert_eq!(early.len(), 1);
+    }
+
+    #[test]
+    fn label_vars_choose_the_labels() {
+        let all = Window {
+            start: 0,
+            end: i64::MAX,
+        };
+        let only = LabelVars::from_config(Some(" team , nope,"));
+        assert_eq!(only, LabelVars::Only(vec!["team".into(), "nope".into()]));
+        assert_eq!(LabelVars::from_config(Some(" ")), LabelVars::All);
+        assert_eq!(LabelVars::from_config(None), LabelVars::All);
+        let alerts = parse(BODY, &all, &only).unwrap();
+        let labels: Vec<&str> = alerts[0].labels.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(labels, ["alertname", "host", "severity", "team"]);
+        // A variable never overrides the three built-in labels.
+        let body = r#"{"results":[{"attrs":{"name":"s","host_name":"h","state":3,
+            "state_type":1,"last_check_result":{"output":"o","execution_end":5.5},
+            "last_hard_state_change":0,"vars":{"host":"x","severity":"page","n":1.5}}}]}"#;
+        let a = &parse(body, &all, &LabelVars::All).unwrap()[0];
+        let labels: BTreeMap<_, _> = a.labels.iter().cloned().collect();
+        assert_eq!(labels["host"], "h");
+        assert_eq!(labels["severity"], "unknown");
+        assert_eq!(labels["n"], "1.5");
+        assert_eq!(a.starts_at, 5_500, "falls back to the check's end");
+    }
+
+    #[test]
+    fn version_from_status() {
+        let body = r#"{"results":[{"name":"IcingaApplication","status":{"icingaapplication":
+            {"app":{"node_name":"n","version":"r2.13.6-1"}}}}]}"#;
+        assert_eq!(version(body).as_deref(), Some("r2.13.6-1"));
+        assert_eq!(version("{}"), None);
+        assert_eq!(version("nope"), None);
     }
 
     #[test]
@@ -183,6 +291,7 @@ mod tests {
         let err = parse(
             r#"{"results":[{"attrs":{"name":1}}]}"#,
             &Window { start: 0, end: 1 },
+            &LabelVars::All,
         )
         .unwrap_err();
         assert!(err.contains("results[0].attrs.name"), "{err}");
