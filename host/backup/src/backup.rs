@@ -209,6 +209,21 @@ impl BackupStore {
                 error: None,
                 outcome: Some(o.into()),
             },
+            // A rollback category the adapter can capture but not apply
+            // (e.g. active_alerts: what was firing is evidence, not state to
+            // push back). Nothing was changed; the category is settled.
+            Err(cutover_runtime::CallError::Plugin {
+                error: cutover_runtime::PluginError::Unsupported(why),
+                ..
+            }) if matches!(target, Source::State) => TypeRestore {
+                kind: r.kind.clone(),
+                ok: true,
+                error: None,
+                outcome: Some(OutcomeRecord {
+                    summary: format!("capture only, kept as evidence: {why}"),
+                    details: vec![("applied".into(), "false".into())],
+                }),
+            },
             Err(e) => TypeRestore {
                 kind: r.kind.clone(),
                 ok: false,

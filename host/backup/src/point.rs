@@ -145,6 +145,29 @@ impl BackupStore {
         })
     }
 
+    /// The stored points that `--to name` stands for: point `name` itself
+    /// when it exists, else the pair `name.old` / `name.new` the runner
+    /// captures at the end of a phase (whichever exist).
+    /// [`BackupError::NotFound`] when there is neither.
+    pub fn resolve_point(&self, name: &str) -> Result<Vec<String>, BackupError> {
+        check_name("rollback point", name)?;
+        if self.point_path(name).exists() {
+            return Ok(vec![name.to_string()]);
+        }
+        let pair: Vec<String> = ["old", "new"]
+            .iter()
+            .map(|side| format!("{name}.{side}"))
+            .filter(|n| self.point_path(n).exists())
+            .collect();
+        if pair.is_empty() {
+            return Err(BackupError::NotFound {
+                what: "rollback point",
+                id: name.to_string(),
+            });
+        }
+        Ok(pair)
+    }
+
     /// The saved progress of a rollback to `name`, if any.
     pub fn progress(&self, name: &str) -> Result<Option<RollbackProgress>, BackupError> {
         check_name("rollback point", name)?;

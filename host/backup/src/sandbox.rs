@@ -4,13 +4,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cutover_plan::LoadedPlan;
-use cutover_runtime::{DirGrant, EnvSecrets, Grants, Limits, MAX_MEMORY_BYTES, Origin, Sandbox};
+use cutover_runtime::{
+    DirGrant, EnvSecrets, Grants, Limits, MAX_MEMORY_BYTES, Origin, Sandbox, TlsCa,
+};
 
 use crate::error::BackupError;
 
 /// The sandbox the plan gives plugin `plugin_id`: its host, directory
 /// (resolved against the plan's directory), secret and config grants, and its
-/// effective deadline and memory limits. Secrets resolve from the environment.
+/// effective deadline and memory limits, and its granted CA certificates
+/// (`tls_ca`, loaded and checked here). Secrets resolve from the environment.
 pub fn sandbox_for(loaded: &LoadedPlan, plugin_id: &str) -> Result<Sandbox, BackupError> {
     let spec = loaded
         .plan
@@ -41,6 +44,16 @@ pub fn sandbox_for(loaded: &LoadedPlan, plugin_id: &str) -> Result<Sandbox, Back
         secrets: g.secrets.clone(),
         config: g.config.clone(),
     };
+    // Granted CAs are parsed here, once per sandbox: a bad file fails before
+    // any call, naming the file.
+    let tls_ca = if g.tls_ca.is_empty() {
+        None
+    } else {
+        let files: Vec<_> = g.tls_ca.iter().map(|f| loaded.base_dir.join(f)).collect();
+        let ca = TlsCa::load(&files)
+            .map_err(|e| BackupError::Plan(format!("plugin `{plugin_id}`: {e}")))?;
+        Some(Arc::new(ca))
+    };
     let memory = usize::try_from(spec.limits.memory_bytes)
         .unwrap_or(MAX_MEMORY_BYTES)
         .min(MAX_MEMORY_BYTES);
@@ -54,6 +67,7 @@ pub fn sandbox_for(loaded: &LoadedPlan, plugin_id: &str) -> Result<Sandbox, Back
         secrets: Arc::new(EnvSecrets),
         progress: None,
         http_replay: None,
+        tls_ca,
     })
 }
 

@@ -739,7 +739,7 @@ grants = {{ dirs = [{{ name = "data", path = "data", write = true }}] }}
 [plugins.file-new]
 path = "{wasm}"
 sha256 = "{pin}"
-grants = {{ dirs = [{{ name = "data", path = "data", write = true }}] }}
+grants = {{ dirs = [{{ name = "data", path = "data", write = true }}], tls_ca = ["ca.crt"] }}
 
 [systems.old]
 adapter = "file-old"
@@ -765,6 +765,9 @@ types = ["configurations"]
     );
     let plan_path = root.join("plan.toml");
     fs::write(&plan_path, plan).unwrap();
+    let ca_file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/tests/fixtures/tls/ca.crt");
+    fs::copy(&ca_file, root.join("ca.crt")).unwrap();
     let loaded = match cutover_plan::load(&plan_path, &AdapterResolver) {
         Ok(l) => l,
         Err(d) => panic!("{}", d.render_auto()),
@@ -781,6 +784,19 @@ types = ["configurations"]
     assert_eq!(sb.grants.dirs.len(), 1);
     assert_eq!(sb.grants.dirs[0].path, root.join("data"));
     assert!(sb.grants.dirs[0].write);
+    assert!(sb.tls_ca.is_none(), "no tls_ca grant: the public roots");
+    // The granted CA is loaded (relative to the plan) when the sandbox is built.
+    let ca = cutover_backup::sandbox_for(&loaded, "file-new")
+        .unwrap()
+        .tls_ca
+        .expect("tls_ca granted");
+    assert_eq!(ca.files(), [root.join("ca.crt")]);
+    assert_eq!(ca.certificates(), 1);
+    fs::write(root.join("ca.crt"), "not a certificate").unwrap();
+    match cutover_backup::sandbox_for(&loaded, "file-new") {
+        Err(e) => assert!(e.to_string().contains("ca.crt"), "{e}"),
+        Ok(_) => panic!("a CA file that is no certificate must fail the sandbox"),
+    }
 
     let store = BackupStore::open(&loaded.state_dir()).unwrap();
     assert_eq!(loaded.state_dir(), f.state);

@@ -25,6 +25,14 @@ pub enum FixtureError {
         /// Its standard error (the reason).
         stderr: String,
     },
+    /// A fixture process could not be found, killed or started again.
+    #[error("fixture process {name}: {reason}")]
+    Process {
+        /// Its name in `pids` (`am-b`, `prom-a`, ...).
+        name: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// `fixture.env` is missing or malformed.
     #[error("{path}: {reason}")]
     Env {
@@ -48,10 +56,21 @@ impl Fixture {
     /// Runs `<scripts>/start.sh` with `FIXTURE_RUN_DIR=<run_dir>` and waits for
     /// it (it returns once the expected alerts are visible).
     pub fn start(scripts: &Path, run_dir: &Path) -> Result<Self, FixtureError> {
+        Self::start_with(scripts, run_dir, &[])
+    }
+
+    /// As [`Fixture::start`], with extra environment for `start.sh`: ports
+    /// (`FIXTURE_AM_B_PORT`, ...), `FIXTURE_NEW_RULES=v1`, ...
+    pub fn start_with(
+        scripts: &Path,
+        run_dir: &Path,
+        env: &[(&str, &str)],
+    ) -> Result<Self, FixtureError> {
         let script = scripts.join("start.sh");
         let out = Command::new("bash")
             .arg(&script)
             .env("FIXTURE_RUN_DIR", run_dir)
+            .envs(env.iter().copied())
             .output()
             .map_err(|source| FixtureError::Spawn {
                 script: script.clone(),
@@ -83,6 +102,93 @@ impl Fixture {
     /// The run directory.
     pub fn run_dir(&self) -> &Path {
         &self.run_dir
+    }
+
+    /// The PID `start.sh` (or [`Fixture::respawn`]) recorded last for
+    /// process `name` (`node`, `am-a`, `am-b`, `prom-a`, `prom-b`).
+    pub fn pid(&self, name: &str) -> Result<u32, FixtureError> {
+        let err = |reason: String| FixtureError::Process {
+            name: name.to_string(),
+            reason,
+        };
+        let pids = std::fs::read_to_string(self.run_dir.join("pids"))
+            .map_err(|e| err(format!("reading pids: {e}")))?;
+        pids.lines()
+            .filter_map(|l| l.split_once(' '))
+            .rfind(|(n, _)| *n == name)
+            .ok_or_else(|| err("not in the pids file".to_string()))?
+            .1
+            .trim()
+            .parse()
+            .map_err(|e| err(format!("bad pid: {e}")))
+    }
+
+    /// Kills process `name` with SIGKILL (an outage, not a shutdown) and
+    /// returns its command line, for [`Fixture::respawn`].
+    pub fn kill(&self, name: &str) -> Result<Vec<String>, FixtureError> {
+        let err = |reason: String| FixtureError::Process {
+            name: name.to_string(),
+            reason,
+        };
+        let pid = self.pid(name)?;
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map_err(|e| err(format!("pid {pid} is not running: {e}")))?;
+        let argv: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let status = Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .map_err(|e| err(format!("kill -9 {pid}: {e}")))?;
+        if !status.success() {
+            return Err(err(format!("kill -9 {pid}: {status}")));
+        }
+        // Wait until it is gone, so its port is free for a respawn.
+        for _ in 0..100 {
+            let gone = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map_or(true, |st| st.split(' ').nth(2) == Some("Z"));
+            if gone {
+                return Ok(argv);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Err(err(format!("pid {pid} still alive 2 s after SIGKILL")))
+    }
+
+    /// Starts process `name` again with `argv` (as [`Fixture::kill`]
+    /// returned it), logging to `logs/<name>.log`; recorded in `pids`, so
+    /// stopping the fixture stops it too.
+    pub fn respawn(&self, name: &str, argv: &[String]) -> Result<u32, FixtureError> {
+        use std::io::Write;
+        let err = |reason: String| FixtureError::Process {
+            name: name.to_string(),
+            reason,
+        };
+        let (prog, args) = argv
+            .split_first()
+            .ok_or_else(|| err("empty command line".to_string()))?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.run_dir.join("logs").join(format!("{name}.log")))
+            .map_err(|e| err(format!("log file: {e}")))?;
+        let log2 = log.try_clone().map_err(|e| err(format!("log file: {e}")))?;
+        let child = Command::new(prog)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(log)
+            .stderr(log2)
+            .spawn()
+            .map_err(|e| err(format!("starting {prog}: {e}")))?;
+        let pid = child.id();
+        let mut pids = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.run_dir.join("pids"))
+            .map_err(|e| err(format!("pids file: {e}")))?;
+        writeln!(pids, "{name} {pid}").map_err(|e| err(format!("pids file: {e}")))?;
+        Ok(pid)
     }
 
     /// The command that stops this fixture (for a watchdog thread).

@@ -20,6 +20,11 @@ use cutover_runtime::{
 };
 use cutover_systest::{Fixture, http};
 
+#[path = "systems/backup_roundtrip.rs"]
+mod backup_roundtrip;
+#[path = "systems/icinga2.rs"]
+mod icinga2;
+
 /// The whole test is aborted (fixture stopped first) after this long.
 const TEST_TIMEOUT: Duration = Duration::from_secs(300);
 const AM_USER: &str = "cutover-ops";

@@ -103,13 +103,23 @@ pub enum BackupCmd {
 pub struct RollbackArgs {
     #[command(flatten)]
     pub opt: PlanOpt,
-    /// Rollback point name.
+    /// Rollback point name (`NAME`, or the pair `NAME.old`/`NAME.new` a
+    /// phase captures).
     #[arg(long)]
     pub to: String,
-    /// Apply now. Without it the point is verified and the categories that
-    /// would be restored are shown, and nothing is changed.
-    #[arg(long)]
+    /// Incident fast path: skip the approval gate (journaled). Never skips
+    /// verification.
+    #[arg(long, conflicts_with = "dry_run")]
     pub now: bool,
+    /// Verify the point and show what would be restored; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Who rolls back (default: $USER); journaled.
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Why (journaled with a request for approval).
+    #[arg(long)]
+    pub reason: Option<String>,
     /// Comma-separated categories (default: every captured category).
     #[arg(long, value_delimiter = ',')]
     pub categories: Vec<String>,
@@ -348,95 +358,185 @@ fn create(opt: &PlanOpt, system: &str, types: Vec<String>) -> anyhow::Result<u8>
     Ok(if m.complete() { exit::OK } else { exit::FAILED })
 }
 
-/// Stored point names for `--to NAME`: `NAME` itself, else the per-system
-/// points `NAME.old` / `NAME.new` the runner captures for a phase.
-fn stored_points(store: &BackupStore, name: &str) -> Vec<String> {
-    if store.point_path(name).exists() {
-        return vec![name.to_string()];
-    }
-    ["old", "new"]
-        .iter()
-        .map(|side| format!("{name}.{side}"))
-        .filter(|n| store.point_path(n).exists())
-        .collect()
-}
-
-/// Runs `cutover rollback --to POINT`.
+/// Runs `cutover rollback --to POINT`: verify every checksum, pass the
+/// approval gate (unless `--now`), apply, journal.
 pub fn rollback(a: RollbackArgs) -> anyhow::Result<u8> {
-    let ctx = open_or_return!(&a.opt.plan);
-    let mut names = stored_points(&ctx.store, &a.to);
-    if names.is_empty() {
-        names.push(a.to.clone()); // reported as not found (or invalid) below
+    use cutover_engine::rollback::{self as rb, Outcome, RollbackError};
+    let rt = super::runtime()?;
+    let loaded = {
+        let resolver = RuntimeResolver::new(&rt);
+        match cutover_plan::load(&a.opt.plan, &resolver) {
+            Ok(l) => l,
+            Err(diags) => {
+                eprint!("{}", diags.render_auto());
+                return Ok(exit::USAGE);
+            }
+        }
+    };
+    let req = rb::Request {
+        point: a.to.clone(),
+        by: super::migrate::by(a.by.clone()),
+        reason: a.reason.clone(),
+        now: a.now,
+        dry_run: a.dry_run,
+        categories: a.categories.clone(),
+    };
+    let done = rb::rollback(&rt, &loaded, &req).map_err(|e| match e {
+        RollbackError::Engine(e) => anyhow::Error::from(e),
+        RollbackError::Backup(e) => anyhow::Error::from(e),
+        RollbackError::Load { id, system, source } => anyhow::Error::from(*source)
+            .context(format!("cannot load adapter `{id}` of the {system} system")),
+    })?;
+    for note in &done.notes {
+        eprintln!("note: {note}");
     }
-    let sel = (!a.categories.is_empty()).then_some(a.categories.as_slice());
-    // Every point and blob is verified before any system is touched.
-    let mut points = Vec::new();
-    let mut bad = Vec::new();
-    for name in &names {
-        let point = ctx.store.point(name)?;
-        let items = ctx.store.verify(Some(&format!("point:{name}")))?;
-        bad.extend(items.iter().filter(|i| !i.ok).cloned());
-        points.push((point, items));
+    let plan = a.opt.plan.display();
+    let code = match &done.outcome {
+        Outcome::Corrupt { .. } => exit::STATE,
+        Outcome::DryRun { .. } | Outcome::RolledBack { .. } => exit::OK,
+        Outcome::AwaitingApproval { .. } => exit::PAUSED,
+        Outcome::Failed { .. } => exit::FAILED,
+    };
+    if a.opt.json {
+        let mut doc = serde_json::to_value(&done)?;
+        doc["exit_code"] = code.into();
+        print_json(&doc)?;
     }
-    if !a.now || !bad.is_empty() {
-        if a.opt.json {
-            let shown: Vec<_> = points
-                .iter()
-                .map(|(p, items)| serde_json::json!({"point": p, "verify": items}))
-                .collect();
-            print_json(&serde_json::json!({"points": shown, "applied": false}))?;
-        } else {
-            for (point, _) in &points {
-                println!(
-                    "rollback point {} ({} system, captured {})",
-                    point.name, point.system, point.created_at
-                );
-                for r in &point.results {
-                    if sel.is_none_or(|s| s.contains(&r.kind)) {
-                        println!("  would restore {:<18} {}", r.kind, result_line(r));
-                    }
+    match &done.outcome {
+        Outcome::Corrupt { targets, bad } => {
+            if !a.opt.json {
+                print_targets(targets, "would restore");
+                for i in bad {
+                    println!(
+                        "  CORRUPT {} {}: {}",
+                        i.id,
+                        i.kind,
+                        i.problem.as_deref().unwrap_or("")
+                    );
                 }
             }
-            for i in &bad {
-                println!(
-                    "  CORRUPT {} {}: {}",
+            for i in bad {
+                eprintln!(
+                    "error: refusing to roll back to {}: {} {} is corrupt ({}); nothing was applied",
+                    a.to,
                     i.id,
                     i.kind,
                     i.problem.as_deref().unwrap_or("")
                 );
             }
-            if a.now {
-                println!("nothing changed: the point is corrupt");
-            } else {
-                println!("nothing changed; run again with --now to roll back");
+        }
+        Outcome::DryRun {
+            targets,
+            approvers,
+            approved_by,
+        } if !a.opt.json => {
+            print_targets(targets, "would restore");
+            match (approvers.is_empty(), approved_by) {
+                (true, _) => {}
+                (false, Some(by)) => println!("approval: given by {by}"),
+                (false, None) => println!(
+                    "approval: needed from one of {} (or --now)",
+                    approvers.join(", ")
+                ),
+            }
+            println!("verified; nothing changed (dry run)");
+        }
+        Outcome::AwaitingApproval {
+            point,
+            approvers,
+            seq,
+            requested_now,
+            ..
+        } => {
+            if !a.opt.json {
+                println!(
+                    "rollback to {point} {} (journal seq {seq}); it needs an approval by one of: {}",
+                    if *requested_now {
+                        "requested"
+                    } else {
+                        "already requested"
+                    },
+                    approvers.join(", ")
+                );
+                println!("approve with:");
+                for who in approvers {
+                    println!("  cutover approve {plan} rollback:{point} --by {who}");
+                }
+                println!("then apply it with: cutover rollback --plan {plan} --to {point}");
+            }
+            eprintln!("paused: rollback to {point} awaits approval; nothing was applied");
+        }
+        Outcome::RolledBack {
+            point,
+            systems,
+            gate,
+            seq,
+        } => {
+            if !a.opt.json {
+                for s in systems {
+                    if let Some(r) = &s.report {
+                        print_rollback(&s.system, r);
+                    }
+                }
+                println!(
+                    "rolled back to {point} by {}{} (journal seq {seq})",
+                    req.by,
+                    gate_text(gate)
+                );
             }
         }
-        return Ok(if bad.is_empty() {
-            exit::OK
-        } else {
-            exit::STATE
-        });
+        Outcome::Failed {
+            point,
+            systems,
+            error,
+            ..
+        } => {
+            if !a.opt.json {
+                for s in systems {
+                    match &s.report {
+                        Some(r) => print_rollback(&s.system, r),
+                        None => println!(
+                            "{} system ({}): {}",
+                            s.system,
+                            s.point,
+                            s.error.as_deref().unwrap_or("")
+                        ),
+                    }
+                }
+            }
+            eprintln!(
+                "error: rollback to {point} incomplete: {error}; run the same command again to resume"
+            );
+        }
+        Outcome::DryRun { .. } => {}
     }
-    let mut reports = Vec::new();
-    for (point, _) in &points {
-        let (plugin, sb) = ctx.adapter(&point.system)?;
-        reports.push(
-            ctx.store
-                .rollback(&ctx.rt, &plugin, &sb, &point.name, sel)?,
-        );
+    Ok(code)
+}
+
+fn gate_text(g: &cutover_engine::rollback::Gate) -> String {
+    use cutover_engine::rollback::Gate;
+    match g {
+        Gate::NotRequired => String::new(),
+        Gate::Skipped { .. } => ", --now: approval gate skipped".into(),
+        Gate::Approved { by, .. } => format!(", approved by {by}"),
     }
-    if a.opt.json {
-        print_json(&reports)?;
-    } else {
-        for r in &reports {
-            print_rollback(r);
+}
+
+fn print_targets(targets: &[cutover_engine::rollback::Target], verb: &str) {
+    for t in targets {
+        match &t.point {
+            Some(p) => {
+                println!(
+                    "rollback point {} ({} system, captured {})",
+                    p.name, p.system, p.created_at
+                );
+                for r in p.results.iter().filter(|r| t.categories.contains(&r.kind)) {
+                    println!("  {verb} {:<18} {}", r.kind, result_line(r));
+                }
+            }
+            None => println!("rollback point {} (unreadable)", t.name),
         }
     }
-    Ok(if reports.iter().all(|r| r.ok()) {
-        exit::OK
-    } else {
-        exit::FAILED
-    })
 }
 
 fn result_line(r: &TypeResult) -> String {
@@ -481,8 +581,8 @@ fn print_restore(opt: &PlanOpt, r: &RestoreReport) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_rollback(r: &RollbackReport) {
-    println!("rolled back to {} (verified before applying)", r.point);
+fn print_rollback(system: &str, r: &RollbackReport) {
+    println!("{system} system: {} (verified before applying)", r.point);
     for c in &r.resumed {
         println!("  done    {c:<20} (applied by an earlier, interrupted rollback)");
     }
