@@ -1,8 +1,12 @@
 //! `cutover run | resume | status | approve | abort | pause | history | unlock`
 //! end to end: exit codes, stdout and stderr, and a SIGKILL torture run.
 
+#[path = "cli/e2e.rs"]
+mod e2e;
 #[path = "cli/plugin_cmds.rs"]
 mod plugin_cmds;
+#[path = "cli/rollback.rs"]
+mod rollback;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

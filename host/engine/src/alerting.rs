@@ -246,6 +246,8 @@ impl Runner<'_> {
                         phase: phase.to_string(),
                         point: point.clone(),
                         results,
+                        by: "engine".to_string(),
+                        now: false,
                     },
                     Event::PhaseFinished {
                         phase: phase.to_string(),

@@ -265,6 +265,21 @@ impl Runner<'_> {
     /// store before anything is applied). `Err(reason)` when it failed.
     pub(crate) fn rollback(&mut self, point: &str) -> Result<serde_json::Value, String> {
         let store = self.store()?;
+        // Both systems' points before either system is touched.
+        for side in SIDES {
+            let stored = point_name(point, side);
+            let items = store
+                .verify(Some(&format!("point:{stored}")))
+                .map_err(|e| format!("rollback to {point} refused: {e}"))?;
+            if let Some(bad) = items.iter().find(|i| !i.ok) {
+                return Err(format!(
+                    "rollback to {point} refused, nothing applied: {} {} is corrupt ({})",
+                    bad.id,
+                    bad.kind,
+                    bad.problem.as_deref().unwrap_or("")
+                ));
+            }
+        }
         let mut results = serde_json::Map::new();
         for side in SIDES {
             let (_, adapter) = self.adapter(side)?;

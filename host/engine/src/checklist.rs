@@ -1,7 +1,7 @@
 //! End-of-phase checklist: items in order; a failed critical item stops the
 //! checklist at once and its `on_failure` policy decides the phase.
 
-use cutover_plan::{ChecklistItem, OnFailure, Phase};
+use cutover_plan::{ChecklistItem, MatchRateCheck, OnFailure, Phase};
 
 use crate::error::EngineError;
 use crate::event::{Event, ItemStatus, PhaseStatus, RunEnd};
@@ -25,14 +25,25 @@ impl Runner<'_> {
         index: usize,
         item: &ChecklistItem,
     ) -> Result<(ItemStatus, String, u64), EngineError> {
-        let (status, verdict, message, digest) = match &item.check {
-            None => (
+        let (status, verdict, message, digest) = match (&item.check, &item.match_rate) {
+            (_, Some(mr)) => {
+                let (verdict, message) = self.judge_match_rate(mr);
+                let status = if item.shadow {
+                    ItemStatus::Shadow
+                } else if verdict == "pass" {
+                    ItemStatus::Passed
+                } else {
+                    ItemStatus::Failed
+                };
+                (status, Some(verdict.to_string()), message, None)
+            }
+            (None, None) => (
                 ItemStatus::Manual,
                 None,
                 "no check plugin: recorded as a manual confirmation".to_string(),
                 None,
             ),
-            Some(plugin) => {
+            (Some(plugin), None) => {
                 let step = format!("checklist-{index}");
                 let (verdict, message, digest, _) =
                     self.evaluate(&phase.id, &step, plugin, &item.params);
@@ -58,6 +69,43 @@ impl Runner<'_> {
             digest,
         })?;
         Ok((status, message, seq))
+    }
+
+    /// Verdict (`pass`, `fail`, `no-data`) and message of a built-in
+    /// match-rate item, from the finished parallel-run step it names.
+    fn judge_match_rate(&self, mr: &MatchRateCheck) -> (&'static str, String) {
+        let Some(s) = self.view.steps.get(&mr.step).filter(|s| s.status.is_done()) else {
+            return (
+                "no-data",
+                format!("parallel run `{}` has not finished", mr.step),
+            );
+        };
+        let rate = s.details.get("match_rate").and_then(|v| v.as_f64());
+        let counts = format!(
+            "{} matched, {} missing, {} extra",
+            s.details.get("matched").unwrap_or(&serde_json::Value::Null),
+            s.details.get("missing").unwrap_or(&serde_json::Value::Null),
+            s.details.get("extra").unwrap_or(&serde_json::Value::Null),
+        );
+        match rate {
+            None => (
+                "no-data",
+                format!(
+                    "parallel run `{}` saw no alerts on one side: no data is never a pass",
+                    mr.step
+                ),
+            ),
+            Some(r) => (
+                if r >= mr.min { "pass" } else { "fail" },
+                format!(
+                    "match rate {:.1}% {} minimum {:.1}% (parallel run `{}`: {counts})",
+                    r * 100.0,
+                    if r >= mr.min { ">=" } else { "<" },
+                    mr.min * 100.0,
+                    mr.step
+                ),
+            ),
+        }
     }
 
     /// Runs the phase's checklist; `Some` when the run stops here.
@@ -133,6 +181,8 @@ impl Runner<'_> {
                         phase: phase.id.clone(),
                         point: point.clone(),
                         results,
+                        by: "engine".to_string(),
+                        now: false,
                     },
                     Event::PhaseFinished {
                         phase: phase.id.clone(),

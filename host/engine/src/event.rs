@@ -340,6 +340,14 @@ pub enum Event {
         new: Vec<SeenAlert>,
         /// Running match rate over everything seen.
         match_rate: Option<f64>,
+        /// New episodes of the step's noise source (a second read of the old
+        /// system or a declared secondary); absent without one.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        noise: Vec<SeenAlert>,
+        /// Why the noise source could not be read at this poll. Calibration
+        /// only: the poll counts all the same.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        noise_error: Option<String>,
     },
     /// A step ended.
     StepFinished {
@@ -401,14 +409,48 @@ pub enum Event {
         /// Backup-store ids per system (`old`, `new`).
         ids: std::collections::BTreeMap<String, String>,
     },
-    /// The systems were rolled back to a point.
+    /// The systems were rolled back to a point (every category applied).
     RolledBack {
-        /// Phase id.
+        /// Phase id (the phase the run was in; empty when none).
         phase: String,
         /// Point name.
         point: String,
-        /// Result per system.
+        /// Result per system (`old`, `new`, or the point's system).
         results: serde_json::Value,
+        /// Who: `engine` for automatic rollbacks, else the operator.
+        #[serde(default = "engine")]
+        by: String,
+        /// `cutover rollback --now`: the approval gate was skipped.
+        #[serde(default)]
+        now: bool,
+    },
+    /// An operator asked for a rollback that needs an approval
+    /// (`[plan] rollback_approvers`); `cutover approve PLAN rollback:POINT`.
+    RollbackRequested {
+        /// Point name.
+        point: String,
+        /// Who asked.
+        by: String,
+        /// Why, if given.
+        reason: Option<String>,
+        /// Who may approve.
+        approvers: Vec<String>,
+    },
+    /// A rollback ran but not every category was applied (the next
+    /// `cutover rollback` to the same point resumes it).
+    RollbackFailed {
+        /// Phase id (empty when none).
+        phase: String,
+        /// Point name.
+        point: String,
+        /// Result per system, as in `rolled-back`.
+        results: serde_json::Value,
+        /// Who.
+        by: String,
+        /// Whether `--now` was given.
+        now: bool,
+        /// What failed.
+        error: String,
     },
     /// Notification (webhooks come later: journal + log only).
     Notified {
@@ -558,6 +600,10 @@ pub enum Event {
     },
 }
 
+fn engine() -> String {
+    "engine".to_string()
+}
+
 impl Event {
     /// Splits into the journal's `(kind, payload)`.
     pub fn to_record(&self) -> (String, serde_json::Value) {
@@ -607,5 +653,49 @@ mod tests {
             Event::from_record("step-finished", &serde_json::json!({})),
             None
         );
+    }
+
+    #[test]
+    fn parallel_polls_without_noise_read_and_write_as_before() {
+        let old =
+            serde_json::json!({"step": "pr", "poll": 1, "old": [], "new": [], "match_rate": null});
+        let ev = Event::from_record("parallel-poll", &old).expect("old payload reads");
+        match &ev {
+            Event::ParallelPoll {
+                noise, noise_error, ..
+            } => assert!(noise.is_empty() && noise_error.is_none()),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(ev.to_record().1, old, "no noise keys written without noise");
+        let with = Event::ParallelPoll {
+            step: "pr".into(),
+            poll: 2,
+            old: Vec::new(),
+            new: Vec::new(),
+            match_rate: Some(1.0),
+            noise: vec![SeenAlert {
+                labels: [("alertname".to_string(), "A".to_string())].into(),
+                starts_at: 5,
+                ends_at: None,
+                state: "active".into(),
+                fingerprint: "f".into(),
+            }],
+            noise_error: Some("down".into()),
+        };
+        let (kind, payload) = with.to_record();
+        assert_eq!(payload["noise"][0]["fingerprint"], "f");
+        assert_eq!(payload["noise_error"], "down");
+        assert_eq!(Event::from_record(&kind, &payload), Some(with));
+    }
+
+    #[test]
+    fn rolled_back_records_without_by_are_the_engine() {
+        let old = serde_json::json!({"phase": "p", "point": "x", "results": {}});
+        match Event::from_record("rolled-back", &old) {
+            Some(Event::RolledBack { by, now, .. }) => {
+                assert_eq!((by.as_str(), now), ("engine", false))
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

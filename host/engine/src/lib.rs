@@ -29,6 +29,7 @@ mod outcome;
 mod parallel;
 mod plugins;
 pub mod policy;
+pub mod rollback;
 mod runner;
 mod steps;
 mod view;
@@ -44,6 +45,6 @@ pub use parallel::{compare_seen, options_of};
 pub use policy::AlertPolicy;
 pub use runner::{HEARTBEAT_EVERY, Mode, RunOptions, Runner};
 pub use view::{
-    ApprovalView, IncidentStepView, IncidentView, ItemView, PhaseView, PointView, RunStatus,
-    RunView, StepView,
+    ApprovalView, IncidentStepView, IncidentView, ItemView, PhaseView, PointView,
+    RollbackRequestView, RollbackView, RunStatus, RunView, StepView,
 };

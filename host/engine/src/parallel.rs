@@ -1,16 +1,18 @@
-//! Parallel run: poll both systems' adapters every interval for the window,
-//! journal each poll's new episodes, compare everything seen.
+//! Parallel run: poll both systems' adapters (and the noise source, when
+//! the step has one) every interval for the window, journal each poll's new
+//! episodes, compare everything seen.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use cutover_compare::{Alert, AlertState, CompareOptions, Report, compare};
-use cutover_plan::{Phase, Step, StepAction, SystemSide};
+use cutover_compare::{Alert, AlertState, CompareOptions, NoiseFloor, Report, compare};
+use cutover_plan::{NoiseSource, Phase, Step, StepAction, SystemSide};
 use cutover_runtime::wit;
 
 use crate::error::EngineError;
 use crate::event::{Event, SeenAlert, StepStatus};
 use crate::runner::{Runner, StepExec, StepRun, now_ms};
+use crate::view::StepView;
 
 fn seen(a: &wit::Alert) -> SeenAlert {
     SeenAlert {
@@ -57,11 +59,57 @@ pub fn options_of(
     }
 }
 
-/// Compares what each side fired.
-pub fn compare_seen(old: &[SeenAlert], new: &[SeenAlert], opts: &CompareOptions) -> Report {
-    let o: Vec<Alert> = old.iter().map(|a| to_compare(a, "old")).collect();
-    let n: Vec<Alert> = new.iter().map(|a| to_compare(a, "new")).collect();
+/// Compares what each side fired during a window that opened at
+/// `window_start` (ms). An alert already firing when the window opened
+/// counts from the window's start on both sides: its real start predates
+/// the comparison (and differs between stacks that were started or
+/// reloaded at different times), so two alerts ongoing at the start are the
+/// same episode, with no delay, while an alert that begins later inside the
+/// window is timed as it fired.
+pub fn compare_seen(
+    old: &[SeenAlert],
+    new: &[SeenAlert],
+    opts: &CompareOptions,
+    window_start: i64,
+) -> Report {
+    let o = clamped(old, "old", window_start);
+    let n = clamped(new, "new", window_start);
     compare(&o, &n, opts)
+}
+
+/// The episodes of one side as compare alerts, with starts and ends before
+/// `window_start` moved to it (see [`compare_seen`]).
+fn clamped(seen: &[SeenAlert], side: &str, window_start: i64) -> Vec<Alert> {
+    seen.iter()
+        .map(|a| {
+            let mut c = to_compare(a, side);
+            c.starts_at = c.starts_at.max(window_start);
+            if let Some(end) = c.ends_at.as_mut() {
+                *end = (*end).max(window_start);
+            }
+            c
+        })
+        .collect()
+}
+
+/// The noise floor of a window that opened at `window_start`: what the old
+/// system fired against what its noise source fired, clamped and matched
+/// like [`compare_seen`] does old against new (renames aside: both reads
+/// speak the old system's vocabulary).
+fn noise_floor_seen(
+    old: &[SeenAlert],
+    noise: &[SeenAlert],
+    opts: &CompareOptions,
+    window_start: i64,
+) -> NoiseFloor {
+    let o = clamped(old, "old", window_start);
+    let n = clamped(noise, "noise", window_start);
+    NoiseFloor::measure(&o, &n, opts)
+}
+
+/// `12.5%`, or `n/a` without a rate.
+fn pct(rate: Option<f64>) -> String {
+    rate.map_or("n/a".to_string(), |r| format!("{:.1}%", r * 100.0))
 }
 
 fn fresh(all: Vec<wit::Alert>, known: &BTreeSet<(String, i64)>) -> Vec<SeenAlert> {
@@ -75,7 +123,107 @@ fn fresh(all: Vec<wit::Alert>, known: &BTreeSet<(String, i64)>) -> Vec<SeenAlert
     out
 }
 
+/// `width` cells of a bar `done` / `total` full.
+fn bar(done: i64, total: i64, width: usize) -> String {
+    let frac = if total <= 0 {
+        1.0
+    } else {
+        (done as f64 / total as f64).clamp(0.0, 1.0)
+    };
+    let full = ((frac * width as f64).round() as usize).min(width);
+    format!("[{}{}]", "#".repeat(full), ".".repeat(width - full))
+}
+
+/// The progress bar of a parallel run with its running match rate (and the
+/// noise match rate, when the step measures one), on stderr: redrawn in
+/// place on a terminal, one line per poll otherwise.
+fn progress_line(
+    step: &str,
+    elapsed_ms: i64,
+    window_ms: i64,
+    (poll, total_polls): (u32, u64),
+    report: &Report,
+    noise: Option<&Result<NoiseFloor, String>>,
+    last: bool,
+) {
+    use std::io::{IsTerminal, Write};
+    let done = if window_ms <= 0 {
+        100
+    } else {
+        (elapsed_ms.clamp(0, window_ms) * 100 / window_ms) as u32
+    };
+    let rate = pct(report.match_rate);
+    let noise = match noise {
+        None => String::new(),
+        Some(Ok(n)) => format!(" | noise match rate {}", pct(n.match_rate)),
+        Some(Err(_)) => " | noise unavailable".to_string(),
+    };
+    let line = format!(
+        "{step}: poll {poll}/{total_polls} {} {done:>3}% | old {} new {} matched {} missing {} extra {} | match rate {rate}{noise}",
+        bar(elapsed_ms, window_ms, 24),
+        report.total_old,
+        report.total_new,
+        report.matched,
+        report.missing,
+        report.extra,
+    );
+    let mut err = std::io::stderr().lock();
+    if err.is_terminal() {
+        let _ = write!(err, "\r\x1b[2K{line}{}", if last { "\n" } else { "" });
+        let _ = err.flush();
+    } else {
+        let _ = writeln!(err, "{line}");
+    }
+}
+
 impl Runner<'_> {
+    /// A poll could not collect from `side`: the system counts as
+    /// unavailable (journaled as a health record, so `system_availability`
+    /// drops to 0) and the `system-unavailable` alert policy applies. `None`
+    /// when the policy let the run go on (the window keeps polling).
+    fn poll_failed(
+        &mut self,
+        phase: &Phase,
+        step: &Step,
+        side: SystemSide,
+        error: &str,
+    ) -> Result<Option<crate::outcome::RunOutcome>, EngineError> {
+        tracing::warn!(step = %step.id, "parallel run poll failed: {error}");
+        self.emit(Event::HealthChecked {
+            phase: phase.id.clone(),
+            system: side.to_string(),
+            available: false,
+            latency_ms: 0,
+            message: error.to_string(),
+        })?;
+        let alert = crate::monitor::Alert {
+            alert: "system-unavailable",
+            value: 0.0,
+            threshold: 1.0,
+            message: format!("the {side} system is unavailable during parallel run: {error}"),
+        };
+        self.apply_alerts(phase, Some(step), vec![alert])
+    }
+
+    /// Writes the step's report as `reports/<step>.{json,md,html}` in the
+    /// state directory (each atomically); returns the paths written.
+    fn write_reports(&self, step: &str, report: &Report) -> Result<Vec<String>, String> {
+        use cutover_compare::{OutputFormat, write_report};
+        let dir = self.state_dir.join("reports");
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut files = Vec::new();
+        for (format, ext) in [
+            (OutputFormat::Json, "json"),
+            (OutputFormat::Md, "md"),
+            (OutputFormat::Html, "html"),
+        ] {
+            let path = dir.join(format!("{step}.{ext}"));
+            write_report(report, format, &path).map_err(|e| e.to_string())?;
+            files.push(path.display().to_string());
+        }
+        Ok(files)
+    }
+
     fn collect(
         &mut self,
         side: SystemSide,
@@ -87,6 +235,31 @@ impl Runner<'_> {
             .collect_alerts(&adapter.plugin, &adapter.sandbox, window)
             .map(|a| (a, adapter.digest.clone()))
             .map_err(|e| format!("collecting alerts from the {side} system: {e}"))
+    }
+
+    /// Reads the noise source over `window`: the old system's adapter again,
+    /// or the declared secondary adapter.
+    fn collect_noise(
+        &mut self,
+        source: &NoiseSource,
+        window: wit::Window,
+    ) -> Result<Vec<wit::Alert>, String> {
+        match source {
+            NoiseSource::SecondRead => self
+                .collect(SystemSide::Old, window)
+                .map(|(a, _)| a)
+                .map_err(|e| format!("second read: {e}")),
+            NoiseSource::Adapter(id) => {
+                let adapter = self
+                    .plugins
+                    .get(id)
+                    .map_err(|e| format!("noise source `{id}`: {e}"))?;
+                self.plugins
+                    .runtime()
+                    .collect_alerts(&adapter.plugin, &adapter.sandbox, window)
+                    .map_err(|e| format!("collecting alerts from noise source `{id}`: {e}"))
+            }
+        }
     }
 
     pub(crate) fn parallel_run(
@@ -102,6 +275,7 @@ impl Runner<'_> {
             rename,
             min_match_rate,
             shadow,
+            noise,
         } = &step.action
         else {
             return Ok(StepRun::Done(StepExec::new(
@@ -125,63 +299,110 @@ impl Runner<'_> {
         };
         let interval = i64::try_from((*interval_ms).max(1)).unwrap_or(i64::MAX);
         let total_polls = window_ms.div_ceil((*interval_ms).max(1)) + 1;
-        let mut digest;
+        let mut digest = None;
         loop {
             let now = now_ms();
             let window = wit::Window {
                 start: started,
                 end: now.max(started),
             };
-            let collected = self.collect(SystemSide::Old, window).and_then(|(o, _)| {
-                self.collect(SystemSide::New, window)
-                    .map(|(n, d)| (o, n, d))
-            });
-            let (old, new, d) = match collected {
+            // Old, then the noise source (right after the old read it
+            // calibrates), then new. Only a side failing fails the poll.
+            let collected = self
+                .collect(SystemSide::Old, window)
+                .map_err(|e| (SystemSide::Old, e))
+                .and_then(|(o, _)| {
+                    let noise_read = noise.as_ref().map(|src| self.collect_noise(src, window));
+                    self.collect(SystemSide::New, window)
+                        .map(|(n, d)| (o, noise_read, n, d))
+                        .map_err(|e| (SystemSide::New, e))
+                });
+            let (old, noise_read, new, d) = match collected {
                 Ok(x) => x,
-                Err(e) => {
-                    let status = if *shadow {
-                        StepStatus::Shadow
-                    } else {
-                        StepStatus::Failed
-                    };
-                    let mut ex = StepExec::new(status, e);
-                    ex.verdict = Some("error".into());
-                    return Ok(StepRun::Done(ex));
+                Err((side, e)) => {
+                    if let Some(out) = self.poll_failed(phase, step, side, &e)? {
+                        // The step stays running: its clock and every
+                        // episode seen so far are in the journal, and a
+                        // resume continues the same window.
+                        return Ok(StepRun::Stop(out));
+                    }
+                    let now = now_ms();
+                    if now >= deadline {
+                        break;
+                    }
+                    let next = now.saturating_add(interval).min(deadline);
+                    if let Some(out) = self.sleep_until(next, &phase.id, step.idempotent)? {
+                        return Ok(StepRun::Stop(out));
+                    }
+                    continue;
                 }
             };
-            digest = d;
+            digest = Some(d);
             let sv = self.view.steps.get(&step.id);
-            let known_old: BTreeSet<_> = sv
-                .map(|s| s.seen_old.iter().map(SeenAlert::episode_key).collect())
-                .unwrap_or_default();
-            let known_new: BTreeSet<_> = sv
-                .map(|s| s.seen_new.iter().map(SeenAlert::episode_key).collect())
-                .unwrap_or_default();
+            let known = |f: fn(&StepView) -> &Vec<SeenAlert>| -> BTreeSet<(String, i64)> {
+                sv.map(|s| f(s).iter().map(SeenAlert::episode_key).collect())
+                    .unwrap_or_default()
+            };
+            let (known_old, known_new, known_noise) = (
+                known(|s| &s.seen_old),
+                known(|s| &s.seen_new),
+                known(|s| &s.seen_noise),
+            );
             let poll = sv.map_or(0, |s| s.polls) + 1;
             let (new_old, new_new) = (fresh(old, &known_old), fresh(new, &known_new));
+            let (new_noise, noise_error) = match noise_read {
+                None => (Vec::new(), None),
+                Some(Ok(n)) => (fresh(n, &known_noise), None),
+                Some(Err(e)) => {
+                    // Calibration only: noted, never a policy or a failure.
+                    tracing::warn!(step = %step.id, "noise source unavailable: {e}");
+                    (Vec::new(), Some(e))
+                }
+            };
             let (mut all_old, mut all_new) = sv
                 .map(|s| (s.seen_old.clone(), s.seen_new.clone()))
                 .unwrap_or_default();
             all_old.extend(new_old.iter().cloned());
             all_new.extend(new_new.iter().cloned());
-            let report = compare_seen(&all_old, &all_new, &opts);
+            let report = compare_seen(&all_old, &all_new, &opts, started);
+            let noise_progress = match noise {
+                Some(_) if self.opts.progress => {
+                    let mut all_noise = sv.map(|s| s.seen_noise.clone()).unwrap_or_default();
+                    all_noise.extend(new_noise.iter().cloned());
+                    let failures =
+                        sv.map_or(0, |s| s.noise_failures) + u32::from(noise_error.is_some());
+                    let last_error = noise_error
+                        .clone()
+                        .or_else(|| sv.and_then(|s| s.noise_error.clone()));
+                    Some(noise_so_far(
+                        &all_old,
+                        &all_noise,
+                        poll.saturating_sub(failures),
+                        last_error.as_deref(),
+                        &opts,
+                        started,
+                    ))
+                }
+                _ => None,
+            };
             self.emit(Event::ParallelPoll {
                 step: step.id.clone(),
                 poll,
                 old: new_old,
                 new: new_new,
                 match_rate: report.match_rate,
+                noise: new_noise,
+                noise_error,
             })?;
             if self.opts.progress {
-                eprintln!(
-                    "{}: poll {poll}/{total_polls}: old {} new {} matched {} match rate {}",
-                    step.id,
-                    report.total_old,
-                    report.total_new,
-                    report.matched,
-                    report
-                        .match_rate
-                        .map_or("n/a".to_string(), |r| format!("{:.1}%", r * 100.0)),
+                progress_line(
+                    &step.id,
+                    now.saturating_sub(started),
+                    deadline.saturating_sub(started),
+                    (poll, total_polls),
+                    &report,
+                    noise_progress.as_ref(),
+                    now >= deadline,
                 );
             }
             if now >= deadline {
@@ -193,11 +414,27 @@ impl Runner<'_> {
             }
         }
         let s = self.view.steps.get(&step.id);
-        let (all_old, all_new) = s
-            .map(|s| (s.seen_old.clone(), s.seen_new.clone()))
+        let (all_old, all_new, all_noise) = s
+            .map(|s| (s.seen_old.clone(), s.seen_new.clone(), s.seen_noise.clone()))
             .unwrap_or_default();
         let polls = s.map_or(0, |s| s.polls);
-        let report = compare_seen(&all_old, &all_new, &opts);
+        let noise_failures = s.map_or(0, |s| s.noise_failures);
+        let noise_error = s.and_then(|s| s.noise_error.clone());
+        let mut report = compare_seen(&all_old, &all_new, &opts, started);
+        let floor = noise.as_ref().map(|_| {
+            noise_so_far(
+                &all_old,
+                &all_noise,
+                polls.saturating_sub(noise_failures),
+                noise_error.as_deref(),
+                &opts,
+                started,
+            )
+        });
+        if let Some(Ok(n)) = &floor {
+            report = report.with_noise_floor(n.clone());
+        }
+        let written = self.write_reports(&step.id, &report);
         let passed = match (report.match_rate, min_match_rate) {
             (None, _) => false,
             (Some(r), Some(min)) => r >= *min,
@@ -219,10 +456,25 @@ impl Runner<'_> {
                 format!("{:.1}%", r * 100.0)
             });
         let min = min_match_rate.map_or(String::new(), |m| format!(", minimum {:.1}%", m * 100.0));
+        let noise_text = match (noise, &floor) {
+            (Some(src), Some(Ok(n))) => format!(
+                "; noise floor {} against {src} ({} missing, {} extra{})",
+                pct(n.match_rate),
+                n.missing,
+                n.extra,
+                if noise_failures > 0 {
+                    format!("; {noise_failures} of {polls} noise reads failed")
+                } else {
+                    String::new()
+                }
+            ),
+            (Some(src), Some(Err(e))) => format!("; noise floor against {src} unavailable: {e}"),
+            _ => String::new(),
+        };
         let mut ex = StepExec::new(
             status,
             format!(
-                "match rate {rate}{min}: {} matched, {} missing, {} extra over {polls} polls{}",
+                "match rate {rate}{min}: {} matched, {} missing, {} extra over {polls} polls{}{noise_text}",
                 report.matched,
                 report.missing,
                 report.extra,
@@ -249,8 +501,58 @@ impl Runner<'_> {
             "missing_alerts": report.missing_alerts.iter().map(|a| a.key.clone()).collect::<Vec<_>>(),
             "extra_alerts": report.extra_alerts.iter().map(|a| a.key.clone()).collect::<Vec<_>>(),
         });
+        if let (Some(src), Some(floor)) = (noise, &floor) {
+            let (rate, missing, extra) = match floor {
+                Ok(n) => (
+                    serde_json::json!(n.match_rate),
+                    serde_json::json!(n.missing),
+                    serde_json::json!(n.extra),
+                ),
+                Err(_) => Default::default(),
+            };
+            ex.details["noise_floor"] = serde_json::json!({
+                "source": src.as_plan_value(),
+                "available": floor.is_ok(),
+                "match_rate": rate,
+                "missing": missing,
+                "extra": extra,
+                "total_noise": all_noise.len(),
+                "failed_reads": noise_failures,
+                "error": noise_error,
+            });
+        }
+        match written {
+            Ok(files) => {
+                ex.details["reports"] = serde_json::json!(files);
+            }
+            Err(e) => {
+                // The verdict stands on the journal; a report that cannot be
+                // written is noted, never fatal.
+                tracing::warn!(step = %step.id, "{e}");
+                ex.details["report_error"] = serde_json::json!(e);
+                ex.summary = format!("{} (report not written: {e})", ex.summary);
+            }
+        }
         ex.plugin = Some(self.plan.plan.systems.new.adapter.clone());
-        ex.digest = Some(digest);
+        ex.digest = digest;
         Ok(StepRun::Done(ex))
     }
+}
+
+/// The noise floor over what was seen so far, or why there is none: no
+/// poll has read the noise source yet (`reads_ok` is 0).
+fn noise_so_far(
+    old: &[SeenAlert],
+    noise: &[SeenAlert],
+    reads_ok: u32,
+    last_error: Option<&str>,
+    opts: &CompareOptions,
+    window_start: i64,
+) -> Result<NoiseFloor, String> {
+    if reads_ok == 0 {
+        return Err(last_error
+            .unwrap_or("no poll read the noise source")
+            .to_string());
+    }
+    Ok(noise_floor_seen(old, noise, opts, window_start))
 }

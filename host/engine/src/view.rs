@@ -93,6 +93,15 @@ pub struct StepView {
     pub seen_old: Vec<SeenAlert>,
     /// Episodes seen by a parallel run, new system.
     pub seen_new: Vec<SeenAlert>,
+    /// Episodes seen by a parallel run from its noise source.
+    #[serde(default)]
+    pub seen_noise: Vec<SeenAlert>,
+    /// Polls of a parallel run whose noise source could not be read.
+    #[serde(default)]
+    pub noise_failures: u32,
+    /// The last noise-source read error of a parallel run.
+    #[serde(default)]
+    pub noise_error: Option<String>,
     /// Polls recorded.
     pub polls: u32,
     /// Running match rate of a parallel run.
@@ -114,6 +123,9 @@ impl StepView {
             deadline: None,
             seen_old: Vec::new(),
             seen_new: Vec::new(),
+            seen_noise: Vec::new(),
+            noise_failures: 0,
+            noise_error: None,
             polls: 0,
             match_rate: None,
         }
@@ -166,6 +178,42 @@ pub struct PointView {
     pub phase: String,
     /// Backup-store ids per system.
     pub ids: BTreeMap<String, String>,
+}
+
+/// A rollback asked for with `cutover rollback` that needs an approval.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RollbackRequestView {
+    /// Point name.
+    pub point: String,
+    /// Who asked.
+    pub by: String,
+    /// Why, if given.
+    pub reason: Option<String>,
+    /// Who may approve.
+    pub approvers: Vec<String>,
+    /// Journal seq of the request.
+    pub seq: u64,
+}
+
+/// A rollback as journaled (`rolled-back` or `rollback-failed`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RollbackView {
+    /// Point name.
+    pub point: String,
+    /// Phase the run was in (empty when none).
+    pub phase: String,
+    /// Who (`engine` for automatic rollbacks).
+    pub by: String,
+    /// Whether `--now` skipped the approval gate.
+    pub now: bool,
+    /// Whether every category was applied.
+    pub ok: bool,
+    /// What failed, when not ok.
+    pub error: Option<String>,
+    /// Result per system.
+    pub results: serde_json::Value,
+    /// Journal seq.
+    pub seq: u64,
 }
 
 /// One step of an incident as folded.
@@ -275,6 +323,12 @@ pub struct RunView {
     pub risk_blocked: BTreeMap<String, u64>,
     /// Last health per system (`old`, `new`).
     pub health: BTreeMap<String, bool>,
+    /// Rollback requests waiting for (or given) an approval, in order.
+    #[serde(default)]
+    pub rollback_requests: Vec<RollbackRequestView>,
+    /// Rollbacks (automatic and by operators), in order.
+    #[serde(default)]
+    pub rollbacks: Vec<RollbackView>,
     /// Number of records folded.
     pub records: u64,
     /// Seq of the last record folded.
@@ -300,6 +354,8 @@ impl Default for RunView {
             incidents: Vec::new(),
             risk_blocked: BTreeMap::new(),
             health: BTreeMap::new(),
+            rollback_requests: Vec::new(),
+            rollbacks: Vec::new(),
             records: 0,
             head_seq: 0,
         }
@@ -340,6 +396,27 @@ impl RunView {
     /// The first unresolved incident.
     pub fn open_incident(&self) -> Option<&IncidentView> {
         self.incidents.iter().find(|i| i.resolved_ms.is_none())
+    }
+
+    /// The latest rollback request for `point` that no completed rollback
+    /// to `point` has settled yet.
+    pub fn pending_rollback(&self, point: &str) -> Option<&RollbackRequestView> {
+        let req = self
+            .rollback_requests
+            .iter()
+            .rev()
+            .find(|r| r.point == point)?;
+        let settled = self
+            .rollbacks
+            .iter()
+            .any(|r| r.ok && r.point == point && r.seq > req.seq);
+        (!settled).then_some(req)
+    }
+
+    /// The approval (`rollback:POINT`) of the pending request for `point`.
+    pub fn rollback_approval(&self, point: &str) -> Option<&ApprovalView> {
+        let req = self.pending_rollback(point)?;
+        self.approval_after(&format!("rollback:{point}"), req.seq)
     }
 
     fn phase_mut(&mut self, id: &str) -> &mut PhaseView {
@@ -432,6 +509,9 @@ impl RunView {
                     s.deadline = None;
                     s.seen_old.clear();
                     s.seen_new.clear();
+                    s.seen_noise.clear();
+                    s.noise_failures = 0;
+                    s.noise_error = None;
                     s.polls = 0;
                     s.match_rate = None;
                 }
@@ -456,10 +536,17 @@ impl RunView {
                 new,
                 match_rate,
                 poll,
+                noise,
+                noise_error,
             } => {
                 if let Some(s) = self.steps.get_mut(step) {
                     s.seen_old.extend(old.iter().cloned());
                     s.seen_new.extend(new.iter().cloned());
+                    s.seen_noise.extend(noise.iter().cloned());
+                    if let Some(e) = noise_error {
+                        s.noise_failures += 1;
+                        s.noise_error = Some(e.clone());
+                    }
                     s.polls = *poll;
                     s.match_rate = *match_rate;
                 }
@@ -520,7 +607,59 @@ impl RunView {
                     ids: ids.clone(),
                 });
             }
-            Event::RolledBack { .. } => {}
+            Event::RolledBack {
+                phase,
+                point,
+                results,
+                by,
+                now,
+            } => {
+                self.rollbacks.push(RollbackView {
+                    point: point.clone(),
+                    phase: phase.clone(),
+                    by: by.clone(),
+                    now: *now,
+                    ok: true,
+                    error: None,
+                    results: results.clone(),
+                    seq,
+                });
+                // The systems are back at the point: whatever the run was
+                // doing (or how it ended), it ends rolled back.
+                if self.run_id.is_some() {
+                    self.status = RunStatus::RolledBack;
+                    self.waiting_for = None;
+                }
+            }
+            Event::RollbackRequested {
+                point,
+                by,
+                reason,
+                approvers,
+            } => self.rollback_requests.push(RollbackRequestView {
+                point: point.clone(),
+                by: by.clone(),
+                reason: reason.clone(),
+                approvers: approvers.clone(),
+                seq,
+            }),
+            Event::RollbackFailed {
+                phase,
+                point,
+                results,
+                by,
+                now,
+                error,
+            } => self.rollbacks.push(RollbackView {
+                point: point.clone(),
+                phase: phase.clone(),
+                by: by.clone(),
+                now: *now,
+                ok: false,
+                error: Some(error.clone()),
+                results: results.clone(),
+                seq,
+            }),
             Event::Paused { phase, reason, .. } => {
                 self.status = RunStatus::Paused;
                 self.reason = Some(reason.clone());
@@ -619,5 +758,79 @@ impl RunView {
                 self.waiting_for = None;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(fp: &str) -> SeenAlert {
+        SeenAlert {
+            labels: [("alertname".to_string(), fp.to_string())].into(),
+            starts_at: 1,
+            ends_at: None,
+            state: "active".into(),
+            fingerprint: fp.into(),
+        }
+    }
+
+    fn started() -> Event {
+        Event::StepStarted {
+            phase: "p".into(),
+            step: "pr".into(),
+            step_kind: "parallel-run".into(),
+            idempotent: true,
+        }
+    }
+
+    fn poll(poll: u32, noise: Vec<SeenAlert>, noise_error: Option<&str>) -> Event {
+        Event::ParallelPoll {
+            step: "pr".into(),
+            poll,
+            old: vec![seen("o")],
+            new: Vec::new(),
+            match_rate: Some(0.0),
+            noise,
+            noise_error: noise_error.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn noise_episodes_fold_and_clear_on_a_new_attempt_after_a_failure() {
+        let mut v = RunView::default();
+        v.apply(1, &started());
+        v.apply(2, &poll(1, vec![seen("a")], None));
+        v.apply(3, &poll(2, Vec::new(), Some("replica down")));
+        v.apply(4, &poll(3, vec![seen("b")], Some("later")));
+        let s = &v.steps["pr"];
+        assert_eq!(s.seen_noise, vec![seen("a"), seen("b")]);
+        assert_eq!(
+            (s.noise_failures, s.noise_error.as_deref()),
+            (2, Some("later"))
+        );
+        assert_eq!(s.seen_old.len(), 3);
+        // A resume of the running step keeps them.
+        v.apply(5, &started());
+        assert_eq!(v.steps["pr"].seen_noise.len(), 2);
+        v.apply(
+            6,
+            &Event::StepFinished {
+                phase: "p".into(),
+                step: "pr".into(),
+                status: StepStatus::Failed,
+                summary: String::new(),
+                verdict: Some("fail".into()),
+                details: serde_json::Value::Null,
+                duration_ms: 0,
+                plugin: None,
+                digest: None,
+            },
+        );
+        // A new attempt after the failure starts from nothing.
+        v.apply(7, &started());
+        let s = &v.steps["pr"];
+        assert!(s.seen_noise.is_empty() && s.seen_old.is_empty());
+        assert_eq!((s.noise_failures, s.noise_error.as_deref()), (0, None));
     }
 }

@@ -390,7 +390,7 @@ risk = "low"
 [[phases.steps]]
 id = "pr"
 kind = "parallel-run"
-window = "300ms"
+window = "800ms"
 interval = "100ms"
 tolerance = "1s"
 rename = { ServiceDown = "InstanceDown" }
@@ -1275,4 +1275,372 @@ owner = "sre"
     ));
     ops::approve(&fx.load(), "one", "carol", false).expect("approve the risk");
     assert_eq!(fx.run(Mode::Resume).expect("resume"), RunOutcome::Completed);
+}
+
+#[test]
+fn automatic_rollback_verifies_both_points_before_touching_either_system() {
+    let fx = Fixture::new(&format!(
+        r#"
+[[phases]]
+id = "one"
+name = "One"
+risk = "low"
+[[phases.steps]]
+id = "point"
+kind = "rollback-point"
+name = "before"
+[[phases.steps]]
+id = "hold"
+kind = "approval"
+message = "checked?"
+approvers = ["erin"]
+[[phases.checklist]]
+item = "probe"
+critical = true
+check = "probe"
+params = {fail}
+on_failure = "rollback"
+"#,
+        fail = fail_params()
+    ));
+    let dir = fx.path.parent().expect("dir").to_path_buf();
+    let state = |side: &str| dir.join(side).join("state/configurations.json");
+    for (side, v) in [("old", r#"{"o":1}"#), ("new", r#"{"n":1}"#)] {
+        std::fs::create_dir_all(dir.join(side).join("state")).expect("mkdir");
+        std::fs::write(state(side), v).expect("write");
+    }
+    assert!(matches!(
+        fx.run(Mode::Run).expect("run"),
+        RunOutcome::AwaitingApproval { .. }
+    ));
+    for side in ["old", "new"] {
+        std::fs::write(state(side), r#"{"changed":2}"#).expect("change");
+    }
+    // Corrupt the new system's configurations blob: the old system comes
+    // first and must not be rolled back either.
+    let point: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fx.state_dir().join("points/before.new.json")).expect("point"),
+    )
+    .expect("point json");
+    let digest = point["body"]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["kind"] == "configurations")
+        .and_then(|r| r["digest"].as_str())
+        .expect("digest")
+        .to_string();
+    let blob = fx
+        .state_dir()
+        .join("backups/blobs")
+        .join(&digest[..2])
+        .join(&digest[2..]);
+    let mut perms = std::fs::metadata(&blob).expect("blob").permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&blob, perms).expect("chmod");
+    std::fs::write(&blob, r#"{"n":9}"#).expect("corrupt");
+
+    ops::approve(&fx.load(), "one/hold", "erin", false).expect("approve");
+    match fx.run(Mode::Resume).expect("resume") {
+        RunOutcome::Failed { reason, .. } => assert!(
+            reason.contains(
+                "rollback to before refused, nothing applied: point:before.new configurations is corrupt"
+            ),
+            "{reason}"
+        ),
+        other => panic!("expected a failed run, got {other:?}"),
+    }
+    for side in ["old", "new"] {
+        assert_eq!(
+            std::fs::read_to_string(state(side)).expect("state"),
+            r#"{"changed":2}"#,
+            "{side} untouched"
+        );
+    }
+    assert!(
+        !fx.events()
+            .iter()
+            .any(|e| matches!(e, Event::RolledBack { .. }))
+    );
+}
+
+/// Noise calibration of parallel runs: the old system against a second read
+/// of itself or a declared secondary, next to the old-vs-new result.
+mod noise_floor {
+    use super::*;
+
+    /// A gating parallel run over the demo data (4 of 6 old episodes matched,
+    /// minimum 0.6) with `noise` set to `noise`; `extra` is appended to the
+    /// plan (e.g. the secondary's plugin table).
+    fn plan(noise: &str, extra: &str) -> String {
+        format!(
+            r#"
+[[phases]]
+id = "one"
+name = "One"
+risk = "low"
+[[phases.steps]]
+id = "pr"
+kind = "parallel-run"
+window = "300ms"
+interval = "100ms"
+tolerance = "1s"
+rename = {{ ServiceDown = "InstanceDown" }}
+min_match_rate = 0.6
+noise = "{noise}"
+{extra}"#
+        )
+    }
+
+    /// `[plugins.replica]`: the file adapter over the plan's `dir` directory.
+    fn replica(dir: &str) -> String {
+        let (file, file_sha) = plugin("file-adapter");
+        format!(
+            r#"
+[plugins.replica]
+path = "{file}"
+sha256 = "{file_sha}"
+grants = {{ dirs = [{{ name = "data", path = "{dir}", write = true }}] }}
+"#
+        )
+    }
+
+    fn finished(fx: &Fixture) -> (StepStatus, String, serde_json::Value) {
+        fx.events()
+            .into_iter()
+            .rev()
+            .find_map(|e| match e {
+                Event::StepFinished {
+                    step,
+                    status,
+                    summary,
+                    details,
+                    ..
+                } if step == "pr" => Some((status, summary, details)),
+                _ => None,
+            })
+            .expect("pr finished")
+    }
+
+    /// Noise episodes journaled per poll.
+    fn noise_polls(fx: &Fixture) -> Vec<(usize, Option<String>)> {
+        fx.events()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::ParallelPoll {
+                    noise, noise_error, ..
+                } => Some((noise.len(), noise_error)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn report_json(fx: &Fixture) -> serde_json::Value {
+        let text = std::fs::read_to_string(fx.state_dir().join("reports/pr.json")).expect("report");
+        serde_json::from_str(&text).expect("json")
+    }
+
+    /// The old-vs-new result is the one a run without `noise` gets.
+    fn assert_old_vs_new_unchanged(status: StepStatus, details: &serde_json::Value) {
+        assert_eq!(status, StepStatus::Succeeded, "{details}");
+        let rate = details["match_rate"].as_f64().expect("rate");
+        assert!((rate - 4.0 / 6.0).abs() < 1e-9, "{rate}");
+        assert_eq!(
+            (&details["matched"], &details["missing"], &details["extra"]),
+            (&4.into(), &2.into(), &0.into())
+        );
+    }
+
+    #[test]
+    fn second_read_of_a_stable_old_system_is_a_full_match() {
+        let fx = Fixture::with(&plan("second-read", ""), true);
+        let opts = RunOptions {
+            progress: true,
+            ..RunOptions::default()
+        };
+        assert_eq!(
+            fx.run_with(Mode::Run, opts).expect("run"),
+            RunOutcome::Completed
+        );
+        let polls = noise_polls(&fx);
+        assert!(!polls.is_empty(), "at least one poll");
+        assert_eq!(
+            polls[0],
+            (6, None),
+            "first poll reads every old episode again"
+        );
+        assert!(polls[1..].iter().all(|p| *p == (0, None)), "{polls:?}");
+        let (status, summary, details) = finished(&fx);
+        assert_old_vs_new_unchanged(status, &details);
+        let n = &details["noise_floor"];
+        assert_eq!(n["source"], "second-read");
+        assert_eq!(n["available"], true);
+        assert_eq!(n["match_rate"], 1.0);
+        assert_eq!((&n["missing"], &n["extra"]), (&0.into(), &0.into()));
+        assert_eq!(
+            (&n["total_noise"], &n["failed_reads"]),
+            (&6.into(), &0.into())
+        );
+        assert!(
+            summary.contains("noise floor 100.0% against a second read of the old system"),
+            "{summary}"
+        );
+        let report = report_json(&fx);
+        assert_eq!(report["noise_floor"]["match_rate"], 1.0);
+        assert_eq!(report["noise_floor"]["missing"], 0);
+        assert_eq!(report["noise_floor"]["extra"], 0);
+        assert_eq!(report["match_rate"], details["match_rate"]);
+        let view = ops::status(&fx.state_dir()).expect("status");
+        assert_eq!(view.steps["pr"].seen_noise.len(), 6);
+        let md = std::fs::read_to_string(fx.state_dir().join("reports/pr.md")).expect("md");
+        assert!(md.to_lowercase().contains("noise floor"), "{md}");
+    }
+
+    #[test]
+    fn declared_secondary_that_differs_by_one_alert_shows_in_the_floor() {
+        let fx = Fixture::with(&plan("replica", &replica("replica")), true);
+        // The replica holds the old system's alerts, one renamed: one old
+        // episode is missing from it and one is extra.
+        let dir = fx.path.parent().expect("dir");
+        let text = std::fs::read_to_string(dir.join("old/alerts.json")).expect("old alerts");
+        let mut alerts: Vec<serde_json::Value> = serde_json::from_str(&text).expect("json");
+        alerts[1]["labels"]["alertname"] = "OnlyOnTheReplica".into();
+        std::fs::create_dir_all(dir.join("replica")).expect("mkdir");
+        std::fs::write(
+            dir.join("replica/alerts.json"),
+            serde_json::to_string(&alerts).expect("json"),
+        )
+        .expect("write replica");
+        assert_eq!(fx.run(Mode::Run).expect("run"), RunOutcome::Completed);
+        let (status, summary, details) = finished(&fx);
+        assert_old_vs_new_unchanged(status, &details);
+        assert_eq!(details["compare_verdict"], "fail", "{details}");
+        let n = &details["noise_floor"];
+        assert_eq!(n["source"], "replica");
+        assert_eq!(n["available"], true);
+        assert_eq!((&n["missing"], &n["extra"]), (&1.into(), &1.into()), "{n}");
+        let rate = n["match_rate"].as_f64().expect("noise rate");
+        assert!((rate - 5.0 / 6.0).abs() < 1e-9, "{rate}");
+        assert!(
+            summary.contains("noise floor 83.3% against adapter `replica` (1 missing, 1 extra)"),
+            "{summary}"
+        );
+        let report = report_json(&fx);
+        assert_eq!(report["noise_floor"]["missing"], 1);
+        assert_eq!(report["noise_floor"]["extra"], 1);
+        assert_eq!(
+            report["missing"], 2,
+            "old-vs-new counts are not the noise's"
+        );
+    }
+
+    #[test]
+    fn unreadable_noise_source_is_noted_and_changes_nothing_else() {
+        // The replica's directory does not exist: every read of it fails.
+        let fx = Fixture::with(&plan("replica", &replica("no-such-dir")), true);
+        assert_eq!(fx.run(Mode::Run).expect("run"), RunOutcome::Completed);
+        let polls = noise_polls(&fx);
+        assert!(!polls.is_empty(), "at least one poll");
+        assert!(
+            polls
+                .iter()
+                .all(|(n, e)| *n == 0 && e.as_deref().is_some_and(|e| e.contains("replica"))),
+            "{polls:?}"
+        );
+        let (status, summary, details) = finished(&fx);
+        assert_old_vs_new_unchanged(status, &details);
+        let n = &details["noise_floor"];
+        assert_eq!(n["available"], false);
+        assert!(n["match_rate"].is_null() && n["missing"].is_null(), "{n}");
+        assert_eq!(n["failed_reads"], details["polls"]);
+        assert!(n["error"].as_str().is_some_and(|e| !e.is_empty()), "{n}");
+        assert!(
+            summary.contains("noise floor against adapter `replica` unavailable"),
+            "{summary}"
+        );
+        assert!(report_json(&fx)["noise_floor"].is_null());
+        let md = std::fs::read_to_string(fx.state_dir().join("reports/pr.md")).expect("md");
+        assert!(!md.to_lowercase().contains("noise floor"), "{md}");
+        // Calibration only: no health record, no alert policy.
+        let evs = fx.events();
+        assert!(
+            !evs.iter()
+                .any(|e| matches!(e, Event::AlertTriggered { .. }))
+        );
+        assert!(!evs.iter().any(|e| matches!(
+            e,
+            Event::HealthChecked {
+                available: false,
+                ..
+            }
+        )));
+    }
+
+    #[test]
+    fn resume_keeps_the_noise_episodes_already_journaled() {
+        let fx = Fixture::with(&plan("second-read", ""), true);
+        // A run that crashed inside the parallel run after one poll, whose
+        // noise read saw an episode the old system no longer reports.
+        {
+            let plan = fx.load();
+            let _r =
+                Runner::open(runtime(), &plan, Mode::Run, RunOptions::default()).expect("open");
+        }
+        let gone = cutover_engine::SeenAlert {
+            labels: [("alertname".to_string(), "Flapped".to_string())].into(),
+            starts_at: 1,
+            ends_at: None,
+            state: "active".into(),
+            fingerprint: "flapped".into(),
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_millis() as i64;
+        let mut j = FileJournal::open(&fx.state_dir()).expect("journal");
+        for ev in [
+            Event::StepStarted {
+                phase: "one".into(),
+                step: "pr".into(),
+                step_kind: "parallel-run".into(),
+                idempotent: true,
+            },
+            Event::StepDeadline {
+                step: "pr".into(),
+                started_ms: now,
+                deadline_ms: now + 300,
+            },
+            Event::ParallelPoll {
+                step: "pr".into(),
+                poll: 1,
+                old: Vec::new(),
+                new: Vec::new(),
+                match_rate: None,
+                noise: vec![gone],
+                noise_error: None,
+            },
+        ] {
+            let (k, p) = ev.to_record();
+            j.append(&k, p).expect("append");
+        }
+        drop(j);
+        assert_eq!(fx.run(Mode::Resume).expect("resume"), RunOutcome::Completed);
+        let polls: Vec<u32> = fx
+            .events()
+            .iter()
+            .filter_map(|e| match e {
+                Event::ParallelPoll { poll, .. } => Some(*poll),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(polls[..2], [1, 2], "the window went on: {polls:?}");
+        let (status, _, details) = finished(&fx);
+        assert_old_vs_new_unchanged(status, &details);
+        let n = &details["noise_floor"];
+        // 6 episodes read after the resume plus the journaled one.
+        assert_eq!(n["total_noise"], 7, "{n}");
+        assert_eq!((&n["missing"], &n["extra"]), (&0.into(), &1.into()), "{n}");
+        assert_eq!(n["match_rate"], 1.0);
+    }
 }

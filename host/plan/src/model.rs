@@ -37,6 +37,17 @@ pub struct PlanMeta {
     pub state_dir: String,
     /// Default limits for plugin calls.
     pub defaults: Limits,
+    /// Who may approve a `cutover rollback` without `--now` (empty: no
+    /// approval needed). Left out of the normalized plan when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rollback_approvers: Vec<String>,
+    /// Alert policy (`pause`, `rollback`, `emergency:NAME`); `None`: pause,
+    /// unless the command line names one. Left out when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_alert: Option<String>,
+    /// Notification targets of the run. Left out when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notify: Vec<String>,
 }
 
 /// Limits for one plugin call.
@@ -81,6 +92,11 @@ pub struct Grants {
     pub secrets: Vec<String>,
     /// Config values.
     pub config: BTreeMap<String, String>,
+    /// CA certificate files (PEM) trusted for HTTPS instead of the public
+    /// roots, as written (relative to the plan file). Left out of the
+    /// normalized plan when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tls_ca: Vec<String>,
 }
 
 /// One directory grant.
@@ -365,6 +381,11 @@ pub enum StepAction {
         min_match_rate: Option<f64>,
         /// Recorded, never gates.
         shadow: bool,
+        /// Where the noise floor is measured against (the old system read a
+        /// second time, or a declared secondary). Left out of the serialised
+        /// plan when unset, so older plans keep their fingerprint.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        noise: Option<NoiseSource>,
     },
     /// Wait for an approval.
     Approval {
@@ -400,6 +421,41 @@ impl StepAction {
             StepAction::Approval { .. } => StepKind::Approval,
             StepAction::Wait { .. } => StepKind::Wait,
             StepAction::Notify { .. } => StepKind::Notify,
+        }
+    }
+}
+
+/// What a parallel run compares the old system against to measure the
+/// noise floor (how much the old system disagrees with itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NoiseSource {
+    /// Each poll reads the old system's adapter a second time, right after
+    /// the first read (`noise = "second-read"`).
+    SecondRead,
+    /// Each poll also reads this adapter plugin, a secondary of the old
+    /// system such as its HA replica (`noise = "<plugin id>"`).
+    Adapter(String),
+}
+
+impl NoiseSource {
+    /// The plan value that selects [`NoiseSource::SecondRead`].
+    pub const SECOND_READ: &'static str = "second-read";
+
+    /// The value as written in the plan: `second-read` or the plugin id.
+    pub fn as_plan_value(&self) -> &str {
+        match self {
+            NoiseSource::SecondRead => Self::SECOND_READ,
+            NoiseSource::Adapter(id) => id,
+        }
+    }
+}
+
+impl fmt::Display for NoiseSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NoiseSource::SecondRead => f.write_str("a second read of the old system"),
+            NoiseSource::Adapter(id) => write!(f, "adapter `{id}`"),
         }
     }
 }
@@ -446,8 +502,21 @@ pub struct ChecklistItem {
     pub on_failure: OnFailure,
     /// Rollback point for `on_failure = rollback` (latest earlier one if absent).
     pub rollback_to: Option<String>,
+    /// Built-in match-rate check (instead of a check plugin). Left out of
+    /// the serialised plan when unset, so older plans keep their fingerprint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_rate: Option<MatchRateCheck>,
     /// Recorded, never gates.
     pub shadow: bool,
+}
+
+/// A checklist item judged on a parallel run of its phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchRateCheck {
+    /// Minimum match rate (fraction); no data fails.
+    pub min: f64,
+    /// Parallel-run step id (of the same phase).
+    pub step: String,
 }
 
 /// One risk.

@@ -72,6 +72,7 @@ fn describe_step(step: &Step, plan: &Plan) -> String {
             rename,
             min_match_rate,
             shadow,
+            noise,
         } => {
             let mut s = format!(
                 "parallel run: window {}, every {}, tolerance {}",
@@ -88,6 +89,9 @@ fn describe_step(step: &Step, plan: &Plan) -> String {
             if !rename.is_empty() {
                 let pairs: Vec<String> = rename.iter().map(|(a, b)| format!("{a}={b}")).collect();
                 let _ = write!(s, ", renaming {}", pairs.join(", "));
+            }
+            if let Some(noise) = noise {
+                let _ = write!(s, ", noise floor against {noise}");
             }
             if *shadow {
                 s.push_str(" [shadow: recorded, never gates]");
@@ -176,6 +180,13 @@ pub fn preview(loaded: &LoadedPlan, infos: &BTreeMap<String, PluginInfo>) -> Str
         let _ = writeln!(o, "    secrets: {}", none(&g.secrets));
         let config: Vec<String> = g.config.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let _ = writeln!(o, "    config: {}", none(&config));
+        if !g.tls_ca.is_empty() {
+            let _ = writeln!(
+                o,
+                "    tls_ca: {} (trusted for HTTPS instead of the public roots)",
+                g.tls_ca.join(", ")
+            );
+        }
         let _ = writeln!(
             o,
             "    limits: deadline {}, memory {}",

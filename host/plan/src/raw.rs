@@ -57,6 +57,22 @@ pub struct RawMeta {
     pub state_dir: Option<SStr>,
     /// Default limits for plugin calls.
     pub defaults: Option<RawLimits>,
+    /// Who may approve a `cutover rollback` (one of them must, unless
+    /// `--now`); empty or absent: no approval needed.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub rollback_approvers: Vec<SStr>,
+    /// What a migration alert does: `pause` (default), `rollback` or
+    /// `emergency:NAME` (a procedure of `[emergency]`). `--on-alert` and
+    /// `CUTOVER_ON_ALERT` override it.
+    #[schemars(with = "Option<String>")]
+    pub on_alert: Option<SStr>,
+    /// Where migration alerts, incidents and escalations are sent: webhook
+    /// URLs (Alertmanager or Slack JSON) or names that are only logged.
+    /// `--notify` adds to them.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub notify: Vec<SStr>,
 }
 
 /// Limits of one plugin call.
@@ -107,6 +123,12 @@ pub struct RawGrants {
     /// Plugin config values.
     #[serde(default)]
     pub config: BTreeMap<String, String>,
+    /// PEM files of certificate authorities (relative to the plan file) that
+    /// the plugin's HTTPS requests trust. When given, they replace the public
+    /// web PKI roots for this plugin.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub tls_ca: Vec<SStr>,
 }
 
 /// One directory grant.
@@ -270,6 +292,11 @@ pub struct RawStep {
     /// parallel-run: lowest acceptable match rate (0..=1).
     #[schemars(with = "Option<f64>")]
     pub min_match_rate: Option<Spanned<f64>>,
+    /// parallel-run: noise calibration source, `"second-read"` (read the old
+    /// system again right after each read) or the id of an adapter plugin
+    /// (a secondary of the old system, e.g. its HA replica).
+    #[schemars(with = "Option<String>")]
+    pub noise: Option<SStr>,
     /// approval/notify: message.
     #[schemars(with = "Option<String>")]
     pub message: Option<SStr>,
@@ -305,6 +332,14 @@ pub struct RawChecklistItem {
     /// Rollback point to return to when `on_failure = "rollback"`.
     #[schemars(with = "Option<String>")]
     pub rollback_to: Option<SStr>,
+    /// Built-in check: the match rate of this phase's parallel run must be
+    /// at least this fraction (no data fails). Excludes `check`.
+    #[schemars(with = "Option<f64>")]
+    pub min_match_rate: Option<Spanned<f64>>,
+    /// The parallel-run step of this phase that `min_match_rate` judges
+    /// (default: the phase's last parallel-run step).
+    #[schemars(with = "Option<String>")]
+    pub parallel_run: Option<SStr>,
     /// Recorded, never gates.
     #[serde(default)]
     pub shadow: bool,

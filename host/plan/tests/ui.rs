@@ -228,6 +228,53 @@ fn fingerprint_ignores_layout_but_not_content() {
 }
 
 #[test]
+fn noise_source_is_typed_and_absent_from_plans_without_it() {
+    let loaded = load_valid();
+    let noise_of = |plan: &cutover_plan::Plan| match &plan.phases[1].steps[0].action {
+        StepAction::ParallelRun { noise, .. } => noise.clone(),
+        other => panic!("unexpected {other:?}"),
+    };
+    assert_eq!(
+        noise_of(&loaded.plan),
+        Some(cutover_plan::NoiseSource::SecondRead)
+    );
+    assert!(
+        loaded
+            .plan
+            .normalized(&loaded.digests)
+            .contains("\"noise\":\"second-read\"")
+    );
+    // Without `noise`, the normalized plan (and so the fingerprint of plans
+    // written before the field existed) has no trace of it.
+    let without = loaded.source.replace("noise = \"second-read\"\n", "");
+    assert_ne!(without, loaded.source);
+    let again = validate_in(
+        &without,
+        "x.toml",
+        &loaded.base_dir,
+        &DescriptorFileResolver,
+    )
+    .expect("valid");
+    assert_eq!(noise_of(&again.plan), None);
+    assert!(!again.plan.normalized(&again.digests).contains("noise"));
+    // A declared adapter is kept by id.
+    let replica = loaded
+        .source
+        .replace("noise = \"second-read\"", "noise = \"prom\"");
+    let again = validate_in(
+        &replica,
+        "x.toml",
+        &loaded.base_dir,
+        &DescriptorFileResolver,
+    )
+    .expect("valid");
+    assert_eq!(
+        noise_of(&again.plan),
+        Some(cutover_plan::NoiseSource::Adapter("prom".into()))
+    );
+}
+
+#[test]
 fn schema_file_is_current() {
     let path = manifest().join("../../plans/schema.json");
     let result = golden(&path, &schema_json());

@@ -49,11 +49,13 @@ pub struct MonitorArgs {
     pub metrics: Option<SocketAddr>,
     /// Notification target for gates, phase transitions, alerts and incidents
     /// (repeatable): am+http://..., slack+http://..., http(s)://... (Slack
-    /// JSON); $CUTOVER_NOTIFY (comma-separated) adds more.
+    /// JSON); added to the plan's `[plan] notify`; $CUTOVER_NOTIFY
+    /// (comma-separated) adds more.
     #[arg(long = "notify")]
     pub notify: Vec<String>,
-    /// What a migration alert does: pause (default), rollback or
-    /// emergency:NAME (default: $CUTOVER_ON_ALERT, else pause).
+    /// What a migration alert does: pause, rollback or emergency:NAME
+    /// (default: $CUTOVER_ON_ALERT, else the plan's `[plan] on_alert`, else
+    /// pause).
     #[arg(long)]
     pub on_alert: Option<String>,
 }
@@ -131,7 +133,8 @@ pub struct PauseArgs {
 pub struct ApproveArgs {
     /// The plan file (TOML).
     pub plan: PathBuf,
-    /// PHASE (gate, checklist pause) or PHASE/STEP (approval step, interrupted step).
+    /// PHASE (gate, checklist pause), PHASE/STEP (approval step, interrupted
+    /// step) or rollback:POINT (a requested rollback).
     pub target: String,
     /// Who approves (default: $USER).
     #[arg(long)]
@@ -253,9 +256,14 @@ fn execute(
     monitor: MonitorArgs,
 ) -> anyhow::Result<u8> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let rt = super::runtime()?;
+    let loaded = load(plan, &rt)?;
+    let meta = &loaded.plan.meta;
+    // --on-alert, else CUTOVER_ON_ALERT, else the plan's on_alert, else pause.
     let on_alert = monitor
         .on_alert
         .or_else(|| env("CUTOVER_ON_ALERT"))
+        .or_else(|| meta.on_alert.clone())
         .unwrap_or_else(|| "pause".to_string());
     let policy = AlertPolicy::parse(&on_alert).map_err(usage)?;
     let metrics_addr = match (monitor.metrics, env("CUTOVER_METRICS_ADDR")) {
@@ -267,12 +275,13 @@ fn execute(
         ),
         (None, None) => None,
     };
-    let mut targets = monitor.notify;
+    // The plan's targets, plus --notify and CUTOVER_NOTIFY.
+    let mut targets = meta.notify.clone();
+    targets.extend(monitor.notify);
     if let Some(more) = env("CUTOVER_NOTIFY") {
         targets.extend(more.split(',').map(|t| t.trim().to_string()));
     }
-    let rt = super::runtime()?;
-    let loaded = load(plan, &rt)?;
+    targets.dedup();
     let metrics = metrics_addr.map(|_| Arc::new(cutover_ops::MigrationMetrics::new()));
     let _server = match (metrics_addr, &metrics) {
         (Some(addr), Some(m)) => {
@@ -322,6 +331,19 @@ fn approve(a: ApproveArgs) -> anyhow::Result<u8> {
     let rt = super::runtime()?;
     let loaded = load(&a.plan, &rt)?;
     let who = by(a.by);
+    if let Some(point) = a.target.strip_prefix("rollback:") {
+        if a.retry {
+            return Err(usage(
+                "--retry applies to an interrupted step, not a rollback",
+            ));
+        }
+        let seq = cutover_engine::rollback::approve(&loaded, point, &who)?;
+        println!(
+            "approved rollback:{point} by {who} (journal seq {seq}); apply it with `cutover rollback --plan {} --to {point}`",
+            a.plan.display()
+        );
+        return Ok(exit::OK);
+    }
     let ap = ops::approve(&loaded, &a.target, &who, a.retry)?;
     println!(
         "approved {} by {}{} (journal seq {}); continue with `cutover resume {}`",
@@ -413,6 +435,8 @@ fn status(plan: &Path, json: bool) -> anyhow::Result<u8> {
             "reason": view.reason,
             "match_rate": view.match_rate,
             "open_incident": view.open_incident().map(|i| i.id.clone()),
+            "rollbacks": view.rollbacks,
+            "rollback_requests": pending_rollbacks(&view),
             "records": view.records,
             "phases": phases,
         });
@@ -441,6 +465,28 @@ fn print_status(plan: &Path, outline: &PlanOutline, view: &RunView) {
         println!("reason      {r}");
     }
     println!("match rate  {}", pct(view.match_rate));
+    if let Some(r) = view.rollbacks.last() {
+        println!(
+            "rollback    to {} by {}{}: {}",
+            r.point,
+            r.by,
+            if r.now { " (--now)" } else { "" },
+            match &r.error {
+                None => "done".to_string(),
+                Some(e) => format!("FAILED: {e}"),
+            }
+        );
+    }
+    for r in pending_rollbacks(view) {
+        println!(
+            "rollback    to {} requested by {}, awaiting approval: cutover approve {} rollback:{} --by <{}>",
+            r.point,
+            r.by,
+            plan.display(),
+            r.point,
+            r.approvers.join("|")
+        );
+    }
     if let Some(i) = view.open_incident() {
         println!(
             "incident    {} ({}, {}): see `cutover incident show {} {}`",
@@ -459,6 +505,21 @@ fn print_status(plan: &Path, outline: &PlanOutline, view: &RunView) {
             println!("  {s:<26} {:<15} {summary}", st.as_str());
         }
     }
+}
+
+/// Rollback requests not yet settled by a completed rollback (latest per point).
+fn pending_rollbacks(view: &RunView) -> Vec<&cutover_engine::RollbackRequestView> {
+    let mut points: Vec<&str> = Vec::new();
+    for r in &view.rollback_requests {
+        if !points.contains(&r.point.as_str()) {
+            points.push(&r.point);
+        }
+    }
+    points
+        .into_iter()
+        .filter_map(|p| view.pending_rollback(p))
+        .filter(|r| view.rollback_approval(&r.point).is_none())
+        .collect()
 }
 
 fn history(plan: &Path, json: bool) -> anyhow::Result<u8> {
@@ -533,6 +594,72 @@ fn describe(kind: &str, p: &serde_json::Value) -> String {
             p["old"].as_array().map_or(0, Vec::len),
             p["new"].as_array().map_or(0, Vec::len),
             pct(p["match_rate"].as_f64())
+        ),
+        "rolled-back" | "rollback-failed" => {
+            let systems: Vec<String> = p["results"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(sys, r)| {
+                            let cats: Vec<String> = r["categories"]
+                                .as_array()
+                                .map(|c| {
+                                    c.iter()
+                                        .map(|c| {
+                                            format!(
+                                                "{} {}",
+                                                s(c, "category"),
+                                                if c["ok"] == true { "ok" } else { "FAILED" }
+                                            )
+                                        })
+                                        .collect()
+                                })
+                                .unwrap_or_default();
+                            let resumed = r["resumed"].as_array().map_or(0, Vec::len);
+                            format!(
+                                "{sys}: [{}]{}",
+                                cats.join(", "),
+                                if resumed > 0 {
+                                    format!(" +{resumed} resumed")
+                                } else {
+                                    String::new()
+                                }
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!(
+                "to {} by {}{}{}: {}{}",
+                s(p, "point"),
+                s(p, "by"),
+                if p["now"] == true { " (--now)" } else { "" },
+                match s(p, "phase") {
+                    "" => String::new(),
+                    ph => format!(" in phase {ph}"),
+                },
+                systems.join("; "),
+                match p.get("error").and_then(|e| e.as_str()) {
+                    Some(e) => format!(" error: {e}"),
+                    None => String::new(),
+                }
+            )
+        }
+        "rollback-requested" => format!(
+            "to {} by {}, approvers {}{}",
+            s(p, "point"),
+            s(p, "by"),
+            p["approvers"]
+                .as_array()
+                .map(|a| a
+                    .iter()
+                    .filter_map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "))
+                .unwrap_or_default(),
+            p.get("reason")
+                .and_then(|r| r.as_str())
+                .map_or(String::new(), |r| format!(": {r}"))
         ),
         "run-started" => format!(
             "{} {} fingerprint {}",

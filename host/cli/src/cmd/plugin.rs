@@ -207,6 +207,7 @@ fn sandbox(a: &RunArgs) -> anyhow::Result<Sandbox> {
         secrets: Arc::new(StaticSecrets(secrets)),
         progress: None,
         http_replay: None,
+        tls_ca: None,
     })
 }
 

@@ -197,13 +197,15 @@ impl Checker<'_> {
         let systems = self.systems(raw);
         let phases = self.phases(raw);
         let risks = raw.risks.iter().map(|r| self.risk(r)).collect();
+        let emergency = self.emergency(raw, &phases.1);
+        self.alert_policy(raw.plan.get_ref(), &emergency);
         Plan {
             meta,
             plugins,
             systems,
             phases: phases.0,
             risks,
-            emergency: self.emergency(raw, &phases.1),
+            emergency,
         }
     }
 
@@ -228,7 +230,82 @@ impl Checker<'_> {
                 .as_ref()
                 .map_or_else(|| ".cutover".to_string(), |s| s.get_ref().clone()),
             defaults,
+            rollback_approvers: self.rollback_approvers(&m.rollback_approvers),
+            on_alert: m.on_alert.as_ref().map(|s| s.get_ref().trim().to_string()),
+            notify: m.notify.iter().map(|s| s.get_ref().clone()).collect(),
         }
+    }
+
+    /// `[plan] on_alert`: `pause`, `rollback` or `emergency:NAME` naming a
+    /// procedure of the plan; `[plan] notify`: non-blank targets.
+    fn alert_policy(&mut self, m: &RawMeta, emergency: &BTreeMap<String, Emergency>) {
+        if let Some(p) = &m.on_alert {
+            let text = p.get_ref().trim();
+            match text {
+                "pause" | "rollback" => {}
+                _ => match text.strip_prefix("emergency:").map(str::trim) {
+                    Some(name) if emergency.contains_key(name) => {}
+                    Some(name) if !name.is_empty() => {
+                        let known: Vec<&str> = emergency.keys().map(String::as_str).collect();
+                        self.err(
+                            Diagnostic::at(
+                                span_of(p),
+                                format!("on_alert names emergency procedure `{name}`, which the plan does not define"),
+                                "unknown procedure",
+                            )
+                            .help(if known.is_empty() {
+                                format!("add an [emergency.{name}] section with its steps")
+                            } else {
+                                format!("procedures of this plan: {}", known.join(", "))
+                            }),
+                        );
+                    }
+                    _ => self.err(
+                        Diagnostic::at(
+                            span_of(p),
+                            format!("invalid on_alert `{text}`"),
+                            "not an alert policy",
+                        )
+                        .help("use pause, rollback or emergency:NAME"),
+                    ),
+                },
+            }
+        }
+        for t in &m.notify {
+            if t.get_ref().trim().is_empty() {
+                self.err(
+                    Diagnostic::at(span_of(t), "notification target is empty", "empty target")
+                        .help("a webhook URL (http://...) or a name such as \"#alerting\""),
+                );
+            }
+        }
+    }
+
+    /// `[plan] rollback_approvers`: names must be non-blank and listed once.
+    fn rollback_approvers(&mut self, raw: &[Spanned<String>]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for name in raw {
+            let text = name.get_ref();
+            if text.trim().is_empty() {
+                self.err(
+                    Diagnostic::at(span_of(name), "rollback approver is empty", "empty name").help(
+                        "name who may approve a rollback, e.g. rollback_approvers = [\"sre-lead\"]",
+                    ),
+                );
+            } else if out.contains(text) {
+                self.err(
+                    Diagnostic::at(
+                        span_of(name),
+                        format!("rollback approver `{text}` is listed twice"),
+                        "duplicate",
+                    )
+                    .help("list each approver once"),
+                );
+            } else {
+                out.push(text.clone());
+            }
+        }
+        out
     }
 
     fn duration_ms(&mut self, text: &Spanned<String>, what: &str) -> Option<u64> {

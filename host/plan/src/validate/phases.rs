@@ -203,7 +203,7 @@ impl Checker<'_> {
         let checklist = ph
             .checklist
             .iter()
-            .map(|c| self.checklist_item(pi, c.get_ref(), points))
+            .map(|c| self.checklist_item(pi, c.get_ref(), points, &out_steps))
             .collect();
         if let Some(g) = &ph.gate
             && g.approvers.is_empty()
@@ -249,7 +249,9 @@ impl Checker<'_> {
         pi: usize,
         c: &RawChecklistItem,
         points: &BTreeMap<String, PointDef>,
+        steps: &[Step],
     ) -> ChecklistItem {
+        let match_rate = self.match_rate_item(c, steps);
         if let Some(check) = &c.check {
             self.plugin_use(
                 check,
@@ -308,8 +310,89 @@ impl Checker<'_> {
                 .map_or(serde_json::json!({}), |p| table_to_json(p.get_ref())),
             on_failure,
             rollback_to: c.rollback_to.as_ref().map(|s| s.get_ref().clone()),
+            match_rate,
             shadow: c.shadow,
         }
+    }
+
+    /// `min_match_rate` (+ `parallel_run`) of a checklist item: a rate in
+    /// 0..=1, no `check` beside it, and a parallel-run step of this phase.
+    fn match_rate_item(&mut self, c: &RawChecklistItem, steps: &[Step]) -> Option<MatchRateCheck> {
+        let Some(rate) = &c.min_match_rate else {
+            if let Some(step) = &c.parallel_run {
+                self.err(
+                    Diagnostic::at(
+                        span_of(step),
+                        "`parallel_run` is only used with `min_match_rate`",
+                        "unused",
+                    )
+                    .help("add min_match_rate = 0.95 (for example) or remove parallel_run"),
+                );
+            }
+            return None;
+        };
+        let min = *rate.get_ref();
+        if !(0.0..=1.0).contains(&min) {
+            self.err(
+                Diagnostic::at(
+                    span_of(rate),
+                    format!("min_match_rate {min} is outside 0..=1"),
+                    "not a rate",
+                )
+                .help("write a fraction, e.g. 0.95"),
+            );
+        }
+        if let Some(check) = &c.check {
+            self.err(
+                Diagnostic::at(
+                    span_of(check),
+                    "a checklist item has either `check` or `min_match_rate`, not both",
+                    "second check",
+                )
+                .help("split it into two checklist items"),
+            );
+        }
+        let runs: Vec<&str> = steps
+            .iter()
+            .filter(|s| matches!(s.action, StepAction::ParallelRun { .. }))
+            .map(|s| s.id.as_str())
+            .collect();
+        let step = match &c.parallel_run {
+            Some(named) if runs.contains(&named.get_ref().as_str()) => named.get_ref().clone(),
+            Some(named) => {
+                self.err(
+                    Diagnostic::at(
+                        span_of(named),
+                        format!(
+                            "`{}` is not a parallel-run step of this phase",
+                            named.get_ref()
+                        ),
+                        "unknown parallel run",
+                    )
+                    .help(if runs.is_empty() {
+                        "this phase has no parallel-run step".to_string()
+                    } else {
+                        format!("parallel-run steps here: {}", runs.join(", "))
+                    }),
+                );
+                return None;
+            }
+            None => match runs.last() {
+                Some(last) => (*last).to_string(),
+                None => {
+                    self.err(
+                        Diagnostic::at(
+                            span_of(rate),
+                            "min_match_rate needs a parallel-run step in the same phase",
+                            "nothing to judge",
+                        )
+                        .help("add a step with kind = \"parallel-run\" to this phase"),
+                    );
+                    return None;
+                }
+            },
+        };
+        Some(MatchRateCheck { min, step })
     }
 
     /// Checks a reference to a rollback point made at `here` (None: anytime).

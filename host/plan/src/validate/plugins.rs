@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 use toml::Spanned;
@@ -175,6 +176,14 @@ impl Checker<'_> {
                 );
             }
         }
+        for ca in &g.tls_ca {
+            if let Err((message, label)) = check_tls_ca(self.base_dir, ca.get_ref()) {
+                self.err(
+                    Diagnostic::at(span_of(ca), format!("plugin `{id}`: {message}"), label)
+                        .help("give a PEM file of the CA certificate(s) that sign the server's certificate, relative to the plan file, e.g. \"./icinga/ca.crt\""),
+                );
+            }
+        }
         Grants {
             hosts: g.hosts.iter().map(|h| h.get_ref().clone()).collect(),
             dirs: g
@@ -188,6 +197,7 @@ impl Checker<'_> {
                 .collect(),
             secrets: g.secrets.iter().map(|s| s.get_ref().clone()).collect(),
             config: g.config.clone(),
+            tls_ca: g.tls_ca.iter().map(|c| c.get_ref().clone()).collect(),
         }
     }
 
@@ -352,6 +362,58 @@ pub fn check_host(text: &str) -> Result<(), String> {
     }
 }
 
+/// Checks a `tls_ca` grant: the file (relative to `base_dir`) is readable
+/// PEM with at least one `CERTIFICATE` block and no private key. The
+/// runtime parses the certificates themselves when it builds the sandbox.
+/// On error: (message, label).
+pub fn check_tls_ca(base_dir: &Path, rel: &str) -> Result<(), (String, &'static str)> {
+    use rustls_pki_types::pem::{PemObject, SectionKind};
+    if rel.trim().is_empty() {
+        return Err(("`tls_ca` has an empty path".to_string(), "empty path"));
+    }
+    let full = base_dir.join(rel);
+    let bytes = std::fs::read(&full).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            (
+                format!("CA certificate file not found: `{}`", full.display()),
+                "no such file",
+            )
+        } else {
+            (
+                format!("cannot read CA certificate file `{}`: {e}", full.display()),
+                "unreadable",
+            )
+        }
+    })?;
+    let bad = |why: String| {
+        (
+            format!("`{}` is not a CA certificate file: {why}", full.display()),
+            "not a PEM CA certificate",
+        )
+    };
+    let mut certificates = 0;
+    for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(&bytes) {
+        match section.map_err(|e| bad(format!("malformed PEM ({e})")))? {
+            (SectionKind::Certificate, _) => certificates += 1,
+            (
+                SectionKind::PrivateKey | SectionKind::RsaPrivateKey | SectionKind::EcPrivateKey,
+                _,
+            ) => {
+                return Err(bad(
+                    "it holds a private key; grant only the CA certificate".into()
+                ));
+            }
+            _ => {}
+        }
+    }
+    if certificates == 0 {
+        return Err(bad(
+            "no PEM certificate in it (expected -----BEGIN CERTIFICATE----- blocks)".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// True when the grant `grant` (`scheme://host:port`) covers the URL `url`.
 pub(super) fn host_matches(grant: &str, url: &str) -> bool {
     let origin = match url.split_once("://") {
@@ -377,6 +439,29 @@ mod tests {
         assert!(check_host("ftp://h:21").is_err());
         assert!(check_host("http://h:80/path").is_err());
         assert!(check_host("http://h:99999").is_err());
+    }
+
+    #[test]
+    fn tls_ca_files_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let cert = "-----BEGIN CERTIFICATE-----\nMAMCAQA=\n-----END CERTIFICATE-----\n";
+        std::fs::write(dir.path().join("ca.crt"), cert).unwrap();
+        assert!(check_tls_ca(dir.path(), "ca.crt").is_ok());
+        let key = "-----BEGIN PRIVATE KEY-----\nMAMCAQA=\n-----END PRIVATE KEY-----\n";
+        std::fs::write(dir.path().join("both.pem"), format!("{cert}{key}")).unwrap();
+        let (msg, _) = check_tls_ca(dir.path(), "both.pem").unwrap_err();
+        assert!(
+            msg.contains("both.pem") && msg.contains("private key"),
+            "{msg}"
+        );
+        std::fs::write(dir.path().join("text.pem"), "hello").unwrap();
+        let (msg, label) = check_tls_ca(dir.path(), "text.pem").unwrap_err();
+        assert!(msg.contains("no PEM certificate"), "{msg}");
+        assert_eq!(label, "not a PEM CA certificate");
+        let (msg, label) = check_tls_ca(dir.path(), "missing.crt").unwrap_err();
+        assert!(msg.contains("missing.crt"), "{msg}");
+        assert_eq!(label, "no such file");
+        assert!(check_tls_ca(dir.path(), " ").is_err());
     }
 
     #[test]

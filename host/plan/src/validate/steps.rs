@@ -331,6 +331,7 @@ impl Checker<'_> {
                 );
             }
         }
+        let noise = st.noise.as_ref().map(|n| self.noise_source(sid, n));
         StepAction::ParallelRun {
             window_ms: window.unwrap_or(0),
             interval_ms: interval.unwrap_or(0),
@@ -347,7 +348,44 @@ impl Checker<'_> {
                 .unwrap_or_default(),
             min_match_rate: st.min_match_rate.as_ref().map(|r| *r.get_ref()),
             shadow: st.shadow.as_ref().is_some_and(|s| *s.get_ref()),
+            noise,
         }
+    }
+
+    /// A parallel run's `noise`: `"second-read"` or a declared adapter plugin.
+    fn noise_source(&mut self, sid: &str, n: &Spanned<String>) -> NoiseSource {
+        let value = n.get_ref();
+        if value == NoiseSource::SECOND_READ {
+            return NoiseSource::SecondRead;
+        }
+        if self.plugin_ids.contains(value) {
+            self.plugin_use(
+                n,
+                PluginKind::Adapter,
+                &format!("the noise source of step `{sid}`"),
+            );
+        } else {
+            let declared = if self.plugin_ids.is_empty() {
+                "no plugins are declared".to_string()
+            } else {
+                format!("declared plugins: {}", self.plugin_ids.join(", "))
+            };
+            self.err(
+                Diagnostic::at(
+                    span_of(n),
+                    format!(
+                        "step `{sid}`: noise source `{value}` is neither \"{}\" nor a declared plugin",
+                        NoiseSource::SECOND_READ
+                    ),
+                    "unknown noise source",
+                )
+                .help(format!(
+                    "write noise = \"{}\" to read the old system twice, or the id of an adapter plugin declared under [plugins] ({declared})",
+                    NoiseSource::SECOND_READ
+                )),
+            );
+        }
+        NoiseSource::Adapter(value.clone())
     }
 }
 
@@ -391,6 +429,7 @@ pub(crate) fn allowed_fields(kind: StepKind) -> Vec<&'static str> {
             "rename",
             "min_match_rate",
             "shadow",
+            "noise",
         ],
         StepKind::Approval => &["message", "approvers"],
         StepKind::Wait => &["duration"],
@@ -413,7 +452,7 @@ pub(crate) fn required_fields(kind: StepKind) -> &'static [&'static str] {
 }
 
 /// Every kind-specific step key.
-pub(crate) const STEP_FIELDS: [&str; 17] = [
+pub(crate) const STEP_FIELDS: [&str; 18] = [
     "plugin",
     "params",
     "shadow",
@@ -427,6 +466,7 @@ pub(crate) const STEP_FIELDS: [&str; 17] = [
     "ignore_labels",
     "rename",
     "min_match_rate",
+    "noise",
     "message",
     "approvers",
     "duration",
@@ -453,6 +493,7 @@ pub(super) fn present_fields(st: &RawStep) -> Vec<(&'static str, Range<usize>)> 
     add("ignore_labels", st.ignore_labels.as_ref().map(span_of));
     add("rename", st.rename.as_ref().map(span_of));
     add("min_match_rate", st.min_match_rate.as_ref().map(span_of));
+    add("noise", st.noise.as_ref().map(span_of));
     add("message", st.message.as_ref().map(span_of));
     add("approvers", st.approvers.as_ref().map(span_of));
     add("duration", st.duration.as_ref().map(span_of));
