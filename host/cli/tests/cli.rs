@@ -142,6 +142,55 @@ fn status_json(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&out(&o)).expect("status json")
 }
 
+/// `run` that must end with exit code `want`.
+#[track_caller]
+fn run_expect(dir: &Path, args: &[&str], want: i32) -> Output {
+    let o = run(dir, args);
+    expect(&o, want);
+    o
+}
+
+/// Asserts that `text` contains `part`, showing `text` when it does not.
+#[track_caller]
+fn assert_has(text: &str, part: &str) {
+    assert!(text.contains(part), "{text}");
+}
+
+/// A low-risk `[[phases]]` table for `fixture`: `keys` (`rollback_point`,
+/// `gate`, one a line) and then its `[[phases.steps]]` tables.
+fn phase(id: &str, name: &str, keys: &str, steps: &[String]) -> String {
+    format!(
+        "\n[[phases]]\nid = \"{id}\"\nname = \"{name}\"\nrisk = \"low\"\n{keys}\n{}",
+        steps.concat()
+    )
+}
+
+/// A `[[phases.steps]]` table running the noop action.
+fn noop_step(id: &str) -> String {
+    format!("[[phases.steps]]\nid = \"{id}\"\nkind = \"action\"\nplugin = \"noop\"\n")
+}
+
+/// A `[[phases.steps]]` table waiting `duration`.
+fn wait_step(id: &str, duration: &str) -> String {
+    format!("[[phases.steps]]\nid = \"{id}\"\nkind = \"wait\"\nduration = \"{duration}\"\n")
+}
+
+/// Starts `cutover run plan.toml` in `dir` in the background and returns
+/// once a wait step has started: the runner holds the lease then.
+fn spawn_run_until_waiting(dir: &Path) -> Child {
+    let child = cutover(dir)
+        .args(["run", "plan.toml"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_for("the wait step to start", || {
+        std::fs::read_to_string(dir.join(".state/journal.log"))
+            .is_ok_and(|j| j.contains("step-deadline"))
+    });
+    child
+}
+
 #[test]
 fn offline_demo_runs_to_completion() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -381,16 +430,7 @@ plugin = "noop"
 "#,
     );
     let dir = tmp.path();
-    let first = cutover(dir)
-        .args(["run", "plan.toml"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    wait_for("the wait step to start", || {
-        std::fs::read_to_string(dir.join(".state/journal.log"))
-            .is_ok_and(|j| j.contains("step-deadline"))
-    });
+    let first = spawn_run_until_waiting(dir);
     let o = run(dir, &["run", "plan.toml"]);
     expect(&o, 8);
     assert!(err(&o).contains("lease held by"), "{}", err(&o));

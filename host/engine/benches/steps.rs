@@ -44,7 +44,8 @@ fn plan(step: &str) -> String {
         cutover_runtime::sha256_hex(&std::fs::read(&file).expect("built file-adapter plugin"));
     let mut s = format!(
         "[plan]\nname = \"bench\"\nstate_dir = \".state\"\n\n[plugins.noop]\npath = \"{}\"\nsha256 = \"{sha}\"\n\n\
-         [plugins.file]\npath = \"{}\"\nsha256 = \"{file_sha}\"\n\n\
+         [plugins.file]\npath = \"{}\"\nsha256 = \"{file_sha}\"\n\
+         grants = {{ dirs = [{{ name = \"data\", path = \"data\", write = true }}] }}\n\n\
          [systems.old]\nadapter = \"file\"\nlabel = \"o\"\n[systems.new]\nadapter = \"file\"\nlabel = \"n\"\n\n\
          [[phases]]\nid = \"p\"\nname = \"P\"\nrisk = \"low\"\nrollback_point = false\n",
         root.display(),
@@ -59,6 +60,9 @@ fn plan(step: &str) -> String {
 fn run(rt: &Runtime, label: &str, step: &str) -> Option<f64> {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("plan.toml");
+    // The systems' file adapters need their data directory: the runner
+    // checks both systems' health when the phase starts.
+    std::fs::create_dir_all(dir.path().join("data")).expect("data dir");
     std::fs::write(&path, plan(step)).expect("write plan");
     let loaded = match cutover_plan::load(&path, &Resolver(rt)) {
         Ok(l) => l,

@@ -159,6 +159,36 @@ fn fail_params() -> String {
     format!(r#"{{ url = "{}/ok", expect_status = 204 }}"#, http_server())
 }
 
+/// Phase `one` (low risk) holding `body`: its `[[phases.steps]]` and
+/// `[[phases.checklist]]` tables.
+fn phase_one(body: &str) -> String {
+    format!("\n[[phases]]\nid = \"one\"\nname = \"One\"\nrisk = \"low\"\n{body}")
+}
+
+/// A `[[phases.steps]]` table: `id`, `kind`, then `keys` (one a line).
+fn step(id: &str, kind: &str, keys: &str) -> String {
+    format!("[[phases.steps]]\nid = \"{id}\"\nkind = \"{kind}\"\n{keys}")
+}
+
+/// A critical checklist item whose probe fails, then `on_failure`.
+fn failing_probe_item(on_failure: &str) -> String {
+    format!(
+        "[[phases.checklist]]\nitem = \"probe\"\ncritical = true\ncheck = \"probe\"\n\
+         params = {}\non_failure = \"{on_failure}\"\n",
+        fail_params()
+    )
+}
+
+/// Phase one: a gating parallel run `pr` of `window` over the demo data
+/// (4 of 6 old episodes matched, minimum 0.6), `keys` added to the step.
+fn demo_parallel_run(window: &str, keys: &str) -> String {
+    let keys = format!(
+        "window = \"{window}\"\ninterval = \"100ms\"\ntolerance = \"1s\"\n\
+         rename = {{ ServiceDown = \"InstanceDown\" }}\nmin_match_rate = 0.6\n{keys}"
+    );
+    phase_one(&step("pr", "parallel-run", &keys))
+}
+
 struct Fixture {
     _tmp: tempfile::TempDir,
     path: PathBuf,
@@ -381,23 +411,7 @@ shadow = {shadow}
 
 #[test]
 fn parallel_run_records_polls_and_match_rate() {
-    let fx = Fixture::with(
-        r#"
-[[phases]]
-id = "one"
-name = "One"
-risk = "low"
-[[phases.steps]]
-id = "pr"
-kind = "parallel-run"
-window = "800ms"
-interval = "100ms"
-tolerance = "1s"
-rename = { ServiceDown = "InstanceDown" }
-min_match_rate = 0.6
-"#,
-        true,
-    );
+    let fx = Fixture::with(&demo_parallel_run("800ms", ""), true);
     assert_eq!(fx.run(Mode::Run).expect("run"), RunOutcome::Completed);
     let polls: Vec<(usize, usize)> = fx
         .events()
@@ -1279,29 +1293,17 @@ owner = "sre"
 
 #[test]
 fn automatic_rollback_verifies_both_points_before_touching_either_system() {
-    let fx = Fixture::new(&format!(
-        r#"
-[[phases]]
-id = "one"
-name = "One"
-risk = "low"
-[[phases.steps]]
-id = "point"
-kind = "rollback-point"
-name = "before"
-[[phases.steps]]
-id = "hold"
-kind = "approval"
-message = "checked?"
-approvers = ["erin"]
-[[phases.checklist]]
-item = "probe"
-critical = true
-check = "probe"
-params = {fail}
-on_failure = "rollback"
-"#,
-        fail = fail_params()
+    let fx = Fixture::new(&phase_one(
+        &[
+            step("point", "rollback-point", "name = \"before\"\n"),
+            step(
+                "hold",
+                "approval",
+                "message = \"checked?\"\napprovers = [\"erin\"]\n",
+            ),
+            failing_probe_item("rollback"),
+        ]
+        .concat(),
     ));
     let dir = fx.path.parent().expect("dir").to_path_buf();
     let state = |side: &str| dir.join(side).join("state/configurations.json");
@@ -1370,27 +1372,10 @@ on_failure = "rollback"
 mod noise_floor {
     use super::*;
 
-    /// A gating parallel run over the demo data (4 of 6 old episodes matched,
-    /// minimum 0.6) with `noise` set to `noise`; `extra` is appended to the
-    /// plan (e.g. the secondary's plugin table).
+    /// The demo data's gating parallel run with `noise` set to `noise`;
+    /// `extra` is appended to the plan (e.g. the secondary's plugin table).
     fn plan(noise: &str, extra: &str) -> String {
-        format!(
-            r#"
-[[phases]]
-id = "one"
-name = "One"
-risk = "low"
-[[phases.steps]]
-id = "pr"
-kind = "parallel-run"
-window = "300ms"
-interval = "100ms"
-tolerance = "1s"
-rename = {{ ServiceDown = "InstanceDown" }}
-min_match_rate = 0.6
-noise = "{noise}"
-{extra}"#
-        )
+        demo_parallel_run("300ms", &format!("noise = \"{noise}\"\n")) + extra
     }
 
     /// `[plugins.replica]`: the file adapter over the plan's `dir` directory.
@@ -1441,8 +1426,26 @@ grants = {{ dirs = [{{ name = "data", path = "{dir}", write = true }}] }}
         serde_json::from_str(&text).expect("json")
     }
 
-    /// The old-vs-new result is the one a run without `noise` gets.
-    fn assert_old_vs_new_unchanged(status: StepStatus, details: &serde_json::Value) {
+    /// Checks that the step's `summary` says `says` and that its report
+    /// holds a noise floor with `missing` and `extra`; returns the report.
+    fn reported_floor(
+        fx: &Fixture,
+        summary: &str,
+        says: &str,
+        missing: u64,
+        extra: u64,
+    ) -> serde_json::Value {
+        assert!(summary.contains(says), "{summary}");
+        let report = report_json(fx);
+        assert_eq!(report["noise_floor"]["missing"], missing);
+        assert_eq!(report["noise_floor"]["extra"], extra);
+        report
+    }
+
+    /// `pr`'s summary, details and noise floor, once its old-vs-new result
+    /// is checked to be the one a run without `noise` gets.
+    fn floor(fx: &Fixture) -> (String, serde_json::Value, serde_json::Value) {
+        let (status, summary, details) = finished(fx);
         assert_eq!(status, StepStatus::Succeeded, "{details}");
         let rate = details["match_rate"].as_f64().expect("rate");
         assert!((rate - 4.0 / 6.0).abs() < 1e-9, "{rate}");
@@ -1450,6 +1453,19 @@ grants = {{ dirs = [{{ name = "data", path = "{dir}", write = true }}] }}
             (&details["matched"], &details["missing"], &details["extra"]),
             (&4.into(), &2.into(), &0.into())
         );
+        let n = details["noise_floor"].clone();
+        (summary, details, n)
+    }
+
+    /// `floor`, checked to be available and read from `source`.
+    fn available_floor(
+        fx: &Fixture,
+        source: &str,
+    ) -> (String, serde_json::Value, serde_json::Value) {
+        let (summary, details, n) = floor(fx);
+        assert_eq!(n["source"], source);
+        assert_eq!(n["available"], true);
+        (summary, details, n)
     }
 
     #[test]
@@ -1471,25 +1487,16 @@ grants = {{ dirs = [{{ name = "data", path = "{dir}", write = true }}] }}
             "first poll reads every old episode again"
         );
         assert!(polls[1..].iter().all(|p| *p == (0, None)), "{polls:?}");
-        let (status, summary, details) = finished(&fx);
-        assert_old_vs_new_unchanged(status, &details);
-        let n = &details["noise_floor"];
-        assert_eq!(n["source"], "second-read");
-        assert_eq!(n["available"], true);
+        let (summary, details, n) = available_floor(&fx, "second-read");
         assert_eq!(n["match_rate"], 1.0);
         assert_eq!((&n["missing"], &n["extra"]), (&0.into(), &0.into()));
         assert_eq!(
             (&n["total_noise"], &n["failed_reads"]),
             (&6.into(), &0.into())
         );
-        assert!(
-            summary.contains("noise floor 100.0% against a second read of the old system"),
-            "{summary}"
-        );
-        let report = report_json(&fx);
+        let says = "noise floor 100.0% against a second read of the old system";
+        let report = reported_floor(&fx, &summary, says, 0, 0);
         assert_eq!(report["noise_floor"]["match_rate"], 1.0);
-        assert_eq!(report["noise_floor"]["missing"], 0);
-        assert_eq!(report["noise_floor"]["extra"], 0);
         assert_eq!(report["match_rate"], details["match_rate"]);
         let view = ops::status(&fx.state_dir()).expect("status");
         assert_eq!(view.steps["pr"].seen_noise.len(), 6);
@@ -1513,22 +1520,13 @@ grants = {{ dirs = [{{ name = "data", path = "{dir}", write = true }}] }}
         )
         .expect("write replica");
         assert_eq!(fx.run(Mode::Run).expect("run"), RunOutcome::Completed);
-        let (status, summary, details) = finished(&fx);
-        assert_old_vs_new_unchanged(status, &details);
+        let (summary, details, n) = available_floor(&fx, "replica");
         assert_eq!(details["compare_verdict"], "fail", "{details}");
-        let n = &details["noise_floor"];
-        assert_eq!(n["source"], "replica");
-        assert_eq!(n["available"], true);
         assert_eq!((&n["missing"], &n["extra"]), (&1.into(), &1.into()), "{n}");
         let rate = n["match_rate"].as_f64().expect("noise rate");
         assert!((rate - 5.0 / 6.0).abs() < 1e-9, "{rate}");
-        assert!(
-            summary.contains("noise floor 83.3% against adapter `replica` (1 missing, 1 extra)"),
-            "{summary}"
-        );
-        let report = report_json(&fx);
-        assert_eq!(report["noise_floor"]["missing"], 1);
-        assert_eq!(report["noise_floor"]["extra"], 1);
+        let says = "noise floor 83.3% against adapter `replica` (1 missing, 1 extra)";
+        let report = reported_floor(&fx, &summary, says, 1, 1);
         assert_eq!(
             report["missing"], 2,
             "old-vs-new counts are not the noise's"
@@ -1548,9 +1546,7 @@ grants = {{ dirs = [{{ name = "data", path = "{dir}", write = true }}] }}
                 .all(|(n, e)| *n == 0 && e.as_deref().is_some_and(|e| e.contains("replica"))),
             "{polls:?}"
         );
-        let (status, summary, details) = finished(&fx);
-        assert_old_vs_new_unchanged(status, &details);
-        let n = &details["noise_floor"];
+        let (summary, details, n) = floor(&fx);
         assert_eq!(n["available"], false);
         assert!(n["match_rate"].is_null() && n["missing"].is_null(), "{n}");
         assert_eq!(n["failed_reads"], details["polls"]);
@@ -1635,9 +1631,7 @@ grants = {{ dirs = [{{ name = "data", path = "{dir}", write = true }}] }}
             })
             .collect();
         assert_eq!(polls[..2], [1, 2], "the window went on: {polls:?}");
-        let (status, _, details) = finished(&fx);
-        assert_old_vs_new_unchanged(status, &details);
-        let n = &details["noise_floor"];
+        let (_, _, n) = floor(&fx);
         // 6 episodes read after the resume plus the journaled one.
         assert_eq!(n["total_noise"], 7, "{n}");
         assert_eq!((&n["missing"], &n["extra"]), (&0.into(), &1.into()), "{n}");

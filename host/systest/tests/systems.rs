@@ -19,6 +19,7 @@ use cutover_runtime::{
     StaticSecrets, wit,
 };
 use cutover_systest::{Fixture, http};
+use tracing_subscriber::util::SubscriberInitExt;
 
 #[path = "systems/backup_roundtrip.rs"]
 mod backup_roundtrip;
@@ -62,6 +63,18 @@ impl LogBuf {
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
     }
+}
+
+/// A subscriber writing everything cutover logs (plugin lines included) to
+/// `logs`; only warnings from wasmtime/cranelift, whose trace output would
+/// slow compilation 100x.
+fn log_into(logs: &LogBuf) -> impl tracing::Subscriber + Send + Sync + 'static {
+    let sink = logs.clone();
+    tracing_subscriber::fmt()
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .with_env_filter(tracing_subscriber::EnvFilter::new("warn,cutover=trace"))
+        .finish()
 }
 
 /// Aborts the process (after stopping the fixture) if the test hangs.
@@ -165,11 +178,7 @@ impl Env<'_> {
     }
 
     fn alerts(&mut self, p: &Plugin, sb: &Sandbox) -> Vec<wit::Alert> {
-        let w = wit::Window {
-            start: now_ms() - 3_600_000,
-            end: now_ms() + 60_000,
-        };
-        let r = self.rt.collect_alerts(p, sb, w);
+        let r = self.rt.collect_alerts(p, sb, window());
         self.record(r).expect("collect-alerts")
     }
 
@@ -197,6 +206,24 @@ impl Env<'_> {
             data.len() as u64,
         );
         self.record(r)
+    }
+}
+
+/// The error a failed plugin call reported; panics on success or on an
+/// error of the runtime rather than the plugin.
+#[track_caller]
+fn plugin_error<T: std::fmt::Debug>(r: Result<T, CallError>) -> PluginError {
+    match r {
+        Err(CallError::Plugin { error, .. }) => error,
+        other => panic!("expected the plugin to report an error, got {other:?}"),
+    }
+}
+
+/// The last hour and the next minute.
+fn window() -> wit::Window {
+    wit::Window {
+        start: now_ms() - 3_600_000,
+        end: now_ms() + 60_000,
     }
 }
 
@@ -259,14 +286,7 @@ fn am_status_config(port: u16) -> String {
 fn real_prometheus_and_alertmanager_through_the_runtime() {
     let started = Instant::now();
     let logs = LogBuf::default();
-    let sink = logs.clone();
-    tracing_subscriber::fmt()
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        // Everything cutover logs (plugin lines included); only warnings from
-        // wasmtime/cranelift, whose trace output would slow compilation 100x.
-        .with_env_filter(tracing_subscriber::EnvFilter::new("warn,cutover=trace"))
-        .init();
+    log_into(&logs).init();
 
     let plugins = root().join("target/plugins");
     for name in ["alertmanager", "prometheus", "rules-diff"] {
@@ -432,11 +452,8 @@ fn real_prometheus_and_alertmanager_through_the_runtime() {
 
     // --- an invalid configuration is refused and the old one kept ------------
     let bad = b"route:\n  receiver: nope\nreceivers:\n  - name: sink\n";
-    match env.import(&am_p, &am_a, "configurations", bad) {
-        Err(CallError::Plugin {
-            error: PluginError::Failed(m),
-            ..
-        }) => {
+    match plugin_error(env.import(&am_p, &am_a, "configurations", bad)) {
+        PluginError::Failed(m) => {
             assert!(m.contains("Alertmanager rejected the configuration"), "{m}");
             assert!(m.contains("nope"), "{m}");
         }
@@ -467,11 +484,8 @@ fn real_prometheus_and_alertmanager_through_the_runtime() {
         .rt
         .capture_state(&am_p, &am_a, "user_permissions", Vec::new());
     assert!(matches!(
-        env.record(r),
-        Err(CallError::Plugin {
-            error: PluginError::Unsupported(_),
-            ..
-        })
+        plugin_error(env.record(r)),
+        PluginError::Unsupported(_)
     ));
     let r = env
         .rt
@@ -508,11 +522,8 @@ fn real_prometheus_and_alertmanager_through_the_runtime() {
     );
     let rules_b = env.dir("FIXTURE_PROM_B_RULES_DIR");
     let broken = r#"{"v2-new.rules.yml": "groups:\n- name: x\n  rules:\n  - alert: Broken\n    expr: up ==\n"}"#;
-    match env.import(&prom_p, &prom_b, "alert_rules", broken.as_bytes()) {
-        Err(CallError::Plugin {
-            error: PluginError::Failed(m),
-            ..
-        }) => assert!(m.contains("Prometheus rejected"), "{m}"),
+    match plugin_error(env.import(&prom_p, &prom_b, "alert_rules", broken.as_bytes())) {
+        PluginError::Failed(m) => assert!(m.contains("Prometheus rejected"), "{m}"),
         other => panic!("invalid rules must fail, got {other:?}"),
     }
     assert_eq!(

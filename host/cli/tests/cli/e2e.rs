@@ -312,6 +312,22 @@ fn records<'a>(h: &'a [Value], kind: &str) -> Vec<&'a Value> {
     h.iter().filter(|r| r["kind"] == kind).collect()
 }
 
+/// `side:fingerprint` of every episode the journal's parallel polls hold.
+fn episodes(h: &[Value]) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in records(h, "parallel-poll") {
+        for side in ["old", "new"] {
+            for a in r["payload"][side].as_array().into_iter().flatten() {
+                out.push(format!(
+                    "{side}:{}",
+                    a["fingerprint"].as_str().unwrap_or("")
+                ));
+            }
+        }
+    }
+    out
+}
+
 const V1_SET: [&str; 6] = [
     "DiskAlmostFull",
     "ErrorRateHigh",
@@ -578,19 +594,7 @@ fn new_alertmanager_killed_mid_window_pauses_and_loses_nothing() {
 
     stage(t0, "checked metrics");
     // Everything seen before the outage is kept through the resume.
-    let before: Vec<String> = records(&h, "parallel-poll")
-        .iter()
-        .flat_map(|r| {
-            ["old", "new"].into_iter().flat_map(move |side| {
-                r["payload"][side]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(move |a| format!("{side}:{}", a["fingerprint"].as_str().unwrap_or("")))
-            })
-        })
-        .collect();
+    let before = episodes(&h);
     assert!(!before.is_empty(), "episodes were seen before the outage");
 
     // While the new stack is down, an alert of the old one resolves: it was
@@ -634,19 +638,7 @@ fn new_alertmanager_killed_mid_window_pauses_and_loses_nothing() {
     expect(&o, 1);
     stage(t0, "resumed run finished");
     let h = st.history(plan);
-    let after: Vec<String> = records(&h, "parallel-poll")
-        .iter()
-        .flat_map(|r| {
-            ["old", "new"].into_iter().flat_map(move |side| {
-                r["payload"][side]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(move |a| format!("{side}:{}", a["fingerprint"].as_str().unwrap_or("")))
-            })
-        })
-        .collect();
+    let after = episodes(&h);
     for e in &before {
         assert!(after.contains(e), "episode {e} kept");
     }

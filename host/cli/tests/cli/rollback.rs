@@ -4,46 +4,28 @@
 //! lease, and what the journal, `status` and `history` show.
 
 use std::path::Path;
-use std::process::Stdio;
+use std::process::Output;
 
-use super::{cutover, err, expect, fixture, out, run, status_json, wait_for};
+use super::{
+    assert_has, err, expect, fixture, noop_step, out, phase, run, run_expect,
+    spawn_run_until_waiting, status_json, wait_step,
+};
 
-/// One phase with a step; its end captures `after-one` (`.old` + `.new`).
-const ONE_PHASE: &str = r#"
-[[phases]]
-id = "one"
-name = "One"
-risk = "low"
-rollback_point = { categories = ["configurations", "user_permissions"] }
-[[phases.steps]]
-id = "s1"
-kind = "action"
-plugin = "noop"
-"#;
+/// Phase one's end captures `after-one` (`.old` + `.new`).
+const CAPTURE_AFTER_ONE: &str =
+    r#"rollback_point = { categories = ["configurations", "user_permissions"] }"#;
+
+/// One phase with a step; its end captures `after-one`.
+fn one_phase() -> String {
+    phase("one", "One", CAPTURE_AFTER_ONE, &[noop_step("s1")])
+}
 
 /// Phase one captures `after-one`; phase two waits at a gate.
-const ONE_THEN_GATE: &str = r#"
-[[phases]]
-id = "one"
-name = "One"
-risk = "low"
-rollback_point = { categories = ["configurations", "user_permissions"] }
-[[phases.steps]]
-id = "s1"
-kind = "action"
-plugin = "noop"
-
-[[phases]]
-id = "two"
-name = "Two"
-risk = "low"
-rollback_point = false
-gate = { approvers = ["alice"], message = "ready for two?" }
-[[phases.steps]]
-id = "s2"
-kind = "action"
-plugin = "noop"
-"#;
+fn one_then_gate() -> String {
+    let gate =
+        "rollback_point = false\ngate = { approvers = [\"alice\"], message = \"ready for two?\" }";
+    one_phase() + &phase("two", "Two", gate, &[noop_step("s2")])
+}
 
 fn state(dir: &Path, side: &str, category: &str) -> String {
     std::fs::read_to_string(dir.join(side).join(format!("state/{category}.json")))
@@ -54,6 +36,95 @@ fn set_state(dir: &Path, side: &str, category: &str, text: &str) {
     std::fs::create_dir_all(dir.join(side).join("state")).expect("mkdir state");
     std::fs::write(dir.join(side).join(format!("state/{category}.json")), text)
         .expect("write state");
+}
+
+/// `configurations` of both systems is `{"old":v}` / `{"new":v}`.
+fn set_configurations(dir: &Path, v: u32) {
+    for side in ["old", "new"] {
+        set_state(dir, side, "configurations", &format!(r#"{{"{side}":{v}}}"#));
+    }
+}
+
+#[track_caller]
+fn assert_configurations(dir: &Path, v: u32) {
+    for side in ["old", "new"] {
+        assert_eq!(
+            state(dir, side, "configurations"),
+            format!(r#"{{"{side}":{v}}}"#)
+        );
+    }
+}
+
+/// Sets `side`'s state to `before`, captures point `name` of those
+/// categories with `cutover backup point`, then sets it to `after`.
+fn capture_between(
+    dir: &Path,
+    side: &str,
+    name: &str,
+    before: &[(&str, &str)],
+    after: &[(&str, &str)],
+) {
+    for (category, text) in before {
+        set_state(dir, side, category, text);
+    }
+    let categories: Vec<&str> = before.iter().map(|(c, _)| *c).collect();
+    let args = [
+        "backup",
+        "point",
+        "--plan",
+        "plan.toml",
+        "--system",
+        side,
+        "--name",
+        name,
+        "--categories",
+        &categories.join(","),
+    ];
+    run_expect(dir, &args, 0);
+    for (category, text) in after {
+        set_state(dir, side, category, text);
+    }
+}
+
+/// A fixture of one phase whose old system has point `p` of
+/// `configurations` (`{"v":1}`), `extra` and `user_permissions` (`{"u":1}`);
+/// configurations and user_permissions changed to 2 since.
+fn old_point_p(extra: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = fixture(&one_phase());
+    let mut before = vec![("configurations", r#"{"v":1}"#)];
+    before.extend_from_slice(extra);
+    before.push(("user_permissions", r#"{"u":1}"#));
+    let after = [
+        ("configurations", r#"{"v":2}"#),
+        ("user_permissions", r#"{"u":2}"#),
+    ];
+    capture_between(tmp.path(), "old", "p", &before, &after);
+    tmp
+}
+
+/// Overwrites the stored blob of `category` in point `point` with `text`.
+fn corrupt_blob(dir: &Path, point: &str, category: &str, text: &str) {
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(format!(".state/points/{point}.json"))).expect("point"),
+    )
+    .expect("point json");
+    let digest = doc["body"]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["kind"] == category)
+        .and_then(|r| r["digest"].as_str())
+        .expect("digest")
+        .to_string();
+    let blob = dir
+        .join(".state/backups/blobs")
+        .join(&digest[..2])
+        .join(&digest[2..]);
+    let mut perms = std::fs::metadata(&blob).expect("blob").permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&blob, perms).expect("chmod");
+    std::fs::write(&blob, text).expect("corrupt");
 }
 
 /// Adds `[plan] rollback_approvers` to the fixture's plan.
@@ -68,9 +139,31 @@ fn require_approval(dir: &Path, approvers: &str) {
     std::fs::write(&p, text).expect("write plan");
 }
 
+/// `cutover rollback --plan plan.toml --to TO EXTRA..`, ending with `want`.
+#[track_caller]
+fn rollback(dir: &Path, to: &str, extra: &[&str], want: i32) -> Output {
+    let mut args = vec!["rollback", "--plan", "plan.toml", "--to", to];
+    args.extend_from_slice(extra);
+    run_expect(dir, &args, want)
+}
+
+/// `cutover approve plan.toml rollback:POINT --by BY`, ending with `want`.
+#[track_caller]
+fn approve_rollback(dir: &Path, point: &str, by: &str, want: i32) -> Output {
+    let target = format!("rollback:{point}");
+    run_expect(dir, &["approve", "plan.toml", &target, "--by", by], want)
+}
+
+fn status_text(dir: &Path) -> String {
+    out(&run(dir, &["status", "plan.toml"]))
+}
+
+fn history_text(dir: &Path) -> String {
+    out(&run(dir, &["history", "plan.toml"]))
+}
+
 fn history_json(dir: &Path) -> Vec<serde_json::Value> {
-    let o = run(dir, &["history", "plan.toml", "--json"]);
-    expect(&o, 0);
+    let o = run_expect(dir, &["history", "plan.toml", "--json"], 0);
     serde_json::from_str(&out(&o)).expect("history json")
 }
 
@@ -79,6 +172,11 @@ fn kinds(dir: &Path) -> Vec<String> {
         .iter()
         .map(|r| r["kind"].as_str().unwrap_or("").to_string())
         .collect()
+}
+
+/// How many records of `kind` the journal holds.
+fn count(dir: &Path, kind: &str) -> usize {
+    kinds(dir).iter().filter(|k| *k == kind).count()
 }
 
 /// The payload of the last record of `kind`.
@@ -95,57 +193,39 @@ fn last(dir: &Path, kind: &str) -> serde_json::Value {
 fn run_to_point(body: &str, want: i32) -> tempfile::TempDir {
     let tmp = fixture(body);
     let dir = tmp.path();
-    for side in ["old", "new"] {
-        set_state(dir, side, "configurations", &format!(r#"{{"{side}":1}}"#));
-        set_state(dir, side, "user_permissions", r#"{"u":1}"#);
-    }
-    expect(&run(dir, &["run", "plan.toml"]), want);
-    for side in ["old", "new"] {
-        set_state(dir, side, "configurations", &format!(r#"{{"{side}":2}}"#));
-        set_state(dir, side, "user_permissions", r#"{"u":2}"#);
-    }
+    let set_all = |v: u32| {
+        set_configurations(dir, v);
+        for side in ["old", "new"] {
+            set_state(dir, side, "user_permissions", &format!(r#"{{"u":{v}}}"#));
+        }
+    };
+    set_all(1);
+    run_expect(dir, &["run", "plan.toml"], want);
+    set_all(2);
     tmp
 }
 
 #[test]
 fn rollback_applies_after_verifying_and_the_journal_shows_it() {
-    let tmp = run_to_point(ONE_PHASE, 0);
+    let tmp = run_to_point(&one_phase(), 0);
     let dir = tmp.path();
     assert_eq!(status_json(dir)["status"], "completed");
 
-    let o = run(
-        dir,
-        &[
-            "rollback",
-            "--plan",
-            "plan.toml",
-            "--to",
-            "after-one",
-            "--by",
-            "bob",
-        ],
-    );
-    expect(&o, 0);
+    let o = rollback(dir, "after-one", &["--by", "bob"], 0);
     let text = out(&o);
-    assert!(
-        text.contains("old system: after-one.old (verified before applying)"),
-        "{text}"
+    assert_has(
+        &text,
+        "old system: after-one.old (verified before applying)",
     );
-    assert!(
-        text.contains("new system: after-one.new (verified before applying)"),
-        "{text}"
+    assert_has(
+        &text,
+        "new system: after-one.new (verified before applying)",
     );
-    assert!(text.contains("ok      configurations"), "{text}");
-    assert!(
-        text.contains("rolled back to after-one by bob (journal seq"),
-        "{text}"
-    );
+    assert_has(&text, "ok      configurations");
+    assert_has(&text, "rolled back to after-one by bob (journal seq");
     assert_eq!(err(&o), "");
+    assert_configurations(dir, 1);
     for side in ["old", "new"] {
-        assert_eq!(
-            state(dir, side, "configurations"),
-            format!(r#"{{"{side}":1}}"#)
-        );
         assert_eq!(state(dir, side, "user_permissions"), r#"{"u":1}"#);
     }
 
@@ -167,75 +247,51 @@ fn rollback_applies_after_verifying_and_the_journal_shows_it() {
         assert_eq!(cats, [("configurations", true), ("user_permissions", true)]);
     }
     // A finished run: no second run-finished, and it now reads rolled back.
-    assert_eq!(
-        kinds(dir).iter().filter(|k| *k == "run-finished").count(),
-        1
-    );
+    assert_eq!(count(dir, "run-finished"), 1);
     let s = status_json(dir);
     assert_eq!(s["status"], "rolled-back");
     assert_eq!(s["rollbacks"][0]["by"], "bob");
     assert_eq!(s["rollbacks"][0]["ok"], true);
-    let st = out(&run(dir, &["status", "plan.toml"]));
-    assert!(st.contains("status      rolled-back"), "{st}");
-    assert!(st.contains("rollback    to after-one by bob: done"), "{st}");
-    let h = out(&run(dir, &["history", "plan.toml"]));
-    assert!(
-        h.contains("rolled-back")
-            && h.contains(
-                "to after-one by bob: new: [configurations ok, user_permissions ok]; old: [configurations ok, user_permissions ok]"
-            ),
-        "{h}"
+    let st = status_text(dir);
+    assert_has(&st, "status      rolled-back");
+    assert_has(&st, "rollback    to after-one by bob: done");
+    let h = history_text(dir);
+    assert_has(&h, "rolled-back");
+    assert_has(
+        &h,
+        "to after-one by bob: new: [configurations ok, user_permissions ok]; old: [configurations ok, user_permissions ok]",
     );
     // The run is over: run reports it and runs nothing.
-    let o = run(dir, &["run", "plan.toml"]);
-    expect(&o, 6);
-    assert!(
-        err(&o).contains("this run had already finished"),
-        "{}",
-        err(&o)
-    );
+    let o = run_expect(dir, &["run", "plan.toml"], 6);
+    assert_has(&err(&o), "this run had already finished");
 }
 
 #[test]
 fn gated_rollback_is_requested_then_approved_then_applied() {
-    let tmp = run_to_point(ONE_THEN_GATE, 5);
+    let tmp = run_to_point(&one_then_gate(), 5);
     let dir = tmp.path();
     require_approval(dir, r#"["sre-lead", "oncall"]"#);
     assert_eq!(status_json(dir)["status"], "paused");
 
     // 1. Requested, not applied: exit 5 with the exact approve commands.
-    let o = run(
+    let o = rollback(
         dir,
-        &[
-            "rollback",
-            "--plan",
-            "plan.toml",
-            "--to",
-            "after-one",
-            "--by",
-            "bob",
-            "--reason",
-            "pages are lost",
-        ],
+        "after-one",
+        &["--by", "bob", "--reason", "pages are lost"],
+        5,
     );
-    expect(&o, 5);
     let text = out(&o);
-    assert!(
-        text.contains("rollback to after-one requested (journal seq")
-            && text.contains("it needs an approval by one of: sre-lead, oncall"),
-        "{text}"
-    );
-    assert!(
-        text.contains("  cutover approve plan.toml rollback:after-one --by sre-lead\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("  cutover approve plan.toml rollback:after-one --by oncall\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("then apply it with: cutover rollback --plan plan.toml --to after-one"),
-        "{text}"
+    assert_has(&text, "rollback to after-one requested (journal seq");
+    assert_has(&text, "it needs an approval by one of: sre-lead, oncall");
+    for by in ["sre-lead", "oncall"] {
+        assert_has(
+            &text,
+            &format!("  cutover approve plan.toml rollback:after-one --by {by}\n"),
+        );
+    }
+    assert_has(
+        &text,
+        "then apply it with: cutover rollback --plan plan.toml --to after-one",
     );
     assert_eq!(
         err(&o),
@@ -247,105 +303,38 @@ fn gated_rollback_is_requested_then_approved_then_applied() {
     assert_eq!(req["by"], "bob");
     assert_eq!(req["reason"], "pages are lost");
     assert_eq!(req["approvers"], serde_json::json!(["sre-lead", "oncall"]));
-    let st = out(&run(dir, &["status", "plan.toml"]));
-    assert!(
-        st.contains("rollback    to after-one requested by bob, awaiting approval: cutover approve plan.toml rollback:after-one --by <sre-lead|oncall>"),
-        "{st}"
+    assert_has(
+        &status_text(dir),
+        "rollback    to after-one requested by bob, awaiting approval: cutover approve plan.toml rollback:after-one --by <sre-lead|oncall>",
     );
 
     // Asking again does not journal a second request.
-    let o = run(
-        dir,
-        &["rollback", "--plan", "plan.toml", "--to", "after-one"],
-    );
-    expect(&o, 5);
-    assert!(out(&o).contains("already requested"), "{}", out(&o));
-    assert_eq!(
-        kinds(dir)
-            .iter()
-            .filter(|k| *k == "rollback-requested")
-            .count(),
-        1
-    );
+    let o = rollback(dir, "after-one", &[], 5);
+    assert_has(&out(&o), "already requested");
+    assert_eq!(count(dir, "rollback-requested"), 1);
 
     // 2. Only an approver may approve; the run's gate approvers may not.
-    let o = run(
-        dir,
-        &[
-            "approve",
-            "plan.toml",
-            "rollback:after-one",
-            "--by",
-            "alice",
-        ],
+    let o = approve_rollback(dir, "after-one", "alice", 2);
+    assert_has(
+        &err(&o),
+        "alice may not approve rollback:after-one: rollback approvers are sre-lead, oncall",
     );
-    expect(&o, 2);
-    assert!(
-        err(&o).contains(
-            "alice may not approve rollback:after-one: rollback approvers are sre-lead, oncall"
-        ),
-        "{}",
-        err(&o)
-    );
-    let o = run(
-        dir,
-        &[
-            "approve",
-            "plan.toml",
-            "rollback:nowhere",
-            "--by",
-            "sre-lead",
-        ],
-    );
-    expect(&o, 2);
-    assert!(
-        err(&o).contains("no rollback to nowhere is waiting for approval"),
-        "{}",
-        err(&o)
-    );
-    let o = run(
-        dir,
-        &[
-            "approve",
-            "plan.toml",
-            "rollback:after-one",
-            "--by",
-            "sre-lead",
-        ],
-    );
-    expect(&o, 0);
-    assert!(
-        out(&o).contains("approved rollback:after-one by sre-lead (journal seq"),
-        "{}",
-        out(&o)
+    let o = approve_rollback(dir, "nowhere", "sre-lead", 2);
+    assert_has(&err(&o), "no rollback to nowhere is waiting for approval");
+    let o = approve_rollback(dir, "after-one", "sre-lead", 0);
+    assert_has(
+        &out(&o),
+        "approved rollback:after-one by sre-lead (journal seq",
     );
     assert_eq!(state(dir, "old", "configurations"), r#"{"old":2}"#);
 
     // 3. Running it again applies it.
-    let o = run(
-        dir,
-        &[
-            "rollback",
-            "--plan",
-            "plan.toml",
-            "--to",
-            "after-one",
-            "--by",
-            "bob",
-        ],
+    let o = rollback(dir, "after-one", &["--by", "bob"], 0);
+    assert_has(
+        &out(&o),
+        "rolled back to after-one by bob, approved by sre-lead (journal seq",
     );
-    expect(&o, 0);
-    assert!(
-        out(&o).contains("rolled back to after-one by bob, approved by sre-lead (journal seq"),
-        "{}",
-        out(&o)
-    );
-    for side in ["old", "new"] {
-        assert_eq!(
-            state(dir, side, "configurations"),
-            format!(r#"{{"{side}":1}}"#)
-        );
-    }
+    assert_configurations(dir, 1);
     // The paused run ends rolled back.
     let k = kinds(dir);
     let tail: Vec<&str> = k.iter().rev().take(2).rev().map(String::as_str).collect();
@@ -354,77 +343,43 @@ fn gated_rollback_is_requested_then_approved_then_applied() {
     let s = status_json(dir);
     assert_eq!(s["status"], "rolled-back");
     assert_eq!(s["rollback_requests"], serde_json::json!([]));
-    let h = out(&run(dir, &["history", "plan.toml"]));
-    assert!(h.contains("rollback-requested"), "{h}");
-    assert!(
-        h.contains("to after-one by bob, approvers sre-lead, oncall: pages are lost"),
-        "{h}"
+    let h = history_text(dir);
+    assert_has(&h, "rollback-requested");
+    assert_has(
+        &h,
+        "to after-one by bob, approvers sre-lead, oncall: pages are lost",
     );
-    assert!(h.contains("rollback:after-one by sre-lead"), "{h}");
+    assert_has(&h, "rollback:after-one by sre-lead");
 
     // 4. The approval was used up: the next rollback asks again.
-    let o = run(
-        dir,
-        &["rollback", "--plan", "plan.toml", "--to", "after-one"],
-    );
-    expect(&o, 5);
-    assert!(
-        out(&o).contains("after-one requested (journal seq"),
-        "{}",
-        out(&o)
-    );
+    let o = rollback(dir, "after-one", &[], 5);
+    assert_has(&out(&o), "after-one requested (journal seq");
 }
 
 #[test]
 fn rollback_now_skips_the_gate_and_dry_run_changes_nothing() {
     // No run ever started: points captured by hand.
-    let tmp = fixture(ONE_PHASE);
+    let tmp = fixture(&one_phase());
     let dir = tmp.path();
     require_approval(dir, r#"["sre-lead"]"#);
     for side in ["old", "new"] {
-        set_state(dir, side, "configurations", &format!(r#"{{"{side}":1}}"#));
-        let o = run(
+        let v = |n: u32| format!(r#"{{"{side}":{n}}}"#);
+        let (before, after) = (v(1), v(2));
+        capture_between(
             dir,
-            &[
-                "backup",
-                "point",
-                "--plan",
-                "plan.toml",
-                "--system",
-                side,
-                "--name",
-                &format!("pre.{side}"),
-                "--categories",
-                "configurations",
-            ],
+            side,
+            &format!("pre.{side}"),
+            &[("configurations", &before)],
+            &[("configurations", &after)],
         );
-        expect(&o, 0);
-        set_state(dir, side, "configurations", &format!(r#"{{"{side}":2}}"#));
     }
 
-    let o = run(
-        dir,
-        &[
-            "rollback",
-            "--plan",
-            "plan.toml",
-            "--to",
-            "pre",
-            "--dry-run",
-        ],
-    );
-    expect(&o, 0);
+    let o = rollback(dir, "pre", &["--dry-run"], 0);
     let text = out(&o);
-    assert!(
-        text.contains("rollback point pre.old (old system, captured")
-            && text.contains("rollback point pre.new (new system, captured"),
-        "{text}"
-    );
-    assert!(text.contains("  would restore configurations "), "{text}");
-    assert!(
-        text.contains("approval: needed from one of sre-lead (or --now)"),
-        "{text}"
-    );
+    assert_has(&text, "rollback point pre.old (old system, captured");
+    assert_has(&text, "rollback point pre.new (new system, captured");
+    assert_has(&text, "  would restore configurations ");
+    assert_has(&text, "approval: needed from one of sre-lead (or --now)");
     assert!(
         text.ends_with("verified; nothing changed (dry run)\n"),
         "{text}"
@@ -436,46 +391,15 @@ fn rollback_now_skips_the_gate_and_dry_run_changes_nothing() {
         "a dry run journals nothing"
     );
 
-    let o = run(
-        dir,
-        &[
-            "rollback",
-            "--plan",
-            "plan.toml",
-            "--to",
-            "pre",
-            "--now",
-            "--dry-run",
-        ],
-    );
-    expect(&o, 2);
-    assert!(err(&o).contains("cannot be used with"), "{}", err(&o));
+    let o = rollback(dir, "pre", &["--now", "--dry-run"], 2);
+    assert_has(&err(&o), "cannot be used with");
 
-    let o = run(
-        dir,
-        &[
-            "rollback",
-            "--plan",
-            "plan.toml",
-            "--to",
-            "pre",
-            "--now",
-            "--by",
-            "oncall",
-        ],
+    let o = rollback(dir, "pre", &["--now", "--by", "oncall"], 0);
+    assert_has(
+        &out(&o),
+        "rolled back to pre by oncall, --now: approval gate skipped (journal seq",
     );
-    expect(&o, 0);
-    assert!(
-        out(&o).contains("rolled back to pre by oncall, --now: approval gate skipped (journal seq"),
-        "{}",
-        out(&o)
-    );
-    for side in ["old", "new"] {
-        assert_eq!(
-            state(dir, side, "configurations"),
-            format!(r#"{{"{side}":1}}"#)
-        );
-    }
+    assert_configurations(dir, 1);
     // The journal was created for it; no run was started.
     assert_eq!(kinds(dir), ["rolled-back"]);
     let p = last(dir, "rolled-back");
@@ -483,82 +407,28 @@ fn rollback_now_skips_the_gate_and_dry_run_changes_nothing() {
         (p["by"].as_str(), p["now"].as_bool()),
         (Some("oncall"), Some(true))
     );
-    let st = out(&run(dir, &["status", "plan.toml"]));
-    assert!(st.contains("status      not-started"), "{st}");
-    assert!(
-        st.contains("rollback    to pre by oncall (--now): done"),
-        "{st}"
-    );
-    let h = out(&run(dir, &["history", "plan.toml"]));
-    assert!(
-        h.contains("to pre by oncall (--now): new: [configurations ok]; old: [configurations ok]"),
-        "{h}"
+    let st = status_text(dir);
+    assert_has(&st, "status      not-started");
+    assert_has(&st, "rollback    to pre by oncall (--now): done");
+    assert_has(
+        &history_text(dir),
+        "to pre by oncall (--now): new: [configurations ok]; old: [configurations ok]",
     );
     // A later run starts normally.
-    expect(&run(dir, &["run", "plan.toml"]), 0);
+    run_expect(dir, &["run", "plan.toml"], 0);
 }
 
 #[test]
 fn corrupt_point_is_refused_naming_the_item_and_nothing_is_applied() {
-    let tmp = fixture(ONE_PHASE);
+    let tmp = old_point_p(&[]);
     let dir = tmp.path();
-    set_state(dir, "old", "configurations", r#"{"v":1}"#);
-    set_state(dir, "old", "user_permissions", r#"{"u":1}"#);
-    let o = run(
-        dir,
-        &[
-            "backup",
-            "point",
-            "--plan",
-            "plan.toml",
-            "--system",
-            "old",
-            "--name",
-            "p",
-            "--categories",
-            "configurations,user_permissions",
-        ],
-    );
-    expect(&o, 0);
-    set_state(dir, "old", "configurations", r#"{"v":2}"#);
-    set_state(dir, "old", "user_permissions", r#"{"u":2}"#);
-
     // Flip the stored user_permissions blob (the second category: the first
     // one must not be applied either).
-    let doc: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join(".state/points/p.json")).expect("point"),
-    )
-    .expect("point json");
-    let digest = doc["body"]["results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .find(|r| r["kind"] == "user_permissions")
-        .and_then(|r| r["digest"].as_str())
-        .expect("digest")
-        .to_string();
-    let blob = dir
-        .join(".state/backups/blobs")
-        .join(&digest[..2])
-        .join(&digest[2..]);
-    let mut perms = std::fs::metadata(&blob).expect("blob").permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    perms.set_readonly(false);
-    std::fs::set_permissions(&blob, perms).expect("chmod");
-    std::fs::write(&blob, r#"{"u":9}"#).expect("corrupt");
+    corrupt_blob(dir, "p", "user_permissions", r#"{"u":9}"#);
 
-    for args in [
-        &["rollback", "--plan", "plan.toml", "--to", "p"][..],
-        &["rollback", "--plan", "plan.toml", "--to", "p", "--now"][..],
-        &["rollback", "--plan", "plan.toml", "--to", "p", "--dry-run"][..],
-    ] {
-        let o = run(dir, args);
-        expect(&o, 8);
-        assert!(
-            out(&o).contains("  CORRUPT point:p user_permissions: "),
-            "{}",
-            out(&o)
-        );
+    for extra in [&[][..], &["--now"][..], &["--dry-run"][..]] {
+        let o = rollback(dir, "p", extra, 8);
+        assert_has(&out(&o), "  CORRUPT point:p user_permissions: ");
         let e = err(&o);
         assert!(
             e.starts_with(
@@ -575,51 +445,24 @@ fn corrupt_point_is_refused_naming_the_item_and_nothing_is_applied() {
     );
 
     // A point that does not exist is a usage error.
-    let o = run(dir, &["rollback", "--plan", "plan.toml", "--to", "nope"]);
-    expect(&o, 2);
-    assert!(
-        err(&o).contains("no rollback point named \"nope\""),
-        "{}",
-        err(&o)
-    );
+    let o = rollback(dir, "nope", &[], 2);
+    assert_has(&err(&o), "no rollback point named \"nope\"");
 }
 
 #[test]
 fn interrupted_rollback_resumes_without_reapplying() {
-    let tmp = fixture(ONE_PHASE);
+    let tmp = old_point_p(&[("system_metrics", r#"{"cpu":1}"#)]);
     let dir = tmp.path();
-    set_state(dir, "old", "configurations", r#"{"v":1}"#);
-    set_state(dir, "old", "system_metrics", r#"{"cpu":1}"#);
-    set_state(dir, "old", "user_permissions", r#"{"u":1}"#);
-    let o = run(
-        dir,
-        &[
-            "backup",
-            "point",
-            "--plan",
-            "plan.toml",
-            "--system",
-            "old",
-            "--name",
-            "p",
-            "--categories",
-            "configurations,system_metrics,user_permissions",
-        ],
-    );
-    expect(&o, 0);
-    set_state(dir, "old", "configurations", r#"{"v":2}"#);
-    set_state(dir, "old", "user_permissions", r#"{"u":2}"#);
     // system_metrics cannot be written: a directory sits where its file goes.
     let blocker = dir.join("old/state/system_metrics.json");
     std::fs::remove_file(&blocker).expect("rm");
     std::fs::create_dir_all(blocker.join("x")).expect("block");
 
-    let o = run(dir, &["rollback", "--plan", "plan.toml", "--to", "p"]);
-    expect(&o, 1);
+    let o = rollback(dir, "p", &[], 1);
     let text = out(&o);
-    assert!(text.contains("ok      configurations"), "{text}");
-    assert!(text.contains("FAILED  system_metrics"), "{text}");
-    assert!(text.contains("ok      user_permissions"), "{text}");
+    assert_has(&text, "ok      configurations");
+    assert_has(&text, "FAILED  system_metrics");
+    assert_has(&text, "ok      user_permissions");
     let e = err(&o);
     assert!(
         e.starts_with("error: rollback to p incomplete: old system: system_metrics: ")
@@ -634,27 +477,21 @@ fn interrupted_rollback_resumes_without_reapplying() {
         f["results"]["old"]["applied"],
         serde_json::json!(["configurations", "user_permissions"])
     );
-    let st = out(&run(dir, &["status", "plan.toml"]));
-    assert!(st.contains("rollback    to p by "), "{st}");
-    assert!(
-        st.contains(": FAILED: old system: system_metrics: "),
-        "{st}"
-    );
+    let st = status_text(dir);
+    assert_has(&st, "rollback    to p by ");
+    assert_has(&st, ": FAILED: old system: system_metrics: ");
 
     // Resume: the blocker is gone; configurations changed again after it
     // was applied and is not re-applied.
     std::fs::remove_dir_all(&blocker).expect("unblock");
     set_state(dir, "old", "configurations", r#"{"v":9}"#);
-    let o = run(dir, &["rollback", "--plan", "plan.toml", "--to", "p"]);
-    expect(&o, 0);
+    let o = rollback(dir, "p", &[], 0);
     let text = out(&o);
-    assert!(
-        text.contains(
-            "  done    configurations       (applied by an earlier, interrupted rollback)"
-        ),
-        "{text}"
+    assert_has(
+        &text,
+        "  done    configurations       (applied by an earlier, interrupted rollback)",
     );
-    assert!(text.contains("ok      system_metrics"), "{text}");
+    assert_has(&text, "ok      system_metrics");
     assert_eq!(state(dir, "old", "configurations"), r#"{"v":9}"#);
     assert_eq!(state(dir, "old", "system_metrics"), r#"{"cpu":1}"#);
     let p = last(dir, "rolled-back");
@@ -670,61 +507,28 @@ fn interrupted_rollback_resumes_without_reapplying() {
 
 #[test]
 fn no_rollback_while_a_runner_holds_the_lease() {
+    let first = r#"rollback_point = { name = "first", categories = ["configurations"] }"#;
     let tmp = fixture(
-        r#"
-[[phases]]
-id = "one"
-name = "One"
-risk = "low"
-rollback_point = { name = "first", categories = ["configurations"] }
-[[phases.steps]]
-id = "s1"
-kind = "action"
-plugin = "noop"
-
-[[phases]]
-id = "two"
-name = "Two"
-risk = "low"
-rollback_point = false
-[[phases.steps]]
-id = "long"
-kind = "wait"
-duration = "3s"
-"#,
+        &(phase("one", "One", first, &[noop_step("s1")])
+            + &phase(
+                "two",
+                "Two",
+                "rollback_point = false",
+                &[wait_step("long", "3s")],
+            )),
     );
     let dir = tmp.path();
     set_state(dir, "old", "configurations", r#"{"v":1}"#);
-    let runner = cutover(dir)
-        .args(["run", "plan.toml"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    wait_for("the wait step to start", || {
-        std::fs::read_to_string(dir.join(".state/journal.log"))
-            .is_ok_and(|j| j.contains("step-deadline"))
-    });
+    let runner = spawn_run_until_waiting(dir);
     set_state(dir, "old", "configurations", r#"{"v":2}"#);
-    let o = run(
-        dir,
-        &["rollback", "--plan", "plan.toml", "--to", "first", "--now"],
-    );
-    expect(&o, 8);
-    assert!(
-        err(&o).contains("lease held by") && err(&o).contains(&format!("pid {}", runner.id())),
-        "{}",
-        err(&o)
-    );
+    let o = rollback(dir, "first", &["--now"], 8);
+    assert_has(&err(&o), "lease held by");
+    assert_has(&err(&o), &format!("pid {}", runner.id()));
     assert_eq!(state(dir, "old", "configurations"), r#"{"v":2}"#);
     expect(&runner.wait_with_output().expect("runner"), 0);
 
     // Once the runner is done the rollback goes through; the run ends rolled back.
-    let o = run(
-        dir,
-        &["rollback", "--plan", "plan.toml", "--to", "first", "--now"],
-    );
-    expect(&o, 0);
+    rollback(dir, "first", &["--now"], 0);
     assert_eq!(state(dir, "old", "configurations"), r#"{"v":1}"#);
     assert_eq!(status_json(dir)["status"], "rolled-back");
 }

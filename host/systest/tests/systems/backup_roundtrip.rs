@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use cutover_backup::{BackupStore, Lineage};
+use cutover_backup::{BackupManifest, BackupStore, Lineage, OutcomeRecord, RollbackReport};
 use cutover_runtime::{Plugin, Runtime, Sandbox};
 use cutover_systest::{Fixture, http};
 
@@ -33,6 +33,10 @@ fn lineage() -> Lineage {
         plan_fingerprint: "systest-backup".into(),
         journal_seq: 0,
     }
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
 }
 
 /// A silence as an operator sees it: matchers (sorted), author, comment and
@@ -209,12 +213,77 @@ impl Live {
     }
 }
 
-struct Adapters<'a> {
+/// One adapter of the old system, with its sandbox, against the store.
+struct Adapter<'a> {
+    name: &'a str,
     rt: &'a Runtime,
-    am: &'a Plugin,
-    am_sb: &'a Sandbox,
-    prom: &'a Plugin,
-    prom_sb: &'a Sandbox,
+    plugin: &'a Plugin,
+    sb: &'a Sandbox,
+}
+
+impl Adapter<'_> {
+    /// `export-data` of `kinds` into a backup, which must be complete.
+    fn backup(&self, store: &BackupStore, kinds: &[&str]) -> BackupManifest {
+        let m = store
+            .backup(
+                self.rt,
+                self.plugin,
+                self.sb,
+                "old",
+                &strings(kinds),
+                lineage(),
+            )
+            .unwrap_or_else(|e| panic!("back up {}: {e:?}", self.name));
+        assert!(m.complete(), "{m:#?}");
+        m
+    }
+
+    /// `import-data` of backup `id`: every type must be accepted.
+    fn restore(&self, store: &BackupStore, id: &str) {
+        let r = store
+            .restore(self.rt, self.plugin, self.sb, id, None)
+            .unwrap_or_else(|e| panic!("restore {}: {e:?}", self.name));
+        assert!(r.ok(), "{r:#?}");
+    }
+
+    /// `capture-state` of `categories` into point `name`: each captured.
+    fn capture(&self, store: &BackupStore, name: &str, categories: &[&str]) {
+        let p = store
+            .capture_point(
+                self.rt,
+                self.plugin,
+                self.sb,
+                "old",
+                name,
+                &strings(categories),
+                lineage(),
+            )
+            .unwrap_or_else(|e| panic!("capture {}: {e:?}", self.name));
+        assert!(p.results.iter().all(|r| r.ok), "{p:#?}");
+    }
+
+    /// `restore-state` from point `name`: every category must be applied.
+    fn rollback(&self, store: &BackupStore, name: &str) -> RollbackReport {
+        let r = store
+            .rollback(self.rt, self.plugin, self.sb, name, None)
+            .unwrap_or_else(|e| panic!("roll {} back: {e:?}", self.name));
+        assert!(r.ok(), "{r:#?}");
+        r
+    }
+}
+
+/// What the adapter reported for `kind` in a rollback.
+fn outcome<'r>(r: &'r RollbackReport, kind: &str) -> &'r OutcomeRecord {
+    r.results
+        .iter()
+        .find(|t| t.kind == kind)
+        .and_then(|t| t.outcome.as_ref())
+        .unwrap_or_else(|| panic!("{kind} outcome"))
+}
+
+struct Adapters<'a> {
+    am: Adapter<'a>,
+    prom: Adapter<'a>,
 }
 
 #[test]
@@ -261,11 +330,18 @@ fn backups_and_rollback_points_of_real_systems_round_trip() {
         rules_dir: env.dir("FIXTURE_PROM_A_RULES_DIR"),
     };
     let a = Adapters {
-        rt: &env.rt,
-        am: &am,
-        am_sb: &am_sb,
-        prom: &prom,
-        prom_sb: &prom_sb,
+        am: Adapter {
+            name: "Alertmanager",
+            rt: &env.rt,
+            plugin: &am,
+            sb: &am_sb,
+        },
+        prom: Adapter {
+            name: "Prometheus",
+            rt: &env.rt,
+            plugin: &prom,
+            sb: &prom_sb,
+        },
     };
     let state = tempfile::tempdir().expect("state dir");
     let store = BackupStore::open(state.path()).expect("store");
@@ -292,29 +368,8 @@ fn backup_restore(store: &BackupStore, a: &Adapters, live: &Live) {
         "{:?}",
         before.rules
     );
-    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let am_b = store
-        .backup(
-            a.rt,
-            a.am,
-            a.am_sb,
-            "old",
-            &strings(&["configurations", "silences"]),
-            lineage(),
-        )
-        .expect("back up Alertmanager");
-    assert!(am_b.complete(), "{am_b:#?}");
-    let prom_b = store
-        .backup(
-            a.rt,
-            a.prom,
-            a.prom_sb,
-            "old",
-            &strings(&["alert_rules"]),
-            lineage(),
-        )
-        .expect("back up Prometheus");
-    assert!(prom_b.complete(), "{prom_b:#?}");
+    let am_b = a.am.backup(store, &["configurations", "silences"]);
+    let prom_b = a.prom.backup(store, &["alert_rules"]);
     let config = am_b
         .results
         .iter()
@@ -330,14 +385,8 @@ fn backup_restore(store: &BackupStore, a: &Adapters, live: &Live) {
     live.change("Backup", "maintenance");
     assert_ne!(live.snapshot(), before);
 
-    let r = store
-        .restore(a.rt, a.am, a.am_sb, &am_b.id, None)
-        .expect("restore Alertmanager");
-    assert!(r.ok(), "{r:#?}");
-    let r = store
-        .restore(a.rt, a.prom, a.prom_sb, &prom_b.id, None)
-        .expect("restore Prometheus");
-    assert!(r.ok(), "{r:#?}");
+    a.am.restore(store, &am_b.id);
+    a.prom.restore(store, &prom_b.id);
 
     let after = live.snapshot();
     assert_eq!(
@@ -375,60 +424,22 @@ fn backup_restore(store: &BackupStore, a: &Adapters, live: &Live) {
 fn point_rollback(store: &BackupStore, a: &Adapters, live: &Live) {
     let before = live.snapshot();
     assert_eq!(before.silences.len(), 3, "{:?}", before.silences);
-    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let p = store
-        .capture_point(
-            a.rt,
-            a.am,
-            a.am_sb,
-            "old",
-            "before-am",
-            &strings(&["configurations", "silences"]),
-            lineage(),
-        )
-        .expect("capture Alertmanager");
-    assert!(p.results.iter().all(|r| r.ok), "{p:#?}");
-    let p = store
-        .capture_point(
-            a.rt,
-            a.prom,
-            a.prom_sb,
-            "old",
-            "before-prom",
-            &strings(&["configurations", "active_alerts"]),
-            lineage(),
-        )
-        .expect("capture Prometheus");
-    assert!(p.results.iter().all(|r| r.ok), "{p:#?}");
+    a.am.capture(store, "before-am", &["configurations", "silences"]);
+    a.prom
+        .capture(store, "before-prom", &["configurations", "active_alerts"]);
 
     live.change("Point", "keep");
     assert_ne!(live.snapshot(), before);
 
-    let r = store
-        .rollback(a.rt, a.am, a.am_sb, "before-am", None)
-        .expect("roll Alertmanager back");
-    assert!(r.ok(), "{r:#?}");
-    let silences = r
-        .results
-        .iter()
-        .find(|t| t.kind == "silences")
-        .and_then(|t| t.outcome.as_ref())
-        .expect("silences outcome");
+    let r = a.am.rollback(store, "before-am");
+    let silences = outcome(&r, "silences");
     assert_eq!(
         silences.summary, "silences rolled back: 1 created, 1 expired",
         "{silences:?}"
     );
-    let r = store
-        .rollback(a.rt, a.prom, a.prom_sb, "before-prom", None)
-        .expect("roll Prometheus back");
-    assert!(r.ok(), "{r:#?}");
+    let r = a.prom.rollback(store, "before-prom");
     // active_alerts is capture-only: settled as evidence, nothing applied.
-    let evidence = r
-        .results
-        .iter()
-        .find(|t| t.kind == "active_alerts")
-        .and_then(|t| t.outcome.as_ref())
-        .expect("active_alerts outcome");
+    let evidence = outcome(&r, "active_alerts");
     assert!(evidence.summary.starts_with("capture only"), "{evidence:?}");
     assert!(
         store

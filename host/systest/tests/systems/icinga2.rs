@@ -8,51 +8,18 @@
 //! test FAILS (it never skips). Uses a free port picked at start.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use cutover_runtime::{
     CallError, Denied, Grants, Origin, PluginError, Runtime, Sandbox, StaticSecrets, TlsCa, wit,
 };
 use cutover_systest::Fixture;
 
+use super::{LogBuf, base64, label, log_into, now_ms, plugin_error, root, window};
+
 const USER: &str = "cutover-icinga";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-/// Everything the runtime logs while this test's thread is calling plugins.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
-    }
-}
 
 /// A port nobody listens on right now.
 fn free_port() -> u16 {
@@ -118,13 +85,6 @@ impl Live {
     }
 }
 
-fn label<'a>(a: &'a wit::Alert, key: &str) -> Option<&'a str> {
-    a.labels
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
 fn labels(a: &wit::Alert) -> BTreeMap<&str, &str> {
     a.labels
         .iter()
@@ -132,26 +92,14 @@ fn labels(a: &wit::Alert) -> BTreeMap<&str, &str> {
         .collect()
 }
 
-fn window() -> wit::Window {
-    wit::Window {
-        start: now_ms() - 3_600_000,
-        end: now_ms() + 60_000,
-    }
-}
-
 #[test]
 fn live_icinga2_through_the_runtime() {
     let started = Instant::now();
-    let logs = Logs::default();
-    let sink = logs.clone();
-    // Scoped to this thread (the runtime logs plugin output on the calling
+    // Everything the runtime logs while this test's thread calls plugins:
+    // scoped to this thread (the runtime logs plugin output on the calling
     // thread); other tests of this binary may own the global subscriber.
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .with_env_filter(tracing_subscriber::EnvFilter::new("warn,cutover=trace"))
-        .finish();
-    let _log_guard = tracing::subscriber::set_default(subscriber);
+    let logs = LogBuf::default();
+    let _log_guard = tracing::subscriber::set_default(log_into(&logs));
 
     let wasm = root().join("target/plugins/icinga2.wasm");
     assert!(
@@ -357,11 +305,8 @@ fn live_icinga2_through_the_runtime() {
     // --- without the CA grant: a typed TLS certificate error -----------------
     let no_ca = live.sandbox(false, &password, &[]);
     let r = live.rt.collect_alerts(&p, &no_ca, window());
-    match live.record(r) {
-        Err(CallError::Plugin {
-            error: PluginError::Unavailable(m),
-            ..
-        }) => {
+    match plugin_error(live.record(r)) {
+        PluginError::Unavailable(m) => {
             assert!(m.contains("TlsCertificateError"), "{m}");
             assert!(m.contains("tls_ca"), "the remedy is named: {m}");
         }
@@ -375,11 +320,8 @@ fn live_icinga2_through_the_runtime() {
     let wrong = format!("{password}-wrong");
     let bad_auth = live.sandbox(true, &wrong, &[]);
     let r = live.rt.collect_alerts(&p, &bad_auth, window());
-    match live.record(r) {
-        Err(CallError::Plugin {
-            error: PluginError::Denied(m),
-            ..
-        }) => assert!(
+    match plugin_error(live.record(r)) {
+        PluginError::Denied(m) => assert!(
             m.contains("HTTP 401") && m.contains("icinga_password"),
             "{m}"
         ),
@@ -404,11 +346,8 @@ fn live_icinga2_through_the_runtime() {
     // --- read-only adapter -----------------------------------------------------
     let r = live.rt.export_data(&p, &sb, "configurations", Vec::new());
     assert!(matches!(
-        live.record(r),
-        Err(CallError::Plugin {
-            error: PluginError::Unsupported(_),
-            ..
-        })
+        plugin_error(live.record(r)),
+        PluginError::Unsupported(_)
     ));
 
     // --- the password never reaches logs or errors ---------------------------
@@ -442,23 +381,4 @@ fn live_icinga2_through_the_runtime() {
          collect-alerts call {collect_time:?}; total {:?}",
         started.elapsed()
     );
-}
-
-/// Standard base64, to look for a leaked basic-auth header.
-fn base64(data: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for c in data.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(char::from(A[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
