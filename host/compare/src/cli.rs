@@ -3,8 +3,8 @@
 use crate::duration::parse_duration;
 use crate::error::CompareError;
 use crate::options::{CompareOptions, RiskThresholds};
+use crate::output::{OutputFormat, write_report};
 use crate::parse::{Format, parse_file};
-use crate::render::render_text;
 use crate::report::{InputInfo, Inputs, NoiseFloor, Verdict, compare};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -42,9 +42,22 @@ pub struct Args {
     /// Break results down by this label (e.g. service).
     #[arg(long = "by", value_name = "LABEL")]
     pub by: Option<String>,
-    /// Print the report as pretty JSON.
-    #[arg(long)]
+    /// Print the report as pretty JSON (same as `--format json`).
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// Format of the report printed on stdout (default: text).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<OutputFormat>,
+    /// Also write the report as JSON to this file (atomically).
+    #[arg(long, value_name = "PATH")]
+    pub report_json: Option<PathBuf>,
+    /// Also write the report as Markdown to this file (atomically).
+    #[arg(long, value_name = "PATH")]
+    pub report_md: Option<PathBuf>,
+    /// Also write the report as one self-contained HTML page to this file
+    /// (atomically).
+    #[arg(long, value_name = "PATH")]
+    pub report_html: Option<PathBuf>,
     /// Second read of the old system, to measure the noise floor.
     #[arg(long, value_name = "OLD2")]
     pub noise: Option<PathBuf>,
@@ -57,6 +70,29 @@ pub struct Args {
 }
 
 impl Args {
+    /// Format of the report printed on stdout: `--format`, else JSON with
+    /// `--json`, else text.
+    pub fn stdout_format(&self) -> OutputFormat {
+        match (self.format, self.json) {
+            (Some(f), _) => f,
+            (None, true) => OutputFormat::Json,
+            (None, false) => OutputFormat::Text,
+        }
+    }
+
+    /// The report files requested (`--report-json`, `--report-md`,
+    /// `--report-html`), in that order.
+    pub fn report_files(&self) -> Vec<(OutputFormat, &std::path::Path)> {
+        [
+            (OutputFormat::Json, &self.report_json),
+            (OutputFormat::Md, &self.report_md),
+            (OutputFormat::Html, &self.report_html),
+        ]
+        .into_iter()
+        .filter_map(|(f, p)| p.as_deref().map(|p| (f, p)))
+        .collect()
+    }
+
     /// The [`CompareOptions`] these arguments describe.
     pub fn options(&self) -> CompareOptions {
         CompareOptions {
@@ -75,11 +111,16 @@ impl Args {
     }
 }
 
-/// Run the comparison and write the report (JSON with `--json`, else text)
-/// to `out`. Returns the verdict; the caller maps it to an exit code.
+/// Run the comparison, write the requested report files (each atomically)
+/// and print the report to `out` in [`Args::stdout_format`]. Returns the
+/// verdict; the caller maps it to an exit code.
 pub fn run(args: &Args, out: &mut dyn std::io::Write) -> Result<Verdict, CompareError> {
     let opts = args.options();
     opts.validate()?;
+    if args.stdout_format() == OutputFormat::Json && args.report_files().is_empty() {
+        // Same bytes as rendering the full report, for dumps of any size.
+        return crate::streaming::run_json(args, &opts, out);
+    }
     let old = parse_file(&args.old, args.old_format)?;
     let new = parse_file(&args.new, args.new_format)?;
     let inputs = Inputs {
@@ -91,12 +132,10 @@ pub fn run(args: &Args, out: &mut dyn std::io::Write) -> Result<Verdict, Compare
         let second = parse_file(path, args.old_format)?;
         report = report.with_noise_floor(NoiseFloor::measure(&old.alerts, &second.alerts, &opts));
     }
-    if args.json {
-        serde_json::to_writer_pretty(&mut *out, &report).map_err(CompareError::Serialize)?;
-        writeln!(out)?;
-    } else {
-        out.write_all(render_text(&report).as_bytes())?;
+    for (format, path) in args.report_files() {
+        write_report(&report, format, path)?;
     }
+    out.write_all(args.stdout_format().render(&report)?.as_bytes())?;
     Ok(report.verdict)
 }
 

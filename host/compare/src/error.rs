@@ -36,6 +36,14 @@ pub enum CompareError {
     /// An option value is invalid (thresholds out of range, bad rename...).
     #[error("invalid option: {0}")]
     InvalidOption(String),
+    /// A report file could not be written (`--report-html PATH` and friends).
+    #[error("{path}: cannot write report: {source}", path = path.display())]
+    WriteReport {
+        /// File that failed.
+        path: PathBuf,
+        /// Underlying I/O error.
+        source: std::io::Error,
+    },
     /// Writing the report failed.
     #[error("cannot write report: {0}")]
     Output(#[from] std::io::Error),

@@ -1,11 +1,12 @@
 //! Human recommendations derived from a report.
 
-use crate::matching::MatchOutcome;
-use crate::report::{NoiseFloor, Report, RiskLevel, UnmatchedAlert, Verdict};
-use std::collections::{BTreeMap, BTreeSet};
+use crate::matching::{HintKeys, MatchOutcome, find_hints};
+use crate::model::Interner;
+use crate::report::{NoiseFloor, Report, RiskLevel, Verdict};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// How many keys a recommendation line lists before "and N more".
-const LIST_MAX: usize = 5;
+pub(crate) const LIST_MAX: usize = 5;
 
 /// Format a rate as a percentage with one decimal.
 pub(crate) fn pct(rate: f64) -> String {
@@ -14,6 +15,41 @@ pub(crate) fn pct(rate: f64) -> String {
 
 /// Recommendations, most important first.
 pub(crate) fn recommendations(r: &Report, o: &MatchOutcome) -> Vec<String> {
+    let missing = KeyList::of(r.missing_alerts.iter().map(|a| a.key.as_str()));
+    let extra = KeyList::of(r.extra_alerts.iter().map(|a| a.key.as_str()));
+    recommendations_with(r, &missing, &extra, hints(o))
+}
+
+/// What a recommendation lists of a set of keys: the first [`LIST_MAX`] in
+/// order and how many distinct keys there are.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct KeyList<'a> {
+    /// The smallest distinct keys, sorted, at most [`LIST_MAX`].
+    pub(crate) first: Vec<&'a str>,
+    /// Number of distinct keys.
+    pub(crate) distinct: usize,
+}
+
+impl<'a> KeyList<'a> {
+    /// The list of some keys (duplicates allowed).
+    pub(crate) fn of(keys: impl Iterator<Item = &'a str>) -> KeyList<'a> {
+        let set: BTreeSet<&str> = keys.collect();
+        KeyList {
+            first: set.iter().take(LIST_MAX).copied().collect(),
+            distinct: set.len(),
+        }
+    }
+}
+
+/// [`recommendations`] from the distinct keys of the missing and extra
+/// alerts and the hint lines ([`hint_lines`]), for reports whose alert
+/// lists are streamed rather than held.
+pub(crate) fn recommendations_with(
+    r: &Report,
+    missing_keys: &KeyList<'_>,
+    extra_keys: &KeyList<'_>,
+    hints: Vec<String>,
+) -> Vec<String> {
     let mut out = Vec::new();
     let t = &r.options.thresholds;
     if r.total_old == 0 && r.total_new == 0 {
@@ -55,17 +91,17 @@ pub(crate) fn recommendations(r: &Report, o: &MatchOutcome) -> Vec<String> {
         out.push(format!(
             "{} alert(s) fired by the old system were not fired by the new one: {}",
             r.missing,
-            list_keys(&r.missing_alerts)
+            list_keys(missing_keys)
         ));
     }
     if r.extra > 0 && r.total_old > 0 {
         out.push(format!(
             "{} alert(s) fired only by the new system (possible false alerts): {}",
             r.extra,
-            list_keys(&r.extra_alerts)
+            list_keys(extra_keys)
         ));
     }
-    out.extend(hints(o));
+    out.extend(hints);
     if let Some(p95) = r.delay_seconds.p95
         && p95 > t.delay_p95_warn.as_secs_f64()
     {
@@ -89,60 +125,85 @@ pub(crate) fn recommendations(r: &Report, o: &MatchOutcome) -> Vec<String> {
 }
 
 /// Distinct keys, sorted, truncated to [`LIST_MAX`].
-fn list_keys(alerts: &[UnmatchedAlert]) -> String {
-    let keys: BTreeSet<&str> = alerts.iter().map(|a| a.key.as_str()).collect();
-    let mut s = keys
-        .iter()
-        .take(LIST_MAX)
-        .copied()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if keys.len() > LIST_MAX {
-        s.push_str(&format!(", ... and {} more", keys.len() - LIST_MAX));
+fn list_keys(keys: &KeyList<'_>) -> String {
+    let mut s = keys.first.join(", ");
+    if keys.distinct > LIST_MAX {
+        s.push_str(&format!(", ... and {} more", keys.distinct - LIST_MAX));
     }
     s
 }
 
+/// Distinct keys of an outcome with interned names and values.
+#[derive(Default)]
+struct LocalKeys {
+    names: Interner,
+    values: Interner,
+    alertnames: Vec<u32>,
+    labels: Vec<Vec<(u32, u32)>>,
+}
+
+impl HintKeys for LocalKeys {
+    fn alertname(&self, key: u32) -> u32 {
+        self.alertnames[key as usize]
+    }
+    fn labels(&self, key: u32) -> &[(u32, u32)] {
+        &self.labels[key as usize]
+    }
+}
+
 /// Suggest renames / ignored labels when missing and extra alerts look alike.
 fn hints(o: &MatchOutcome) -> Vec<String> {
-    let mut renames: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    let mut differing: BTreeSet<&str> = BTreeSet::new();
-    for &i in &o.missing {
-        let ok = &o.old_keys[i];
-        let mut best: Option<BTreeSet<&str>> = None;
-        for &j in &o.extra {
-            let nk = &o.new_keys[j];
-            if nk.alertname != ok.alertname {
-                if nk.labels == ok.labels {
-                    renames
-                        .entry(&ok.alertname)
-                        .or_default()
-                        .insert(&nk.alertname);
-                }
-                continue;
-            }
-            let diff: BTreeSet<&str> = ok
+    let mut local = LocalKeys::default();
+    let mut ids: HashMap<&crate::matching::AlertKey, u32> = HashMap::new();
+    let mut distinct = |keys: &mut Vec<u32>, key| {
+        let next = ids.len() as u32;
+        let id = *ids.entry(key).or_insert(next);
+        if id == next {
+            local.alertnames.push(local.values.intern(&key.alertname));
+            let labels = key
                 .labels
                 .iter()
-                .filter(|(k, v)| nk.labels.get(*k) != Some(*v))
-                .map(|(k, _)| k.as_str())
-                .chain(
-                    nk.labels
-                        .keys()
-                        .filter(|k| !ok.labels.contains_key(*k))
-                        .map(String::as_str),
-                )
+                .map(|(k, v)| (local.names.intern(k), local.values.intern(v)))
                 .collect();
-            if best.as_ref().is_none_or(|b| diff.len() < b.len()) {
-                best = Some(diff);
-            }
+            local.labels.push(labels);
         }
-        if let Some(b) = best {
-            differing.extend(b);
+        keys.push(id);
+    };
+    let (mut missing, mut extra) = (Vec::new(), Vec::new());
+    let mut seen_missing = BTreeSet::new();
+    for &i in &o.missing {
+        if seen_missing.insert(&o.old_keys[i]) {
+            distinct(&mut missing, &o.old_keys[i]);
         }
     }
+    let mut seen_extra = BTreeSet::new();
+    for &j in &o.extra {
+        if seen_extra.insert(&o.new_keys[j]) {
+            distinct(&mut extra, &o.new_keys[j]);
+        }
+    }
+    let h = find_hints(&local, &missing, &extra);
+    hint_lines(
+        h.renames
+            .iter()
+            .map(|&(a, b)| (local.values.get(a), local.values.get(b))),
+        h.differing.iter().map(|&n| local.names.get(n)),
+    )
+}
+
+/// The hint recommendations: renames of alert names (old name -> new names
+/// with the same labels; suggested when there is one) and labels that differ.
+pub(crate) fn hint_lines<'s>(
+    renames: impl Iterator<Item = (&'s str, &'s str)>,
+    differing: impl Iterator<Item = &'s str>,
+) -> Vec<String> {
+    let mut by_old: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (from, to) in renames {
+        by_old.entry(from).or_default().insert(to);
+    }
+    let differing: BTreeSet<&str> = differing.collect();
     let mut out = Vec::new();
-    let pairs: Vec<String> = renames
+    let pairs: Vec<String> = by_old
         .iter()
         .filter(|(_, to)| to.len() == 1)
         .flat_map(|(from, to)| to.iter().map(move |t| format!("--rename {from}={t}")))

@@ -93,6 +93,12 @@ pub struct MatchedAlert {
     pub new_starts_at: i64,
     /// `new_starts_at - starts_at` in seconds (negative when NEW fired first).
     pub delay_seconds: f64,
+    /// End in the old system; `None` (null) while still firing.
+    #[serde(serialize_with = "as_rfc3339_opt::serialize")]
+    pub ends_at: Option<i64>,
+    /// End in the new system; `None` (null) while still firing.
+    #[serde(serialize_with = "as_rfc3339_opt::serialize")]
+    pub new_ends_at: Option<i64>,
 }
 
 /// Counts for one group (alertname, severity or breakdown label value).
@@ -174,9 +180,43 @@ pub struct Inputs {
     pub new: InputInfo,
 }
 
-/// The comparison result. Field names are a stable JSON contract.
+/// Time range covered by the episodes of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TimeRange {
+    /// Earliest episode start, old or new.
+    #[serde(serialize_with = "as_rfc3339::serialize")]
+    pub from: i64,
+    /// Latest episode start or end, old or new.
+    #[serde(serialize_with = "as_rfc3339::serialize")]
+    pub to: i64,
+}
+
+impl TimeRange {
+    /// The range covering every start and end of `old` and `new`; `None`
+    /// when both are empty.
+    pub fn of(old: &[Alert], new: &[Alert]) -> Option<TimeRange> {
+        let all = || old.iter().chain(new);
+        let from = all().map(|a| a.starts_at).min()?;
+        let to = all()
+            .flat_map(|a| [Some(a.starts_at), a.ends_at])
+            .flatten()
+            .max()
+            .unwrap_or(from);
+        Some(TimeRange { from, to })
+    }
+}
+
+/// Value of [`Report::schema`]: names the JSON layout documented in
+/// `docs/report.md`. Fields are only ever added under this name; a removal or
+/// change of meaning would bump the version.
+pub const REPORT_SCHEMA: &str = "cutover.compare.report/v1";
+
+/// The comparison result. Field names are a stable JSON contract
+/// (`docs/report.md`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
+    /// Layout marker, always [`REPORT_SCHEMA`].
+    pub schema: String,
     /// Episodes fired by the old system.
     pub total_old: usize,
     /// Episodes fired by the new system.
@@ -215,6 +255,9 @@ pub struct Report {
     pub by_label: Option<BTreeMap<String, Breakdown>>,
     /// Options used.
     pub options: CompareOptions,
+    /// Earliest start to latest start or end over all episodes; `None`
+    /// (null) when neither system fired.
+    pub time_range: Option<TimeRange>,
 }
 
 /// Label value used in breakdowns when the label is absent.
@@ -242,6 +285,8 @@ pub fn compare(old: &[Alert], new: &[Alert], opts: &CompareOptions) -> Report {
                 starts_at: old[i].starts_at,
                 new_starts_at: new[j].starts_at,
                 delay_seconds: (new[j].starts_at - old[i].starts_at) as f64 / 1000.0,
+                ends_at: old[i].ends_at,
+                new_ends_at: new[j].ends_at,
             }
         })
         .collect();
@@ -259,6 +304,7 @@ pub fn compare(old: &[Alert], new: &[Alert], opts: &CompareOptions) -> Report {
         .map(|l| breakdown(&outcome, |labels| labels.get(l).cloned()));
 
     let mut report = Report {
+        schema: REPORT_SCHEMA.to_string(),
         total_old,
         total_new,
         matched,
@@ -278,6 +324,7 @@ pub fn compare(old: &[Alert], new: &[Alert], opts: &CompareOptions) -> Report {
         by_severity,
         by_label,
         options: opts.clone(),
+        time_range: TimeRange::of(old, new),
     };
     report.recommendations = recommend::recommendations(&report, &outcome);
     report
@@ -302,7 +349,7 @@ impl Report {
 }
 
 /// Risk and verdict from the totals.
-fn assess(
+pub(crate) fn assess(
     total_old: usize,
     total_new: usize,
     match_rate: Option<f64>,
