@@ -93,6 +93,7 @@ fn step_text(plan: &Plan, action: &StepAction) -> String {
             ignore_labels,
             min_match_rate,
             shadow,
+            noise,
             ..
         } => {
             let mut t = format!(
@@ -110,6 +111,16 @@ fn step_text(plan: &Plan, action: &StepAction) -> String {
             }
             if *shadow {
                 t.push_str(" (shadow: recorded, never blocks)");
+            }
+            match noise {
+                Some(cutover_plan::NoiseSource::SecondRead) => t.push_str(
+                    "; the noise floor is measured against a second read of the old system",
+                ),
+                Some(cutover_plan::NoiseSource::Adapter(id)) => t.push_str(&format!(
+                    "; the noise floor is measured against adapter {}",
+                    code(id)
+                )),
+                None => {}
             }
             t.push('.');
             t
@@ -211,9 +222,14 @@ pub(super) fn section(out: &mut String, plan: &Plan, index: usize, plan_file: &s
         out.push_str("No checklist.\n");
     }
     for c in &p.checklist {
-        let how = match &c.check {
-            Some(plugin) => format!("checked by {}{}", code(plugin), params(&c.params)),
-            None => "confirm by hand".to_string(),
+        let how = match (&c.check, &c.match_rate) {
+            (_, Some(m)) => format!(
+                "checked by the match rate of parallel run {}: at least {:.1}%, no data fails",
+                code(&m.step),
+                m.min * 100.0
+            ),
+            (Some(plugin), None) => format!("checked by {}{}", code(plugin), params(&c.params)),
+            (None, None) => "confirm by hand".to_string(),
         };
         out.push_str(&format!(
             "- [ ] {}{}{} ({how}). On failure: {}.\n",
