@@ -137,6 +137,26 @@ pub fn preview(loaded: &LoadedPlan, infos: &BTreeMap<String, PluginInfo>) -> Str
     let _ = writeln!(o, "File: {}", loaded.path.display());
     let _ = writeln!(o, "State directory: {}", plan.meta.state_dir);
     let _ = writeln!(o, "Fingerprint: {}", loaded.fingerprint());
+    let _ = writeln!(
+        o,
+        "On a migration alert: {}",
+        plan.meta.on_alert.as_deref().unwrap_or("pause (default)")
+    );
+    if !plan.meta.notify.is_empty() {
+        let _ = writeln!(o, "Notifications to: {}", plan.meta.notify.join(", "));
+    }
+    let _ = writeln!(
+        o,
+        "Rollback approval: {}",
+        if plan.meta.rollback_approvers.is_empty() {
+            "none needed".to_string()
+        } else {
+            format!(
+                "one of {} (unless --now)",
+                plan.meta.rollback_approvers.join(", ")
+            )
+        }
+    );
     let _ = writeln!(o, "\nSystems:");
     for (side, sys) in [("old", &plan.systems.old), ("new", &plan.systems.new)] {
         let info = infos

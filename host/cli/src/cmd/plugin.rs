@@ -75,6 +75,10 @@ pub struct RunArgs {
     /// Config value KEY=VALUE (repeatable).
     #[arg(long = "config")]
     pub config: Vec<String>,
+    /// Trust this CA (PEM) for the plugin's HTTPS, instead of the public
+    /// roots, as the plan's `tls_ca` grant does (repeatable).
+    #[arg(long = "tls-ca")]
+    pub tls_ca: Vec<PathBuf>,
     /// Deadline per call, e.g. 500ms, 10s.
     #[arg(long, default_value = "10s")]
     pub deadline: String,
@@ -207,7 +211,14 @@ fn sandbox(a: &RunArgs) -> anyhow::Result<Sandbox> {
         secrets: Arc::new(StaticSecrets(secrets)),
         progress: None,
         http_replay: None,
-        tls_ca: None,
+        tls_ca: if a.tls_ca.is_empty() {
+            None
+        } else {
+            Some(Arc::new(
+                cutover_runtime::TlsCa::load(&a.tls_ca)
+                    .map_err(|e| usage(format!("--tls-ca: {e}")))?,
+            ))
+        },
     })
 }
 

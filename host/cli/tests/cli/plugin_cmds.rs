@@ -116,6 +116,25 @@ fn run_rejects_bad_params_with_exit_2() {
     );
     expect(&o, 2);
     assert!(err(&o).contains("invalid host grant"), "{}", err(&o));
+    // A CA file that is not a certificate is refused, naming the file.
+    let not_pem = tmp.path().join("ca.pem");
+    std::fs::write(&not_pem, "hello").unwrap();
+    let o = run(
+        tmp.path(),
+        &[
+            "plugin",
+            "run",
+            &wasm("noop-action"),
+            "--tls-ca",
+            &not_pem.display().to_string(),
+        ],
+    );
+    expect(&o, 2);
+    assert!(
+        err(&o).contains("--tls-ca") && err(&o).contains(&not_pem.display().to_string()),
+        "{}",
+        err(&o)
+    );
 }
 
 #[test]
