@@ -365,6 +365,18 @@ impl<'a> Runner<'a> {
         {
             return Ok(out);
         }
+        // A rollback that failed half way left the systems between two
+        // states: the migration must not carry on from there.
+        if let Some(r) = self.view.rollbacks.last().filter(|r| !r.ok) {
+            return Ok(RunOutcome::Paused {
+                reason: format!(
+                    "the rollback to {} failed ({}); finish it with `cutover rollback --to {}` (it resumes where it stopped) before the run can go on",
+                    r.point,
+                    r.error.as_deref().unwrap_or("see cutover history"),
+                    r.point
+                ),
+            });
+        }
         let plan = self.plan;
         for phase in &plan.plan.phases {
             if let Some(out) = self.run_phase(phase)? {

@@ -480,6 +480,13 @@ fn interrupted_rollback_resumes_without_reapplying() {
     let st = status_text(dir);
     assert_has(&st, "rollback    to p by ");
     assert_has(&st, ": FAILED: old system: system_metrics: ");
+    // The migration does not carry on from a half-applied rollback.
+    let o = run(dir, &["run", "plan.toml"]);
+    expect(&o, 5);
+    assert_has(
+        &format!("{}{}", out(&o), err(&o)),
+        "finish it with `cutover rollback --to p`",
+    );
 
     // Resume: the blocker is gone; configurations changed again after it
     // was applied and is not re-applied.
