@@ -257,10 +257,11 @@ fn noise_source_is_typed_and_absent_from_plans_without_it() {
     .expect("valid");
     assert_eq!(noise_of(&again.plan), None);
     assert!(!again.plan.normalized(&again.digests).contains("noise"));
-    // A declared adapter is kept by id.
+    // A declared adapter (here the old system's own, read through its id)
+    // is kept by id.
     let replica = loaded
         .source
-        .replace("noise = \"second-read\"", "noise = \"prom\"");
+        .replace("noise = \"second-read\"", "noise = \"am\"");
     let again = validate_in(
         &replica,
         "x.toml",
@@ -270,7 +271,7 @@ fn noise_source_is_typed_and_absent_from_plans_without_it() {
     .expect("valid");
     assert_eq!(
         noise_of(&again.plan),
-        Some(cutover_plan::NoiseSource::Adapter("prom".into()))
+        Some(cutover_plan::NoiseSource::Adapter("am".into()))
     );
 }
 

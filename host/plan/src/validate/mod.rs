@@ -109,6 +109,7 @@ pub fn validate_in(
         digests: BTreeMap::new(),
         infos: BTreeMap::new(),
         plugin_ids: Vec::new(),
+        system_adapters: (String::new(), String::new()),
     };
     let plan = checker.plan(&raw);
     if checker.diags.is_empty() {
@@ -171,6 +172,8 @@ struct Checker<'a> {
     digests: BTreeMap<String, String>,
     infos: BTreeMap<String, PluginInfo>,
     plugin_ids: Vec<String>,
+    /// Adapter plugin ids of the old and the new system.
+    system_adapters: (String, String),
 }
 
 fn span_of<T>(s: &Spanned<T>) -> Range<usize> {
@@ -195,6 +198,7 @@ impl Checker<'_> {
             plugins.insert(id.clone(), spec);
         }
         let systems = self.systems(raw);
+        self.system_adapters = (systems.old.adapter.clone(), systems.new.adapter.clone());
         let phases = self.phases(raw);
         let risks = raw.risks.iter().map(|r| self.risk(r)).collect();
         let emergency = self.emergency(raw, &phases.1);

@@ -358,7 +358,20 @@ impl Checker<'_> {
         if value == NoiseSource::SECOND_READ {
             return NoiseSource::SecondRead;
         }
-        if self.plugin_ids.contains(value) {
+        let (old, new) = &self.system_adapters;
+        if value == new && value != old {
+            self.err(
+                Diagnostic::at(
+                    span_of(n),
+                    format!("step `{sid}`: the noise source `{value}` is the new system's adapter"),
+                    "not a secondary of the old system",
+                )
+                .help(format!(
+                    "the noise floor measures how much the old system disagrees with itself: use noise = \"{}\" or an adapter reading a replica of the old system",
+                    NoiseSource::SECOND_READ
+                )),
+            );
+        } else if self.plugin_ids.contains(value) {
             self.plugin_use(
                 n,
                 PluginKind::Adapter,
