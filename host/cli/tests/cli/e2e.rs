@@ -210,50 +210,19 @@ fn assert_no_canary_in(dir: &Path) {
     }
 }
 
-fn http(port: u16, request: &str) -> Option<String> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    s.write_all(request.as_bytes()).ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    Some(text)
-}
-
+/// GET on 127.0.0.1:port; the body of any answer, `None` when nothing
+/// answers.
 fn get(port: u16, path: &str) -> Option<String> {
-    let text = http(
-        port,
-        &format!("GET {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n"),
-    )?;
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    if head.contains("Transfer-Encoding: chunked") || head.contains("transfer-encoding: chunked") {
-        return Some(dechunk(body));
-    }
-    Some(body.to_string())
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        body = rest[n..].trim_start_matches("\r\n");
-    }
-    out
+    cutover_systest::http::request("GET", port, path, None)
+        .ok()
+        .map(|(_, body)| body)
 }
 
 /// POST with an empty body; the status code.
 fn post(port: u16, path: &str) -> Option<u16> {
-    let text = http(
-        port,
-        &format!(
-            "POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-        ),
-    )?;
-    text.split(' ').nth(1)?.parse().ok()
+    cutover_systest::http::request("POST", port, path, None)
+        .ok()
+        .map(|(status, _)| status)
 }
 
 /// Logs a stage with the time since the test started (shown on failure
