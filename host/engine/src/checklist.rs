@@ -17,6 +17,17 @@ fn on_failure_name(p: OnFailure) -> &'static str {
     }
 }
 
+/// A shadow item is recorded, never gates; otherwise only `pass` passes.
+fn item_status(shadow: bool, verdict: &str) -> ItemStatus {
+    if shadow {
+        ItemStatus::Shadow
+    } else if verdict == "pass" {
+        ItemStatus::Passed
+    } else {
+        ItemStatus::Failed
+    }
+}
+
 impl Runner<'_> {
     /// Evaluates one item and journals it; returns its status and journal seq.
     fn evaluate_item(
@@ -28,13 +39,7 @@ impl Runner<'_> {
         let (status, verdict, message, digest) = match (&item.check, &item.match_rate) {
             (_, Some(mr)) => {
                 let (verdict, message) = self.judge_match_rate(mr);
-                let status = if item.shadow {
-                    ItemStatus::Shadow
-                } else if verdict == "pass" {
-                    ItemStatus::Passed
-                } else {
-                    ItemStatus::Failed
-                };
+                let status = item_status(item.shadow, verdict);
                 (status, Some(verdict.to_string()), message, None)
             }
             (None, None) => (
@@ -47,13 +52,7 @@ impl Runner<'_> {
                 let step = format!("checklist-{index}");
                 let (verdict, message, digest, _) =
                     self.evaluate(&phase.id, &step, plugin, &item.params);
-                let status = if item.shadow {
-                    ItemStatus::Shadow
-                } else if verdict == "pass" {
-                    ItemStatus::Passed
-                } else {
-                    ItemStatus::Failed
-                };
+                let status = item_status(item.shadow, &verdict);
                 (status, Some(verdict), message, digest)
             }
         };

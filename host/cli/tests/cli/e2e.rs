@@ -76,6 +76,15 @@ impl Stage {
         stage
     }
 
+    /// Approves the pilot's "deploy the migrated rules" step.
+    fn approve_deploy(&self, plan: &str) {
+        let step = "pilot-core/deploy-migrated-rules";
+        expect(
+            &self.cutover(&["approve", plan, step, "--by", "sre-lead"]),
+            0,
+        );
+    }
+
     fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -382,16 +391,7 @@ fn migration_on_real_systems_halts_rolls_back_and_reaches_parity() {
         st.am_alerts("FIXTURE_AM_B_PORT") == quiet_b && st.am_alerts("FIXTURE_AM_A_PORT") == quiet_a
     });
 
-    expect(
-        &st.cutover(&[
-            "approve",
-            plan,
-            "pilot-core/deploy-migrated-rules",
-            "--by",
-            "sre-lead",
-        ]),
-        0,
-    );
+    st.approve_deploy(plan);
     let child = st.spawn(&["resume", plan]);
     std::thread::sleep(Duration::from_secs(4));
     st.set_metric(
@@ -492,16 +492,7 @@ fn new_alertmanager_killed_mid_window_pauses_and_loses_nothing() {
     let plan = "migration.toml";
     let o = st.cutover(&["run", plan]);
     expect(&o, 5);
-    expect(
-        &st.cutover(&[
-            "approve",
-            plan,
-            "pilot-core/deploy-migrated-rules",
-            "--by",
-            "sre-lead",
-        ]),
-        0,
-    );
+    st.approve_deploy(plan);
     // The plan's on_alert opens the emergency procedure `new-stack-down`.
     let child = st.spawn(&["resume", plan]);
     let polls = |h: &[Value]| records(h, "parallel-poll").len();
