@@ -9,8 +9,8 @@
 mod charts;
 
 use crate::render::{
-    Kind, histogram_bins, match_sentence, num, pct_opt, risk_rules, secs_opt, short_time,
-    verdict_meaning, verdict_word, worst_first,
+    Kind, delay_cells, early_note, histogram_bins, match_sentence, num, pct_opt, risk_rules,
+    secs_opt, short_time, verdict_meaning, verdict_word, worst_first,
 };
 use crate::report::{Breakdown, MatchedAlert, Report, UnmatchedAlert, Verdict};
 use std::collections::BTreeMap;
@@ -191,26 +191,11 @@ fn delay_table(s: &mut String, r: &Report) {
     let _ = write!(
         s,
         "<table class=\"stats\">\n<thead><tr><th>Pairs</th><th>Min</th><th>p50</th><th>p95</th>\
-         <th>Mean</th><th>Max</th></tr></thead>\n<tbody><tr><td>{}</td><td>{}</td><td>{}</td>\
-         <td>{}</td><td>{}</td><td>{}</td></tr></tbody>\n</table>\n",
-        d.count,
-        secs_opt(d.min),
-        secs_opt(d.p50),
-        secs_opt(d.p95),
-        secs_opt(d.mean),
-        secs_opt(d.max)
+         <th>Mean</th><th>Max</th></tr></thead>\n<tbody><tr><td>{}</td></tr></tbody>\n</table>\n",
+        delay_cells(d).join("</td><td>")
     );
-    let early = r
-        .matched_alerts
-        .iter()
-        .filter(|m| m.delay_seconds < 0.0)
-        .count();
-    if early > 0 {
-        let _ = writeln!(
-            s,
-            "<p class=\"note\">{early} pair(s) fired earlier in the new system (negative delay, \
-             counted in the first bucket).</p>"
-        );
+    if let Some(note) = early_note(r) {
+        let _ = writeln!(s, "<p class=\"note\">{note}</p>");
     }
     s.push_str(
         "<details>\n<summary>Histogram as a table</summary>\n<table>\n<thead><tr>\

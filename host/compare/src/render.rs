@@ -105,6 +105,32 @@ pub(crate) fn secs_opt(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_string(), |x| format!("{}s", num(x)))
 }
 
+/// The delay table's cells: pairs, min, p50, p95, mean, max.
+pub(crate) fn delay_cells(d: &crate::stats::DelayStats) -> [String; 6] {
+    [
+        d.count.to_string(),
+        secs_opt(d.min),
+        secs_opt(d.p50),
+        secs_opt(d.p95),
+        secs_opt(d.mean),
+        secs_opt(d.max),
+    ]
+}
+
+/// The note on matched pairs the new system fired first, if any.
+pub(crate) fn early_note(r: &Report) -> Option<String> {
+    let early = r
+        .matched_alerts
+        .iter()
+        .filter(|m| m.delay_seconds < 0.0)
+        .count();
+    (early > 0).then(|| {
+        format!(
+            "{early} pair(s) fired earlier in the new system (negative delay, counted in the first bucket)."
+        )
+    })
+}
+
 /// The verdict as shown in headlines.
 pub(crate) fn verdict_word(v: Verdict) -> &'static str {
     match v {

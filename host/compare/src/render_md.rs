@@ -4,7 +4,7 @@
 //! escaped: it can neither break a table nor inject HTML or links.
 
 use crate::render::{
-    histogram_bins, match_sentence, num, pct_opt, risk_rules, secs_opt, short_time,
+    delay_cells, early_note, histogram_bins, match_sentence, num, pct_opt, risk_rules, short_time,
     verdict_meaning, verdict_word, worst_first,
 };
 use crate::report::{Breakdown, InputInfo, Report, UnmatchedAlert};
@@ -122,27 +122,9 @@ fn delays(s: &mut String, r: &Report) {
         return;
     }
     s.push_str("| Pairs | Min | p50 | p95 | Mean | Max |\n|--:|--:|--:|--:|--:|--:|\n");
-    let _ = writeln!(
-        s,
-        "| {} | {} | {} | {} | {} | {} |\n",
-        d.count,
-        secs_opt(d.min),
-        secs_opt(d.p50),
-        secs_opt(d.p95),
-        secs_opt(d.mean),
-        secs_opt(d.max)
-    );
-    let early = r
-        .matched_alerts
-        .iter()
-        .filter(|m| m.delay_seconds < 0.0)
-        .count();
-    if early > 0 {
-        let _ = writeln!(
-            s,
-            "{early} pair(s) fired earlier in the new system (negative delay, counted in the \
-             first bucket).\n"
-        );
+    let _ = writeln!(s, "| {} |\n", delay_cells(d).join(" | "));
+    if let Some(note) = early_note(r) {
+        let _ = writeln!(s, "{note}\n");
     }
     s.push_str("| Delay (seconds) | Pairs | Cumulative |\n|:--|--:|--:|\n");
     for b in histogram_bins(d) {
