@@ -309,16 +309,7 @@ pub fn rollback(rt: &Runtime, plan: &LoadedPlan, req: &Request) -> Result<Rollba
             "recovered a stale lease of pid {} on {} ({:?})",
             rec.previous.pid, rec.previous.host, rec.reason
         ));
-        append(
-            &mut journal,
-            &mut view,
-            vec![Event::LeaseRecovered {
-                holder: rec.previous.holder,
-                pid: rec.previous.pid,
-                host: rec.previous.host,
-                reason: format!("{:?}", rec.reason),
-            }],
-        )?;
+        journal_recovery(&mut journal, &mut view, rec)?;
     }
 
     // Every checksum before any system is touched.
@@ -499,16 +490,7 @@ pub fn approve(plan: &LoadedPlan, point: &str, by: &str) -> Result<u64, EngineEr
     let acquired = FileLease::new(&state_dir)?.acquire()?;
     let (mut journal, mut view, _) = open_journal(&state_dir)?;
     if let Some(rec) = acquired.recovered {
-        append(
-            &mut journal,
-            &mut view,
-            vec![Event::LeaseRecovered {
-                holder: rec.previous.holder,
-                pid: rec.previous.pid,
-                host: rec.previous.host,
-                reason: format!("{:?}", rec.reason),
-            }],
-        )?;
+        journal_recovery(&mut journal, &mut view, rec)?;
     }
     if view.pending_rollback(point).is_none() {
         return Err(EngineError::Operator(format!(
@@ -526,6 +508,25 @@ pub fn approve(plan: &LoadedPlan, point: &str, by: &str) -> Result<u64, EngineEr
     )?;
     drop(acquired.handle);
     Ok(seqs[0])
+}
+
+/// Journals the recovery of a stale lease (`lease-recovered`).
+fn journal_recovery(
+    journal: &mut FileJournal,
+    view: &mut RunView,
+    rec: cutover_state::StaleRecovery,
+) -> Result<(), EngineError> {
+    append(
+        journal,
+        view,
+        vec![Event::LeaseRecovered {
+            holder: rec.previous.holder,
+            pid: rec.previous.pid,
+            host: rec.previous.host,
+            reason: format!("{:?}", rec.reason),
+        }],
+    )
+    .map(|_| ())
 }
 
 fn append(
