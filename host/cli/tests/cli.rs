@@ -669,28 +669,10 @@ fn progress_of(text: &str, phase: &str) -> Option<f64> {
 
 #[test]
 fn live_metrics_during_a_run_and_serve_metrics_after() {
+    let off = "rollback_point = false";
     let tmp = fixture(
-        r#"
-[[phases]]
-id = "one"
-name = "One"
-risk = "low"
-rollback_point = false
-[[phases.steps]]
-id = "s1"
-kind = "action"
-plugin = "noop"
-
-[[phases]]
-id = "two"
-name = "Two"
-risk = "low"
-rollback_point = false
-[[phases.steps]]
-id = "settle"
-kind = "wait"
-duration = "2s"
-"#,
+        &(phase("one", "One", off, &[noop_step("s1")])
+            + &phase("two", "Two", off, &[wait_step("settle", "2s")])),
     );
     let port = free_port();
     let child = cutover(tmp.path())
