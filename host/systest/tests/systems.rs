@@ -2,9 +2,9 @@
 //! (tests/fixture/start.sh), then drives the first-party adapters through
 //! the real sandboxed runtime against them.
 //!
-//! Needs `scripts/build-plugins.sh` first, and either the Debian packages
-//! prometheus, prometheus-alertmanager, prometheus-node-exporter or the
-//! right to apt-get install them: without them the test FAILS (it never
+//! Needs `scripts/build-plugins.sh` first, and the Debian packages
+//! prometheus, prometheus-alertmanager, prometheus-node-exporter (installed
+//! by scripts/system-deps.sh): without them the test FAILS (it never
 //! skips). Ports 19090/19091/19093/19094/19100 must be free.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -302,8 +302,8 @@ fn real_prometheus_and_alertmanager_through_the_runtime() {
         Ok(f) => f,
         Err(e) => panic!(
             "the real-systems fixture did not start (this test needs prometheus, \
-             prometheus-alertmanager and prometheus-node-exporter, installed or \
-             installable with apt-get): {e}"
+             prometheus-alertmanager and prometheus-node-exporter, installed \
+             by scripts/system-deps.sh): {e}"
         ),
     };
     let _watchdog = Watchdog::arm(&fx);

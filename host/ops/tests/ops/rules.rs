@@ -7,31 +7,17 @@ use std::process::Command;
 use crate::common::{golden, load_plan, repo};
 use cutover_ops::{AlertRule, Thresholds, rule_group, rules_yaml};
 
-/// Finds promtool, installing Debian's prometheus package if it is missing.
+/// Debian's promtool (package prometheus, installed by scripts/system-deps.sh;
+/// tests never install anything).
 fn promtool() -> String {
-    let found = |p: &str| {
-        Command::new(p)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if found("promtool") {
-        return "promtool".into();
-    }
-    let install = || {
-        Command::new("apt-get")
-            .args(["install", "-y", "--no-install-recommends", "prometheus"])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !install() {
-        let _ = Command::new("apt-get").arg("update").status();
-        install();
-    }
+    let found = Command::new("promtool")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     assert!(
-        found("promtool"),
-        "promtool is required to check the generated rules and could not be installed: run `apt-get update && apt-get install -y --no-install-recommends prometheus`"
+        found,
+        "promtool is required to check the generated rules and is not installed: \
+         run scripts/system-deps.sh (or scripts/setup.sh) first"
     );
     "promtool".into()
 }

@@ -3,9 +3,9 @@
 //! driven through the sandboxed runtime over HTTPS, trusting that CA only
 //! because the sandbox grants it (`tls_ca`).
 //!
-//! Needs `scripts/build-plugins.sh` first, openssl, curl, and the Debian
-//! package icinga2 installed or installable with apt-get: without them the
-//! test FAILS (it never skips). Uses a free port picked at start.
+//! Needs `scripts/build-plugins.sh` first, and Debian's icinga2, openssl and
+//! curl (installed by scripts/system-deps.sh): without them the test FAILS
+//! (it never skips). Uses a free port picked at start.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -126,8 +126,8 @@ fn live_icinga2_through_the_runtime() {
     ) {
         Ok(f) => f,
         Err(e) => panic!(
-            "the Icinga 2 fixture did not start (this test needs icinga2, installed or \
-             installable with apt-get, plus openssl and curl): {e}"
+            "the Icinga 2 fixture did not start (this test needs icinga2, openssl and curl, \
+             installed by scripts/system-deps.sh): {e}"
         ),
     };
     let fixture_up = started.elapsed();
