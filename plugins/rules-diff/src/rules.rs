@@ -17,17 +17,19 @@ struct Group {
     rules: Vec<RawRule>,
 }
 
+/// Scalars are read into `String` fields as written (`n: 3` is `"3"`),
+/// as Prometheus reads them; a null label value is the empty string.
 #[derive(Debug, Deserialize)]
 struct RawRule {
     #[serde(default)]
     alert: Option<String>,
     #[serde(default)]
     record: Option<String>,
-    expr: serde_yaml::Value,
+    expr: String,
     #[serde(default, rename = "for")]
     for_: Option<String>,
     #[serde(default)]
-    labels: BTreeMap<String, serde_yaml::Value>,
+    labels: BTreeMap<String, Option<String>>,
 }
 
 /// One alerting rule.
@@ -45,19 +47,6 @@ pub struct Rule {
     pub for_text: String,
     /// Static labels, stringified.
     pub labels: BTreeMap<String, String>,
-}
-
-fn scalar(v: &serde_yaml::Value) -> String {
-    match v {
-        serde_yaml::Value::String(s) => s.clone(),
-        serde_yaml::Value::Number(n) => n.to_string(),
-        serde_yaml::Value::Bool(b) => b.to_string(),
-        serde_yaml::Value::Null => String::new(),
-        other => serde_yaml::to_string(other)
-            .unwrap_or_default()
-            .trim()
-            .to_owned(),
-    }
 }
 
 /// Collapses runs of whitespace to one space and trims.
@@ -105,9 +94,12 @@ pub fn duration_ms(text: &str) -> Result<u64, String> {
 /// Parses one rule file; `file` names it in errors (YAML errors carry line
 /// and column). Recording rules are skipped.
 pub fn parse(file: &str, text: &str) -> Result<Vec<Rule>, String> {
-    let parsed: File = serde_yaml::from_str(text).map_err(|e| match e.location() {
-        Some(l) => format!("{file}: line {}, column {}: {e}", l.line(), l.column()),
-        None => format!("{file}: {e}"),
+    let parsed: File = serde_saphyr::from_str(text).map_err(|e| {
+        let e = e.without_snippet();
+        match e.location().filter(|l| l.line() > 0) {
+            Some(l) => format!("{file}: line {}, column {}: {e}", l.line(), l.column()),
+            None => format!("{file}: {e}"),
+        }
     })?;
     let mut out = Vec::new();
     for (gi, g) in parsed.groups.into_iter().enumerate() {
@@ -123,13 +115,13 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Rule>, String> {
             out.push(Rule {
                 alert,
                 group: g.name.clone(),
-                expr: normalize(&scalar(&r.expr)),
+                expr: normalize(&r.expr),
                 for_ms,
                 for_text,
                 labels: r
                     .labels
-                    .iter()
-                    .map(|(k, v)| (k.clone(), scalar(v)))
+                    .into_iter()
+                    .map(|(k, v)| (k, v.unwrap_or_default()))
                     .collect(),
             });
         }
@@ -143,13 +135,16 @@ mod tests {
 
     #[test]
     fn parses_alerts_and_skips_recording_rules() {
-        let text = "groups:\n  - name: g\n    rules:\n      - record: r\n        expr: sum(x)\n      - alert: A\n        expr: |\n          x   >\n          5\n        for: 1m30s\n        labels: {severity: page, n: 3}\n";
+        let text = "groups:\n  - name: g\n    rules:\n      - record: r\n        expr: sum(x)\n      - alert: A\n        expr: |\n          x   >\n          5\n        for: 1m30s\n        labels: {severity: page, n: 3, f: 1.50, e: ~, on: yes}\n";
         let rules = parse("f.yml", text).unwrap();
         assert_eq!(rules.len(), 1);
         assert_eq!(rules[0].alert, "A");
         assert_eq!(rules[0].expr, "x > 5");
         assert_eq!(rules[0].for_ms, 90_000);
         assert_eq!(rules[0].labels["n"], "3");
+        assert_eq!(rules[0].labels["f"], "1.50");
+        assert_eq!(rules[0].labels["e"], "");
+        assert_eq!(rules[0].labels["on"], "yes");
         assert_eq!(rules[0].group, "g");
     }
 
