@@ -17,14 +17,25 @@ fn on_failure_name(p: OnFailure) -> &'static str {
     }
 }
 
-/// A shadow item is recorded, never gates; otherwise only `pass` passes.
-fn item_status(shadow: bool, verdict: &str) -> ItemStatus {
-    if shadow {
-        ItemStatus::Shadow
-    } else if verdict == "pass" {
-        ItemStatus::Passed
+/// A shadow item is recorded, never gates; `pass` passes, `fail` (or a
+/// plugin error) fails; a verdict that cannot judge (`inconclusive`,
+/// `no-data`) waits for a person like a manual item does.
+fn item_status(item: &ChecklistItem, verdict: &str) -> ItemStatus {
+    match verdict {
+        _ if item.shadow => ItemStatus::Shadow,
+        "pass" => ItemStatus::Passed,
+        "inconclusive" | "no-data" => needs_a_person(item),
+        _ => ItemStatus::Failed,
+    }
+}
+
+/// An item nobody has judged: a critical one waits for a confirmation by
+/// name, a non-critical one is recorded unconfirmed and does not stop.
+fn needs_a_person(item: &ChecklistItem) -> ItemStatus {
+    if item.critical {
+        ItemStatus::AwaitingConfirmation
     } else {
-        ItemStatus::Failed
+        ItemStatus::Unconfirmed
     }
 }
 
@@ -38,21 +49,28 @@ impl Runner<'_> {
     ) -> Result<(ItemStatus, String, u64), EngineError> {
         let (status, verdict, message, digest) = match (&item.check, &item.match_rate) {
             (_, Some(mr)) => {
-                let (verdict, message) = self.judge_match_rate(mr);
-                let status = item_status(item.shadow, verdict);
+                let (verdict, message) = self.judge_match_rate(phase, mr);
+                let status = item_status(item, verdict);
                 (status, Some(verdict.to_string()), message, None)
             }
             (None, None) => (
-                ItemStatus::Manual,
+                if item.shadow {
+                    ItemStatus::Shadow
+                } else {
+                    needs_a_person(item)
+                },
                 None,
-                "no check plugin: recorded as a manual confirmation".to_string(),
+                format!(
+                    "no check: a manual confirmation; confirm with `cutover approve PLAN {} --item {index} --by NAME`",
+                    phase.id
+                ),
                 None,
             ),
             (Some(plugin), None) => {
                 let step = format!("checklist-{index}");
                 let (verdict, message, digest, _) =
                     self.evaluate(&phase.id, &step, plugin, &item.params);
-                let status = item_status(item.shadow, &verdict);
+                let status = item_status(item, &verdict);
                 (status, Some(verdict), message, digest)
             }
         };
@@ -70,41 +88,35 @@ impl Runner<'_> {
         Ok((status, message, seq))
     }
 
-    /// Verdict (`pass`, `fail`, `no-data`) and message of a built-in
-    /// match-rate item, from the finished parallel-run step it names.
-    fn judge_match_rate(&self, mr: &MatchRateCheck) -> (&'static str, String) {
-        let Some(s) = self.view.steps.get(&mr.step).filter(|s| s.status.is_done()) else {
+    /// Verdict (`pass`, `fail`, `inconclusive`, `no-data`) and message of a
+    /// built-in match-rate item: the parallel run it names, judged by the
+    /// one gate ([`crate::gate::judge`]) at the item's minimum.
+    fn judge_match_rate(&self, phase: &Phase, mr: &MatchRateCheck) -> (&'static str, String) {
+        let done = self.view.steps.get(&mr.step).filter(|s| s.status.is_done());
+        let step = phase.steps.iter().find(|s| s.id == mr.step);
+        let (Some(view), Some(step)) = (done, step) else {
             return (
                 "no-data",
                 format!("parallel run `{}` has not finished", mr.step),
             );
         };
-        let rate = s.details.get("match_rate").and_then(|v| v.as_f64());
-        let counts = format!(
-            "{} matched, {} missing, {} extra",
-            s.details.get("matched").unwrap_or(&serde_json::Value::Null),
-            s.details.get("missing").unwrap_or(&serde_json::Value::Null),
-            s.details.get("extra").unwrap_or(&serde_json::Value::Null),
-        );
-        match rate {
-            None => (
-                "no-data",
-                format!(
-                    "parallel run `{}` saw no alerts on one side: no data is never a pass",
-                    mr.step
-                ),
+        let started = view.deadline.map_or(0, |(s, _)| s);
+        let Some(w) = self.judge_window(step, started, Some(mr.min)) else {
+            return ("no-data", format!("`{}` is not a parallel run", mr.step));
+        };
+        let r = &w.report;
+        (
+            w.judgement.gate.as_str(),
+            format!(
+                "{} at minimum {:.1}% (parallel run `{}`: {} matched, {} missing, {} extra)",
+                w.judgement.reason,
+                mr.min * 100.0,
+                mr.step,
+                r.matched,
+                r.missing,
+                r.extra
             ),
-            Some(r) => (
-                if r >= mr.min { "pass" } else { "fail" },
-                format!(
-                    "match rate {:.1}% {} minimum {:.1}% (parallel run `{}`: {counts})",
-                    r * 100.0,
-                    if r >= mr.min { ">=" } else { "<" },
-                    mr.min * 100.0,
-                    mr.step
-                ),
-            ),
-        }
+        )
     }
 
     /// Runs the phase's checklist; `Some` when the run stops here.
@@ -123,6 +135,19 @@ impl Runner<'_> {
                 Some(r) => r,
                 None => self.evaluate_item(phase, index, item)?,
             };
+            if status == ItemStatus::AwaitingConfirmation {
+                let reason = format!(
+                    "critical checklist item {index} {:?} needs a person: {message}",
+                    item.item
+                );
+                // Journaled on every attempt: the resume cleared the pause.
+                self.emit(Event::Paused {
+                    phase: Some(phase.id.clone()),
+                    reason: reason.clone(),
+                    by: "checklist".to_string(),
+                })?;
+                return Ok(Some(RunOutcome::Paused { reason }));
+            }
             if status != ItemStatus::Failed || !item.critical {
                 continue;
             }

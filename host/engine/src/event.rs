@@ -120,8 +120,38 @@ pub enum ItemStatus {
     Manual,
     /// The check failed (or had no data).
     Failed,
+    /// A non-critical manual item nobody confirmed: recorded, does not stop.
+    Unconfirmed,
+    /// A critical manual item waits for `cutover approve PLAN PHASE --item N`.
+    AwaitingConfirmation,
+    /// A manual item an operator confirmed by name.
+    Confirmed,
     /// Shadow item: recorded, never gates.
     Shadow,
+}
+
+impl ItemStatus {
+    /// Name as printed and stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemStatus::Passed => "passed",
+            ItemStatus::Manual => "manual",
+            ItemStatus::Failed => "failed",
+            ItemStatus::Shadow => "shadow",
+            ItemStatus::Unconfirmed => "unconfirmed",
+            ItemStatus::AwaitingConfirmation => "awaiting-confirmation",
+            ItemStatus::Confirmed => "confirmed",
+        }
+    }
+
+    /// Whether the item counts as passed for `overall_passed` (a shadow item
+    /// never gates; an unconfirmed manual item is not passed).
+    pub fn passes(self) -> bool {
+        matches!(
+            self,
+            ItemStatus::Passed | ItemStatus::Confirmed | ItemStatus::Shadow
+        )
+    }
 }
 
 /// One alert episode seen during a parallel run.
@@ -480,7 +510,7 @@ pub enum Event {
         phase: String,
         /// Step whose result triggered it (none for health at phase start).
         step: Option<String>,
-        /// `match-rate-low`, `system-unavailable` or `data-inconsistent`.
+        /// `alerts-missing`, `match-rate-low`, `system-unavailable` or `data-inconsistent`.
         alert: String,
         /// Measured value.
         value: f64,
@@ -569,6 +599,35 @@ pub enum Event {
         attempts: u32,
         /// Last error.
         error: String,
+    },
+    /// A parallel run's gate could not judge (too little evidence): the
+    /// step stays open and the run waits for an operator to extend the
+    /// window or accept the result by name.
+    StepInconclusive {
+        /// Phase id.
+        phase: String,
+        /// Step id.
+        step: String,
+        /// Why the gate could not judge.
+        reason: String,
+    },
+    /// An operator extended an inconclusive parallel run's window.
+    WindowExtended {
+        /// Step id.
+        step: String,
+        /// Who.
+        by: String,
+        /// The new end of the window, unix ms.
+        deadline_ms: i64,
+    },
+    /// An operator confirmed a manual checklist item.
+    ItemConfirmed {
+        /// Phase id.
+        phase: String,
+        /// Item index in the phase's checklist.
+        index: usize,
+        /// Who confirmed it.
+        by: String,
     },
     /// The run paused.
     Paused {

@@ -9,10 +9,8 @@ use cutover_plan::{Plan, StepAction};
 
 use crate::error::EngineError;
 use crate::event::{Event, StepStatus};
+use crate::gate::{Cause, Gate, Judgement};
 use crate::view::RunView;
-
-/// Default lowest match rate when the step sets no `min_match_rate`.
-pub const DEFAULT_MIN_MATCH_RATE: f64 = 0.9;
 
 /// Progress of every phase of `plan` in `view`: 1 when passed, else the
 /// share of its steps done.
@@ -120,7 +118,7 @@ pub fn backup_consistency(details: &serde_json::Value) -> Option<(f64, Vec<(Stri
 /// A triggered migration alert condition.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
-    /// `match-rate-low`, `system-unavailable`, `data-inconsistent`.
+    /// `alerts-missing`, `match-rate-low`, `system-unavailable`, `data-inconsistent`.
     pub alert: &'static str,
     /// Measured value.
     pub value: f64,
@@ -131,31 +129,35 @@ pub struct Alert {
 }
 
 /// Alert conditions of one finished step: a gating (non-shadow) parallel
-/// run's match rate below the step's `min_match_rate` (or 0.9), or a backup
-/// that stored less than every type. Shadow runs never gate, so they never
-/// trigger a policy (their match rate is still exported as a metric).
-pub fn step_alerts(action: &StepAction, details: &serde_json::Value) -> Vec<Alert> {
+/// run whose gate failed ([`crate::gate::judge`] decided, nothing here
+/// decides again): `alerts-missing` when old alerts were missing beyond
+/// `max_missing`, `match-rate-low` when the match rate was below the
+/// minimum; or a backup that stored less than every type. Shadow runs never
+/// gate, so they never trigger a policy (their match rate is still exported
+/// as a metric).
+pub fn step_alerts(
+    action: &StepAction,
+    gate: Option<&Judgement>,
+    details: &serde_json::Value,
+) -> Vec<Alert> {
     let mut out = Vec::new();
-    if let StepAction::ParallelRun {
-        min_match_rate,
-        shadow: false,
-        ..
-    } = action
-        && let Some(rate) = details.get("match_rate").and_then(|v| v.as_f64())
+    if let (StepAction::ParallelRun { shadow: false, .. }, Some(j)) = (action, gate)
+        && j.gate == Gate::Fail
     {
-        let min = min_match_rate.unwrap_or(DEFAULT_MIN_MATCH_RATE);
-        if rate < min {
-            out.push(Alert {
+        out.push(match j.cause {
+            Some(Cause::Missing) => Alert {
+                alert: "alerts-missing",
+                value: j.missing_gating as f64,
+                threshold: f64::from(j.max_missing),
+                message: j.reason.clone(),
+            },
+            _ => Alert {
                 alert: "match-rate-low",
-                value: rate,
-                threshold: min,
-                message: format!(
-                    "alert match rate {:.1}% is below {:.1}%",
-                    rate * 100.0,
-                    min * 100.0
-                ),
-            });
-        }
+                value: j.match_rate.unwrap_or(0.0),
+                threshold: j.min_match_rate.unwrap_or(1.0),
+                message: format!("alert {}", j.reason),
+            },
+        });
     }
     if let Some((share, per)) = backup_consistency(details)
         && share < 1.0

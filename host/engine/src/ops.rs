@@ -8,7 +8,7 @@ use cutover_state::{FileJournal, FileLease, Journal, JournalError, Lease, Record
 
 use crate::control::{self, ControlRequest};
 use crate::error::EngineError;
-use crate::event::{Event, StepStatus};
+use crate::event::{Event, ItemStatus, StepStatus};
 use crate::runner::open_journal;
 use crate::view::{RunStatus, RunView};
 
@@ -198,6 +198,130 @@ pub fn approve(
         retry,
         seq: r.seq,
     })
+}
+
+/// Takes the lease, opens the run of `state_dir` (refusing when there is
+/// none or it has finished), lets `decide` pick the records to journal from
+/// the folded view, journals them and returns the last one's seq.
+fn journal_decision(
+    state_dir: &Path,
+    decide: impl FnOnce(&RunView) -> Result<Vec<Event>, EngineError>,
+) -> Result<u64, EngineError> {
+    let lease = FileLease::new(state_dir)?.acquire()?;
+    let (mut journal, view, _) = open_journal(state_dir)?;
+    note_recovery(&mut journal, lease.recovered)?;
+    if view.run_id.is_none() {
+        return Err(EngineError::NoRun(state_dir.display().to_string()));
+    }
+    if view.status.is_finished() {
+        return Err(EngineError::Operator(format!(
+            "the run has already finished ({}); nothing to approve",
+            view.status.as_str()
+        )));
+    }
+    let mut seq = 0;
+    for ev in decide(&view)? {
+        let (kind, payload) = ev.to_record();
+        seq = journal.append(&kind, payload)?.seq;
+    }
+    drop(lease.handle);
+    Ok(seq)
+}
+
+/// Confirms manual checklist item `index` of `phase` by name (`cutover
+/// approve PLAN PHASE --item N`): the item must have been recorded as
+/// waiting for a person (or unconfirmed). Returns the journal seq.
+pub fn confirm_item(
+    plan: &LoadedPlan,
+    phase_id: &str,
+    index: usize,
+    by: &str,
+) -> Result<u64, EngineError> {
+    let phase = plan
+        .plan
+        .phases
+        .iter()
+        .find(|p| p.id == phase_id)
+        .ok_or_else(|| EngineError::Operator(format!("no phase `{phase_id}` in the plan")))?;
+    let item = phase.checklist.get(index).ok_or_else(|| {
+        EngineError::Operator(format!(
+            "phase {phase_id} has {} checklist items (0..{}): there is no item {index}",
+            phase.checklist.len(),
+            phase.checklist.len()
+        ))
+    })?;
+    journal_decision(&plan.state_dir(), |view| {
+        let recorded = view
+            .phases
+            .get(phase_id)
+            .and_then(|p| p.items.iter().find(|i| i.index == index));
+        match recorded.map(|i| i.status) {
+            Some(ItemStatus::AwaitingConfirmation | ItemStatus::Unconfirmed) => {
+                Ok(vec![Event::ItemConfirmed {
+                    phase: phase_id.to_string(),
+                    index,
+                    by: by.to_string(),
+                }])
+            }
+            Some(other) => Err(EngineError::Operator(format!(
+                "checklist item {index} of {phase_id} ({:?}) is {other:?}, not waiting for a confirmation",
+                item.item
+            ))),
+            None => Err(EngineError::Operator(format!(
+                "checklist item {index} of {phase_id} ({:?}) has not been reached yet",
+                item.item
+            ))),
+        }
+    })
+}
+
+/// Extends the window of an inconclusive parallel run `PHASE/STEP` by
+/// `extend_ms` from now (`cutover approve PLAN PHASE/STEP --extend 1h`).
+/// Returns the new end of the window (unix ms).
+pub fn extend_window(
+    plan: &LoadedPlan,
+    target: &str,
+    by: &str,
+    extend_ms: u64,
+) -> Result<i64, EngineError> {
+    let Some((phase_id, step_id)) = target.split_once('/') else {
+        return Err(EngineError::Operator(format!(
+            "--extend applies to a parallel run (PHASE/STEP), not {target}"
+        )));
+    };
+    let step = plan
+        .plan
+        .phases
+        .iter()
+        .find(|p| p.id == phase_id)
+        .and_then(|p| p.steps.iter().find(|s| s.id == step_id))
+        .ok_or_else(|| EngineError::Operator(format!("no step {target} in the plan")))?;
+    if !matches!(step.action, StepAction::ParallelRun { .. }) {
+        return Err(EngineError::Operator(format!(
+            "--extend applies to a parallel run; {target} is a {} step",
+            step.action.kind().as_str()
+        )));
+    }
+    let deadline =
+        crate::runner::now_ms().saturating_add(i64::try_from(extend_ms).unwrap_or(i64::MAX));
+    journal_decision(&plan.state_dir(), |view| {
+        if view
+            .steps
+            .get(step_id)
+            .and_then(|s| s.inconclusive_seq)
+            .is_none()
+        {
+            return Err(EngineError::Operator(format!(
+                "parallel run {target} is not inconclusive: nothing to extend"
+            )));
+        }
+        Ok(vec![Event::WindowExtended {
+            step: step_id.to_string(),
+            by: by.to_string(),
+            deadline_ms: deadline,
+        }])
+    })?;
+    Ok(deadline)
 }
 
 /// Whether an operator request was applied to the journal or left for the

@@ -24,6 +24,14 @@ pub enum RunOutcome {
         /// Message of the gate or approval step.
         message: String,
     },
+    /// A gate could not judge (a quiet window): the run waits for an
+    /// operator to extend the window or accept it by name.
+    Inconclusive {
+        /// `PHASE/STEP`.
+        target: String,
+        /// Why, and the commands that go on.
+        reason: String,
+    },
     /// Paused by an operator or a checklist item (`on_failure = "pause"`).
     Paused {
         /// Why.
@@ -52,12 +60,13 @@ pub enum RunOutcome {
 
 impl RunOutcome {
     /// A stable name: `completed`, `failed`, `awaiting-approval`, `paused`,
-    /// `needs-attention`, `aborted`, `rolled-back`.
+    /// `needs-attention`, `aborted`, `rolled-back`, `inconclusive`.
     pub fn name(&self) -> &'static str {
         match self {
             RunOutcome::Completed => "completed",
             RunOutcome::Failed { .. } => "failed",
             RunOutcome::AwaitingApproval { .. } => "awaiting-approval",
+            RunOutcome::Inconclusive { .. } => "inconclusive",
             RunOutcome::Paused { .. } => "paused",
             RunOutcome::NeedsAttention { .. } => "needs-attention",
             RunOutcome::Aborted { .. } => "aborted",
@@ -87,6 +96,9 @@ impl RunOutcome {
                     format!(" ({message})")
                 }
             ),
+            RunOutcome::Inconclusive { reason, .. } => {
+                format!("{reason}; then `cutover resume PLAN`")
+            }
             RunOutcome::Paused { reason } => {
                 format!("paused: {reason}; continue with `cutover resume PLAN`")
             }

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use cutover_compare::{Alert, AlertState, CompareOptions, NoiseFloor, Report, compare};
+use cutover_compare::{Alert, AlertState, CompareOptions, Report, compare};
 use cutover_plan::{NoiseSource, Phase, Step, StepAction, SystemSide};
 use cutover_runtime::wit;
 
@@ -92,23 +92,23 @@ fn clamped(seen: &[SeenAlert], side: &str, window_start: i64) -> Vec<Alert> {
         .collect()
 }
 
-/// The noise floor of a window that opened at `window_start`: what the old
-/// system fired against what its noise source fired, clamped and matched
+/// The noise comparison of a window that opened at `window_start`: what the
+/// old system fired against what its noise source fired, clamped and matched
 /// like [`compare_seen`] does old against new (renames aside: both reads
-/// speak the old system's vocabulary).
-fn noise_floor_seen(
+/// speak the old system's vocabulary). Its missing alerts are the noisy ones.
+fn noise_report_seen(
     old: &[SeenAlert],
     noise: &[SeenAlert],
     opts: &CompareOptions,
     window_start: i64,
-) -> NoiseFloor {
+) -> Report {
     let o = clamped(old, "old", window_start);
     let n = clamped(noise, "noise", window_start);
-    NoiseFloor::measure(&o, &n, opts)
+    compare(&o, &n, &opts.without_renames())
 }
 
 /// `12.5%`, or `n/a` without a rate.
-fn pct(rate: Option<f64>) -> String {
+pub(crate) fn pct(rate: Option<f64>) -> String {
     rate.map_or("n/a".to_string(), |r| format!("{:.1}%", r * 100.0))
 }
 
@@ -143,7 +143,7 @@ fn progress_line(
     window_ms: i64,
     (poll, total_polls): (u32, u64),
     report: &Report,
-    noise: Option<&Result<NoiseFloor, String>>,
+    noise: Option<&Result<Report, String>>,
     last: bool,
 ) {
     use std::io::{IsTerminal, Write};
@@ -207,7 +207,7 @@ impl Runner<'_> {
 
     /// Writes the step's report as `reports/<step>.{json,md,html}` in the
     /// state directory (each atomically); returns the paths written.
-    fn write_reports(&self, step: &str, report: &Report) -> Result<Vec<String>, String> {
+    pub(crate) fn write_reports(&self, step: &str, report: &Report) -> Result<Vec<String>, String> {
         use cutover_compare::{OutputFormat, write_report};
         let dir = self.state_dir.join("reports");
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -273,9 +273,8 @@ impl Runner<'_> {
             tolerance_ms,
             ignore_labels,
             rename,
-            min_match_rate,
-            shadow,
             noise,
+            ..
         } = &step.action
         else {
             return Ok(StepRun::Done(StepExec::new(
@@ -297,9 +296,20 @@ impl Runner<'_> {
                 (now, d)
             }
         };
+        // An inconclusive window waits for a person: accepted by name, it
+        // finishes on what was seen; extended, the window below goes on.
+        if let Some(seq) = self
+            .view
+            .steps
+            .get(&step.id)
+            .and_then(|s| s.inconclusive_seq)
+        {
+            let target = format!("{}/{}", phase.id, step.id);
+            let by = self.view.approval_after(&target, seq).map(|a| a.by.clone());
+            return self.parallel_verdict(phase, step, started, by);
+        }
         let interval = i64::try_from((*interval_ms).max(1)).unwrap_or(i64::MAX);
         let total_polls = window_ms.div_ceil((*interval_ms).max(1)) + 1;
-        let mut digest = None;
         loop {
             let now = now_ms();
             let window = wit::Window {
@@ -314,10 +324,10 @@ impl Runner<'_> {
                 .and_then(|(o, _)| {
                     let noise_read = noise.as_ref().map(|src| self.collect_noise(src, window));
                     self.collect(SystemSide::New, window)
-                        .map(|(n, d)| (o, noise_read, n, d))
+                        .map(|(n, _)| (o, noise_read, n))
                         .map_err(|e| (SystemSide::New, e))
                 });
-            let (old, noise_read, new, d) = match collected {
+            let (old, noise_read, new) = match collected {
                 Ok(x) => x,
                 Err((side, e)) => {
                     if let Some(out) = self.poll_failed(phase, step, side, &e)? {
@@ -337,7 +347,6 @@ impl Runner<'_> {
                     continue;
                 }
             };
-            digest = Some(d);
             let sv = self.view.steps.get(&step.id);
             let known = |f: fn(&StepView) -> &Vec<SeenAlert>| -> BTreeSet<(String, i64)> {
                 sv.map(|s| f(s).iter().map(SeenAlert::episode_key).collect())
@@ -413,146 +422,24 @@ impl Runner<'_> {
                 return Ok(StepRun::Stop(out));
             }
         }
-        let s = self.view.steps.get(&step.id);
-        let (all_old, all_new, all_noise) = s
-            .map(|s| (s.seen_old.clone(), s.seen_new.clone(), s.seen_noise.clone()))
-            .unwrap_or_default();
-        let polls = s.map_or(0, |s| s.polls);
-        let noise_failures = s.map_or(0, |s| s.noise_failures);
-        let noise_error = s.and_then(|s| s.noise_error.clone());
-        let mut report = compare_seen(&all_old, &all_new, &opts, started);
-        let floor = noise.as_ref().map(|_| {
-            noise_so_far(
-                &all_old,
-                &all_noise,
-                polls.saturating_sub(noise_failures),
-                noise_error.as_deref(),
-                &opts,
-                started,
-            )
-        });
-        if let Some(Ok(n)) = &floor {
-            report = report.with_noise_floor(n.clone());
-        }
-        let written = self.write_reports(&step.id, &report);
-        let passed = match (report.match_rate, min_match_rate) {
-            (None, _) => false,
-            (Some(r), Some(min)) => r >= *min,
-            (Some(_), None) => report.verdict == cutover_compare::Verdict::Pass,
-        };
-        let verdict = match (report.match_rate, passed) {
-            (None, _) => "no-data",
-            (Some(_), true) => "pass",
-            (Some(_), false) => "fail",
-        };
-        let status = match (*shadow, passed) {
-            (true, _) => StepStatus::Shadow,
-            (false, true) => StepStatus::Succeeded,
-            (false, false) => StepStatus::Failed,
-        };
-        let rate = report
-            .match_rate
-            .map_or("n/a (no data is never a pass)".to_string(), |r| {
-                format!("{:.1}%", r * 100.0)
-            });
-        let min = min_match_rate.map_or(String::new(), |m| format!(", minimum {:.1}%", m * 100.0));
-        let noise_text = match (noise, &floor) {
-            (Some(src), Some(Ok(n))) => format!(
-                "; noise floor {} against {src} ({} missing, {} extra{})",
-                pct(n.match_rate),
-                n.missing,
-                n.extra,
-                if noise_failures > 0 {
-                    format!("; {noise_failures} of {polls} noise reads failed")
-                } else {
-                    String::new()
-                }
-            ),
-            (Some(src), Some(Err(e))) => format!("; noise floor against {src} unavailable: {e}"),
-            _ => String::new(),
-        };
-        let mut ex = StepExec::new(
-            status,
-            format!(
-                "match rate {rate}{min}: {} matched, {} missing, {} extra over {polls} polls{}{noise_text}",
-                report.matched,
-                report.missing,
-                report.extra,
-                if *shadow {
-                    " (shadow: never gates)"
-                } else {
-                    ""
-                }
-            ),
-        );
-        ex.verdict = Some(verdict.to_string());
-        ex.details = serde_json::json!({
-            "compare_verdict": report.verdict.to_string(),
-            "match_rate": report.match_rate,
-            "min_match_rate": min_match_rate,
-            "matched": report.matched,
-            "missing": report.missing,
-            "extra": report.extra,
-            "total_old": report.total_old,
-            "total_new": report.total_new,
-            "risk_level": report.risk_level.to_string(),
-            "polls": polls,
-            "shadow": shadow,
-            "missing_alerts": report.missing_alerts.iter().map(|a| a.key.clone()).collect::<Vec<_>>(),
-            "extra_alerts": report.extra_alerts.iter().map(|a| a.key.clone()).collect::<Vec<_>>(),
-        });
-        if let (Some(src), Some(floor)) = (noise, &floor) {
-            let (rate, missing, extra) = match floor {
-                Ok(n) => (
-                    serde_json::json!(n.match_rate),
-                    serde_json::json!(n.missing),
-                    serde_json::json!(n.extra),
-                ),
-                Err(_) => Default::default(),
-            };
-            ex.details["noise_floor"] = serde_json::json!({
-                "source": src.as_plan_value(),
-                "available": floor.is_ok(),
-                "match_rate": rate,
-                "missing": missing,
-                "extra": extra,
-                "total_noise": all_noise.len(),
-                "failed_reads": noise_failures,
-                "error": noise_error,
-            });
-        }
-        match written {
-            Ok(files) => {
-                ex.details["reports"] = serde_json::json!(files);
-            }
-            Err(e) => {
-                // The verdict stands on the journal; a report that cannot be
-                // written is noted, never fatal.
-                tracing::warn!(step = %step.id, "{e}");
-                ex.details["report_error"] = serde_json::json!(e);
-                ex.summary = format!("{} (report not written: {e})", ex.summary);
-            }
-        }
-        ex.plugin = Some(self.plan.plan.systems.new.adapter.clone());
-        ex.digest = digest;
-        Ok(StepRun::Done(ex))
+        self.parallel_verdict(phase, step, started, None)
     }
 }
 
-/// The noise floor over what was seen so far, or why there is none: no
+/// The noise comparison over what was seen so far, or why there is none: no
 /// poll has read the noise source yet (`reads_ok` is 0).
-fn noise_so_far(
+pub(crate) fn noise_so_far(
     old: &[SeenAlert],
     noise: &[SeenAlert],
     reads_ok: u32,
     last_error: Option<&str>,
     opts: &CompareOptions,
     window_start: i64,
-) -> Result<NoiseFloor, String> {
+) -> Result<Report, String> {
     if reads_ok == 0 {
         return Err(last_error
             .unwrap_or("no poll read the noise source")
             .to_string());
     }
-    Ok(noise_floor_seen(old, noise, opts, window_start))
+    Ok(noise_report_seen(old, noise, opts, window_start))
 }

@@ -60,6 +60,8 @@ pub(crate) struct StepExec {
     pub details: serde_json::Value,
     pub plugin: Option<String>,
     pub digest: Option<String>,
+    /// A gated step's judgement ([`crate::gate::judge`]).
+    pub gate: Option<crate::gate::Judgement>,
 }
 
 impl StepExec {
@@ -71,6 +73,7 @@ impl StepExec {
             details: serde_json::Value::Null,
             plugin: None,
             digest: None,
+            gate: None,
         }
     }
 }
@@ -548,7 +551,14 @@ impl<'a> Runner<'a> {
         if status.is_done() {
             return Ok(None);
         }
-        if matches!(status, StepStatus::Running | StepStatus::NeedsAttention) {
+        // An inconclusive parallel run decides its approvals itself (accept
+        // or extend): it is waiting for a person, not interrupted.
+        let inconclusive = self
+            .view
+            .steps
+            .get(&step.id)
+            .is_some_and(|s| s.inconclusive_seq.is_some());
+        if matches!(status, StepStatus::Running | StepStatus::NeedsAttention) && !inconclusive {
             let decision = self
                 .view
                 .approval_after(&target, started_seq)
@@ -660,7 +670,7 @@ impl<'a> Runner<'a> {
         let ms = u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX);
         let failed = exec.status == StepStatus::Failed;
         let reason = exec.summary.clone();
-        let alerts = crate::monitor::step_alerts(&step.action, &exec.details);
+        let alerts = crate::monitor::step_alerts(&step.action, exec.gate.as_ref(), &exec.details);
         self.emit(finished(phase, step, exec, ms))?;
         if let Some(out) = self.apply_alerts(phase, Some(step), alerts)? {
             return Ok(Some(out));

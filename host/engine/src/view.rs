@@ -106,6 +106,10 @@ pub struct StepView {
     pub polls: u32,
     /// Running match rate of a parallel run.
     pub match_rate: Option<f64>,
+    /// Journal seq of the open `step-inconclusive` of a parallel run (cleared
+    /// when an operator extends the window).
+    #[serde(default)]
+    pub inconclusive_seq: Option<u64>,
 }
 
 impl StepView {
@@ -128,6 +132,7 @@ impl StepView {
             noise_error: None,
             polls: 0,
             match_rate: None,
+            inconclusive_seq: None,
         }
     }
 }
@@ -143,6 +148,12 @@ pub struct ItemView {
     pub message: String,
     /// Journal seq of the record.
     pub seq: u64,
+    /// A critical item.
+    #[serde(default)]
+    pub critical: bool,
+    /// Who confirmed it, for a manual item an operator confirmed.
+    #[serde(default)]
+    pub confirmed_by: Option<String>,
 }
 
 /// State of one phase.
@@ -154,6 +165,21 @@ pub struct PhaseView {
     pub items: Vec<ItemView>,
     /// Seq of the last pause inside this phase.
     pub paused_seq: Option<u64>,
+    /// The source document's rule over the recorded checklist: every item
+    /// passed, or the failed ones are all non-critical.
+    #[serde(default = "yes")]
+    pub overall_passed: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl PhaseView {
+    /// Re-derives `overall_passed` from the items.
+    fn judge_items(&mut self) {
+        self.overall_passed = self.items.iter().all(|i| !i.critical || i.status.passes());
+    }
 }
 
 /// An approval as recorded.
@@ -426,6 +452,7 @@ impl RunView {
                 status: PhaseStatus::Pending,
                 items: Vec::new(),
                 paused_seq: None,
+                overall_passed: true,
             })
     }
 
@@ -484,6 +511,7 @@ impl RunView {
                 let p = self.phase_mut(phase);
                 p.status = PhaseStatus::Running;
                 p.items.clear();
+                p.judge_items();
             }
             Event::GateWaiting { target, .. } => {
                 self.status = RunStatus::Paused;
@@ -588,6 +616,7 @@ impl RunView {
                 index,
                 status,
                 message,
+                critical,
                 ..
             } => {
                 let p = self.phase_mut(phase);
@@ -597,7 +626,10 @@ impl RunView {
                     status: *status,
                     message: message.clone(),
                     seq,
+                    critical: *critical,
+                    confirmed_by: None,
                 });
+                p.judge_items();
             }
             Event::PointCaptured { phase, name, ids } => {
                 self.points.retain(|p| &p.name != name);
@@ -660,6 +692,38 @@ impl RunView {
                 results: results.clone(),
                 seq,
             }),
+            Event::StepInconclusive {
+                phase,
+                step,
+                reason,
+            } => {
+                let s = self.step_mut(phase, step);
+                s.inconclusive_seq = Some(seq);
+                s.summary = reason.clone();
+                self.status = RunStatus::Paused;
+                self.waiting_for = Some(format!("{phase}/{step}"));
+                self.reason = Some(reason.clone());
+            }
+            Event::WindowExtended {
+                step, deadline_ms, ..
+            } => {
+                if let Some(s) = self.steps.get_mut(step) {
+                    s.inconclusive_seq = None;
+                    if let Some((_, d)) = s.deadline.as_mut() {
+                        *d = (*d).max(*deadline_ms);
+                    }
+                }
+            }
+            Event::ItemConfirmed { phase, index, by } => {
+                let p = self.phase_mut(phase);
+                if let Some(i) = p.items.iter_mut().find(|i| i.index == *index) {
+                    i.status = ItemStatus::Confirmed;
+                    i.confirmed_by = Some(by.clone());
+                    i.message = format!("confirmed by {by}");
+                    i.seq = seq;
+                }
+                p.judge_items();
+            }
             Event::Paused { phase, reason, .. } => {
                 self.status = RunStatus::Paused;
                 self.reason = Some(reason.clone());

@@ -184,7 +184,8 @@ fn failing_probe_item(on_failure: &str) -> String {
 fn demo_parallel_run(window: &str, keys: &str) -> String {
     let keys = format!(
         "window = \"{window}\"\ninterval = \"100ms\"\ntolerance = \"1s\"\n\
-         rename = {{ ServiceDown = \"InstanceDown\" }}\nmin_match_rate = 0.6\n{keys}"
+         rename = {{ ServiceDown = \"InstanceDown\" }}\nmin_match_rate = 0.6\n\
+         max_missing = 2\n{keys}"
     );
     phase_one(&step("pr", "parallel-run", &keys))
 }
@@ -336,9 +337,24 @@ critical = true
 "#,
         fail = fail_params(),
     ));
+    // The critical item without a check is a manual confirmation: the phase
+    // waits for a person, who confirms it by name.
     let out = fx.run(Mode::Run).expect("run");
+    assert!(
+        matches!(&out, RunOutcome::Paused { reason } if reason.contains("needs a person")),
+        "{out:?}"
+    );
+    let view = ops::status(&fx.state_dir()).expect("status");
+    assert!(!view.phases["one"].overall_passed);
+    ops::confirm_item(&fx.load(), "one", 2, "carol").expect("confirm");
+    let out = fx.run(Mode::Resume).expect("resume");
     assert_eq!(out, RunOutcome::Completed);
     let view = ops::status(&fx.state_dir()).expect("status");
+    assert!(view.phases["one"].overall_passed);
+    assert_eq!(
+        view.phases["one"].items[2].confirmed_by.as_deref(),
+        Some("carol")
+    );
     assert_eq!(view.step_status("shadow-check"), StepStatus::Shadow);
     assert_eq!(view.steps["shadow-check"].verdict.as_deref(), Some("fail"));
     assert_eq!(view.step_status("s1"), StepStatus::Succeeded);
@@ -347,7 +363,7 @@ critical = true
         vec![
             (0, ItemStatus::Failed),
             (1, ItemStatus::Shadow),
-            (2, ItemStatus::Manual)
+            (2, ItemStatus::AwaitingConfirmation)
         ]
     );
 }
@@ -394,14 +410,17 @@ shadow = {shadow}
 "#
         )
     };
+    // A quiet window is inconclusive: neither a pass nor a failure.
     let fx = Fixture::new(&body(false));
     let out = fx.run(Mode::Run).expect("run");
     assert!(
-        matches!(&out, RunOutcome::Failed { step: Some(s), .. } if s == "pr"),
+        matches!(&out, RunOutcome::Inconclusive { target, .. } if target == "one/pr"),
         "{out:?}"
     );
     let view = ops::status(&fx.state_dir()).expect("status");
-    assert_eq!(view.steps["pr"].verdict.as_deref(), Some("no-data"));
+    assert_eq!(view.step_status("pr"), StepStatus::Running);
+    assert!(view.steps["pr"].inconclusive_seq.is_some());
+    assert_eq!(view.waiting_for.as_deref(), Some("one/pr"));
 
     let fx = Fixture::new(&body(true));
     assert_eq!(fx.run(Mode::Run).expect("run"), RunOutcome::Completed);
@@ -955,6 +974,9 @@ kind = "parallel-run"
 window = "100ms"
 interval = "100ms"
 tolerance = "1s"
+min_match_rate = 0.9
+# the 3 missing alerts are allowed: this run stops on its match rate alone
+max_missing = 3
 [[phases.steps]]
 id = "after"
 kind = "action"

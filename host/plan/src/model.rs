@@ -386,6 +386,17 @@ pub enum StepAction {
         /// plan when unset, so older plans keep their fingerprint.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         noise: Option<NoiseSource>,
+        /// Old alerts that may be missing on the new system (default 0).
+        /// Left out of the serialised plan at its default, as are the next two.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        max_missing: u32,
+        /// Fewest old episodes that make the window evidence (default 1).
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        min_alerts: u32,
+        /// Noisy old alerts (not reproduced by the noise source either) do
+        /// not count as missing.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        noise_tolerant: bool,
     },
     /// Wait for an approval.
     Approval {
@@ -555,3 +566,19 @@ pub struct Emergency {
 
 /// Escalation time of an emergency procedure that does not set one.
 pub const DEFAULT_ESCALATION_MS: u64 = 15 * 60 * 1000;
+
+/// Default `tolerance` of a parallel run when its interval is shorter: two
+/// stacks evaluate the same rule up to an evaluation interval apart.
+pub const DEFAULT_TOLERANCE_MS: u64 = 60_000;
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
+}

@@ -73,6 +73,9 @@ fn describe_step(step: &Step, plan: &Plan) -> String {
             min_match_rate,
             shadow,
             noise,
+            max_missing,
+            min_alerts,
+            noise_tolerant,
         } => {
             let mut s = format!(
                 "parallel run: window {}, every {}, tolerance {}",
@@ -92,7 +95,17 @@ fn describe_step(step: &Step, plan: &Plan) -> String {
             }
             if let Some(noise) = noise {
                 let _ = write!(s, ", noise floor against {noise}");
+                if *noise_tolerant {
+                    s.push_str(" (noisy alerts tolerated)");
+                }
             }
+            let _ = write!(
+                s,
+                "; gate: {} missing alert{} allowed, at least {min_alerts} old alert{} for evidence",
+                max_missing,
+                if *max_missing == 1 { "" } else { "s" },
+                if *min_alerts == 1 { "" } else { "s" }
+            );
             if *shadow {
                 s.push_str(" [shadow: recorded, never gates]");
             }

@@ -297,6 +297,18 @@ pub struct RawStep {
     /// (a secondary of the old system, e.g. its HA replica).
     #[schemars(with = "Option<String>")]
     pub noise: Option<SStr>,
+    /// parallel-run: how many old alerts may be missing on the new system
+    /// (default 0: any missing alert fails the run).
+    #[schemars(with = "Option<u32>")]
+    pub max_missing: Option<Spanned<i64>>,
+    /// parallel-run: fewest old alert episodes that make the window evidence
+    /// (default 1); fewer is `inconclusive`, never a pass.
+    #[schemars(with = "Option<u32>")]
+    pub min_alerts: Option<Spanned<i64>>,
+    /// parallel-run: an old alert the noise source did not reproduce either
+    /// (`noisy`) does not count as missing.
+    #[schemars(with = "Option<bool>")]
+    pub noise_tolerant: Option<Spanned<bool>>,
     /// approval/notify: message.
     #[schemars(with = "Option<String>")]
     pub message: Option<SStr>,

@@ -142,6 +142,14 @@ pub struct ApproveArgs {
     /// For an interrupted step: run it again instead of marking it done.
     #[arg(long)]
     pub retry: bool,
+    /// Confirm manual checklist item N of PHASE (a checklist item with no
+    /// check, or one whose check could not judge).
+    #[arg(long, value_name = "N", conflicts_with_all = ["retry", "extend"])]
+    pub item: Option<usize>,
+    /// For an inconclusive parallel run (PHASE/STEP): extend its window by
+    /// this long from now (e.g. 1h) instead of accepting it.
+    #[arg(long, value_name = "DURATION", conflicts_with = "retry")]
+    pub extend: Option<String>,
 }
 
 /// Arguments of `history`.
@@ -230,6 +238,7 @@ pub fn exit_code(o: &RunOutcome) -> u8 {
     match o {
         RunOutcome::Completed => exit::OK,
         RunOutcome::Failed { .. } => exit::FAILED,
+        RunOutcome::Inconclusive { .. } => exit::INCONCLUSIVE,
         RunOutcome::AwaitingApproval { .. }
         | RunOutcome::Paused { .. }
         | RunOutcome::NeedsAttention { .. } => exit::PAUSED,
@@ -344,6 +353,27 @@ fn approve(a: ApproveArgs) -> anyhow::Result<u8> {
         );
         return Ok(exit::OK);
     }
+    if let Some(index) = a.item {
+        let seq = ops::confirm_item(&loaded, &a.target, index, &who)?;
+        println!(
+            "confirmed checklist item {index} of {} by {who} (journal seq {seq}); continue with `cutover resume {}`",
+            a.target,
+            a.plan.display()
+        );
+        return Ok(exit::OK);
+    }
+    if let Some(text) = &a.extend {
+        let d = cutover_plan::duration::parse_duration(text)
+            .map_err(|e| usage(format!("--extend {text:?}: {e}")))?;
+        let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let until = ops::extend_window(&loaded, &a.target, &who, ms)?;
+        println!(
+            "extended the window of {} by {text} (until unix ms {until}), by {who}; continue with `cutover resume {}`",
+            a.target,
+            a.plan.display()
+        );
+        return Ok(exit::OK);
+    }
     let ap = ops::approve(&loaded, &a.target, &who, a.retry)?;
     println!(
         "approved {} by {}{} (journal seq {}); continue with `cutover resume {}`",
@@ -416,6 +446,8 @@ fn status(plan: &Path, json: bool) -> anyhow::Result<u8> {
                 serde_json::json!({
                     "id": id,
                     "status": view.phase_status(id).as_str(),
+                    "overall_passed": view.phases.get(id).is_none_or(|p| p.overall_passed),
+                    "checklist": view.phases.get(id).map(|p| &p.items),
                     "steps": steps.iter().map(|s| serde_json::json!({
                         "id": s,
                         "status": view.step_status(s).as_str(),
@@ -503,6 +535,18 @@ fn print_status(plan: &Path, outline: &PlanOutline, view: &RunView) {
             let st = view.step_status(s);
             let summary = view.steps.get(s).map(|v| v.summary.as_str()).unwrap_or("");
             println!("  {s:<26} {:<15} {summary}", st.as_str());
+        }
+        if let Some(p) = view.phases.get(id).filter(|p| !p.items.is_empty()) {
+            for i in &p.items {
+                let item = format!("checklist #{}", i.index);
+                println!("  {item:<26} {:<15} {}", i.status.as_str(), i.message);
+            }
+            if !p.overall_passed {
+                println!(
+                    "  {:<26} a critical item has not passed",
+                    "overall_passed false"
+                );
+            }
         }
     }
 }

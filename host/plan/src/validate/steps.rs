@@ -309,7 +309,8 @@ impl Checker<'_> {
         };
         let window = dur(self, st.window.as_ref(), "window", None);
         let interval = dur(self, st.interval.as_ref(), "interval", None);
-        let tolerance = dur(self, st.tolerance.as_ref(), "tolerance", Some(0));
+        let tolerance = dur(self, st.tolerance.as_ref(), "tolerance", Some(0))
+            .filter(|_| st.tolerance.is_some());
         if let (Some(w), Some(i), Some(ws)) = (window, interval, st.window.as_ref())
             && (w < i || i == 0)
         {
@@ -332,10 +333,27 @@ impl Checker<'_> {
             }
         }
         let noise = st.noise.as_ref().map(|n| self.noise_source(sid, n));
+        if let Some(n) = st.noise_tolerant.as_ref().filter(|n| *n.get_ref())
+            && st.noise.is_none()
+        {
+            self.err(
+                Diagnostic::at(
+                    span_of(n),
+                    format!("step `{sid}`: noise_tolerant needs a noise source"),
+                    "no `noise` on this step",
+                )
+                .help("add noise = \"second-read\" (or a replica's adapter) so that noisy alerts can be told apart"),
+            );
+        }
+        let max_missing = self.count_field(sid, st.max_missing.as_ref(), "max_missing", 0);
+        let min_alerts = self.count_field(sid, st.min_alerts.as_ref(), "min_alerts", 1);
+        // A tolerance below the sampling interval cannot tell two stacks
+        // apart from the moment each was polled: default max(interval, 60 s).
+        let default_tolerance = interval.unwrap_or(0).max(DEFAULT_TOLERANCE_MS);
         StepAction::ParallelRun {
             window_ms: window.unwrap_or(0),
             interval_ms: interval.unwrap_or(0),
-            tolerance_ms: tolerance.unwrap_or(0),
+            tolerance_ms: tolerance.unwrap_or(default_tolerance),
             ignore_labels: st
                 .ignore_labels
                 .as_ref()
@@ -349,6 +367,36 @@ impl Checker<'_> {
             min_match_rate: st.min_match_rate.as_ref().map(|r| *r.get_ref()),
             shadow: st.shadow.as_ref().is_some_and(|s| *s.get_ref()),
             noise,
+            max_missing,
+            min_alerts,
+            noise_tolerant: st.noise_tolerant.as_ref().is_some_and(|n| *n.get_ref()),
+        }
+    }
+
+    /// A non-negative whole number field of step `sid` (`default` when absent).
+    fn count_field(
+        &mut self,
+        sid: &str,
+        v: Option<&Spanned<i64>>,
+        field: &str,
+        default: u32,
+    ) -> u32 {
+        let Some(v) = v else { return default };
+        match u32::try_from(*v.get_ref()) {
+            Ok(n) => n,
+            Err(_) => {
+                self.err(
+                    Diagnostic::at(
+                        span_of(v),
+                        format!("step `{sid}`: {field} {} is not a count", v.get_ref()),
+                        "not a count",
+                    )
+                    .help(format!(
+                        "write a whole number from 0 up, e.g. {field} = {default}"
+                    )),
+                );
+                default
+            }
         }
     }
 
@@ -443,6 +491,9 @@ pub(crate) fn allowed_fields(kind: StepKind) -> Vec<&'static str> {
             "min_match_rate",
             "shadow",
             "noise",
+            "max_missing",
+            "min_alerts",
+            "noise_tolerant",
         ],
         StepKind::Approval => &["message", "approvers"],
         StepKind::Wait => &["duration"],
@@ -465,7 +516,7 @@ pub(crate) fn required_fields(kind: StepKind) -> &'static [&'static str] {
 }
 
 /// Every kind-specific step key.
-pub(crate) const STEP_FIELDS: [&str; 18] = [
+pub(crate) const STEP_FIELDS: [&str; 21] = [
     "plugin",
     "params",
     "shadow",
@@ -480,6 +531,9 @@ pub(crate) const STEP_FIELDS: [&str; 18] = [
     "rename",
     "min_match_rate",
     "noise",
+    "max_missing",
+    "min_alerts",
+    "noise_tolerant",
     "message",
     "approvers",
     "duration",
@@ -507,6 +561,9 @@ pub(super) fn present_fields(st: &RawStep) -> Vec<(&'static str, Range<usize>)> 
     add("rename", st.rename.as_ref().map(span_of));
     add("min_match_rate", st.min_match_rate.as_ref().map(span_of));
     add("noise", st.noise.as_ref().map(span_of));
+    add("max_missing", st.max_missing.as_ref().map(span_of));
+    add("min_alerts", st.min_alerts.as_ref().map(span_of));
+    add("noise_tolerant", st.noise_tolerant.as_ref().map(span_of));
     add("message", st.message.as_ref().map(span_of));
     add("approvers", st.approvers.as_ref().map(span_of));
     add("duration", st.duration.as_ref().map(span_of));

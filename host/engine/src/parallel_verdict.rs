@@ -1,0 +1,259 @@
+//! The end of a parallel run's window: the comparison of everything seen,
+//! judged by [`crate::gate::judge`], its reports, and the step's result. An
+//! inconclusive window leaves the step open and stops the run for a person.
+
+use cutover_compare::{NoiseFloor, Report};
+use cutover_plan::{Phase, Step, StepAction};
+
+use crate::error::EngineError;
+use crate::event::{Event, StepStatus};
+use crate::gate::{Gate, GateRules, Judgement, judge, noisy_episodes};
+use crate::outcome::RunOutcome;
+use crate::parallel::{compare_seen, noise_so_far, options_of, pct};
+use crate::runner::{Runner, StepExec, StepRun};
+
+/// A parallel run's window, compared and judged.
+pub(crate) struct Window {
+    /// Old against new, with the noise floor when there is one.
+    pub report: Report,
+    /// Old against the noise source, or why it could not be read.
+    pub noise_cmp: Option<Result<Report, String>>,
+    /// The gate's decision.
+    pub judgement: Judgement,
+    /// Polls recorded.
+    pub polls: u32,
+    /// Polls whose noise read failed.
+    pub noise_failures: u32,
+    /// The last noise read error.
+    pub noise_error: Option<String>,
+    /// Noise episodes seen.
+    pub total_noise: usize,
+}
+
+impl Runner<'_> {
+    /// Compares and judges everything `step` (a parallel run whose window
+    /// opened at `started`) journaled so far; `min_match_rate` replaces the
+    /// step's own minimum (a checklist item judging the run at its own
+    /// bar). `None` for a step that is not a parallel run.
+    pub(crate) fn judge_window(
+        &self,
+        step: &Step,
+        started: i64,
+        min_match_rate: Option<f64>,
+    ) -> Option<Window> {
+        let StepAction::ParallelRun {
+            tolerance_ms,
+            ignore_labels,
+            rename,
+            min_match_rate: step_min,
+            noise,
+            max_missing,
+            min_alerts,
+            noise_tolerant,
+            ..
+        } = &step.action
+        else {
+            return None;
+        };
+        let opts = options_of(ignore_labels, rename, *tolerance_ms);
+        let s = self.view.steps.get(&step.id);
+        let (all_old, all_new, all_noise) = s
+            .map(|s| {
+                (
+                    s.seen_old.as_slice(),
+                    s.seen_new.as_slice(),
+                    s.seen_noise.as_slice(),
+                )
+            })
+            .unwrap_or_default();
+        let polls = s.map_or(0, |s| s.polls);
+        let noise_failures = s.map_or(0, |s| s.noise_failures);
+        let noise_error = s.and_then(|s| s.noise_error.clone());
+        let mut report = compare_seen(all_old, all_new, &opts, started);
+        let noise_cmp = noise.as_ref().map(|_| {
+            noise_so_far(
+                all_old,
+                all_noise,
+                polls.saturating_sub(noise_failures),
+                noise_error.as_deref(),
+                &opts,
+                started,
+            )
+        });
+        let noisy = match &noise_cmp {
+            Some(Ok(n)) => {
+                report = report.with_noise_floor(NoiseFloor::from_report(n));
+                noisy_episodes(n)
+            }
+            _ => Default::default(),
+        };
+        let rules = GateRules {
+            min_match_rate: min_match_rate.or(*step_min),
+            max_missing: *max_missing,
+            min_alerts: *min_alerts,
+            noise_tolerant: *noise_tolerant,
+        };
+        let judgement = judge(&report, &noisy, &rules);
+        Some(Window {
+            report,
+            noise_cmp,
+            judgement,
+            polls,
+            noise_failures,
+            noise_error,
+            total_noise: all_noise.len(),
+        })
+    }
+
+    /// Judges the window of `step` that opened at `started` on the episodes
+    /// journaled so far. `accepted_by`: an operator accepted an
+    /// inconclusive window by name.
+    pub(crate) fn parallel_verdict(
+        &mut self,
+        phase: &Phase,
+        step: &Step,
+        started: i64,
+        accepted_by: Option<String>,
+    ) -> Result<StepRun, EngineError> {
+        let StepAction::ParallelRun {
+            min_match_rate,
+            shadow,
+            noise,
+            ..
+        } = &step.action
+        else {
+            return Ok(StepRun::Done(StepExec::new(
+                StepStatus::Failed,
+                "not a parallel run",
+            )));
+        };
+        let Some(w) = self.judge_window(step, started, None) else {
+            return Ok(StepRun::Done(StepExec::new(
+                StepStatus::Failed,
+                "not a parallel run",
+            )));
+        };
+        let Window {
+            report,
+            noise_cmp,
+            judgement,
+            polls,
+            noise_failures,
+            noise_error,
+            total_noise,
+        } = w;
+        let written = self.write_reports(&step.id, &report);
+        let target = format!("{}/{}", phase.id, step.id);
+        if judgement.gate == Gate::Inconclusive && !*shadow && accepted_by.is_none() {
+            let reason = format!(
+                "parallel run {target} is inconclusive: {}; extend the window with `cutover approve PLAN {target} --extend 1h` or accept it with `cutover approve PLAN {target} --by NAME`",
+                judgement.reason
+            );
+            self.emit(Event::StepInconclusive {
+                phase: phase.id.clone(),
+                step: step.id.clone(),
+                reason: reason.clone(),
+            })?;
+            return Ok(StepRun::Stop(RunOutcome::Inconclusive { target, reason }));
+        }
+        let status = match (*shadow, judgement.gate, &accepted_by) {
+            (true, _, _) => StepStatus::Shadow,
+            (false, Gate::Pass, _) | (false, Gate::Inconclusive, Some(_)) => StepStatus::Succeeded,
+            (false, _, _) => StepStatus::Failed,
+        };
+        let noise_text = match (noise, &noise_cmp) {
+            (Some(src), Some(Ok(n))) => format!(
+                "; noise floor {} against {src} ({} missing, {} extra{}){}",
+                pct(n.match_rate),
+                n.missing,
+                n.extra,
+                if noise_failures > 0 {
+                    format!("; {noise_failures} of {polls} noise reads failed")
+                } else {
+                    String::new()
+                },
+                if judgement.noisy > 0 {
+                    format!("; {} noisy", judgement.noisy)
+                } else {
+                    String::new()
+                }
+            ),
+            (Some(src), Some(Err(e))) => format!("; noise floor against {src} unavailable: {e}"),
+            _ => String::new(),
+        };
+        let mut summary = format!(
+            "{}: {}; {} matched, {} missing, {} extra over {polls} polls{noise_text}",
+            judgement.gate.as_str(),
+            judgement.reason,
+            report.matched,
+            report.missing,
+            report.extra,
+        );
+        if let (Gate::Inconclusive, Some(by)) = (judgement.gate, &accepted_by) {
+            summary = format!("accepted by {by}: {summary}");
+        }
+        if *shadow {
+            summary.push_str(" (shadow: never gates)");
+        }
+        let mut ex = StepExec::new(status, summary);
+        ex.verdict = Some(judgement.gate.as_str().to_string());
+        ex.details = serde_json::json!({
+            "compare_verdict": report.verdict.to_string(),
+            "match_rate": report.match_rate,
+            "min_match_rate": min_match_rate,
+            "matched": report.matched,
+            "missing": report.missing,
+            "extra": report.extra,
+            "total_old": report.total_old,
+            "total_new": report.total_new,
+            "risk_level": report.risk_level.to_string(),
+            "polls": polls,
+            "shadow": shadow,
+            "missing_alerts": report.missing_alerts.iter().map(|a| a.key.clone()).collect::<Vec<_>>(),
+            "extra_alerts": report.extra_alerts.iter().map(|a| a.key.clone()).collect::<Vec<_>>(),
+            "gate": judgement,
+        });
+        ex.gate = Some(judgement);
+        if let Some(by) = &accepted_by {
+            ex.details["accepted_by"] = serde_json::json!(by);
+        }
+        if let (Some(src), Some(cmp)) = (noise, &noise_cmp) {
+            let (rate, missing, extra) = match cmp {
+                Ok(n) => (
+                    serde_json::json!(n.match_rate),
+                    serde_json::json!(n.missing),
+                    serde_json::json!(n.extra),
+                ),
+                Err(_) => Default::default(),
+            };
+            ex.details["noise_floor"] = serde_json::json!({
+                "source": src.as_plan_value(),
+                "available": cmp.is_ok(),
+                "match_rate": rate,
+                "missing": missing,
+                "extra": extra,
+                "total_noise": total_noise,
+                "failed_reads": noise_failures,
+                "error": noise_error,
+            });
+        }
+        match written {
+            Ok(files) => {
+                ex.details["reports"] = serde_json::json!(files);
+            }
+            Err(e) => {
+                // The verdict stands on the journal; a report that cannot be
+                // written is noted, never fatal.
+                tracing::warn!(step = %step.id, "{e}");
+                ex.details["report_error"] = serde_json::json!(e);
+                ex.summary = format!("{} (report not written: {e})", ex.summary);
+            }
+        }
+        ex.plugin = Some(self.plan.plan.systems.new.adapter.clone());
+        ex.digest = self
+            .adapter(cutover_plan::SystemSide::New)
+            .ok()
+            .map(|(_, a)| a.digest);
+        Ok(StepRun::Done(ex))
+    }
+}
