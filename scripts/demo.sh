@@ -96,49 +96,6 @@ step "cutover status"
 }
 
 case "$mode" in
-    offline | real | all) ;;
-    *) echo "usage: scripts/demo.sh [offline|real|all]" >&2; exit 2 ;;
-esac
-
-bash scripts/setup.sh
-cutover="$root/target/debug/cutover"
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-
-offline() {
-
-demo="$root/target/demo"
-rm -rf "$demo"
-mkdir -p "$demo"
-cp -r plans/demo-data "$demo/demo-data"
-sed "s#\.\./target/plugins/#$root/target/plugins/#g" plans/offline-demo.toml > "$demo/offline-demo.toml"
-plan="$demo/offline-demo.toml"
-
-step "cutover plugin inspect target/plugins/file-adapter.wasm"
-"$cutover" plugin inspect target/plugins/file-adapter.wasm
-
-step "cutover plugin lock (pin every plugin by sha256)"
-"$cutover" plugin lock "$plan"
-
-step "cutover validate"
-"$cutover" validate "$plan"
-
-step "cutover plan (dry-run preview)"
-"$cutover" plan "$plan"
-
-step "cutover compare (offline: the old vs the new system's recorded alerts; 2 missing: FAIL)"
-expect 1 "the comparison fails: 2 alerts missing" \
-    "$cutover" compare "$demo/demo-data/old/alerts.json" "$demo/demo-data/new/alerts.json" \
-    --ignore-label instance --rename ServiceDown=InstanceDown
-
-step "cutover run (the whole migration, durable and resumable)"
-rc=0
-"$cutover" run "$plan" || rc=$?
-step "cutover status"
-"$cutover" status "$plan"
-return "$rc"
-}
-
-case "$mode" in
     offline) offline ;;
     real) exec bash "$root/scripts/demo-real.sh" ;;
     all) offline; exec bash "$root/scripts/demo-real.sh" ;;
