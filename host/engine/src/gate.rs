@@ -94,9 +94,7 @@ pub struct Judgement {
     pub old_episodes: usize,
     /// Missing alerts that counted against `max_missing`.
     pub missing_gating: usize,
-    /// Missing alerts the noise source did not reproduce either.
-    pub noisy: usize,
-    /// Keys of the noisy missing alerts.
+    /// Keys of the missing alerts the noise source did not reproduce either.
     #[serde(default)]
     pub noisy_alerts: Vec<String>,
 }
@@ -148,7 +146,6 @@ pub fn judge(report: &Report, noisy: &BTreeSet<EpisodeId>, rules: &GateRules) ->
         reason: String::new(),
         old_episodes: report.total_old,
         missing_gating: gating.len(),
-        noisy: noisy_alerts.len(),
         noisy_alerts,
     };
     let min_alerts = usize::try_from(rules.min_alerts).unwrap_or(usize::MAX);
@@ -201,10 +198,10 @@ pub fn judge(report: &Report, noisy: &BTreeSet<EpisodeId>, rules: &GateRules) ->
             rules.max_missing
         ));
     }
-    if rules.noise_tolerant && j.noisy > 0 {
+    if rules.noise_tolerant && !j.noisy_alerts.is_empty() {
         reason.push_str(&format!(
             ", {} tolerated",
-            plural(j.noisy, "noisy alert", "noisy alerts")
+            plural(j.noisy_alerts.len(), "noisy alert", "noisy alerts")
         ));
     }
     j.reason = reason;
@@ -321,7 +318,7 @@ mod tests {
         let noisy = noisy_episodes(&compare(&old, &noise, &opts));
         let strict = judge(&r, &noisy, &rules(None));
         assert_eq!(strict.gate, Gate::Fail);
-        assert_eq!(strict.noisy, 1);
+        assert_eq!(strict.noisy_alerts.len(), 1);
         assert_eq!(
             strict.noisy_alerts,
             vec!["A3{severity=\"warning\"}".to_string()]

@@ -119,84 +119,72 @@ pub fn approve(
         .iter()
         .find(|p| p.id == phase_id)
         .ok_or_else(|| EngineError::Operator(format!("no phase `{phase_id}` in the plan")))?;
-    let lease = FileLease::new(&state_dir)?.acquire()?;
-    let (mut journal, view, _) = open_journal(&state_dir)?;
-    note_recovery(&mut journal, lease.recovered)?;
-    if view.run_id.is_none() {
-        return Err(EngineError::NoRun(state_dir.display().to_string()));
-    }
-    if view.status.is_finished() {
-        return Err(EngineError::Operator(format!(
-            "the run has already finished ({}); nothing to approve",
-            view.status.as_str()
-        )));
-    }
-    match step_id {
-        None => {
-            if retry {
-                return Err(EngineError::Operator(
-                    "--retry applies to an interrupted step (PHASE/STEP)".into(),
-                ));
-            }
-            let approvers = phase
-                .gate
-                .as_ref()
-                .map(|g| g.approvers.clone())
-                .unwrap_or_default();
-            check_approver(&approvers, by, &format!("phase {phase_id}"))?;
-            let paused_here = view
-                .phases
-                .get(phase_id)
-                .and_then(|p| p.paused_seq)
-                .is_some();
-            if phase.gate.is_none() && !paused_here {
-                return Err(EngineError::Operator(format!(
-                    "phase {phase_id} has no gate and is not paused: nothing to approve"
-                )));
-            }
-        }
-        Some(step_id) => {
-            let step = phase
-                .steps
-                .iter()
-                .find(|s| s.id == step_id)
-                .ok_or_else(|| {
-                    EngineError::Operator(format!("no step `{step_id}` in phase {phase_id}"))
-                })?;
-            let status = view.step_status(step_id);
-            let interrupted = matches!(status, StepStatus::NeedsAttention | StepStatus::Running);
-            match &step.action {
-                StepAction::Approval { approvers, .. } if !interrupted => {
-                    if retry {
-                        return Err(EngineError::Operator(
-                            "--retry applies to an interrupted step".into(),
-                        ));
-                    }
-                    check_approver(approvers, by, target)?;
+    let seq = journal_decision(&state_dir, |view| {
+        match step_id {
+            None => {
+                if retry {
+                    return Err(EngineError::Operator(
+                        "--retry applies to an interrupted step (PHASE/STEP)".into(),
+                    ));
                 }
-                _ if interrupted => {}
-                _ => {
+                let approvers = phase
+                    .gate
+                    .as_ref()
+                    .map(|g| g.approvers.clone())
+                    .unwrap_or_default();
+                check_approver(&approvers, by, &format!("phase {phase_id}"))?;
+                let paused_here = view
+                    .phases
+                    .get(phase_id)
+                    .and_then(|p| p.paused_seq)
+                    .is_some();
+                if phase.gate.is_none() && !paused_here {
                     return Err(EngineError::Operator(format!(
-                        "step {target} is {} and neither an approval step nor interrupted: nothing to approve",
-                        status.as_str()
+                        "phase {phase_id} has no gate and is not paused: nothing to approve"
                     )));
                 }
             }
+            Some(step_id) => {
+                let step = phase
+                    .steps
+                    .iter()
+                    .find(|s| s.id == step_id)
+                    .ok_or_else(|| {
+                        EngineError::Operator(format!("no step `{step_id}` in phase {phase_id}"))
+                    })?;
+                let status = view.step_status(step_id);
+                let interrupted =
+                    matches!(status, StepStatus::NeedsAttention | StepStatus::Running);
+                match &step.action {
+                    StepAction::Approval { approvers, .. } if !interrupted => {
+                        if retry {
+                            return Err(EngineError::Operator(
+                                "--retry applies to an interrupted step".into(),
+                            ));
+                        }
+                        check_approver(approvers, by, target)?;
+                    }
+                    _ if interrupted => {}
+                    _ => {
+                        return Err(EngineError::Operator(format!(
+                            "step {target} is {} and neither an approval step nor interrupted: nothing to approve",
+                            status.as_str()
+                        )));
+                    }
+                }
+            }
         }
-    }
-    let ev = Event::Approved {
-        target: target.to_string(),
-        by: by.to_string(),
-        retry,
-    };
-    let (kind, payload) = ev.to_record();
-    let r = journal.append(&kind, payload)?;
-    drop(lease.handle);
+        Ok(vec![Event::Approved {
+            target: target.to_string(),
+            by: by.to_string(),
+            retry,
+        }])
+    })?;
     Ok(Approval {
         target: target.to_string(),
         by: by.to_string(),
         retry,
-        seq: r.seq,
+        seq,
     })
 }
 

@@ -115,19 +115,16 @@ impl Runner<'_> {
         started: i64,
         accepted_by: Option<String>,
     ) -> Result<StepRun, EngineError> {
-        let StepAction::ParallelRun {
-            min_match_rate,
-            shadow,
-            noise,
-            ..
-        } = &step.action
+        let (
+            StepAction::ParallelRun {
+                min_match_rate,
+                shadow,
+                noise,
+                ..
+            },
+            Some(w),
+        ) = (&step.action, self.judge_window(step, started, None))
         else {
-            return Ok(StepRun::Done(StepExec::new(
-                StepStatus::Failed,
-                "not a parallel run",
-            )));
-        };
-        let Some(w) = self.judge_window(step, started, None) else {
             return Ok(StepRun::Done(StepExec::new(
                 StepStatus::Failed,
                 "not a parallel run",
@@ -172,8 +169,8 @@ impl Runner<'_> {
                 } else {
                     String::new()
                 },
-                if judgement.noisy > 0 {
-                    format!("; {} noisy", judgement.noisy)
+                if !judgement.noisy_alerts.is_empty() {
+                    format!("; {} noisy", judgement.noisy_alerts.len())
                 } else {
                     String::new()
                 }

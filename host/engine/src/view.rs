@@ -165,20 +165,13 @@ pub struct PhaseView {
     pub items: Vec<ItemView>,
     /// Seq of the last pause inside this phase.
     pub paused_seq: Option<u64>,
-    /// The source document's rule over the recorded checklist: every item
-    /// passed, or the failed ones are all non-critical.
-    #[serde(default = "yes")]
-    pub overall_passed: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 impl PhaseView {
-    /// Re-derives `overall_passed` from the items.
-    fn judge_items(&mut self) {
-        self.overall_passed = self.items.iter().all(|i| !i.critical || i.status.passes());
+    /// The source document's rule over the recorded checklist: every item
+    /// passed, or the failed ones are all non-critical.
+    pub fn overall_passed(&self) -> bool {
+        self.items.iter().all(|i| !i.critical || i.status.passes())
     }
 }
 
@@ -452,7 +445,6 @@ impl RunView {
                 status: PhaseStatus::Pending,
                 items: Vec::new(),
                 paused_seq: None,
-                overall_passed: true,
             })
     }
 
@@ -511,7 +503,6 @@ impl RunView {
                 let p = self.phase_mut(phase);
                 p.status = PhaseStatus::Running;
                 p.items.clear();
-                p.judge_items();
             }
             Event::GateWaiting { target, .. } => {
                 self.status = RunStatus::Paused;
@@ -629,7 +620,6 @@ impl RunView {
                     critical: *critical,
                     confirmed_by: None,
                 });
-                p.judge_items();
             }
             Event::PointCaptured { phase, name, ids } => {
                 self.points.retain(|p| &p.name != name);
@@ -722,7 +712,6 @@ impl RunView {
                     i.message = format!("confirmed by {by}");
                     i.seq = seq;
                 }
-                p.judge_items();
             }
             Event::Paused { phase, reason, .. } => {
                 self.status = RunStatus::Paused;

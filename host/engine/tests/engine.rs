@@ -345,12 +345,12 @@ critical = true
         "{out:?}"
     );
     let view = ops::status(&fx.state_dir()).expect("status");
-    assert!(!view.phases["one"].overall_passed);
+    assert!(!view.phases["one"].overall_passed());
     ops::confirm_item(&fx.load(), "one", 2, "carol").expect("confirm");
     let out = fx.run(Mode::Resume).expect("resume");
     assert_eq!(out, RunOutcome::Completed);
     let view = ops::status(&fx.state_dir()).expect("status");
-    assert!(view.phases["one"].overall_passed);
+    assert!(view.phases["one"].overall_passed());
     assert_eq!(
         view.phases["one"].items[2].confirmed_by.as_deref(),
         Some("carol")

@@ -446,7 +446,7 @@ fn status(plan: &Path, json: bool) -> anyhow::Result<u8> {
                 serde_json::json!({
                     "id": id,
                     "status": view.phase_status(id).as_str(),
-                    "overall_passed": view.phases.get(id).is_none_or(|p| p.overall_passed),
+                    "overall_passed": view.phases.get(id).is_none_or(|p| p.overall_passed()),
                     "checklist": view.phases.get(id).map(|p| &p.items),
                     "steps": steps.iter().map(|s| serde_json::json!({
                         "id": s,
@@ -541,7 +541,7 @@ fn print_status(plan: &Path, outline: &PlanOutline, view: &RunView) {
                 let item = format!("checklist #{}", i.index);
                 println!("  {item:<26} {:<15} {}", i.status.as_str(), i.message);
             }
-            if !p.overall_passed {
+            if !p.overall_passed() {
                 println!(
                     "  {:<26} a critical item has not passed",
                     "overall_passed false"

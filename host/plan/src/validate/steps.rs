@@ -309,8 +309,10 @@ impl Checker<'_> {
         };
         let window = dur(self, st.window.as_ref(), "window", None);
         let interval = dur(self, st.interval.as_ref(), "interval", None);
-        let tolerance = dur(self, st.tolerance.as_ref(), "tolerance", Some(0))
-            .filter(|_| st.tolerance.is_some());
+        let tolerance = st
+            .tolerance
+            .as_ref()
+            .and_then(|t| self.duration_ms(t, "tolerance"));
         if let (Some(w), Some(i), Some(ws)) = (window, interval, st.window.as_ref())
             && (w < i || i == 0)
         {
