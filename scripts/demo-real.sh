@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # The real-system demo (run it through `scripts/demo.sh real`, which builds
-# first). Starts the old stack (Prometheus A -> Alertmanager A) and the new
-# one (Prometheus B -> Alertmanager B, at first with a copy of the old rules)
-# on 127.0.0.1, then walks the migration plan tests/fixture/plan/
-# migration.toml.in through the `cutover` binary:
-#   preparation: backups, probe, rules diff (findings), rollback point;
-#   core pilot: the migrated rules are deployed to stack B while the plan
-#     waits for approval, both stacks run side by side, and the critical
-#     match-rate item halts the pilot;
-#   `cutover rollback --to pre-migration` puts the old rules back on stack B;
-#   a second parallel run (tests/fixture/plan/parity.toml.in) shows parity.
-# Reports land in target/demo-real/state/reports/ (JSON, Markdown, HTML).
+# first). Starts the fixture's migration scenario on 127.0.0.1: the old stack
+# (Prometheus A -> Alertmanager A) with three teams' rules, routes and
+# silences, and the new one (Prometheus B -> Alertmanager B) with nothing.
+# Then cutover carries out the migration of tests/fixture/plan/
+# migration.toml.in itself, through the `cutover` binary only (nothing here
+# edits either stack):
+#   `cutover plan`: every migrate step's items, previewed read-only;
+#   preparation: backups of rules, routes and silences, probe, rollback point;
+#   non-critical pilot (team web): rules, routes and silences migrated, a
+#     gating parallel run, then team web confirms by hand;
+#   core pilot (team payments), full migration (everything left): the same;
+#   decommission: the old Alertmanager silenced, checked muted, final parity.
+# Then the same plan with one rule broken on the way (`for: 1h` on the core
+# pilot's OrdersQueueDepth) on a fresh fixture: the core pilot's parallel run
+# misses the alert, the run pauses, and `cutover rollback --to
+# pilot-noncritical-done` takes back only that wave.
+# Reports land in target/demo-real/{good,broken}/state/reports/.
 # Every process started is stopped by PID on exit, also on failure.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,85 +26,91 @@ cutover="$root/target/debug/cutover"
 demo="$root/target/demo-real"
 rm -rf "$demo"
 mkdir -p "$demo"
-run="$demo/fixture"
 export CUTOVER_CACHE_DIR="${CUTOVER_CACHE_DIR:-$root/target/demo-cache}"
+run=""
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-stop() { FIXTURE_RUN_DIR="$run" bash "$root/tests/fixture/stop.sh" >/dev/null 2>&1 || true; }
+stop() { [ -z "$run" ] || FIXTURE_RUN_DIR="$run" bash "$root/tests/fixture/stop.sh" >/dev/null 2>&1 || true; }
 trap stop EXIT
 
 # Ports away from the test suite's.
 export FIXTURE_NODE_PORT=19800 FIXTURE_PROM_A_PORT=19801 FIXTURE_PROM_B_PORT=19802 \
-    FIXTURE_AM_A_PORT=19803 FIXTURE_AM_B_PORT=19804 FIXTURE_SINK_PORT=19809
+    FIXTURE_AM_A_PORT=19803 FIXTURE_AM_B_PORT=19804 FIXTURE_SINK_PORT=19809 \
+    FIXTURE_SCENARIO=migration
 
-step "start the old and the new stack on 127.0.0.1 (stack B starts with the old rules)"
-FIXTURE_RUN_DIR="$run" FIXTURE_NEW_RULES=v1 bash "$root/tests/fixture/start.sh"
-# shellcheck disable=SC1091
-. "$run/fixture.env"
-bash "$root/tests/fixture/plan/render.sh" "$run" "$demo" 15s >/dev/null
-cd "$demo"
-
-alerts() { # names of the alerts an Alertmanager holds, sorted, one line
-    curl -fsS "http://127.0.0.1:$1/api/v2/alerts" | python3 -c '
+rules() { # alert rule names Prometheus on port $1 has loaded, one line
+    curl -fsS "http://127.0.0.1:$1/api/v1/rules" | python3 -c '
 import json, sys
-names = sorted(a["labels"]["alertname"] + ("{%s}" % a["labels"]["queue"] if "queue" in a["labels"] else "")
-               for a in json.load(sys.stdin))
-print(" ".join(names))'
+print(" ".join(sorted(r["name"] for g in json.load(sys.stdin)["data"]["groups"] for r in g["rules"])) or "(none)")'
 }
-settle() { # port expected-names timeout-s
-    local t0; t0=$(date +%s)
-    until [ "$(alerts "$1")" = "$2" ]; do
-        [ $(( $(date +%s) - t0 )) -lt "$3" ] || { echo "demo-real: timed out waiting for: $2 (have: $(alerts "$1"))" >&2; exit 1; }
-        sleep 0.5
-    done
+silences() { # active silences of the Alertmanager on port $1, one a line
+    curl -fsS "http://127.0.0.1:$1/api/v2/silences" | python3 -c '
+import json, sys
+for s in json.load(sys.stdin):
+    if s["status"]["state"] == "active":
+        m = ",".join("%s=%s" % (x["name"], x["value"]) for x in s["matchers"])
+        print("  {%s} by %s: %s" % (m, s["createdBy"], s["comment"]))'
 }
-textfile() { # from to
-    local tmp="$FIXTURE_TEXTFILE.tmp"
-    sed "s/$1/$2/" "$FIXTURE_TEXTFILE" >"$tmp" && mv "$tmp" "$FIXTURE_TEXTFILE"
+receivers() { # receivers of the Alertmanager on port $1 (its running configuration), one line
+    curl -fsS "http://127.0.0.1:$1/api/v2/status" | python3 -c '
+import json, re, sys
+print(" ".join(re.findall(r"^- name: (\S+)", json.load(sys.stdin)["config"]["original"], re.M)))'
+}
+show() { # the new stack, as its own APIs answer
+    echo "Prometheus B rules:    $(rules "$FIXTURE_PROM_B_PORT")"
+    echo "Alertmanager B receivers: $(receivers "$FIXTURE_AM_B_PORT")"
+    echo "Alertmanager B silences:"; silences "$FIXTURE_AM_B_PORT"
+}
+fixture() { # name [PAYMENTS_RULES_PARAMS]
+    stop
+    run="$demo/$1/fixture"
+    FIXTURE_RUN_DIR="$run" bash "$root/tests/fixture/start.sh"
+    # shellcheck disable=SC1091
+    . "$run/fixture.env"
+    PAYMENTS_RULES_PARAMS="${2:-}" bash "$root/tests/fixture/plan/render.sh" "$run" "$demo/$1" 12s >/dev/null
+    cd "$demo/$1"
+    "$cutover" plugin lock migration.toml >/dev/null
+}
+expect_rc() { # want command...
+    local want="$1" rc=0; shift
+    "$@" || rc=$?
+    [ "$rc" = "$want" ] || { echo "demo-real: expected exit $want from $*, got $rc" >&2; exit 1; }
 }
 
-step "cutover plugin lock; cutover validate; cutover plan"
-"$cutover" plugin lock migration.toml
-"$cutover" plugin lock parity.toml >/dev/null
+step "start the old stack (3 teams) and an empty new stack on 127.0.0.1"
+fixture good
+echo "Prometheus A rules: $(rules "$FIXTURE_PROM_A_PORT")"
+echo "Alertmanager A silences:"; silences "$FIXTURE_AM_A_PORT"
+show
+
+step "cutover validate; cutover plan (read-only preview of every migrate step)"
 "$cutover" validate migration.toml
-"$cutover" plan migration.toml
+"$cutover" plan migration.toml | sed -n '/^Migration preview/,$p'
 
-step "cutover run: preparation, then the pilot waits for the migrated rules"
-rc=0
-"$cutover" run migration.toml || rc=$?
-[ "$rc" = 5 ] || { echo "demo-real: expected a pause for approval (exit 5), got $rc" >&2; exit 1; }
-"$cutover" backup list --plan migration.toml
+step "cutover run: preparation, then the non-critical pilot moves team web"
+expect_rc 5 "$cutover" run migration.toml
+show
 
-step "deploy the migrated rules (v2) to stack B, as the team's config management would"
-rm -f "$FIXTURE_PROM_B_RULES_DIR"/*.yml
-cp "$root/tests/fixture/rules/v2-new.rules.yml" "$FIXTURE_PROM_B_RULES_DIR/.v2.tmp"
-mv "$FIXTURE_PROM_B_RULES_DIR/.v2.tmp" "$FIXTURE_PROM_B_RULES_DIR/v2-new.rules.yml"
-curl -fsS -X POST "http://127.0.0.1:$FIXTURE_PROM_B_PORT/-/reload"
-# ErrorRateHigh goes quiet first, so the pilot sees it start on both stacks.
-textfile 'fixture_error_rate{service="api"} 0.2' 'fixture_error_rate{service="api"} 0.01'
-settle "$FIXTURE_AM_B_PORT" "HighQueueDepth{emails} InstanceDown Watchdog" 60
-settle "$FIXTURE_AM_A_PORT" "DiskAlmostFull HighQueueDepth{emails} HighQueueDepth{orders} ServiceDown Watchdog" 60
-echo "stack B now fires: $(alerts "$FIXTURE_AM_B_PORT")"
-
-step "cutover approve + resume: both stacks run side by side for 15 s"
-"$cutover" approve migration.toml pilot-core/deploy-migrated-rules --by sre-lead
-( sleep 4; textfile 'fixture_error_rate{service="api"} 0.01' 'fixture_error_rate{service="api"} 0.2' ) &
-rc=0
-"$cutover" resume migration.toml || rc=$?
-wait
-echo "cutover resume exited $rc (1: the critical match-rate item halted the pilot)"
+step "team web confirms its pages; cutover resume: core pilot, full migration, decommission"
+"$cutover" approve migration.toml pilot-noncritical --item 1 --by web-lead
+expect_rc 0 "$cutover" resume migration.toml
 "$cutover" status migration.toml
-echo
-cat state/reports/parallel-core.md
-echo "HTML report: $demo/state/reports/parallel-core.html"
+show
+echo "Alertmanager A silences (the decommission one is cutover's):"; silences "$FIXTURE_AM_A_PORT"
+echo "parallel-run reports: $demo/good/state/reports/"
 
-step "cutover rollback --to pre-migration: the old rules go back on stack B"
-"$cutover" rollback --plan migration.toml --to pre-migration
-ls "$FIXTURE_PROM_B_RULES_DIR"
-settle "$FIXTURE_AM_B_PORT" "DiskAlmostFull ErrorRateHigh HighQueueDepth{emails} HighQueueDepth{orders} ServiceDown Watchdog" 60
+step "again, on a fresh fixture, with one rule broken on the way (OrdersQueueDepth for: 1h)"
+fixture broken 'params = { for_overrides = { OrdersQueueDepth = "1h" } }'
+expect_rc 5 "$cutover" run migration.toml
+"$cutover" approve migration.toml pilot-noncritical --item 1 --by web-lead
+echo "cutover resume: the core pilot's parallel run misses OrdersQueueDepth and the run pauses"
+expect_rc 5 "$cutover" resume migration.toml
+sed -n '1,25p' state/reports/parallel-core.md
+show
 
-step "a second parallel run: parity"
-"$cutover" run parity.toml
-"$cutover" history migration.toml | tail -n 8
+step "cutover rollback --to pilot-noncritical-done: only the core wave goes"
+"$cutover" rollback --plan migration.toml --to pilot-noncritical-done
+show
+"$cutover" status migration.toml | head -n 20
 echo
-echo "demo-real: done; reports in $demo/state/reports and $demo/state-parity/reports"
+echo "demo-real: done; reports in $demo/good/state/reports and $demo/broken/state/reports"

@@ -6,10 +6,12 @@
 #   real: the migration on real systems: Prometheus + Alertmanager stacks A
 #     (old) and B (new) started on 127.0.0.1 by tests/fixture/start.sh
 #     (scripts/system-deps.sh installs them), the plan tests/fixture/plan/
-#     migration.toml.in: backups, rules diff, deploy of the migrated rules,
-#     parallel run, the critical match-rate item halting the pilot, rollback
-#     of stack B to the old rules, and a parity run. About a minute. Every
-#     process it starts is stopped by PID at the end;
+#     migration.toml.in: cutover previews and then migrates rules, routes and
+#     silences wave by wave (team web, team payments, the rest) with a
+#     gating parallel run per wave, silences the old stack; then a run with
+#     one rule broken on the way halts at the core pilot and only that wave
+#     is rolled back. About two minutes. Every process it starts is stopped
+#     by PID at the end;
 #   all: both.
 # Usage: scripts/demo.sh [offline|real|all]
 set -euo pipefail

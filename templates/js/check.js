@@ -1,5 +1,5 @@
 // {{name}}: a cutover check in JavaScript (componentize-js; see build.sh).
-import { log } from 'cutover:plugin/host@0.1.0';
+import { log } from 'cutover:plugin/host@0.1.1';
 
 export function describe() {
   return {

@@ -15,7 +15,16 @@ impl adapter::Guest for Plugin {
             "{{name}}",
             env!("CARGO_PKG_VERSION"),
             PluginKind::Adapter,
-            "TODO: which alerting system this adapter talks to.",
+            // A plan may ask this adapter only for the backup types and
+            // rollback categories declared here.
+            &cutover_plugin_sdk::declare_support(
+                "TODO: which alerting system this adapter talks to.",
+                &cutover_plugin_sdk::Support {
+                    backup_types: &["alert_rules"],
+                    rollback_categories: &[],
+                    capture_only: &[],
+                },
+            ),
         )
     }
 

@@ -1,7 +1,8 @@
 //! Taking backups through an adapter's `export-data` and restoring them
 //! through `import-data` after verifying everything first.
 
-use cutover_runtime::{CallError, Plugin, Runtime, Sandbox, wit};
+use cutover_plan::AdapterSupport;
+use cutover_runtime::{CallError, Plugin, PluginError, Runtime, Sandbox, wit};
 use cutover_state::{BlobStore, Digest, write_checked_json};
 use serde::Serialize;
 
@@ -29,17 +30,57 @@ impl From<wit::Outcome> for OutcomeRecord {
     }
 }
 
+/// How restoring one type (or rolling back one category) ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RestoreStatus {
+    /// The adapter applied the data.
+    Ok,
+    /// It was not applied: the backup lacks it, or the adapter failed.
+    Failed,
+    /// A rollback category the adapter cannot restore (it declares it
+    /// capture only, or `restore-state` answered `unsupported`): nothing
+    /// was changed; what was captured is kept as evidence.
+    Unsupported,
+}
+
+impl std::fmt::Display for RestoreStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RestoreStatus::Ok => "ok",
+            RestoreStatus::Failed => "failed",
+            RestoreStatus::Unsupported => "unsupported",
+        })
+    }
+}
+
 /// Result of restoring one type (or rolling back one category).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TypeRestore {
     /// Data type or category.
     pub kind: String,
-    /// Whether the adapter accepted the data.
-    pub ok: bool,
-    /// Why not.
-    pub error: Option<String>,
-    /// What the adapter reported.
+    /// How it ended.
+    pub status: RestoreStatus,
+    /// Why, when not ok.
+    pub reason: Option<String>,
+    /// What the adapter reported, when it applied the data.
     pub outcome: Option<OutcomeRecord>,
+}
+
+impl TypeRestore {
+    /// Whether the adapter applied it.
+    pub fn is_ok(&self) -> bool {
+        self.status == RestoreStatus::Ok
+    }
+
+    fn not_applied(kind: &str, status: RestoreStatus, reason: String) -> TypeRestore {
+        TypeRestore {
+            kind: kind.to_string(),
+            status,
+            reason: Some(reason),
+            outcome: None,
+        }
+    }
 }
 
 /// Result of [`BackupStore::restore`].
@@ -47,14 +88,20 @@ pub struct TypeRestore {
 pub struct RestoreReport {
     /// Backup restored from.
     pub id: String,
-    /// One entry per restored type, in manifest order.
+    /// One entry per requested type (every stored type when none were
+    /// named), in request (or manifest) order.
     pub results: Vec<TypeRestore>,
 }
 
 impl RestoreReport {
     /// Whether every type was restored.
     pub fn ok(&self) -> bool {
-        self.results.iter().all(|r| r.ok)
+        self.results.iter().all(TypeRestore::is_ok)
+    }
+
+    /// The types that were not restored.
+    pub fn failed(&self) -> impl Iterator<Item = &TypeRestore> {
+        self.results.iter().filter(|r| !r.is_ok())
     }
 }
 
@@ -159,8 +206,10 @@ impl BackupStore {
     }
 
     /// Restores backup `id` (all stored types, or `types`) through
-    /// `import-data`. The manifest and every selected blob are verified
-    /// before the first import; on any mismatch nothing is applied and
+    /// `import-data`. A named type the backup lacks (not part of it, or
+    /// not stored) fails with the reason; the others are still restored.
+    /// The manifest and every selected blob are verified before the first
+    /// import; on any mismatch nothing is applied and
     /// [`BackupError::Corrupt`] names the bad item.
     pub fn restore(
         &self,
@@ -171,15 +220,21 @@ impl BackupStore {
         types: Option<&[String]>,
     ) -> Result<RestoreReport, BackupError> {
         let manifest = self.show(id)?;
-        let selected = select(id, &manifest.results, types)?;
-        let verified = selected
-            .iter()
-            .map(|r| self.check_blob(id, r).map(|d| (*r, d)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let results = verified
+        // Every stored blob asked for is verified before anything is applied.
+        let verified = wanted(id, &manifest.results, types)?
             .into_iter()
-            .map(|(r, digest)| self.apply(rt, adapter, sb, r, &digest, Source::Data))
+            .map(|w| match w {
+                Wanted::Stored(r) => self.check_blob(id, r).map(|d| Ok((r, d))),
+                Wanted::Lacking { kind, why } => Ok(Err((kind, why))),
+            })
             .collect::<Result<Vec<_>, _>>()?;
+        let mut results = Vec::new();
+        for item in verified {
+            results.push(match item {
+                Ok((r, digest)) => self.apply(rt, adapter, sb, r, &digest, Source::Data)?,
+                Err((kind, why)) => TypeRestore::not_applied(&kind, RestoreStatus::Failed, why),
+            });
+        }
         Ok(RestoreReport {
             id: id.to_string(),
             results,
@@ -187,7 +242,10 @@ impl BackupStore {
     }
 
     /// Streams one verified blob into the adapter (the reader re-checks the
-    /// digest as it goes, so a blob changed since verification fails the call).
+    /// digest as it goes, so a blob changed since verification fails the
+    /// call). A rollback category the adapter declares capture only is not
+    /// sent; it and one `restore-state` answers `unsupported` for are
+    /// [`RestoreStatus::Unsupported`].
     pub(crate) fn apply(
         &self,
         rt: &Runtime,
@@ -197,6 +255,20 @@ impl BackupStore {
         digest: &Digest,
         target: Source,
     ) -> Result<TypeRestore, BackupError> {
+        if matches!(target, Source::State) {
+            let declared = AdapterSupport::from_description(&adapter.descriptor().description);
+            if declared.capture_only.contains(&r.kind) {
+                return Ok(TypeRestore::not_applied(
+                    &r.kind,
+                    RestoreStatus::Unsupported,
+                    format!(
+                        "adapter `{}` declares `{}` capture only: kept as evidence, nothing applied",
+                        adapter.name(),
+                        r.kind
+                    ),
+                ));
+            }
+        }
         let reader = self.blobs.open(digest)?;
         let called = match target {
             Source::Data => rt.import_data(adapter, sb, &r.kind, reader, r.size),
@@ -205,31 +277,24 @@ impl BackupStore {
         Ok(match called {
             Ok(o) => TypeRestore {
                 kind: r.kind.clone(),
-                ok: true,
-                error: None,
+                status: RestoreStatus::Ok,
+                reason: None,
                 outcome: Some(o.into()),
             },
-            // A rollback category the adapter can capture but not apply
-            // (e.g. active_alerts: what was firing is evidence, not state to
-            // push back). Nothing was changed; the category is settled.
-            Err(cutover_runtime::CallError::Plugin {
-                error: cutover_runtime::PluginError::Unsupported(why),
+            // A rollback category the adapter can capture but not apply:
+            // nothing was changed; the capture is kept as evidence.
+            Err(CallError::Plugin {
+                error: PluginError::Unsupported(why),
                 ..
-            }) if matches!(target, Source::State) => TypeRestore {
-                kind: r.kind.clone(),
-                ok: true,
-                error: None,
-                outcome: Some(OutcomeRecord {
-                    summary: format!("capture only, kept as evidence: {why}"),
-                    details: vec![("applied".into(), "false".into())],
-                }),
-            },
-            Err(e) => TypeRestore {
-                kind: r.kind.clone(),
-                ok: false,
-                error: Some(e.to_string()),
-                outcome: None,
-            },
+            }) if matches!(target, Source::State) => TypeRestore::not_applied(
+                &r.kind,
+                RestoreStatus::Unsupported,
+                format!(
+                    "adapter `{}` cannot restore it: {why}; kept as evidence, nothing applied",
+                    adapter.name()
+                ),
+            ),
+            Err(e) => TypeRestore::not_applied(&r.kind, RestoreStatus::Failed, e.to_string()),
         })
     }
 
@@ -285,7 +350,66 @@ fn remove(path: &std::path::Path) -> Result<(), BackupError> {
     }
 }
 
-/// The stored results selected by `wanted` (all stored ones when `None`).
+/// One type a restore asks for.
+enum Wanted<'a> {
+    /// Stored in the backup.
+    Stored(&'a TypeResult),
+    /// Not in the backup, or not stored: fails with `why`.
+    Lacking { kind: String, why: String },
+}
+
+/// The types a restore asks for: every stored one when `types` is `None`,
+/// else each named one, stored or lacking.
+fn wanted<'a>(
+    id: &str,
+    results: &'a [TypeResult],
+    types: Option<&[String]>,
+) -> Result<Vec<Wanted<'a>>, BackupError> {
+    let Some(types) = types else {
+        return Ok(results
+            .iter()
+            .filter(|r| r.ok)
+            .map(Wanted::Stored)
+            .collect());
+    };
+    types
+        .iter()
+        .map(|kind| {
+            check_name("type", kind)?;
+            Ok(match results.iter().find(|r| &r.kind == kind) {
+                Some(r) if r.ok => Wanted::Stored(r),
+                Some(r) => Wanted::Lacking {
+                    kind: kind.clone(),
+                    why: format!(
+                        "backup {id} did not store it: {}",
+                        r.error.as_deref().unwrap_or("unknown error")
+                    ),
+                },
+                None => {
+                    let held: Vec<&str> = results
+                        .iter()
+                        .filter(|r| r.ok)
+                        .map(|r| r.kind.as_str())
+                        .collect();
+                    Wanted::Lacking {
+                        kind: kind.clone(),
+                        why: format!(
+                            "backup {id} does not contain it (it holds: {})",
+                            if held.is_empty() {
+                                "nothing".to_string()
+                            } else {
+                                held.join(", ")
+                            }
+                        ),
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+/// The stored results selected by `wanted` (all stored ones when `None`);
+/// a named one that is not stored is refused.
 pub(crate) fn select<'a>(
     id: &str,
     results: &'a [TypeResult],

@@ -49,7 +49,7 @@ mod sandbox;
 mod store;
 mod time;
 
-pub use backup::{OutcomeRecord, PruneReport, RestoreReport, TypeRestore};
+pub use backup::{OutcomeRecord, PruneReport, RestoreReport, RestoreStatus, TypeRestore};
 pub use error::BackupError;
 pub use manifest::{
     AdapterRef, BACKUP_FORMAT, BackupManifest, Lineage, POINT_FORMAT, PointManifest,

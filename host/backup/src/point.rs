@@ -5,7 +5,7 @@ use cutover_runtime::{Plugin, Runtime, Sandbox};
 use cutover_state::{FileError, read_checked_json, write_checked_json};
 use serde::Serialize;
 
-use crate::backup::{Source, TypeRestore, adapter_ref, export_one, select};
+use crate::backup::{RestoreStatus, Source, TypeRestore, adapter_ref, export_one, select};
 use crate::error::{BackupError, check_name};
 use crate::manifest::{Lineage, POINT_FORMAT, PointManifest, RollbackProgress};
 use crate::store::BackupStore;
@@ -31,9 +31,26 @@ pub struct RollbackReport {
 }
 
 impl RollbackReport {
-    /// Whether every category is now applied.
+    /// Whether no category failed: each is applied, or `unsupported` (the
+    /// adapter cannot restore it; reported, never counted as applied).
     pub fn ok(&self) -> bool {
-        self.results.iter().all(|r| r.ok)
+        self.results
+            .iter()
+            .all(|r| r.status != RestoreStatus::Failed)
+    }
+
+    /// The categories that failed.
+    pub fn failed(&self) -> impl Iterator<Item = &TypeRestore> {
+        self.results
+            .iter()
+            .filter(|r| r.status == RestoreStatus::Failed)
+    }
+
+    /// The categories the adapter could not restore.
+    pub fn unsupported(&self) -> impl Iterator<Item = &TypeRestore> {
+        self.results
+            .iter()
+            .filter(|r| r.status == RestoreStatus::Unsupported)
     }
 }
 
@@ -87,7 +104,10 @@ impl BackupStore {
     /// anything is applied; on mismatch [`BackupError::Corrupt`] names the bad
     /// item. Progress is saved after each category in
     /// `points/<name>.rollback.json`; a rollback interrupted by a crash resumes
-    /// and does not re-apply the categories already done.
+    /// and does not re-apply the categories already done. A category the
+    /// adapter cannot restore is reported `unsupported` on every attempt and
+    /// never recorded as done; the rollback is finished when every other
+    /// category is done.
     pub fn rollback(
         &self,
         rt: &Runtime,
@@ -123,18 +143,23 @@ impl BackupStore {
         let resumed = progress.done.clone();
         write_checked_json(&self.progress_path(name), &progress)?;
         let mut results = Vec::new();
+        let mut unsupported = 0;
         for (r, digest) in verified {
             if progress.done.contains(&r.kind) {
                 continue;
             }
             let applied = self.apply(rt, adapter, sb, r, &digest, Source::State)?;
-            if applied.ok {
-                progress.done.push(r.kind.clone());
-                write_checked_json(&self.progress_path(name), &progress)?;
+            match applied.status {
+                RestoreStatus::Ok => {
+                    progress.done.push(r.kind.clone());
+                    write_checked_json(&self.progress_path(name), &progress)?;
+                }
+                RestoreStatus::Unsupported => unsupported += 1,
+                RestoreStatus::Failed => {}
             }
             results.push(applied);
         }
-        if progress.done.len() == progress.categories.len() {
+        if progress.done.len() + unsupported == progress.categories.len() {
             progress.finished = true;
             write_checked_json(&self.progress_path(name), &progress)?;
         }

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use cutover_backup::{BackupError, BackupStore, Lineage, RollbackProgress};
+use cutover_backup::{BackupError, BackupStore, Lineage, RestoreStatus, RollbackProgress};
 use cutover_runtime::{DirGrant, Grants, Plugin, Runtime, Sandbox};
 use cutover_state::{BlobStore, Digest, write_checked_json};
 
@@ -207,11 +207,70 @@ fn failed_type_is_isolated() {
     let kinds: Vec<&str> = report.results.iter().map(|r| r.kind.as_str()).collect();
     assert_eq!(kinds, ["configurations", "alert_rules"]);
     assert!(report.ok());
-    let missing = strings(&["no_such_kind"]);
-    match store.restore(rt, plugin, &sb, &m.id, Some(&missing)) {
-        Err(BackupError::NotRestorable { kind, .. }) => assert_eq!(kind, "no_such_kind"),
-        other => panic!("expected NotRestorable, got {other:?}"),
-    }
+}
+
+/// A restore asking for types the backup lacks fails those types, with the
+/// reason, and still restores the others.
+#[test]
+fn restore_of_a_lacking_type_fails_that_type_only() {
+    let (rt, plugin) = env();
+    let f = fixture();
+    let sb = sandbox(&f.data);
+    let store = BackupStore::open(&f.state).unwrap();
+    let types = strings(&["configurations", "no_such_kind"]);
+    let m = store
+        .backup(rt, plugin, &sb, "old", &types, lineage())
+        .unwrap();
+    let before = snapshot(&f.data);
+    scribble(&f.data, "after-backup");
+
+    let asked = strings(&["no_such_kind", "configurations", "user_data"]);
+    let report = store.restore(rt, plugin, &sb, &m.id, Some(&asked)).unwrap();
+    assert!(!report.ok());
+    let got: Vec<(&str, RestoreStatus)> = report
+        .results
+        .iter()
+        .map(|r| (r.kind.as_str(), r.status))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("no_such_kind", RestoreStatus::Failed),
+            ("configurations", RestoreStatus::Ok),
+            ("user_data", RestoreStatus::Failed),
+        ]
+    );
+    let reason = |i: usize| report.results[i].reason.clone().unwrap_or_default();
+    assert!(
+        reason(0).contains(&format!("backup {} did not store it", m.id))
+            && reason(0).contains("no_such_kind"),
+        "{}",
+        reason(0)
+    );
+    assert_eq!(
+        reason(2),
+        format!(
+            "backup {} does not contain it (it holds: configurations)",
+            m.id
+        )
+    );
+    let failed: Vec<&str> = report.failed().map(|r| r.kind.as_str()).collect();
+    assert_eq!(failed, ["no_such_kind", "user_data"]);
+    // configurations was restored; nothing else was touched.
+    let now = snapshot(&f.data);
+    assert_eq!(
+        now[Path::new("configurations.yml")],
+        before[Path::new("configurations.yml")]
+    );
+    assert_ne!(
+        now[Path::new("user_data.json")],
+        before[Path::new("user_data.json")]
+    );
+    // The report serialises each type with its status and reason.
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["results"][0]["status"], "failed");
+    assert_eq!(json["results"][1]["status"], "ok");
+    assert_eq!(json["results"][2]["reason"], reason(2).as_str());
 }
 
 /// Positions to damage in a file of `len` bytes: ends, middle and random ones.
@@ -556,21 +615,32 @@ fn rollback_point_restores_state() {
         .unwrap();
     assert!(report.ok(), "{report:#?}");
     assert!(report.resumed.is_empty());
-    assert_eq!(report.results.len(), 4);
+    let got: Vec<(&str, RestoreStatus)> = report
+        .results
+        .iter()
+        .map(|r| (r.kind.as_str(), r.status))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("configurations", RestoreStatus::Ok),
+            ("active_alerts", RestoreStatus::Unsupported),
+            ("system_metrics", RestoreStatus::Ok),
+            ("user_permissions", RestoreStatus::Ok),
+        ]
+    );
     assert_eq!(state_file(&f.data, "configurations"), r#"{"v":1}"#);
     assert_eq!(state_file(&f.data, "system_metrics"), "{}");
-    let active: serde_json::Value =
-        serde_json::from_str(&state_file(&f.data, "active_alerts")).unwrap();
-    assert!(
-        active
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|a| a["state"] == "active")
-    );
+    // active_alerts is declared capture only: never sent, nothing written.
+    assert!(!f.data.join("state/active_alerts.json").exists());
+    let why = report.results[1].reason.clone().unwrap_or_default();
+    assert!(why.contains("capture only"), "{why}");
     let progress = store.progress("before-cutover").unwrap().unwrap();
     assert!(progress.finished);
-    assert_eq!(progress.done.len(), 4);
+    assert_eq!(
+        progress.done,
+        strings(&["configurations", "system_metrics", "user_permissions"])
+    );
 
     // A finished rollback does not block the next one.
     fs::write(f.data.join("state/configurations.json"), r#"{"v":3}"#).unwrap();
@@ -579,6 +649,67 @@ fn rollback_point_restores_state() {
         .unwrap();
     assert!(again.resumed.is_empty() && again.results.len() == 4);
     assert_eq!(state_file(&f.data, "configurations"), r#"{"v":1}"#);
+}
+
+/// A category whose `restore-state` answers `unsupported` (here one the
+/// file adapter does not know, slipped into a point) is reported
+/// `unsupported` with the adapter's reason, never `ok`, and does not fail
+/// the rollback of the others.
+#[test]
+fn restore_state_answering_unsupported_is_reported_unsupported() {
+    let (rt, plugin) = env();
+    let f = fixture();
+    let sb = sandbox(&f.data);
+    fs::create_dir_all(f.data.join("state")).unwrap();
+    fs::write(f.data.join("state/configurations.json"), r#"{"v":1}"#).unwrap();
+    let store = BackupStore::open(&f.state).unwrap();
+    let mut point = store
+        .capture_point(
+            rt,
+            plugin,
+            &sb,
+            "old",
+            "p",
+            &strings(&["configurations"]),
+            lineage(),
+        )
+        .unwrap();
+    let mut extra = point.results[0].clone();
+    extra.kind = "audit_logs".into();
+    point.results.push(extra);
+    point.categories.push("audit_logs".into());
+    write_checked_json(&store.point_path("p"), &point).unwrap();
+    fs::write(f.data.join("state/configurations.json"), r#"{"v":2}"#).unwrap();
+
+    let report = store.rollback(rt, plugin, &sb, "p", None).unwrap();
+    let got: Vec<(&str, RestoreStatus)> = report
+        .results
+        .iter()
+        .map(|r| (r.kind.as_str(), r.status))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("configurations", RestoreStatus::Ok),
+            ("audit_logs", RestoreStatus::Unsupported)
+        ]
+    );
+    assert!(report.ok(), "unsupported is reported, not a failure");
+    let why = report.results[1].reason.clone().unwrap_or_default();
+    assert!(
+        why.contains("cannot restore it") && why.contains("audit_logs"),
+        "{why}"
+    );
+    assert!(report.results[1].outcome.is_none());
+    assert_eq!(
+        report
+            .unsupported()
+            .map(|r| r.kind.as_str())
+            .collect::<Vec<_>>(),
+        ["audit_logs"]
+    );
+    assert_eq!(state_file(&f.data, "configurations"), r#"{"v":1}"#);
+    assert!(store.progress("p").unwrap().unwrap().finished);
 }
 
 #[test]
@@ -605,15 +736,16 @@ fn interrupted_rollback_resumes_without_reapplying() {
     let failed: Vec<&str> = first
         .results
         .iter()
-        .filter(|r| !r.ok)
+        .filter(|r| r.status == RestoreStatus::Failed)
         .map(|r| r.kind.as_str())
         .collect();
     assert_eq!(failed, ["system_metrics"]);
     let progress = store.progress("p").unwrap().unwrap();
     assert!(!progress.finished);
+    // active_alerts is unsupported: reported on each attempt, never done.
     assert_eq!(
         progress.done,
-        strings(&["configurations", "active_alerts", "user_permissions"])
+        strings(&["configurations", "user_permissions"])
     );
 
     // 2. Resume: done categories are not re-applied (configurations keeps a
@@ -623,8 +755,18 @@ fn interrupted_rollback_resumes_without_reapplying() {
     let second = store.rollback(rt, plugin, &sb, "p", None).unwrap();
     assert!(second.ok(), "{second:#?}");
     assert_eq!(second.resumed, progress.done);
-    let applied: Vec<&str> = second.results.iter().map(|r| r.kind.as_str()).collect();
-    assert_eq!(applied, ["system_metrics"]);
+    let applied: Vec<(&str, RestoreStatus)> = second
+        .results
+        .iter()
+        .map(|r| (r.kind.as_str(), r.status))
+        .collect();
+    assert_eq!(
+        applied,
+        [
+            ("active_alerts", RestoreStatus::Unsupported),
+            ("system_metrics", RestoreStatus::Ok)
+        ]
+    );
     assert_eq!(state_file(&f.data, "configurations"), r#"{"v":9}"#);
     assert_eq!(state_file(&f.data, "system_metrics"), "{}");
     assert_eq!(state_file(&f.data, "user_permissions"), r#"{"u":1}"#);
@@ -649,6 +791,7 @@ fn interrupted_rollback_resumes_without_reapplying() {
     let third = store.rollback(rt, plugin, &sb, "p", None).unwrap();
     assert_eq!(third.resumed, strings(&["configurations"]));
     assert_eq!(third.results.len(), 3);
+    assert!(third.ok() && store.progress("p").unwrap().unwrap().finished);
     assert_eq!(state_file(&f.data, "configurations"), r#"{"v":5}"#);
     assert_eq!(state_file(&f.data, "user_permissions"), r#"{"u":1}"#);
 
@@ -711,6 +854,15 @@ impl cutover_plan::PluginResolver for AdapterResolver {
             dirs: vec![("data".into(), true)],
             secrets: Vec::new(),
             config_keys: Vec::new(),
+            support: cutover_plan::AdapterSupport {
+                backup_types: strings(&TYPES),
+                rollback_categories: strings(&[
+                    "configurations",
+                    "system_metrics",
+                    "user_permissions",
+                ]),
+                capture_only: strings(&["active_alerts"]),
+            },
         })
     }
 }

@@ -24,12 +24,18 @@ enum Command {
     /// Plugin author tools: inspect, run, lock.
     #[command(subcommand)]
     Plugin(cmd::plugin::PluginCmd),
+    /// Write a starter plan into DIR: five phases with their checklists,
+    /// risks and emergency procedures, plugins pinned; it validates as written.
+    Init(cmd::init::InitArgs),
     /// Check a plan and report every problem with its location.
     Validate(cmd::plan::ValidateArgs),
     /// Dry-run preview of a plan: phases, steps, grants, backups, gates, fingerprint.
     Plan(cmd::plan::PlanArgs),
     /// Compare alerts fired by the old and the new system (offline dumps).
     Compare(cutover_compare::cli::Args),
+    /// Run a translator on files (offline) and print its report: every
+    /// input item ok, warning or untranslatable, with the reason.
+    Translate(cmd::translate::TranslateArgs),
     /// Backups: create, list, show, verify, restore, prune.
     #[command(subcommand)]
     Backup(cmd::backup::BackupCmd),
@@ -60,9 +66,11 @@ fn main() -> ExitCode {
         .init();
     let code = match cli.command {
         Command::Plugin(c) => cmd::plugin::run(c),
+        Command::Init(a) => cmd::init::init(a),
         Command::Validate(a) => cmd::plan::validate(a),
         Command::Plan(a) => cmd::plan::preview(a),
         Command::Compare(a) => cmd::compare::run(a),
+        Command::Translate(a) => cmd::translate::run(a),
         Command::Backup(c) => cmd::backup::run(c),
         Command::Rollback(a) => cmd::backup::rollback(a),
         Command::Migrate(c) => cmd::migrate::run(c),

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use cutover_plan::{PluginInfo, PluginKind, PluginResolver};
-use cutover_runtime::{Plugin, Runtime, wit};
+use cutover_plan::{AdapterSupport, PluginInfo, PluginKind, PluginResolver};
+use cutover_runtime::{Descriptor, Plugin, Runtime, World};
 
 /// Loads each plugin once and remembers it.
 pub struct RuntimeResolver<'a> {
@@ -31,13 +31,14 @@ impl<'a> RuntimeResolver<'a> {
 }
 
 /// The plan crate's summary of a descriptor.
-pub fn plugin_info(d: &wit::Descriptor) -> PluginInfo {
+pub fn plugin_info(d: &Descriptor) -> PluginInfo {
     let c = &d.capabilities;
     PluginInfo {
         kind: match d.kind {
-            wit::PluginKind::Action => PluginKind::Action,
-            wit::PluginKind::Check => PluginKind::Check,
-            wit::PluginKind::Adapter => PluginKind::Adapter,
+            World::Action => PluginKind::Action,
+            World::Check => PluginKind::Check,
+            World::Adapter => PluginKind::Adapter,
+            World::Translator => PluginKind::Translator,
         },
         name: d.name.clone(),
         version: d.version.clone(),
@@ -49,6 +50,7 @@ pub fn plugin_info(d: &wit::Descriptor) -> PluginInfo {
             .collect(),
         secrets: c.secrets.clone(),
         config_keys: c.config_keys.clone(),
+        support: AdapterSupport::from_description(&d.description),
     }
 }
 

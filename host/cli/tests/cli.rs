@@ -1,14 +1,24 @@
 //! `cutover run | resume | status | approve | abort | pause | history | unlock`
 //! end to end: exit codes, stdout and stderr, and a SIGKILL torture run.
 
+#[path = "cli/declared.rs"]
+mod declared;
 #[path = "cli/e2e.rs"]
 mod e2e;
+#[path = "cli/e2e_migration.rs"]
+mod e2e_migration;
 #[path = "cli/gates.rs"]
 mod gates;
+#[path = "cli/init.rs"]
+mod init;
+#[path = "cli/migrate.rs"]
+mod migrate;
 #[path = "cli/plugin_cmds.rs"]
 mod plugin_cmds;
 #[path = "cli/rollback.rs"]
 mod rollback;
+#[path = "cli/translate.rs"]
+mod translate;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use cutover_engine::{Mode, RunOptions, RunOutcome, Runner};
 use cutover_plan::{PluginInfo, PluginKind, PluginResolver};
-use cutover_runtime::{Runtime, wit};
+use cutover_runtime::{Runtime, World};
 
 struct Resolver<'a>(&'a Runtime);
 
@@ -18,9 +18,10 @@ impl PluginResolver for Resolver<'_> {
         let p = self.0.load_file(path, None).map_err(|e| e.to_string())?;
         Ok(PluginInfo {
             kind: match p.descriptor().kind {
-                wit::PluginKind::Action => PluginKind::Action,
-                wit::PluginKind::Check => PluginKind::Check,
-                wit::PluginKind::Adapter => PluginKind::Adapter,
+                World::Action => PluginKind::Action,
+                World::Check => PluginKind::Check,
+                World::Adapter => PluginKind::Adapter,
+                World::Translator => PluginKind::Translator,
             },
             name: p.name().to_string(),
             version: p.descriptor().version.clone(),
@@ -28,6 +29,7 @@ impl PluginResolver for Resolver<'_> {
             dirs: vec![],
             secrets: vec![],
             config_keys: vec![],
+            support: cutover_plan::AdapterSupport::from_description(&p.descriptor().description),
         })
     }
 }

@@ -224,7 +224,29 @@ impl Runner<'_> {
         }
     }
 
-    /// Rolls both systems back to `point` (else the latest captured one);
+    /// The latest rollback point that covers the plan's systems, skipping
+    /// the `before-<step>` points migrate steps capture (one system, the
+    /// step's data types only: rolling back to one would undo a part of a
+    /// wave). A migrate step rolls back to its own point itself.
+    pub(crate) fn latest_full_point(&self) -> Option<String> {
+        let guards: Vec<String> = self
+            .plan
+            .plan
+            .phases
+            .iter()
+            .flat_map(|p| &p.steps)
+            .filter(|s| matches!(s.action, cutover_plan::StepAction::Migrate { .. }))
+            .map(|s| format!("before-{}", s.id))
+            .collect();
+        self.view
+            .points
+            .iter()
+            .rev()
+            .find(|p| !guards.contains(&p.name))
+            .map(|p| p.name.clone())
+    }
+
+    /// Rolls both systems back to `point` (else [`Self::latest_full_point`]);
     /// the phase and the run end rolled back (failed when impossible).
     pub(crate) fn roll_back_to(
         &mut self,
@@ -232,7 +254,7 @@ impl Runner<'_> {
         point: Option<String>,
         reason: &str,
     ) -> Result<RunOutcome, EngineError> {
-        let Some(point) = point.or_else(|| self.view.points.last().map(|p| p.name.clone())) else {
+        let Some(point) = point.or_else(|| self.latest_full_point()) else {
             return self.fail_phase(
                 phase,
                 None,
@@ -310,6 +332,7 @@ impl Runner<'_> {
             notify: notify.clone(),
             rollback_to: proc_.rollback_to.clone(),
             at_ms: now_ms(),
+            by: "engine".into(),
         })?;
         let n = Notification::new(
             NotificationKind::Incident,

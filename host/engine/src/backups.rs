@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use cutover_backup::{BackupStore, Lineage};
+use cutover_backup::{BackupStore, Lineage, RestoreStatus, TypeRestore};
 use cutover_plan::{StepAction, SystemSide};
 
 use crate::error::EngineError;
@@ -15,6 +15,28 @@ const SIDES: [SystemSide; 2] = [SystemSide::Old, SystemSide::New];
 /// Name under which one system's part of a rollback point is stored.
 pub fn point_name(name: &str, side: SystemSide) -> String {
     format!("{name}.{side}")
+}
+
+/// One category of a rollback as journaled: `status` is `ok`, `failed` or
+/// `unsupported` (the adapter cannot restore it; nothing was changed), `ok`
+/// only when it was applied, `error` why not.
+pub(crate) fn category_json(t: &TypeRestore) -> serde_json::Value {
+    serde_json::json!({
+        "category": t.kind,
+        "status": t.status,
+        "ok": t.is_ok(),
+        "summary": t.outcome.as_ref().map(|o| o.summary.clone()),
+        "error": t.reason,
+    })
+}
+
+/// The categories of `results` that ended with `status`.
+pub(crate) fn kinds_with(results: &[TypeRestore], status: RestoreStatus) -> Vec<String> {
+    results
+        .iter()
+        .filter(|t| t.status == status)
+        .map(|t| t.kind.clone())
+        .collect()
 }
 
 impl Runner<'_> {
@@ -157,21 +179,18 @@ impl Runner<'_> {
             selected,
         ) {
             Ok(r) => {
-                let ok = r.results.iter().all(|t| t.ok);
                 let failed: Vec<String> = r
-                    .results
-                    .iter()
-                    .filter(|t| !t.ok)
-                    .map(|t| format!("{}: {}", t.kind, t.error.clone().unwrap_or_default()))
+                    .failed()
+                    .map(|t| format!("{}: {}", t.kind, t.reason.as_deref().unwrap_or("")))
                     .collect();
+                let restored = r.results.len() - failed.len();
+                let ok = failed.is_empty();
                 let summary = if ok {
-                    format!(
-                        "restored backup {backup_id} to the {side} system ({} types)",
-                        r.results.len()
-                    )
+                    format!("restored backup {backup_id} to the {side} system ({restored} types)")
                 } else {
                     format!(
-                        "restore of backup {backup_id} incomplete: {}",
+                        "restore of backup {backup_id} to the {side} system incomplete: {restored} of {} types restored; failed: {}",
+                        r.results.len(),
                         failed.join("; ")
                     )
                 };
@@ -185,7 +204,7 @@ impl Runner<'_> {
                 );
                 e.details = serde_json::json!({
                     "backup_id": backup_id,
-                    "results": r.results.iter().map(|t| serde_json::json!({"kind": t.kind, "ok": t.ok, "error": t.error})).collect::<Vec<_>>(),
+                    "results": r.results,
                 });
                 e
             }
@@ -208,12 +227,24 @@ impl Runner<'_> {
         name: &str,
         categories: &[String],
     ) -> Result<Result<String, String>, EngineError> {
+        self.capture_point_of(phase, name, categories, &SIDES)
+    }
+
+    /// Captures rollback point `name` of the systems `sides` and journals it
+    /// (a rollback to it restores those systems only).
+    pub(crate) fn capture_point_of(
+        &mut self,
+        phase: &str,
+        name: &str,
+        categories: &[String],
+        sides: &[SystemSide],
+    ) -> Result<Result<String, String>, EngineError> {
         let store = match self.store() {
             Ok(s) => s,
             Err(e) => return Ok(Err(e)),
         };
         let mut ids = BTreeMap::new();
-        for side in SIDES {
+        for &side in sides {
             let (_, adapter) = match self.adapter(side) {
                 Ok(a) => a,
                 Err(e) => return Ok(Err(e)),
@@ -256,17 +287,28 @@ impl Runner<'_> {
             name: name.to_string(),
             ids,
         })?;
-        Ok(Ok(format!(
-            "rollback point {name} captured for both systems"
-        )))
+        let which = match sides {
+            [one] => format!("the {one} system"),
+            _ => "both systems".to_string(),
+        };
+        Ok(Ok(format!("rollback point {name} captured for {which}")))
     }
 
     /// Rolls both systems back to `point` (each checksum is verified by the
     /// store before anything is applied). `Err(reason)` when it failed.
     pub(crate) fn rollback(&mut self, point: &str) -> Result<serde_json::Value, String> {
         let store = self.store()?;
-        // Both systems' points before either system is touched.
-        for side in SIDES {
+        // The systems the point was captured for (both, unless the journal
+        // says it holds fewer, like a migrate step's `before-<step>`).
+        let sides: Vec<SystemSide> = match self.view.points.iter().find(|p| p.name == point) {
+            Some(p) => SIDES
+                .into_iter()
+                .filter(|s| p.ids.contains_key(&s.to_string()))
+                .collect(),
+            None => SIDES.to_vec(),
+        };
+        // Every system's point verified before any system is touched.
+        for &side in &sides {
             let stored = point_name(point, side);
             let items = store
                 .verify(Some(&format!("point:{stored}")))
@@ -281,7 +323,7 @@ impl Runner<'_> {
             }
         }
         let mut results = serde_json::Map::new();
-        for side in SIDES {
+        for &side in &sides {
             let (_, adapter) = self.adapter(side)?;
             let rt = self.plugins.runtime();
             let stored = point_name(point, side);
@@ -289,10 +331,8 @@ impl Runner<'_> {
                 .rollback(rt, &adapter.plugin, &adapter.sandbox, &stored, None)
                 .map_err(|e| format!("rollback of the {side} system to {point} failed: {e}"))?;
             let failed: Vec<String> = report
-                .results
-                .iter()
-                .filter(|t| !t.ok)
-                .map(|t| format!("{}: {}", t.kind, t.error.clone().unwrap_or_default()))
+                .failed()
+                .map(|t| format!("{}: {}", t.kind, t.reason.clone().unwrap_or_default()))
                 .collect();
             if !failed.is_empty() {
                 return Err(format!(
@@ -303,8 +343,12 @@ impl Runner<'_> {
             results.insert(
                 side.to_string(),
                 serde_json::json!({
-                    "applied": report.results.iter().map(|t| t.kind.clone()).collect::<Vec<_>>(),
+                    "point": stored,
+                    "ok": true,
+                    "applied": kinds_with(&report.results, RestoreStatus::Ok),
+                    "unsupported": kinds_with(&report.results, RestoreStatus::Unsupported),
                     "resumed": report.resumed,
+                    "categories": report.results.iter().map(category_json).collect::<Vec<_>>(),
                 }),
             );
         }

@@ -34,11 +34,26 @@ pub enum EngineError {
     /// A state file other than the journal could not be read or written.
     #[error("state file: {0}")]
     File(#[from] cutover_state::FileError),
+    /// The plan asks a system's adapter for backup types or rollback
+    /// categories it does not declare in `describe()`; nothing was run.
+    #[error(
+        "the plan asks for what the systems' adapters do not declare; nothing was changed:\n  - {}\nask only for what each adapter declares (`cutover validate` shows where)",
+        .0.iter().map(undeclared_line).collect::<Vec<_>>().join("\n  - ")
+    )]
+    Undeclared(Vec<cutover_plan::Undeclared>),
+}
+
+/// `phase `p` step `s`: system `old` adapter ... does not declare ...`.
+fn undeclared_line(u: &cutover_plan::Undeclared) -> String {
+    match &u.step {
+        Some(step) => format!("phase `{}` step `{step}`: {u}", u.phase),
+        None => format!("phase `{}` rollback point: {u}", u.phase),
+    }
 }
 
 impl EngineError {
     /// A stable machine-readable kind: `journal`, `lease`, `stale-plan`,
-    /// `no-run`, `operator`, `file`.
+    /// `no-run`, `operator`, `file`, `undeclared`.
     pub fn kind(&self) -> &'static str {
         match self {
             EngineError::Journal(_) => "journal",
@@ -47,6 +62,7 @@ impl EngineError {
             EngineError::NoRun(_) => "no-run",
             EngineError::Operator(_) => "operator",
             EngineError::File(_) => "file",
+            EngineError::Undeclared(_) => "undeclared",
         }
     }
 

@@ -319,6 +319,24 @@ pub enum Event {
     PhaseStarted {
         /// Phase id.
         phase: String,
+        /// When, unix ms (absent in journals written before it was recorded).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_ms: Option<i64>,
+    },
+    /// A phase has run longer than the longest its plan `duration` allows
+    /// (the maximum of a range `MIN..MAX`, or the single value). Journaled
+    /// once per phase; the run goes on.
+    PhaseBehindSchedule {
+        /// Phase id.
+        phase: String,
+        /// The plan's duration as written (`2d`, `1w..2w`).
+        duration: String,
+        /// The longest the phase may take, ms.
+        max_ms: u64,
+        /// How long it has run when this was noticed, ms.
+        elapsed_ms: u64,
+        /// When, unix ms.
+        at_ms: i64,
     },
     /// The run waits for an approval of `target` (`PHASE` or `PHASE/STEP`).
     GateWaiting {
@@ -548,6 +566,10 @@ pub enum Event {
         rollback_to: Option<String>,
         /// When, unix ms.
         at_ms: i64,
+        /// Who opened it: `engine` for an alert policy, else the operator
+        /// (`cutover incident open`).
+        #[serde(default = "engine")]
+        by: String,
     },
     /// One step of an incident changed.
     IncidentStep {

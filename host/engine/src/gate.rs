@@ -6,8 +6,9 @@
 //! 1. too little evidence (fewer old episodes than `min_alerts`) is
 //!    `inconclusive`: a quiet window proves nothing, and is no failure either;
 //! 2. an alert the old system fired and the new one did not is a failure
-//!    unless the plan allows it (`max_missing`, or `noise_tolerant` for an
-//!    alert the noise source did not reproduce either);
+//!    unless the plan allows it (`max_missing`; `allow_missing` label
+//!    matchers for the alerts they match; or `noise_tolerant` for an alert
+//!    the noise source did not reproduce either);
 //! 3. then the match rate against `min_match_rate`, when the plan sets one.
 //!
 //! Extra alerts (only on the new system) never fail a gate: the comparison
@@ -16,6 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use cutover_compare::Report;
+use cutover_plan::Scope;
 use serde::{Deserialize, Serialize};
 
 /// What a gate decided.
@@ -64,6 +66,8 @@ pub struct GateRules {
     pub min_alerts: u32,
     /// Noisy missing alerts do not count against `max_missing`.
     pub noise_tolerant: bool,
+    /// Missing alerts whose labels match do not count against `max_missing`.
+    pub allow_missing: Option<Scope>,
 }
 
 /// An episode by its labels and (window-clamped) start, as the comparison
@@ -97,6 +101,9 @@ pub struct Judgement {
     /// Keys of the missing alerts the noise source did not reproduce either.
     #[serde(default)]
     pub noisy_alerts: Vec<String>,
+    /// Keys of the missing alerts tolerated by `allow_missing`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_missing: Vec<String>,
 }
 
 /// How many keys a reason names before "and N more".
@@ -131,10 +138,22 @@ pub fn judge(report: &Report, noisy: &BTreeSet<EpisodeId>, rules: &GateRules) ->
         .filter(|a| is_noisy(a))
         .map(|a| a.key.clone())
         .collect();
+    let allowed = |a: &cutover_compare::UnmatchedAlert| {
+        rules
+            .allow_missing
+            .as_ref()
+            .is_some_and(|m| m.matches(&a.labels))
+    };
+    let allowed_missing: Vec<String> = report
+        .missing_alerts
+        .iter()
+        .filter(|a| allowed(a))
+        .map(|a| a.key.clone())
+        .collect();
     let gating: Vec<&str> = report
         .missing_alerts
         .iter()
-        .filter(|a| !(rules.noise_tolerant && is_noisy(a)))
+        .filter(|a| (!rules.noise_tolerant || !is_noisy(a)) && !allowed(a))
         .map(|a| a.key.as_str())
         .collect();
     let mut j = Judgement {
@@ -147,6 +166,7 @@ pub fn judge(report: &Report, noisy: &BTreeSet<EpisodeId>, rules: &GateRules) ->
         old_episodes: report.total_old,
         missing_gating: gating.len(),
         noisy_alerts,
+        allowed_missing,
     };
     let min_alerts = usize::try_from(rules.min_alerts).unwrap_or(usize::MAX);
     if report.total_old < min_alerts {
@@ -198,6 +218,16 @@ pub fn judge(report: &Report, noisy: &BTreeSet<EpisodeId>, rules: &GateRules) ->
             rules.max_missing
         ));
     }
+    if let Some(m) = rules
+        .allow_missing
+        .as_ref()
+        .filter(|_| !j.allowed_missing.is_empty())
+    {
+        reason.push_str(&format!(
+            ", {} allowed by allow_missing = {m}",
+            plural(j.allowed_missing.len(), "missing alert", "missing alerts")
+        ));
+    }
     if rules.noise_tolerant && !j.noisy_alerts.is_empty() {
         reason.push_str(&format!(
             ", {} tolerated",
@@ -245,6 +275,7 @@ mod tests {
             max_missing: 0,
             min_alerts: 1,
             noise_tolerant: false,
+            allow_missing: None,
         }
     }
 
@@ -275,6 +306,46 @@ mod tests {
         // ...but not below the rate.
         lenient.min_match_rate = Some(0.96);
         assert_eq!(judge(&r, &BTreeSet::new(), &lenient).gate, Gate::Fail);
+    }
+
+    #[test]
+    fn allow_missing_tolerates_only_the_alerts_its_matchers_select() {
+        let old = {
+            let mut v = fleet(18);
+            v.push(alert("PageMe", "critical", 1_000));
+            v.push(alert("Minor", "warning", 1_000));
+            v
+        };
+        let r = compare(&old, &fleet(18), &CompareOptions::default());
+        let mut rules = rules(Some(0.9));
+        rules.allow_missing = Some(Scope::parse(r#"{severity!="critical"}"#).unwrap());
+        // The warning is tolerated; the critical page still fails the gate.
+        let j = judge(&r, &BTreeSet::new(), &rules);
+        assert_eq!(j.gate, Gate::Fail, "{j:?}");
+        assert_eq!(j.cause, Some(Cause::Missing));
+        assert_eq!(j.missing_gating, 1);
+        assert_eq!(
+            j.allowed_missing,
+            vec!["Minor{severity=\"warning\"}".to_string()]
+        );
+        assert!(
+            j.reason.contains("PageMe") && !j.reason.contains("Minor"),
+            "{}",
+            j.reason
+        );
+        // Without the page missing, the tolerated warning lets it pass.
+        let old: Vec<Alert> = old
+            .into_iter()
+            .filter(|a| a.labels["alertname"] != "PageMe")
+            .collect();
+        let r = compare(&old, &fleet(18), &CompareOptions::default());
+        let j = judge(&r, &BTreeSet::new(), &rules);
+        assert_eq!(j.gate, Gate::Pass, "{j:?}");
+        assert!(
+            j.reason.contains("allowed by allow_missing"),
+            "{}",
+            j.reason
+        );
     }
 
     #[test]

@@ -1,13 +1,16 @@
-//! Operator commands on incidents: list, show, acknowledge a step, and
-//! escalate overdue incidents when no runner is active.
+//! Operator commands on incidents: list, show, open a procedure by hand,
+//! acknowledge a step, and escalate overdue incidents when no runner is
+//! active.
 
 use std::path::Path;
+use std::time::Duration;
 
-use cutover_notify::{RetryPolicy, Sender};
+use cutover_notify::{Notification, NotificationKind, RetryPolicy, Sender, Severity};
+use cutover_plan::LoadedPlan;
 use cutover_state::{FileLease, Journal, Lease};
 
 use crate::error::EngineError;
-use crate::event::{Event, IncidentStepStatus};
+use crate::event::{Event, IncidentStepKind, IncidentStepSpec, IncidentStepStatus, PhaseStatus};
 use crate::runner::{now_ms, open_journal};
 use crate::view::IncidentView;
 
@@ -90,6 +93,145 @@ pub fn ack(
         seq: r.seq,
         next,
         escalated,
+    })
+}
+
+/// What `cutover incident open` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    /// Incident id (`INC-N`).
+    pub id: String,
+    /// The phase it was opened in.
+    pub phase: String,
+    /// Journal seq of the `incident-opened` record.
+    pub seq: u64,
+    /// The first step waiting, `(number, text)`.
+    pub next: Option<(usize, String)>,
+}
+
+/// Opens emergency procedure `procedure` of the plan by hand, as an
+/// incident of the current run (`cutover incident open`): journaled with
+/// who opened it and why, the procedure's targets notified, and the run
+/// paused so that `cutover resume` works through the procedure first
+/// (automated steps run, manual ones wait for `cutover incident ack`).
+/// Takes the lease: refused while a runner is active, when there is no run,
+/// or when the run has finished.
+pub fn open(
+    plan: &LoadedPlan,
+    procedure: &str,
+    details: &str,
+    by: &str,
+) -> Result<Opened, EngineError> {
+    let Some(proc_) = plan.plan.emergency.get(procedure) else {
+        let known: Vec<&str> = plan.plan.emergency.keys().map(String::as_str).collect();
+        return Err(EngineError::Operator(if known.is_empty() {
+            format!(
+                "unknown emergency procedure `{procedure}`: the plan defines none (add an [emergency.{procedure}] section)"
+            )
+        } else {
+            format!(
+                "unknown emergency procedure `{procedure}`; the plan defines: {}",
+                known.join(", ")
+            )
+        }));
+    };
+    if details.trim().is_empty() {
+        return Err(EngineError::Operator(
+            "say what happened: --details must not be empty".into(),
+        ));
+    }
+    let escalation = crate::policy::escalation(None, Duration::from_millis(proc_.escalation_ms))
+        .map_err(EngineError::Operator)?;
+    let state_dir = plan.state_dir();
+    let lease = FileLease::new(&state_dir)?.acquire()?;
+    let (mut journal, mut view, _) = open_journal(&state_dir)?;
+    if view.run_id.is_none() {
+        return Err(EngineError::NoRun(state_dir.display().to_string()));
+    }
+    if view.status.is_finished() {
+        return Err(EngineError::Operator(format!(
+            "the run has already finished ({}); an incident belongs to a running migration",
+            view.status.as_str()
+        )));
+    }
+    // The phase the run is in: the current step's, else the first phase
+    // not passed yet.
+    let phase = view
+        .current
+        .as_ref()
+        .map(|(p, _)| p.clone())
+        .filter(|p| view.phase_status(p) != PhaseStatus::Passed)
+        .or_else(|| {
+            plan.plan
+                .phases
+                .iter()
+                .find(|p| view.phase_status(&p.id) != PhaseStatus::Passed)
+                .map(|p| p.id.clone())
+        })
+        .unwrap_or_default();
+    let id = format!("INC-{}", view.incidents.len() + 1);
+    let reason = format!("opened by {by}: {details}");
+    let now = now_ms();
+    let mut evs = vec![Event::IncidentOpened {
+        id: id.clone(),
+        procedure: procedure.to_string(),
+        phase: phase.clone(),
+        reason: reason.clone(),
+        steps: proc_
+            .steps
+            .iter()
+            .map(|t| IncidentStepSpec {
+                text: t.clone(),
+                kind: IncidentStepKind::of(t),
+            })
+            .collect(),
+        escalation_ms: u64::try_from(escalation.as_millis()).unwrap_or(u64::MAX),
+        notify: proc_.notify.clone(),
+        rollback_to: proc_.rollback_to.clone(),
+        at_ms: now,
+        by: by.to_string(),
+    }];
+    let n = Notification::new(
+        NotificationKind::Incident,
+        Severity::Critical,
+        format!("incident {id} opened by {by}: emergency procedure `{procedure}`"),
+    )
+    .describe(format!("{details}\n{}", proc_.description))
+    .label("plan", plan.plan.meta.name.clone())
+    .label("incident", id.clone())
+    .label("phase", phase.clone());
+    let mut targets = plan.plan.meta.notify.clone();
+    targets.extend(proc_.notify.iter().cloned());
+    targets.dedup();
+    let sender = Sender::new(RetryPolicy::from_env(), "cutover");
+    evs.extend(crate::alerting::deliver(
+        &sender,
+        &format!("incident {id}"),
+        &targets,
+        &n,
+    ));
+    evs.push(Event::Paused {
+        phase: None,
+        reason: format!(
+            "incident {id} ({procedure}) {reason}; `cutover resume` works through its steps"
+        ),
+        by: by.to_string(),
+    });
+    let records: Vec<_> = evs.iter().map(Event::to_record).collect();
+    let refs = journal.append_batch(records.clone())?;
+    for (r, (kind, payload)) in refs.iter().zip(&records) {
+        view.apply_record(r.seq, kind, payload);
+    }
+    drop(lease.handle);
+    let next = view
+        .incident(&id)
+        .and_then(|i| i.next_step())
+        .map(|s| (s.step, s.spec.text.clone()));
+    Ok(Opened {
+        id,
+        phase,
+        seq: refs.first().map_or(0, |r| r.seq),
+        next,
     })
 }
 

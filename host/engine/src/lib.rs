@@ -19,11 +19,13 @@
 mod alerting;
 mod backups;
 mod checklist;
+pub mod consistency;
 pub mod control;
 mod error;
 mod event;
 pub mod gate;
 pub mod incident;
+pub mod migrate;
 pub mod monitor;
 pub mod ops;
 mod outcome;
@@ -33,7 +35,9 @@ mod plugins;
 pub mod policy;
 pub mod rollback;
 mod runner;
+mod schedule;
 mod steps;
+mod support;
 mod view;
 
 pub use error::EngineError;
@@ -47,6 +51,6 @@ pub use parallel::{compare_seen, options_of};
 pub use policy::AlertPolicy;
 pub use runner::{HEARTBEAT_EVERY, Mode, RunOptions, Runner};
 pub use view::{
-    ApprovalView, IncidentStepView, IncidentView, ItemView, PhaseView, PointView,
-    RollbackRequestView, RollbackView, RunStatus, RunView, StepView,
+    ApprovalView, BehindScheduleView, IncidentStepView, IncidentView, ItemView, PhaseView,
+    PointView, RollbackRequestView, RollbackView, RunStatus, RunView, StepView,
 };

@@ -1,14 +1,16 @@
 //! Migration monitoring: feeds the ops metrics registry from journaled
 //! events, and evaluates the migration alert conditions of a step result.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
 use cutover_ops::{ALL_SERVICES, MigrationMetrics};
 use cutover_plan::{Plan, StepAction};
 
+use crate::consistency::Consistency;
 use crate::error::EngineError;
-use crate::event::{Event, StepStatus};
+use crate::event::{Event, SeenAlert, StepStatus};
 use crate::gate::{Cause, Gate, Judgement};
 use crate::view::RunView;
 
@@ -41,9 +43,15 @@ pub fn observe(m: &MigrationMetrics, plan: &Plan, view: &RunView, ev: &Event, at
     match ev {
         Event::RunStarted { .. } => m.set_migration_start(at_ms as f64 / 1000.0),
         Event::ParallelPoll {
-            match_rate: Some(r),
-            ..
-        } => m.set_alert_match_rate(ALL_SERVICES, *r),
+            step, match_rate, ..
+        } => {
+            if let Some(r) = match_rate {
+                m.set_alert_match_rate(ALL_SERVICES, *r);
+            }
+            for (service, rate) in per_service_match_rates(plan, view, step) {
+                m.set_alert_match_rate(&service, rate);
+            }
+        }
         Event::HealthChecked {
             system, available, ..
         } => m.set_system_availability(system, *available),
@@ -57,11 +65,8 @@ pub fn observe(m: &MigrationMetrics, plan: &Plan, view: &RunView, ev: &Event, at
             if let Some(r) = details.get("match_rate").and_then(|v| v.as_f64()) {
                 m.set_alert_match_rate(ALL_SERVICES, r);
             }
-            if let Some((share, per_type)) = backup_consistency(details) {
-                m.set_data_consistency(ALL_SERVICES, share);
-                for (kind, ok) in per_type {
-                    m.set_data_consistency(&kind, if ok { 1.0 } else { 0.0 });
-                }
+            for c in consistency_of(details) {
+                m.set_data_consistency(&c.data_type, c.fraction());
             }
             if let Some(p) = plugin {
                 let kind = details.get("error_kind").and_then(|v| v.as_str());
@@ -87,32 +92,79 @@ pub fn observe(m: &MigrationMetrics, plan: &Plan, view: &RunView, ev: &Event, at
     ) {
         for (phase, v) in phase_progress(plan, view) {
             m.set_progress(&phase, ALL_SERVICES, v);
+            for service in services_seen(plan, view, &phase) {
+                m.set_progress(&phase, &service, v);
+            }
         }
     }
 }
 
-/// Share of data types a backup stored correctly, and each type's result;
-/// `None` when `details` is not a backup's.
-pub fn backup_consistency(details: &serde_json::Value) -> Option<(f64, Vec<(String, bool)>)> {
-    let results = details.get("backup_id").and(details.get("results"))?;
-    let per: Vec<(String, bool)> = results
-        .as_array()?
+/// The label that names a service in per-service metrics.
+pub const SERVICE_LABEL: &str = "service";
+
+/// The services (values of the `service` label) of the alerts the parallel
+/// runs of `phase` saw, on either side (they are in the phase's scope: a
+/// parallel run keeps only those).
+pub fn services_seen(plan: &Plan, view: &RunView, phase: &str) -> BTreeSet<String> {
+    plan.phases
         .iter()
-        .map(|r| {
-            (
-                r.get("kind")
-                    .and_then(|k| k.as_str())
-                    .unwrap_or("")
-                    .to_string(),
-                r.get("ok").and_then(|o| o.as_bool()).unwrap_or(false),
-            )
-        })
-        .collect();
-    if per.is_empty() {
-        return Some((1.0, per));
+        .filter(|p| p.id == phase)
+        .flat_map(|p| &p.steps)
+        .filter_map(|s| view.steps.get(&s.id))
+        .flat_map(|s| s.seen_old.iter().chain(&s.seen_new))
+        .filter_map(|a| a.labels.get(SERVICE_LABEL).cloned())
+        .collect()
+}
+
+/// The match rate of parallel-run step `step` so far, per service: the
+/// episodes of each service compared on their own.
+pub fn per_service_match_rates(plan: &Plan, view: &RunView, step: &str) -> Vec<(String, f64)> {
+    let Some(StepAction::ParallelRun {
+        ignore_labels,
+        rename,
+        tolerance_ms,
+        ..
+    }) = plan
+        .phases
+        .iter()
+        .flat_map(|p| &p.steps)
+        .find(|s| s.id == step)
+        .map(|s| &s.action)
+    else {
+        return Vec::new();
+    };
+    let Some(sv) = view.steps.get(step) else {
+        return Vec::new();
+    };
+    let started = sv.deadline.map_or(0, |(start, _)| start);
+    let opts = crate::parallel::options_of(ignore_labels, rename, *tolerance_ms);
+    let mut groups: BTreeMap<String, (Vec<SeenAlert>, Vec<SeenAlert>)> = BTreeMap::new();
+    for a in &sv.seen_old {
+        if let Some(s) = a.labels.get(SERVICE_LABEL) {
+            groups.entry(s.clone()).or_default().0.push(a.clone());
+        }
     }
-    let ok = per.iter().filter(|(_, ok)| *ok).count();
-    Some((ok as f64 / per.len() as f64, per))
+    for a in &sv.seen_new {
+        if let Some(s) = a.labels.get(SERVICE_LABEL) {
+            groups.entry(s.clone()).or_default().1.push(a.clone());
+        }
+    }
+    groups
+        .into_iter()
+        .filter_map(|(service, (old, new))| {
+            let r = crate::parallel::compare_seen(&old, &new, &opts, started);
+            Some((service, r.match_rate?))
+        })
+        .collect()
+}
+
+/// The inventory agreement a step measured (a parity check, a migration's
+/// verification), from its journaled details.
+pub fn consistency_of(details: &serde_json::Value) -> Vec<Consistency> {
+    details
+        .get("consistency")
+        .and_then(|c| serde_json::from_value(c.clone()).ok())
+        .unwrap_or_default()
 }
 
 /// A triggered migration alert condition.
@@ -159,22 +211,20 @@ pub fn step_alerts(
             },
         });
     }
-    if let Some((share, per)) = backup_consistency(details)
-        && share < 1.0
+    for c in consistency_of(details)
+        .iter()
+        .filter(|c| c.fraction() < 1.0)
     {
-        let bad: Vec<&str> = per
-            .iter()
-            .filter(|(_, ok)| !*ok)
-            .map(|(k, _)| k.as_str())
-            .collect();
         out.push(Alert {
             alert: "data-inconsistent",
-            value: share,
+            value: c.fraction(),
             threshold: 1.0,
             message: format!(
-                "data consistency {:.1}% < 100%: not backed up: {}",
-                share * 100.0,
-                bad.join(", ")
+                "data consistency of {} {:.1}% < 100%: {} of {} agree between the old and the new system",
+                c.data_type,
+                c.fraction() * 100.0,
+                c.agreeing,
+                c.total
             ),
         });
     }

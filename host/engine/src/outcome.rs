@@ -99,6 +99,10 @@ impl RunOutcome {
             RunOutcome::Inconclusive { reason, .. } => {
                 format!("{reason}; then `cutover resume PLAN`")
             }
+            // An incident's reason already names the command.
+            RunOutcome::Paused { reason } if reason.contains("`cutover resume PLAN`") => {
+                format!("paused: {reason}")
+            }
             RunOutcome::Paused { reason } => {
                 format!("paused: {reason}; continue with `cutover resume PLAN`")
             }

@@ -283,6 +283,8 @@ impl Runner<'_> {
             )));
         };
         let opts = options_of(ignore_labels, rename, *tolerance_ms);
+        // Only the services moved so far are compared, on both sides.
+        let scope = self.plan.plan.parallel_selection(&phase.id);
         let (started, deadline) = match self.view.steps.get(&step.id).and_then(|s| s.deadline) {
             Some(d) => d,
             None => {
@@ -328,7 +330,11 @@ impl Runner<'_> {
                         .map_err(|e| (SystemSide::New, e))
                 });
             let (old, noise_read, new) = match collected {
-                Ok(x) => x,
+                Ok((old, noise_read, new)) => (
+                    in_scope(old, &scope),
+                    noise_read.map(|r| r.map(|n| in_scope(n, &scope))),
+                    in_scope(new, &scope),
+                ),
                 Err((side, e)) => {
                     if let Some(out) = self.poll_failed(phase, step, side, &e)? {
                         // The step stays running: its clock and every
@@ -442,4 +448,19 @@ pub(crate) fn noise_so_far(
             .to_string());
     }
     Ok(noise_report_seen(old, noise, opts, window_start))
+}
+
+/// The alerts whose labels a selection covers (all of them for `*`).
+fn in_scope(alerts: Vec<wit::Alert>, scope: &cutover_plan::Selection) -> Vec<wit::Alert> {
+    if scope.is_all() {
+        return alerts;
+    }
+    alerts
+        .into_iter()
+        .filter(|a| {
+            let labels: std::collections::BTreeMap<String, String> =
+                a.labels.iter().cloned().collect();
+            scope.matches(&labels)
+        })
+        .collect()
 }

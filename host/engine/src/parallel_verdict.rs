@@ -50,6 +50,7 @@ impl Runner<'_> {
             max_missing,
             min_alerts,
             noise_tolerant,
+            allow_missing,
             ..
         } = &step.action
         else {
@@ -92,6 +93,7 @@ impl Runner<'_> {
             max_missing: *max_missing,
             min_alerts: *min_alerts,
             noise_tolerant: *noise_tolerant,
+            allow_missing: allow_missing.clone(),
         };
         let judgement = judge(&report, &noisy, &rules);
         Some(Window {
@@ -178,8 +180,14 @@ impl Runner<'_> {
             (Some(src), Some(Err(e))) => format!("; noise floor against {src} unavailable: {e}"),
             _ => String::new(),
         };
+        let scope = self.plan.plan.parallel_selection(&phase.id);
+        let scope_text = if scope.is_all() {
+            String::new()
+        } else {
+            format!(" in scope {scope}")
+        };
         let mut summary = format!(
-            "{}: {}; {} matched, {} missing, {} extra over {polls} polls{noise_text}",
+            "{}: {}; {} matched, {} missing, {} extra over {polls} polls{scope_text}{noise_text}",
             judgement.gate.as_str(),
             judgement.reason,
             report.matched,
@@ -195,6 +203,7 @@ impl Runner<'_> {
         let mut ex = StepExec::new(status, summary);
         ex.verdict = Some(judgement.gate.as_str().to_string());
         ex.details = serde_json::json!({
+            "scope": scope,
             "compare_verdict": report.verdict.to_string(),
             "match_rate": report.match_rate,
             "min_match_rate": min_match_rate,

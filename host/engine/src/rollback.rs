@@ -15,16 +15,18 @@
 //! `cutover backup point`) or the pair `NAME.old` / `NAME.new` the runner
 //! captures at the end of a phase.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use cutover_backup::{BackupError, BackupStore, PointManifest, RollbackReport, VerifyItem};
+use cutover_backup::{
+    BackupError, BackupStore, PointManifest, RestoreStatus, RollbackReport, TypeRestore, VerifyItem,
+};
 use cutover_plan::LoadedPlan;
 use cutover_runtime::{LoadError, Plugin, Runtime, Sandbox};
 use cutover_state::{FileJournal, FileLease, Journal, Lease, LeaseHandle};
 use serde::Serialize;
 
+use crate::backups::{category_json, kinds_with};
 use crate::error::EngineError;
 use crate::event::{Event, PhaseStatus, RunEnd};
 use crate::runner::open_journal;
@@ -558,12 +560,12 @@ fn failures(systems: &[SystemResult]) -> Vec<String> {
         if let Some(e) = &s.error {
             out.push(format!("{} system: {e}", s.system));
         }
-        for r in s.report.iter().flat_map(|r| &r.results).filter(|r| !r.ok) {
+        for r in s.report.iter().flat_map(RollbackReport::failed) {
             out.push(format!(
                 "{} system: {}: {}",
                 s.system,
                 r.kind,
-                r.error.as_deref().unwrap_or("unknown error")
+                r.reason.as_deref().unwrap_or("unknown error")
             ));
         }
     }
@@ -571,40 +573,22 @@ fn failures(systems: &[SystemResult]) -> Vec<String> {
 }
 
 /// The `results` payload: per system, each category with its result, the
+/// categories applied and those the adapter could not restore, the
 /// categories done by an earlier interrupted attempt, and the stored point.
 fn results_json(systems: &[SystemResult]) -> serde_json::Value {
     let mut out = serde_json::Map::new();
     for s in systems {
-        let (categories, resumed) = match &s.report {
-            Some(r) => (
-                r.results
-                    .iter()
-                    .map(|t| {
-                        serde_json::json!({
-                            "category": t.kind,
-                            "ok": t.ok,
-                            "summary": t.outcome.as_ref().map(|o| o.summary.clone()),
-                            "error": t.error,
-                        })
-                    })
-                    .collect::<Vec<_>>(),
-                r.resumed.clone(),
-            ),
-            None => (Vec::new(), Vec::new()),
-        };
-        let applied: BTreeSet<&str> = s
-            .report
-            .iter()
-            .flat_map(|r| r.results.iter().filter(|t| t.ok).map(|t| t.kind.as_str()))
-            .collect();
+        let results: &[TypeRestore] = s.report.as_ref().map_or(&[], |r| &r.results);
+        let resumed = s.report.as_ref().map_or(Vec::new(), |r| r.resumed.clone());
         out.insert(
             s.system.clone(),
             serde_json::json!({
                 "point": s.point,
                 "ok": s.ok(),
-                "applied": applied,
+                "applied": kinds_with(results, RestoreStatus::Ok),
+                "unsupported": kinds_with(results, RestoreStatus::Unsupported),
                 "resumed": resumed,
-                "categories": categories,
+                "categories": results.iter().map(category_json).collect::<Vec<_>>(),
                 "error": s.error,
             }),
         );

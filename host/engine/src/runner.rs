@@ -173,6 +173,7 @@ impl<'a> Runner<'a> {
                 reason: format!("{:?}", rec.reason),
             })?;
         }
+        runner.check_declared_support()?;
         runner.seed_metrics()?;
         runner.bind(mode)?;
         Ok(runner)
@@ -290,6 +291,9 @@ impl<'a> Runner<'a> {
     ) -> Result<Option<RunOutcome>, EngineError> {
         self.heartbeat()?;
         self.escalate_due()?;
+        if let Some(p) = phase {
+            self.check_schedule(p)?;
+        }
         let Some(req) = control::peek(&self.state_dir) else {
             return Ok(None);
         };
@@ -494,6 +498,7 @@ impl<'a> Runner<'a> {
                 }
                 self.emit(Event::PhaseStarted {
                     phase: phase.id.clone(),
+                    at_ms: Some(now_ms()),
                 })?;
                 self.phase_note(phase, "started")?;
             }
@@ -523,6 +528,7 @@ impl<'a> Runner<'a> {
                 return self.fail_phase(&phase.id, None, reason).map(Some);
             }
         }
+        self.check_schedule(&phase.id)?;
         self.emit(Event::PhaseFinished {
             phase: phase.id.clone(),
             status: PhaseStatus::Passed,
@@ -702,8 +708,8 @@ impl<'a> Runner<'a> {
             } => done(self.run_check(phase, step, plugin, params, *shadow)),
             StepAction::Backup { system, types } => done(self.backup(system, types)),
             StepAction::Restore { backup, types } => done(self.restore(backup, types)),
-            StepAction::RollbackPoint { name } => {
-                done(match self.capture_point(&phase.id, name, &[])? {
+            StepAction::RollbackPoint { name, categories } => {
+                done(match self.capture_point(&phase.id, name, categories)? {
                     Ok(summary) => StepExec::new(StepStatus::Succeeded, summary),
                     Err(reason) => StepExec::new(StepStatus::Failed, reason),
                 })
@@ -733,6 +739,7 @@ impl<'a> Runner<'a> {
             }
             StepAction::Notify { message, target } => done(self.notify(step, message, target)),
             StepAction::Approval { .. } => done(StepExec::new(StepStatus::Succeeded, "approved")),
+            StepAction::Migrate { .. } => done(self.migrate(phase, step)?),
         }
     }
 }

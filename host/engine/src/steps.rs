@@ -136,7 +136,17 @@ impl Runner<'_> {
         };
         let mut e = StepExec::new(status, format!("{verdict}: {message}"));
         e.verdict = Some(verdict);
+        let consistency = crate::consistency::Consistency::from_measurements(
+            measurements
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.as_str(), v.as_f64()?))),
+        );
         e.details = serde_json::json!({ "measurements": measurements, "shadow": shadow });
+        if !consistency.is_empty() {
+            e.details["consistency"] = serde_json::json!(consistency);
+        }
         e.plugin = Some(plugin.to_string());
         e.digest = digest;
         e

@@ -8,6 +8,7 @@ use crate::event::{
     Event, IncidentStepSpec, IncidentStepStatus, ItemStatus, PhaseStatus, RunEnd, SeenAlert,
     StepStatus,
 };
+pub use crate::schedule::BehindScheduleView;
 
 /// Overall status of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,6 +166,12 @@ pub struct PhaseView {
     pub items: Vec<ItemView>,
     /// Seq of the last pause inside this phase.
     pub paused_seq: Option<u64>,
+    /// When the phase started, unix ms (unknown in older journals).
+    #[serde(default)]
+    pub started_ms: Option<i64>,
+    /// Set when the phase ran longer than its plan `duration` allows.
+    #[serde(default)]
+    pub behind_schedule: Option<BehindScheduleView>,
 }
 
 impl PhaseView {
@@ -274,6 +281,9 @@ pub struct IncidentView {
     pub rollback_to: Option<String>,
     /// Opened, unix ms.
     pub opened_ms: i64,
+    /// Who opened it: `engine` (an alert policy) or the operator.
+    #[serde(default)]
+    pub opened_by: String,
     /// Escalated, unix ms.
     pub escalated_ms: Option<i64>,
     /// Resolved, unix ms.
@@ -445,6 +455,8 @@ impl RunView {
                 status: PhaseStatus::Pending,
                 items: Vec::new(),
                 paused_seq: None,
+                started_ms: None,
+                behind_schedule: None,
             })
     }
 
@@ -499,10 +511,27 @@ impl RunView {
                 }
             }
             Event::LeaseRecovered { .. } | Event::Unlocked { .. } | Event::Notified { .. } => {}
-            Event::PhaseStarted { phase } => {
+            Event::PhaseStarted { phase, at_ms } => {
                 let p = self.phase_mut(phase);
                 p.status = PhaseStatus::Running;
                 p.items.clear();
+                p.started_ms = *at_ms;
+                p.behind_schedule = None;
+            }
+            Event::PhaseBehindSchedule {
+                phase,
+                duration,
+                max_ms,
+                elapsed_ms,
+                at_ms,
+            } => {
+                self.phase_mut(phase).behind_schedule = Some(BehindScheduleView {
+                    duration: duration.clone(),
+                    max_ms: *max_ms,
+                    elapsed_ms: *elapsed_ms,
+                    at_ms: *at_ms,
+                    seq,
+                });
             }
             Event::GateWaiting { target, .. } => {
                 self.status = RunStatus::Paused;
@@ -752,6 +781,7 @@ impl RunView {
                 notify,
                 rollback_to,
                 at_ms,
+                by,
             } => self.incidents.push(IncidentView {
                 id: id.clone(),
                 procedure: procedure.clone(),
@@ -773,6 +803,7 @@ impl RunView {
                 notify: notify.clone(),
                 rollback_to: rollback_to.clone(),
                 opened_ms: *at_ms,
+                opened_by: by.clone(),
                 escalated_ms: None,
                 resolved_ms: None,
             }),

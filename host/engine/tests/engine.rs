@@ -11,7 +11,7 @@ use cutover_engine::{
     ops,
 };
 use cutover_plan::{LoadedPlan, PluginInfo, PluginKind, PluginResolver};
-use cutover_runtime::{Runtime, wit};
+use cutover_runtime::{Runtime, World};
 use cutover_state::{FileJournal, Journal};
 
 fn root() -> PathBuf {
@@ -34,9 +34,10 @@ impl PluginResolver for Resolver {
         let d = p.descriptor();
         Ok(PluginInfo {
             kind: match d.kind {
-                wit::PluginKind::Action => PluginKind::Action,
-                wit::PluginKind::Check => PluginKind::Check,
-                wit::PluginKind::Adapter => PluginKind::Adapter,
+                World::Action => PluginKind::Action,
+                World::Check => PluginKind::Check,
+                World::Adapter => PluginKind::Adapter,
+                World::Translator => PluginKind::Translator,
             },
             name: d.name.clone(),
             version: d.version.clone(),
@@ -49,6 +50,7 @@ impl PluginResolver for Resolver {
                 .collect(),
             secrets: d.capabilities.secrets.clone(),
             config_keys: d.capabilities.config_keys.clone(),
+            support: cutover_plan::AdapterSupport::from_description(&d.description),
         })
     }
 }
@@ -1044,10 +1046,19 @@ fn low_match_rate_pauses_and_feeds_metrics() {
     assert_eq!(health, vec![("old".into(), true), ("new".into(), true)]);
     let text = metrics.encode();
     // 1 of 3 steps done in phase one (the parallel run failed).
-    let progress = sample(&text, "migration_progress", "phase=\"one\"").expect("progress");
+    let progress =
+        sample(&text, "migration_progress", "phase=\"one\",service=\"all\"").expect("progress");
     assert!((progress - 1.0 / 3.0).abs() < 1e-9, "{text}");
-    let rate = sample(&text, "alert_match_rate", "").expect("rate");
+    let rate = sample(&text, "alert_match_rate", "service=\"all\"").expect("rate");
     assert!((rate - value).abs() < 1e-9, "{text}");
+    // Per service: the one service the recordings name fired on both sides.
+    assert_eq!(
+        sample(&text, "alert_match_rate", "service=\"checkout\""),
+        Some(1.0),
+        "{text}"
+    );
+    let checkout = sample(&text, "migration_progress", "service=\"checkout\"");
+    assert_eq!(checkout, Some(progress), "{text}");
     assert_eq!(
         sample(&text, "system_availability", "\"new\""),
         Some(1.0),
@@ -1069,7 +1080,11 @@ fn low_match_rate_pauses_and_feeds_metrics() {
         Some(1.0),
         "{text}"
     );
-    assert_eq!(sample(&text, "alert_match_rate", ""), Some(1.0), "{text}");
+    assert_eq!(
+        sample(&text, "alert_match_rate", "service=\"all\""),
+        Some(1.0),
+        "{text}"
+    );
 }
 
 #[test]
@@ -1660,3 +1675,9 @@ grants = {{ dirs = [{{ name = "data", path = "{dir}", write = true }}] }}
         assert_eq!(n["match_rate"], 1.0);
     }
 }
+
+#[path = "engine/schedule_incident.rs"]
+mod schedule_incident;
+
+#[path = "engine/declared.rs"]
+mod declared;

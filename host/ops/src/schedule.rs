@@ -29,13 +29,15 @@ impl ScheduledPhase {
 }
 
 /// The phases that declare a duration, in plan order, each starting when the
-/// previous scheduled one is expected to end. Phases without a duration have
-/// no schedule and are left out (they never count as behind).
+/// previous scheduled one is expected to end. A range `MIN..MAX` is
+/// scheduled at its maximum, so a phase counts as behind only against the
+/// longest it may take. Phases without a duration have no schedule and are
+/// left out (they never count as behind).
 pub fn schedule(plan: &Plan) -> Vec<ScheduledPhase> {
     let mut offset = 0.0;
     let mut out = Vec::new();
     for phase in &plan.phases {
-        if let Some(ms) = phase.duration_ms {
+        if let Some(ms) = phase.max_duration_ms() {
             let duration_secs = ms as f64 / 1000.0;
             out.push(ScheduledPhase {
                 phase: phase.id.clone(),

@@ -61,6 +61,88 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_millis(millis))
 }
 
+/// Which part of a duration range `MIN..MAX` a problem is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangePart {
+    /// The text before `..`.
+    Min,
+    /// The text after `..`.
+    Max,
+    /// The range as a whole (e.g. MIN longer than MAX).
+    Whole,
+}
+
+/// Why a duration or a duration range could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeError {
+    /// Where the problem is.
+    pub part: RangePart,
+    /// Byte range of that part within the text.
+    pub at: std::ops::Range<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Parses a phase duration: one duration (`"2d"`, both the minimum and the
+/// maximum) or a range `"MIN..MAX"` (`"1w..2w"`) with MIN <= MAX. Returns
+/// `(min_ms, max_ms)`.
+pub fn parse_duration_range(text: &str) -> Result<(u64, u64), RangeError> {
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let Some(dots) = text.find("..") else {
+        return parse_duration(text)
+            .map(|d| (ms(d), ms(d)))
+            .map_err(|message| RangeError {
+                part: RangePart::Whole,
+                at: 0..text.len(),
+                message,
+            });
+    };
+    let (min_text, max_text) = (&text[..dots], &text[dots + 2..]);
+    let part = |part, at: std::ops::Range<usize>, what: &str, t: &str| {
+        if t.trim().is_empty() {
+            return Err(RangeError {
+                part,
+                at: if at.is_empty() { dots..dots + 2 } else { at },
+                message: format!(
+                    "`{text}` is a range without a {what}; write MIN..MAX, e.g. \"1w..2w\""
+                ),
+            });
+        }
+        parse_duration(t).map(ms).map_err(|e| RangeError {
+            part,
+            at,
+            message: format!("the {what} of `{text}`: {e}"),
+        })
+    };
+    let min = part(RangePart::Min, 0..dots, "minimum", min_text)?;
+    let max = part(RangePart::Max, dots + 2..text.len(), "maximum", max_text)?;
+    if min > max {
+        return Err(RangeError {
+            part: RangePart::Whole,
+            at: 0..text.len(),
+            message: format!(
+                "`{text}`: the minimum {} is longer than the maximum {}; write the shorter duration first",
+                format_duration_ms(min),
+                format_duration_ms(max)
+            ),
+        });
+    }
+    Ok((min, max))
+}
+
+/// Formats a phase duration: `2d`, or `1w..2w` when the maximum differs.
+pub fn format_duration_range(min_ms: u64, max_ms: u64) -> String {
+    if min_ms == max_ms {
+        format_duration_ms(min_ms)
+    } else {
+        format!(
+            "{}..{}",
+            format_duration_ms(min_ms),
+            format_duration_ms(max_ms)
+        )
+    }
+}
+
 /// Formats milliseconds back to the compact form (`90000` -> `1m30s`).
 pub fn format_duration_ms(ms: u64) -> String {
     if ms == 0 {
@@ -144,6 +226,43 @@ mod tests {
             let ms = parse_duration(text).map(|d| d.as_millis() as u64);
             assert_eq!(ms.map(format_duration_ms), Ok(text.to_string()));
         }
+    }
+
+    #[test]
+    fn parses_ranges_and_single_values() {
+        assert_eq!(parse_duration_range("2d"), Ok((172_800_000, 172_800_000)));
+        assert_eq!(
+            parse_duration_range("1w..2w"),
+            Ok((604_800_000, 1_209_600_000))
+        );
+        assert_eq!(parse_duration_range("1d..1d"), Ok((86_400_000, 86_400_000)));
+        assert_eq!(format_duration_range(604_800_000, 1_209_600_000), "1w..2w");
+        assert_eq!(format_duration_range(5_400_000, 5_400_000), "1h30m");
+    }
+
+    #[test]
+    fn range_errors_name_the_part() {
+        let e = parse_duration_range("2w..1w").unwrap_err();
+        assert_eq!((e.part, e.at.clone()), (RangePart::Whole, 0..6));
+        assert!(
+            e.message
+                .contains("minimum 2w is longer than the maximum 1w"),
+            "{e:?}"
+        );
+        let e = parse_duration_range("1w..2x").unwrap_err();
+        assert_eq!((e.part, e.at.clone()), (RangePart::Max, 4..6));
+        assert!(e.message.contains("unknown unit `x`"), "{e:?}");
+        let e = parse_duration_range("soon..2w").unwrap_err();
+        assert_eq!((e.part, e.at.clone()), (RangePart::Min, 0..4));
+        let e = parse_duration_range("1w..").unwrap_err();
+        assert_eq!((e.part, e.at.clone()), (RangePart::Max, 2..4));
+        assert!(e.message.contains("without a maximum"), "{e:?}");
+        let e = parse_duration_range("..1w").unwrap_err();
+        assert_eq!(e.part, RangePart::Min);
+        let e = parse_duration_range("1w...2w").unwrap_err();
+        assert_eq!(e.part, RangePart::Max);
+        let e = parse_duration_range("2days").unwrap_err();
+        assert_eq!(e.part, RangePart::Whole);
     }
 
     #[test]

@@ -150,7 +150,14 @@ fn diff_phases(old: &Value, new: &Value, out: &mut Vec<String>) {
         let Some((_, nv)) = n.iter().find(|(nid, _)| nid == id) else {
             continue;
         };
-        for key in ["name", "description", "duration_ms", "risk", "max_risk"] {
+        for key in [
+            "name",
+            "description",
+            "duration_ms",
+            "duration_max_ms",
+            "risk",
+            "max_risk",
+        ] {
             if ov[key] != nv[key] {
                 out.push(format!("phase `{id}`: {key} changed"));
             }

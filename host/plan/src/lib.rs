@@ -6,11 +6,15 @@ pub mod duration;
 pub mod model;
 pub mod raw;
 pub mod resolver;
+pub mod scope;
+pub mod support;
 pub mod validate;
 
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use model::*;
 pub use resolver::{DescriptorFileResolver, PluginInfo, PluginKind, PluginResolver};
+pub use support::{AdapterSupport, Asked, Undeclared, undeclared};
+pub use translate_core::{Scope, Selection};
 pub use validate::{LoadedPlan, load, validate, validate_in};
 pub mod fingerprint;
 pub mod preview;

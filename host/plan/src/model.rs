@@ -192,8 +192,14 @@ pub struct Phase {
     pub name: String,
     /// Description.
     pub description: String,
-    /// Expected duration in milliseconds.
+    /// Expected duration in milliseconds: the single value, or the minimum
+    /// of a range `MIN..MAX`.
     pub duration_ms: Option<u64>,
+    /// The maximum of a range `MIN..MAX` (absent for a single value, which is
+    /// both). Left out of the serialised plan when absent, so plans without
+    /// ranges keep their fingerprint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_max_ms: Option<u64>,
     /// Risk level.
     pub risk: RiskLevel,
     /// Highest accepted risk level.
@@ -206,6 +212,27 @@ pub struct Phase {
     pub gate: Option<Gate>,
     /// End-of-phase rollback point, if any.
     pub rollback_point: Option<RollbackPoint>,
+    /// The services this phase moves (label matchers); `None`: no scope of
+    /// its own. Left out of the serialised plan when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<translate_core::Scope>,
+}
+
+impl Phase {
+    /// The longest the phase is expected to take: the maximum of a range, or
+    /// the single duration. Past it, the phase is behind schedule.
+    pub fn max_duration_ms(&self) -> Option<u64> {
+        self.duration_max_ms.or(self.duration_ms)
+    }
+
+    /// The duration as written in a plan: `2d` or `1w..2w`.
+    pub fn duration_text(&self) -> Option<String> {
+        let min = self.duration_ms?;
+        Some(crate::duration::format_duration_range(
+            min,
+            self.duration_max_ms.unwrap_or(min),
+        ))
+    }
 }
 
 /// End-of-phase rollback point.
@@ -255,6 +282,9 @@ pub struct Step {
     pub action: StepAction,
 }
 
+/// Data types a migrate step moves (each is also the adapters' data kind).
+pub const MIGRATE_TYPES: [&str; 3] = ["alert_rules", "routes", "silences"];
+
 /// Step kinds as written in `kind = "..."`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -277,11 +307,13 @@ pub enum StepKind {
     Wait,
     /// Send a notification.
     Notify,
+    /// Move data (rules, routes, silences) from one system to the other.
+    Migrate,
 }
 
 impl StepKind {
     /// All kinds, in documentation order.
-    pub const ALL: [StepKind; 9] = [
+    pub const ALL: [StepKind; 10] = [
         StepKind::Action,
         StepKind::Check,
         StepKind::Backup,
@@ -291,6 +323,7 @@ impl StepKind {
         StepKind::Approval,
         StepKind::Wait,
         StepKind::Notify,
+        StepKind::Migrate,
     ];
 
     /// Name as written in the plan.
@@ -305,6 +338,7 @@ impl StepKind {
             StepKind::Approval => "approval",
             StepKind::Wait => "wait",
             StepKind::Notify => "notify",
+            StepKind::Migrate => "migrate",
         }
     }
 
@@ -322,6 +356,7 @@ impl StepKind {
                 | StepKind::RollbackPoint
                 | StepKind::Wait
                 | StepKind::ParallelRun
+                | StepKind::Migrate
         )
     }
 }
@@ -364,6 +399,11 @@ pub enum StepAction {
     RollbackPoint {
         /// Name.
         name: String,
+        /// Categories to capture (empty: [`ROLLBACK_CATEGORIES`]). Left out
+        /// of the serialised plan when empty, so older plans keep their
+        /// fingerprint.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        categories: Vec<String>,
     },
     /// Compare old and new.
     ParallelRun {
@@ -397,6 +437,9 @@ pub enum StepAction {
         /// not count as missing.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         noise_tolerant: bool,
+        /// Missing old alerts matching these label matchers are tolerated.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        allow_missing: Option<translate_core::Scope>,
     },
     /// Wait for an approval.
     Approval {
@@ -409,6 +452,26 @@ pub enum StepAction {
     Wait {
         /// Duration in ms.
         duration_ms: u64,
+    },
+    /// Move data of `types` from system `from` to system `to`, through a
+    /// translator restricted to the step's scope.
+    Migrate {
+        /// Exported from.
+        from: SystemSide,
+        /// Imported into.
+        to: SystemSide,
+        /// Data types (`alert_rules`, `routes`, `silences`), in order.
+        types: Vec<String>,
+        /// Translator plugin id.
+        translate: Option<String>,
+        /// Translator parameters (JSON object).
+        params: serde_json::Value,
+        /// Narrows the phase's scope.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scope: Option<translate_core::Scope>,
+        /// An untranslatable item does not fail the step.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        allow_untranslatable: bool,
     },
     /// Notify.
     Notify {
@@ -432,6 +495,7 @@ impl StepAction {
             StepAction::Approval { .. } => StepKind::Approval,
             StepAction::Wait { .. } => StepKind::Wait,
             StepAction::Notify { .. } => StepKind::Notify,
+            StepAction::Migrate { .. } => StepKind::Migrate,
         }
     }
 }

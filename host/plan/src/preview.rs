@@ -63,7 +63,10 @@ fn describe_step(step: &Step, plan: &Plan) -> String {
                 format!(": {}", types.join(", "))
             }
         ),
-        StepAction::RollbackPoint { name } => format!("rollback point `{name}`"),
+        StepAction::RollbackPoint { name, categories } => format!(
+            "rollback point `{name}`: {}",
+            crate::support::effective_categories(categories).join(", ")
+        ),
         StepAction::ParallelRun {
             window_ms,
             interval_ms,
@@ -76,6 +79,7 @@ fn describe_step(step: &Step, plan: &Plan) -> String {
             max_missing,
             min_alerts,
             noise_tolerant,
+            allow_missing,
         } => {
             let mut s = format!(
                 "parallel run: window {}, every {}, tolerance {}",
@@ -106,6 +110,9 @@ fn describe_step(step: &Step, plan: &Plan) -> String {
                 if *max_missing == 1 { "" } else { "s" },
                 if *min_alerts == 1 { "" } else { "s" }
             );
+            if let Some(m) = allow_missing {
+                let _ = write!(s, ", missing alerts matching {m} tolerated");
+            }
             if *shadow {
                 s.push_str(" [shadow: recorded, never gates]");
             }
@@ -121,6 +128,39 @@ fn describe_step(step: &Step, plan: &Plan) -> String {
         ),
         StepAction::Wait { duration_ms } => format!("wait {}", format_duration_ms(*duration_ms)),
         StepAction::Notify { message, target } => format!("notify {target}: \"{message}\""),
+        StepAction::Migrate {
+            from,
+            to,
+            types,
+            translate,
+            params,
+            allow_untranslatable,
+            ..
+        } => {
+            let mut s = format!(
+                "migrate {} from the {from} system ({}) to the {to} system ({})",
+                types.join(", "),
+                label(*from),
+                label(*to)
+            );
+            match translate {
+                Some(t) => {
+                    let _ = write!(s, " through `{t}` with {}", params_text(params));
+                }
+                None => s.push_str(" unchanged"),
+            }
+            let scopes: Vec<String> = types
+                .iter()
+                .filter_map(|t| Some(format!("{t}: {}", plan.migration_selection(&step.id, t)?)))
+                .collect();
+            if !scopes.is_empty() {
+                let _ = write!(s, "; scope {}", scopes.join("; "));
+            }
+            if *allow_untranslatable {
+                s.push_str(" [untranslatable items allowed]");
+            }
+            s
+        }
     }
 }
 
@@ -231,9 +271,9 @@ pub fn preview(loaded: &LoadedPlan, infos: &BTreeMap<String, PluginInfo>) -> Str
     let mut backups = Vec::new();
     let mut points = Vec::new();
     for (n, phase) in plan.phases.iter().enumerate() {
-        let expected = phase.duration_ms.map_or(String::new(), |d| {
-            format!(", expected {}", format_duration_ms(d))
-        });
+        let expected = phase
+            .duration_text()
+            .map_or(String::new(), |d| format!(", expected {d}"));
         let max = phase
             .max_risk
             .map_or(String::new(), |m| format!(" (max {m})"));
@@ -247,6 +287,9 @@ pub fn preview(loaded: &LoadedPlan, infos: &BTreeMap<String, PluginInfo>) -> Str
         );
         if !phase.description.is_empty() {
             let _ = writeln!(o, "     {}", phase.description);
+        }
+        if let Some(scope) = &phase.scope {
+            let _ = writeln!(o, "     scope: {scope}");
         }
         let _ = writeln!(o, "     steps:");
         for (sn, step) in phase.steps.iter().enumerate() {
@@ -271,9 +314,12 @@ pub fn preview(loaded: &LoadedPlan, infos: &BTreeMap<String, PluginInfo>) -> Str
                     phase.id,
                     types.join(", ")
                 )),
-                StepAction::RollbackPoint { name } => {
-                    points.push(format!("  {name} (step {} in phase {})", step.id, phase.id))
-                }
+                StepAction::RollbackPoint { name, categories } => points.push(format!(
+                    "  {name} (step {} in phase {}): {}",
+                    step.id,
+                    phase.id,
+                    crate::support::effective_categories(categories).join(", ")
+                )),
                 _ => {}
             }
         }

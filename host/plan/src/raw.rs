@@ -182,7 +182,9 @@ pub struct RawPhase {
     /// What the phase does.
     #[serde(default)]
     pub description: String,
-    /// Expected duration, e.g. "2d".
+    /// Expected duration: one value, e.g. "2d", or a range "MIN..MAX", e.g.
+    /// "1w..2w". A phase running longer than the maximum (or the single
+    /// value) is reported behind schedule.
     #[schemars(with = "Option<String>")]
     pub duration: Option<SStr>,
     /// Risk level.
@@ -201,6 +203,11 @@ pub struct RawPhase {
     pub checklist: Vec<Spanned<RawChecklistItem>>,
     /// Approval gate before the phase may complete.
     pub gate: Option<RawGate>,
+    /// The services this phase moves, as Prometheus label matchers
+    /// (`'{team="core", service=~"checkout|cart"}'`) or `*` for everything
+    /// left. Migrate steps cover the scopes of the earlier phases plus this one.
+    #[schemars(with = "Option<String>")]
+    pub scope: Option<SStr>,
     /// Rollback point captured at the end of the phase (default true).
     #[schemars(with = "Option<RawRollbackPoint>")]
     pub rollback_point: Option<Spanned<RawRollbackPoint>>,
@@ -262,6 +269,21 @@ pub struct RawStep {
     /// check/parallel-run: recorded, never gates.
     #[schemars(with = "Option<bool>")]
     pub shadow: Option<Spanned<bool>>,
+    /// migrate: the system exported from (`old` or `new`).
+    #[schemars(with = "Option<SystemSide>")]
+    pub from: Option<SStr>,
+    /// migrate: the system imported into.
+    #[schemars(with = "Option<SystemSide>")]
+    pub to: Option<SStr>,
+    /// migrate: translator plugin id.
+    #[schemars(with = "Option<String>")]
+    pub translate: Option<SStr>,
+    /// migrate: narrows the phase's scope (label matchers).
+    #[schemars(with = "Option<String>")]
+    pub scope: Option<SStr>,
+    /// migrate: an untranslatable item does not fail the step (default false).
+    #[schemars(with = "Option<bool>")]
+    pub allow_untranslatable: Option<Spanned<bool>>,
     /// backup: which system.
     #[schemars(with = "Option<SystemSide>")]
     pub system: Option<SStr>,
@@ -274,6 +296,11 @@ pub struct RawStep {
     /// rollback-point: name.
     #[schemars(with = "Option<String>")]
     pub name: Option<SStr>,
+    /// rollback-point: categories to capture (default: configurations,
+    /// active_alerts, system_metrics, user_permissions); each must be
+    /// declared by both systems' adapters.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub categories: Option<Spanned<Vec<String>>>,
     /// parallel-run: how long to compare.
     #[schemars(with = "Option<String>")]
     pub window: Option<SStr>,
@@ -309,6 +336,11 @@ pub struct RawStep {
     /// (`noisy`) does not count as missing.
     #[schemars(with = "Option<bool>")]
     pub noise_tolerant: Option<Spanned<bool>>,
+    /// parallel-run: missing old alerts whose labels match these Prometheus
+    /// label matchers are tolerated (e.g. `'{severity!="critical"}'`); the
+    /// others still count against `max_missing`.
+    #[schemars(with = "Option<String>")]
+    pub allow_missing: Option<SStr>,
     /// approval/notify: message.
     #[schemars(with = "Option<String>")]
     pub message: Option<SStr>,

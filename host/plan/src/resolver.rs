@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::support::AdapterSupport;
+
 /// Which world a plugin implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -15,6 +17,8 @@ pub enum PluginKind {
     Check,
     /// An alerting system adapter.
     Adapter,
+    /// A translator of configuration (rules, routes, silences).
+    Translator,
 }
 
 impl fmt::Display for PluginKind {
@@ -23,6 +27,7 @@ impl fmt::Display for PluginKind {
             PluginKind::Action => "action",
             PluginKind::Check => "check",
             PluginKind::Adapter => "adapter",
+            PluginKind::Translator => "translator",
         })
     }
 }
@@ -49,6 +54,10 @@ pub struct PluginInfo {
     /// Config keys the plugin reads.
     #[serde(default)]
     pub config_keys: Vec<String>,
+    /// What an adapter declares it backs up and rolls back (empty for other
+    /// kinds, and for an adapter that declares nothing).
+    #[serde(default)]
+    pub support: AdapterSupport,
 }
 
 /// Describes plugins for validation. The real implementation instantiates the

@@ -296,39 +296,48 @@ impl PluginResolver for ShippedResolver {
     }
 }
 
+/// `src` (a shipped plan) with its plugin paths replaced by test binaries in
+/// `tmp`, pinned, so that pins and capabilities are checked too.
+fn pin_shipped(src: &str, tmp: &Path) -> String {
+    let mut pinned = src.to_string();
+    for id in [
+        "alertmanager",
+        "prometheus",
+        "http-probe",
+        "rules-diff",
+        "noop-action",
+        "file-adapter",
+        "alertmanager-routes",
+        "alertmanager-silences",
+        "alertmanager-silence",
+        "notifications-muted",
+    ] {
+        let bytes = format!("fake {id}");
+        let file = tmp.join(format!("{id}.wasm"));
+        std::fs::write(&file, &bytes).expect("write");
+        let digest = {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(bytes.as_bytes()))
+        };
+        pinned = pinned.replace(
+            &format!(
+                "path = \"../target/plugins/{id}.wasm\"\nsha256 = \"{}\"",
+                "0".repeat(64)
+            ),
+            &format!("path = \"{}\"\nsha256 = \"{digest}\"", file.display()),
+        );
+    }
+    pinned
+}
+
 #[test]
 fn shipped_plans_are_valid_apart_from_plugin_binaries() {
     for name in ["alerting-migration.toml", "offline-demo.toml"] {
         let path = manifest().join("../../plans").join(name);
         let src = std::fs::read_to_string(&path).expect("plan");
         let base = path.parent().expect("dir").to_path_buf();
-        // Replace the plugin paths with test binaries so that pins and
-        // capabilities are checked too.
         let tmp = tempfile::tempdir().expect("tmp");
-        let mut pinned = src.clone();
-        for id in [
-            "alertmanager",
-            "prometheus",
-            "http-probe",
-            "rules-diff",
-            "noop-action",
-            "file-adapter",
-        ] {
-            let bytes = format!("fake {id}");
-            let file = tmp.path().join(format!("{id}.wasm"));
-            std::fs::write(&file, &bytes).expect("write");
-            let digest = {
-                use sha2::Digest;
-                hex::encode(sha2::Sha256::digest(bytes.as_bytes()))
-            };
-            pinned = pinned.replace(
-                &format!(
-                    "path = \"../target/plugins/{id}.wasm\"\nsha256 = \"{}\"",
-                    "0".repeat(64)
-                ),
-                &format!("path = \"{}\"\nsha256 = \"{digest}\"", file.display()),
-            );
-        }
+        let pinned = pin_shipped(&src, tmp.path());
         match validate_in(&pinned, name, &base, &ShippedResolver) {
             Ok(loaded) => {
                 assert_eq!(loaded.plan.phases.len(), 5, "{name}");
@@ -338,6 +347,60 @@ fn shipped_plans_are_valid_apart_from_plugin_binaries() {
             Err(d) => panic!("{name}:\n{}", d.render_plain()),
         }
     }
+}
+
+/// The reference plan asking the Alertmanager adapter for types it does not
+/// declare (as it once did) is refused at the step's `types`, naming the
+/// system, the adapter and what it declares.
+#[test]
+fn shipped_plan_asking_undeclared_types_is_refused() {
+    let path = manifest().join("../../plans/alerting-migration.toml");
+    let src = std::fs::read_to_string(&path).expect("plan");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let asked = "types = [\"configurations\", \"silences\"]\ndescription = \"Full backup of the old system\"";
+    assert!(src.contains(asked), "the reference plan changed");
+    let wrong = src.replace(
+        asked,
+        "types = [\"configurations\", \"alert_rules\", \"user_data\", \"historical_alerts\"]\ndescription = \"Full backup of the old system\"",
+    );
+    let wrong = wrong.replacen(
+        "rollback_point = { categories = [\"configurations\", \"active_alerts\"] }",
+        "rollback_point = true",
+        1,
+    );
+    let pinned = pin_shipped(&wrong, tmp.path());
+    let base = path.parent().expect("dir");
+    let diags = validate_in(&pinned, "alerting-migration.toml", base, &ShippedResolver)
+        .expect_err("undeclared types must be refused");
+    let text = diags.render_plain();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("error: system"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "error: system `old` adapter `alertmanager` does not declare backup type `alert_rules` (it declares: configurations, routes, silences)",
+            "error: system `old` adapter `alertmanager` does not declare backup type `user_data` (it declares: configurations, routes, silences)",
+            "error: system `old` adapter `alertmanager` does not declare backup type `historical_alerts` (it declares: configurations, routes, silences)",
+            "error: system `old` adapter `alertmanager` does not declare rollback category `system_metrics` (it declares: configurations, routes, silences, active_alerts)",
+            "error: system `old` adapter `alertmanager` does not declare rollback category `user_permissions` (it declares: configurations, routes, silences, active_alerts)",
+            "error: system `new` adapter `prometheus` does not declare rollback category `system_metrics` (it declares: configurations, alert_rules, routes, silences, active_alerts)",
+            "error: system `new` adapter `prometheus` does not declare rollback category `user_permissions` (it declares: configurations, alert_rules, routes, silences, active_alerts)",
+        ],
+        "{text}"
+    );
+    // Located at the step's `types` (file:line:column).
+    let types_line = pinned
+        .lines()
+        .position(|l| l.starts_with("types = [\"configurations\", \"alert_rules\", \"user_data\""))
+        .expect("types line")
+        + 1;
+    assert!(
+        text.contains(&format!("--> alerting-migration.toml:{types_line}:9")),
+        "{text}"
+    );
+    assert_eq!(diags.items.len(), lines.len(), "{text}");
 }
 
 /// The demo data and the demo plan agree: with the recorded new system the
@@ -424,4 +487,55 @@ fn demo_data_fits_the_demo_plan() {
         }
     }
     assert_eq!(runs, 3);
+}
+
+/// A phase `duration` may be a range `MIN..MAX`: typed as minimum and
+/// maximum, shown as written, fingerprinted; a single value keeps the plan's
+/// fingerprint as before (no maximum is serialised).
+#[test]
+fn phase_duration_ranges_are_typed_previewed_and_fingerprinted() {
+    let loaded = load_valid();
+    assert_eq!(loaded.plan.phases[0].duration_max_ms, None);
+    assert_eq!(loaded.plan.phases[0].max_duration_ms(), Some(5_400_000));
+    assert!(
+        !loaded
+            .plan
+            .normalized(&loaded.digests)
+            .contains("duration_max_ms")
+    );
+    let ranged = loaded
+        .source
+        .replace("duration = \"1h30m\"", "duration = \"1h..2h\"");
+    assert_ne!(ranged, loaded.source);
+    let again =
+        validate_in(&ranged, "x.toml", &loaded.base_dir, &DescriptorFileResolver).expect("valid");
+    let phase = &again.plan.phases[0];
+    assert_eq!(
+        (phase.duration_ms, phase.duration_max_ms),
+        (Some(3_600_000), Some(7_200_000))
+    );
+    assert_eq!(phase.max_duration_ms(), Some(7_200_000));
+    assert_eq!(phase.duration_text().as_deref(), Some("1h..2h"));
+    assert!(
+        preview(&again, &again.infos)
+            .contains("1. prepare \"Preparation\" [risk low (max medium), expected 1h..2h]")
+    );
+    let diff = fingerprint_diff(
+        &loaded.plan.normalized(&loaded.digests),
+        &again.plan.normalized(&again.digests),
+    );
+    assert_eq!(
+        diff,
+        vec![
+            "phase `prepare`: duration_ms changed".to_string(),
+            "phase `prepare`: duration_max_ms changed".to_string()
+        ]
+    );
+    // A range whose ends are equal is the single value.
+    let same = loaded
+        .source
+        .replace("duration = \"1h30m\"", "duration = \"90m..1h30m\"");
+    let same =
+        validate_in(&same, "x.toml", &loaded.base_dir, &DescriptorFileResolver).expect("valid");
+    assert_eq!(same.fingerprint(), loaded.fingerprint());
 }

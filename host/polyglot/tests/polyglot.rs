@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use cutover_polyglot::{LANGS, component_path, fixture_params};
 use cutover_runtime::{
     CONTRACT_VERSION, CacheStatus, CallError, Grants, LoadError, Plugin, PluginError, Runtime,
-    Sandbox, World, wit,
+    Sandbox, TranslateRequest, World, wit,
 };
 
 /// (fixture, expected verdict, expected message, rules_total, missing runbook, missing severity)
@@ -163,16 +163,21 @@ fn all_four_languages_reject_bad_input_alike() {
 }
 
 #[test]
-fn inspect_reports_check_world_and_contract_0_1_0() {
+fn inspect_reports_check_world_and_the_current_contract() {
+    let current = CONTRACT_VERSION.to_string();
     for (lang, p) in plugins() {
         let info = p.info();
         assert_eq!(info.world, World::Check, "{lang}");
-        assert_eq!(info.contract_version.as_deref(), Some("0.1.0"), "{lang}");
-        assert_eq!(info.host_contract_version, "0.1.0");
+        assert_eq!(
+            info.contract_version.as_deref(),
+            Some(current.as_str()),
+            "{lang}"
+        );
+        assert_eq!(info.host_contract_version, current);
         assert!(
             info.imports
                 .iter()
-                .any(|i| i == "cutover:plugin/host@0.1.0"),
+                .any(|i| *i == format!("cutover:plugin/host@{current}")),
             "{lang}: {:?}",
             info.imports
         );
@@ -183,7 +188,7 @@ fn inspect_reports_check_world_and_contract_0_1_0() {
         assert_eq!(d.name, format!("example-check-{lang}"));
         assert_eq!(p.name(), d.name);
         assert_eq!(d.version, "0.1.0", "{lang}");
-        assert_eq!(d.kind, wit::PluginKind::Check, "{lang}");
+        assert_eq!(d.kind, World::Check, "{lang}");
         let c = &d.capabilities;
         assert!(
             c.hosts.is_empty()
@@ -226,36 +231,39 @@ fn large_guests_load_from_the_cache_the_second_time() {
 }
 
 mod evolution {
-    //! A plugin built against 0.1.0 keeps running when the contract gains an
-    //! additive 0.1.1 item; a plugin that needs 0.1.1 is refused by a 0.1.0
-    //! host with both versions named.
+    //! Contract evolution, both ways. This host implements 0.1.1 (which
+    //! added the `translator` world): plugins built against 0.1.0 keep
+    //! loading and running beside 0.1.1 translators. A test host of a
+    //! further additive 0.1.2 (`tests/wit-0.1.2`: `config-keys`) runs 0.1.0
+    //! and 0.1.1 plugins, and a plugin that needs 0.1.2 is refused by this
+    //! 0.1.1 host with both versions named.
 
     use super::*;
     use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceTable};
     use wasmtime::{Config, Engine, Store};
     use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-    /// Host bindings for the 0.1.1 contract (tests/wit-0.1.1: `config-keys` added).
-    mod v011 {
+    /// Host bindings for a 0.1.2 contract (tests/wit-0.1.2: `config-keys` added).
+    mod v012 {
         wasmtime::component::bindgen!({
-            path: "tests/wit-0.1.1",
+            path: "tests/wit-0.1.2",
             world: "cutover:plugin/check",
         });
     }
 
-    use v011::cutover::plugin::{host, types};
+    use v012::cutover::plugin::{host, types};
 
     const WAT_0_1_0: &str = include_str!("fixtures/check-0.1.0.wat");
 
-    /// The state of a minimal 0.1.1 host.
-    struct Host011 {
+    /// The state of a minimal 0.1.2 host.
+    struct Host012 {
         wasi: WasiCtx,
         table: ResourceTable,
         config: Vec<(String, String)>,
         logs: Vec<String>,
     }
 
-    impl WasiView for Host011 {
+    impl WasiView for Host012 {
         fn ctx(&mut self) -> WasiCtxView<'_> {
             WasiCtxView {
                 ctx: &mut self.wasi,
@@ -264,9 +272,9 @@ mod evolution {
         }
     }
 
-    impl types::Host for Host011 {}
+    impl types::Host for Host012 {}
 
-    impl host::Host for Host011 {
+    impl host::Host for Host012 {
         fn log(&mut self, _level: host::LogLevel, message: String, _fields: types::Pairs) {
             self.logs.push(message);
         }
@@ -285,7 +293,7 @@ mod evolution {
         }
     }
 
-    impl host::HostDataSink for Host011 {
+    impl host::HostDataSink for Host012 {
         fn write(&mut self, _: Resource<host::DataSink>, _: Vec<u8>) -> Result<(), String> {
             Err("no sink in this test host".into())
         }
@@ -294,7 +302,7 @@ mod evolution {
         }
     }
 
-    impl host::HostDataSource for Host011 {
+    impl host::HostDataSource for Host012 {
         fn read(&mut self, _: Resource<host::DataSource>, _: u32) -> Result<Vec<u8>, String> {
             Err("no source in this test host".into())
         }
@@ -312,18 +320,18 @@ mod evolution {
         Engine::new(&cfg).expect("engine")
     }
 
-    fn linker(engine: &Engine) -> Linker<Host011> {
+    fn linker(engine: &Engine) -> Linker<Host012> {
         let mut linker = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("wasi");
-        v011::Check::add_to_linker::<Host011, HasSelf<Host011>>(&mut linker, |s| s)
-            .expect("0.1.1 host");
+        v012::Check::add_to_linker::<Host012, HasSelf<Host012>>(&mut linker, |s| s)
+            .expect("0.1.2 host");
         linker
     }
 
-    fn store(engine: &Engine, config: &[(&str, &str)]) -> Store<Host011> {
+    fn store(engine: &Engine, config: &[(&str, &str)]) -> Store<Host012> {
         Store::new(
             engine,
-            Host011 {
+            Host012 {
                 wasi: WasiCtx::builder().build(),
                 table: ResourceTable::new(),
                 config: config
@@ -335,7 +343,7 @@ mod evolution {
         )
     }
 
-    fn ctx011(params: &str) -> types::Context {
+    fn ctx012(params: &str) -> types::Context {
         types::Context {
             plan: "evolution".into(),
             phase: String::new(),
@@ -345,8 +353,8 @@ mod evolution {
         }
     }
 
-    /// Instantiates a component on the 0.1.1 host and evaluates it.
-    fn evaluate_on_0_1_1(
+    /// Instantiates a component on the 0.1.2 host and evaluates it.
+    fn evaluate_on_0_1_2(
         component: &Component,
         engine: &Engine,
         config: &[(&str, &str)],
@@ -355,14 +363,14 @@ mod evolution {
         let linker = linker(engine);
         let pre = linker
             .instantiate_pre(component)
-            .expect("a 0.1.0 plugin links against the 0.1.1 host");
-        let pre = v011::CheckPre::new(pre).expect("check world");
+            .expect("an older 0.1.x plugin links against the 0.1.2 host");
+        let pre = v012::CheckPre::new(pre).expect("check world");
         let mut store = store(engine, config);
         let check = pre.instantiate(&mut store).expect("instantiate");
         let d = check.call_describe(&mut store).expect("describe");
         assert_eq!(d.kind, types::PluginKind::Check);
         let v = check
-            .call_evaluate(&mut store, &ctx011(params))
+            .call_evaluate(&mut store, &ctx012(params))
             .expect("evaluate")
             .expect("ok verdict");
         (v, std::mem::take(&mut store.data_mut().logs))
@@ -392,14 +400,14 @@ mod evolution {
     }
 
     #[test]
-    fn plugin_built_against_0_1_0_runs_on_a_0_1_1_host() {
+    fn plugin_built_against_0_1_0_runs_on_a_0_1_2_host() {
         let engine = engine();
         let component = Component::new(&engine, WAT_0_1_0).expect("component");
-        let (v, logs) = evaluate_on_0_1_1(&component, &engine, &[("greeting", "hi")], "{}");
+        let (v, logs) = evaluate_on_0_1_2(&component, &engine, &[("greeting", "hi")], "{}");
         assert_eq!(v.verdict, types::VerdictKind::Pass);
         assert_eq!(v.message, "hi");
         assert_eq!(logs, vec!["evaluated by a 0.1.0 plugin".to_string()]);
-        let (v, _) = evaluate_on_0_1_1(&component, &engine, &[], "{}");
+        let (v, _) = evaluate_on_0_1_2(&component, &engine, &[], "{}");
         assert_eq!(
             (v.verdict, v.message.as_str()),
             (types::VerdictKind::NoData, "none")
@@ -407,28 +415,30 @@ mod evolution {
     }
 
     #[test]
-    fn compiled_example_checks_run_on_a_0_1_1_host() {
-        // Real toolchain output (Rust SDK and C via wit-bindgen), built against 0.1.0.
+    fn compiled_example_checks_run_on_a_0_1_2_host() {
+        // Real toolchain output (Rust SDK and C via wit-bindgen), built
+        // against the current contract.
         let engine = engine();
         let params = fixture_params("offenders").expect("fixture");
         for lang in ["rust", "c"] {
             let component = Component::from_file(&engine, component_path(lang)).expect("component");
-            let (v, logs) = evaluate_on_0_1_1(&component, &engine, &[], &params);
+            let (v, logs) = evaluate_on_0_1_2(&component, &engine, &[], &params);
             assert_eq!(v.verdict, types::VerdictKind::Fail, "{lang}");
             assert_eq!(v.measurements.len(), 3, "{lang}");
             assert_eq!(logs, vec!["checked 4 alerting rules".to_string()], "{lang}");
         }
     }
 
-    /// A component of the 0.1.1 check world generated from the WIT text; it
-    /// imports every host function, `config-keys` included.
-    fn component_needing_0_1_1() -> Vec<u8> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wit-0.1.1");
+    /// A component of `world` generated from the WIT in `dir` (relative to
+    /// this crate): it imports every host function of its contract and
+    /// exports the world's functions, each of which traps when called.
+    fn generated_component(dir: &str, world: &str) -> Vec<u8> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
         let mut resolve = wit_parser::Resolve::default();
-        let (pkg, _) = resolve.push_dir(&dir).expect("wit-0.1.1 parses");
-        let world = resolve
-            .select_world(&[pkg], Some("check"))
-            .expect("check world");
+        let (pkg, _) = resolve
+            .push_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e:#}", dir.display()));
+        let world = resolve.select_world(&[pkg], Some(world)).expect("world");
         let mut module =
             wit_component::dummy_module(&resolve, world, wit_parser::ManglingAndAbi::Standard32);
         wit_component::embed_component_metadata(
@@ -447,34 +457,120 @@ mod evolution {
     }
 
     #[test]
-    fn plugin_needing_0_1_1_is_refused_naming_both_versions() {
-        let bytes = component_needing_0_1_1();
-        // The component is sound: the 0.1.1 host links it.
+    fn plugin_needing_0_1_2_is_refused_naming_both_versions() {
+        let bytes = generated_component("tests/wit-0.1.2", "check");
+        // The component is sound: the 0.1.2 host links it.
         let engine = engine();
         let component = Component::new(&engine, &bytes).expect("component");
         assert!(
             component
                 .component_type()
                 .imports(&engine)
-                .any(|(name, _)| name == "cutover:plugin/host@0.1.1")
+                .any(|(name, _)| name == "cutover:plugin/host@0.1.2")
         );
         linker(&engine)
             .instantiate_pre(&component)
-            .expect("the 0.1.1 host links a 0.1.1 plugin");
-        // This host (0.1.0) lacks config-keys and says so by version.
-        assert_eq!(CONTRACT_VERSION.to_string(), "0.1.0");
-        let err = match rt().load(&bytes, "needs-0.1.1.wasm") {
-            Ok(_) => panic!("a 0.1.1 plugin loaded on a 0.1.0 host"),
+            .expect("the 0.1.2 host links a 0.1.2 plugin");
+        // This host (0.1.1) lacks config-keys and says so by version.
+        assert_eq!(CONTRACT_VERSION.to_string(), "0.1.1");
+        let err = match rt().load(&bytes, "needs-0.1.2.wasm") {
+            Ok(_) => panic!("a 0.1.2 plugin loaded on a 0.1.1 host"),
             Err(e) => e,
         };
         let LoadError::ContractVersion { plugin, host, .. } = &err else {
             panic!("expected a contract-version error, got {err:?}");
         };
-        assert_eq!((plugin.as_str(), host.as_str()), ("0.1.1", "0.1.0"));
+        assert_eq!((plugin.as_str(), host.as_str()), ("0.1.2", "0.1.1"));
         let text = err.to_string();
         assert!(
-            text.contains("cutover:plugin@0.1.1") && text.contains("cutover:plugin@0.1.0"),
+            text.contains("cutover:plugin@0.1.2") && text.contains("cutover:plugin@0.1.1"),
             "{text}"
         );
+    }
+
+    /// Loads a generated component: it links and its exports type-check
+    /// (otherwise `Link`, `WrongWorld` or `ContractVersion`), and its
+    /// `describe()` traps, as every function of a generated component does.
+    fn links_and_typechecks(bytes: &[u8], origin: &str) {
+        match rt().load(bytes, origin) {
+            Err(LoadError::Describe {
+                source: CallError::Trap { .. },
+                ..
+            }) => {}
+            Err(other) => {
+                panic!("{origin}: expected describe() to trap after linking, got {other:?}")
+            }
+            Ok(_) => panic!("{origin}: a generated component's describe() returned"),
+        }
+    }
+
+    #[test]
+    fn every_0_1_0_world_links_on_this_host() {
+        // `plugin-kind`, `descriptor` and every other 0.1.0 type are
+        // unchanged in 0.1.1, so all three 0.1.0 worlds still type-check.
+        for world in ["action", "check", "adapter"] {
+            let bytes = generated_component("tests/wit-0.1.0", world);
+            let engine = engine();
+            let component = Component::new(&engine, &bytes).expect("component");
+            assert!(
+                component
+                    .component_type()
+                    .imports(&engine)
+                    .any(|(name, _)| name == "cutover:plugin/host@0.1.0"),
+                "{world}"
+            );
+            links_and_typechecks(&bytes, &format!("generated-0.1.0-{world}"));
+        }
+        // The 0.1.1 worlds, translator included, from the contract itself.
+        for world in ["action", "check", "adapter", "translator"] {
+            let bytes = generated_component("../../wit", world);
+            links_and_typechecks(&bytes, &format!("generated-0.1.1-{world}"));
+        }
+    }
+
+    #[test]
+    fn a_0_1_1_translator_runs_beside_0_1_0_plugins() {
+        let check = rt()
+            .load(WAT_0_1_0.as_bytes(), "check-0.1.0.wat")
+            .expect("0.1.0 check loads");
+        let translator = rt()
+            .load(translator_0_1_1().as_bytes(), "translator-0.1.1.wat")
+            .expect("0.1.1 translator loads");
+        assert_eq!(check.info().contract_version.as_deref(), Some("0.1.0"));
+        assert_eq!(translator.info().contract_version.as_deref(), Some("0.1.1"));
+        assert_eq!(translator.world(), World::Translator);
+        assert_eq!(
+            translator.descriptor().kinds,
+            vec!["alert_rules".to_string()]
+        );
+        for _ in 0..2 {
+            let t = rt()
+                .translate(
+                    &translator,
+                    &Sandbox::default(),
+                    &TranslateRequest::new("alert_rules", "{}", &[]),
+                )
+                .expect("translate");
+            assert_eq!(t.report.summary.total(), 0);
+            let v = rt()
+                .evaluate(&check, &Sandbox::default(), &ctx("{}"))
+                .expect("evaluate");
+            assert_eq!(v.verdict, wit::VerdictKind::NoData);
+        }
+    }
+
+    /// The hand-written 0.1.1 translator of the runtime's hostile fixtures,
+    /// well behaved.
+    fn translator_0_1_1() -> String {
+        let name = "wat-translator-0.1.1";
+        std::fs::read_to_string(
+            cutover_polyglot::repo_root().join("tests/fixtures/hostile/translator-template.wat"),
+        )
+        .expect("translator template")
+        .replace("@DESCRIBE@", "")
+        .replace("@BODY@", "")
+        .replace("@NAMELEN@", &format!("\\{:02x}", name.len()))
+        .replace("@KINDSLEN@", "\\01")
+        .replace("@NAME@", name)
     }
 }

@@ -7,6 +7,7 @@ use wasmtime::component::Resource;
 use crate::bindings::wit;
 use crate::call::Sandbox;
 use crate::data::{DataSink, DataSource};
+use crate::describe::Descriptor;
 use crate::error::{CallError, PluginError};
 use crate::limits::Limit;
 use crate::plugin::{Plugin, Pre, World};
@@ -35,14 +36,14 @@ pub struct Exported<W> {
     pub writer: W,
 }
 
-fn plugin_err(p: &Plugin, e: wit::PluginError) -> CallError {
+pub(crate) fn plugin_err(p: &Plugin, e: wit::PluginError) -> CallError {
     CallError::Plugin {
         plugin: p.name.clone(),
         error: e.into(),
     }
 }
 
-fn wrong_world(p: &Plugin, expected: World) -> CallError {
+pub(crate) fn wrong_world(p: &Plugin, expected: World) -> CallError {
     CallError::WorldMismatch {
         plugin: p.name.clone(),
         expected,
@@ -63,12 +64,30 @@ macro_rules! with_instance {
 }
 
 impl Runtime {
-    /// `describe()` in a fresh instance.
-    pub fn describe(&self, p: &Plugin, sb: &Sandbox) -> Result<wit::Descriptor, CallError> {
-        self.call(p, sb, |store| match &p.pre {
-            Pre::Action(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
-            Pre::Check(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
-            Pre::Adapter(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
+    /// `describe()` in a fresh instance, under the sandbox's limits like any
+    /// other call.
+    pub fn describe(&self, p: &Plugin, sb: &Sandbox) -> Result<Descriptor, CallError> {
+        Ok(match &p.pre {
+            Pre::Action(pre) => self
+                .call(p, sb, |store| {
+                    pre.instantiate(&mut *store)?.call_describe(&mut *store)
+                })?
+                .into(),
+            Pre::Check(pre) => self
+                .call(p, sb, |store| {
+                    pre.instantiate(&mut *store)?.call_describe(&mut *store)
+                })?
+                .into(),
+            Pre::Adapter(pre) => self
+                .call(p, sb, |store| {
+                    pre.instantiate(&mut *store)?.call_describe(&mut *store)
+                })?
+                .into(),
+            Pre::Translator(pre) => self
+                .call(p, sb, |store| {
+                    pre.instantiate(&mut *store)?.call_describe(&mut *store)
+                })?
+                .into(),
         })
     }
 

@@ -1,7 +1,7 @@
-//! Host-side bindings for the three plugin worlds, generated from `wit/`.
+//! Host-side bindings for the plugin worlds, generated from `wit/`.
 //!
 //! The `types` and `host` interfaces are generated once (with the `action`
-//! world) and shared by the `check` and `adapter` worlds.
+//! world) and shared by the `check`, `adapter` and `translator` worlds.
 
 pub(crate) mod action {
     wasmtime::component::bindgen!({
@@ -33,6 +33,19 @@ pub(crate) mod adapter {
     wasmtime::component::bindgen!({
         path: "../../wit",
         world: "cutover:plugin/adapter",
+        imports: { default: trappable },
+        additional_derives: [serde::Serialize, serde::Deserialize],
+        with: {
+            "cutover:plugin/types": super::action::cutover::plugin::types,
+            "cutover:plugin/host": super::action::cutover::plugin::host,
+        },
+    });
+}
+
+pub(crate) mod translator {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "cutover:plugin/translator",
         imports: { default: trappable },
         additional_derives: [serde::Serialize, serde::Deserialize],
         with: {

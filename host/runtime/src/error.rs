@@ -252,3 +252,128 @@ impl LoadError {
         }
     }
 }
+
+/// Why a translation produced nothing usable. Every variant names the
+/// translator (`plugin`, its `describe()` name) and, where there is one, the
+/// document or report item at fault.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TranslateError {
+    /// The call failed: a trap, a limit, the deadline, a denied capability,
+    /// the translator's own `plugin-error`, or a plugin of another world.
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// The translator does not declare the requested data kind.
+    #[error("translator {plugin} does not translate {kind:?} (it translates {})", supported.join(", "))]
+    UnsupportedKind {
+        /// Translator name.
+        plugin: String,
+        /// The kind asked for.
+        kind: String,
+        /// The kinds its `describe()` lists.
+        supported: Vec<String>,
+    },
+    /// An input document the host refuses to send (the caller's mistake).
+    #[error("translator {plugin}: input document {name:?}: {detail}")]
+    Input {
+        /// Translator name.
+        plugin: String,
+        /// The document.
+        name: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The output stream breaks the document framing (JSON Lines of
+    /// `{"name", "text"}` objects with plain, distinct file names).
+    #[error("translator {plugin} wrote malformed output at line {line}{}: {detail}", name.as_ref().map(|n| format!(" (document {n:?})")).unwrap_or_default())]
+    MalformedOutput {
+        /// Translator name.
+        plugin: String,
+        /// 1-based line of the output stream.
+        line: usize,
+        /// The document the line names, if it names one.
+        name: Option<String>,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A report item without an id or a kind.
+    #[error("translator {plugin}: report item #{index} ({id:?}) {detail}")]
+    InvalidItem {
+        /// Translator name.
+        plugin: String,
+        /// 0-based position in the report.
+        index: usize,
+        /// Its id (possibly empty).
+        id: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Two report items with the same id.
+    #[error("translator {plugin} reported item {id:?} twice (items #{first} and #{second})")]
+    DuplicateItem {
+        /// Translator name.
+        plugin: String,
+        /// The repeated id.
+        id: String,
+        /// 0-based position of the first one.
+        first: usize,
+        /// 0-based position of the second one.
+        second: usize,
+    },
+    /// The report's summary disagrees with its items.
+    #[error(
+        "translator {plugin}: the report's summary ({reported}) does not match its items ({counted})"
+    )]
+    SummaryMismatch {
+        /// Translator name.
+        plugin: String,
+        /// What the summary says.
+        reported: crate::report::Summary,
+        /// What the items say.
+        counted: crate::report::Summary,
+    },
+    /// Fewer report items than the caller counted in the input: some input
+    /// item is not accounted for.
+    #[error(
+        "translator {plugin} reported {reported} items for {expected} input items; every input item must be accounted for"
+    )]
+    MissingItems {
+        /// Translator name.
+        plugin: String,
+        /// Items in the report.
+        reported: u64,
+        /// Items the caller counted in the input.
+        expected: u64,
+    },
+}
+
+impl TranslateError {
+    /// A stable machine-readable kind, for JSON output and exit codes.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TranslateError::Call(e) => e.kind(),
+            TranslateError::UnsupportedKind { .. } => "unsupported-kind",
+            TranslateError::Input { .. } => "input",
+            TranslateError::MalformedOutput { .. } => "malformed-output",
+            TranslateError::InvalidItem { .. } => "invalid-item",
+            TranslateError::DuplicateItem { .. } => "duplicate-item",
+            TranslateError::SummaryMismatch { .. } => "summary-mismatch",
+            TranslateError::MissingItems { .. } => "missing-items",
+        }
+    }
+
+    /// Whether the caller's input is at fault (a kind the translator does
+    /// not declare, a bad document name, or input or params the translator
+    /// rejected as `invalid-input` or `unsupported`), rather than the
+    /// translator or the host.
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            TranslateError::UnsupportedKind { .. } | TranslateError::Input { .. } => true,
+            TranslateError::Call(CallError::Plugin { error, .. }) => matches!(
+                error,
+                PluginError::InvalidInput(_) | PluginError::Unsupported(_)
+            ),
+            _ => false,
+        }
+    }
+}

@@ -3,37 +3,49 @@
 //!
 //! One [`Runtime`] per process; [`Runtime::load_file`] gives a [`Plugin`];
 //! every call gets a fresh store with the [`Sandbox`]'s grants and limits.
+//!
+//! Translators (contract 0.1.1) are called with [`Runtime::translate`]:
+//! named [`Document`]s in, a checked [`Translation`] (output documents and a
+//! [`TranslationReport`]) out, every failure a [`TranslateError`].
 
 mod api;
 mod bindings;
 mod cache;
 mod call;
 mod data;
+mod describe;
+mod documents;
 mod error;
 mod grants;
 mod http;
 mod limits;
 mod output;
 mod plugin;
+mod report;
 mod runtime;
 mod secrets;
 mod send;
 mod size;
 mod state;
 mod tls;
+mod translate;
 mod version;
 
 pub use api::Exported;
 pub use bindings::wit;
 pub use cache::{CacheStatus, ComponentCache};
 pub use call::Sandbox;
-pub use error::{CallError, Denied, LoadError, PluginError};
+pub use describe::Descriptor;
+pub use documents::{Document, MAX_DOCUMENT_NAME};
+pub use error::{CallError, Denied, LoadError, PluginError, TranslateError};
 pub use grants::{DirGrant, Grants, Origin, OriginError};
 pub use http::Recorded;
 pub use limits::{Limit, LimitHit, Limits, MAX_MEMORY_BYTES};
 pub use plugin::{Plugin, PluginInfo, World, sha256_hex};
+pub use report::{ItemStatus, ReportItem, Summary, TranslationReport};
 pub use runtime::{Allocator, EPOCH_TICK, MAX_WASM_STACK, Runtime, RuntimeError};
 pub use secrets::{EnvSecrets, SecretSource, StaticSecrets};
 pub use state::ProgressFn;
 pub use tls::{TlsCa, TlsCaError};
+pub use translate::{TranslateRequest, Translation};
 pub use version::{CONTRACT_PACKAGE, CONTRACT_VERSION, Version};

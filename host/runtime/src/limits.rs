@@ -63,6 +63,11 @@ pub struct Limits {
     pub max_resources: usize,
     /// Maximum bytes an adapter may stream into one data sink.
     pub max_export_bytes: u64,
+    /// Maximum bytes a translator may write into its output sink (the host
+    /// keeps a translation's output in memory to check it, so this is far
+    /// below `max_export_bytes`).
+    #[serde(default = "default_max_translation_bytes")]
+    pub max_translation_bytes: u64,
     /// Bytes of plugin stdout/stderr kept per call (the rest is counted and dropped).
     pub max_log_bytes: usize,
 }
@@ -79,9 +84,14 @@ impl Default for Limits {
             max_output_bytes: 8 << 20,
             max_resources: 1_000,
             max_export_bytes: 64 << 30,
+            max_translation_bytes: default_max_translation_bytes(),
             max_log_bytes: 64 << 10,
         }
     }
+}
+
+fn default_max_translation_bytes() -> u64 {
+    256 << 20
 }
 
 /// The largest memory a plan may grant one plugin (the pooling allocator

@@ -8,9 +8,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
-use crate::bindings::wit::{Descriptor, PluginKind};
+use crate::bindings::translator::TranslatorPre;
 use crate::bindings::{action::ActionPre, adapter::AdapterPre, check::CheckPre};
 use crate::cache::CacheStatus;
+use crate::describe::{self, Descriptor};
 use crate::error::LoadError;
 use crate::runtime::Runtime;
 use crate::state::HostState;
@@ -26,6 +27,8 @@ pub enum World {
     Check,
     /// `cutover:plugin/adapter`.
     Adapter,
+    /// `cutover:plugin/translator` (contract 0.1.1).
+    Translator,
 }
 
 impl World {
@@ -35,16 +38,14 @@ impl World {
             World::Action => "action",
             World::Check => "check",
             World::Adapter => "adapter",
+            World::Translator => "translator",
         }
     }
+}
 
-    fn matches(self, kind: PluginKind) -> bool {
-        matches!(
-            (self, kind),
-            (World::Action, PluginKind::Action)
-                | (World::Check, PluginKind::Check)
-                | (World::Adapter, PluginKind::Adapter)
-        )
+impl std::fmt::Display for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -52,6 +53,7 @@ pub(crate) enum Pre {
     Action(ActionPre<HostState>),
     Check(CheckPre<HostState>),
     Adapter(AdapterPre<HostState>),
+    Translator(TranslatorPre<HostState>),
 }
 
 /// A loaded, linked plugin, ready to be called any number of times.
@@ -81,7 +83,7 @@ pub struct PluginInfo {
     pub imports: Vec<String>,
     /// Export names.
     pub exports: Vec<String>,
-    /// `describe()`.
+    /// `describe()` (for a translator, its `translator-descriptor`).
     pub descriptor: Descriptor,
     /// Whether the compiled form came from the cache.
     pub cache: CacheStatus,
@@ -110,7 +112,7 @@ impl Plugin {
         self.info.world
     }
 
-    /// The descriptor.
+    /// The descriptor (`describe()` at load time).
     pub fn descriptor(&self) -> &Descriptor {
         &self.info.descriptor
     }
@@ -156,7 +158,7 @@ impl Runtime {
         let world = detect_world(&export_names).ok_or_else(|| LoadError::WrongWorld {
             origin: origin.to_string(),
             detail: format!(
-                "expected exports describe + run (action), evaluate (check) or collect-alerts (adapter); found [{}]",
+                "expected exports describe + run (action), evaluate (check), collect-alerts (adapter) or translate (translator); found [{}]",
                 export_names.join(", ")
             ),
         })?;
@@ -173,18 +175,7 @@ impl Runtime {
                 host_contract_version: CONTRACT_VERSION.to_string(),
                 imports,
                 exports: export_names,
-                descriptor: Descriptor {
-                    name: String::new(),
-                    version: String::new(),
-                    kind: PluginKind::Action,
-                    capabilities: crate::bindings::wit::Capabilities {
-                        hosts: vec![],
-                        directories: vec![],
-                        config_keys: vec![],
-                        secrets: vec![],
-                    },
-                    description: String::new(),
-                },
+                descriptor: Descriptor::placeholder(world),
                 cache,
                 compile_ms,
             },
@@ -195,19 +186,19 @@ impl Runtime {
                 origin: origin.to_string(),
                 source,
             })?;
-        if !world.matches(descriptor.kind) {
+        if descriptor.kind != world {
             return Err(LoadError::KindMismatch {
                 origin: origin.to_string(),
                 world: world.as_str().to_string(),
-                declared: format!("{:?}", descriptor.kind).to_lowercase(),
+                declared: descriptor.kind.as_str().to_string(),
             });
         }
-        if descriptor.name.trim().is_empty() {
+        if let Some(detail) = describe::problem(&descriptor) {
             return Err(LoadError::Describe {
                 origin: origin.to_string(),
                 source: crate::CallError::InvalidOutput {
                     plugin: origin.to_string(),
-                    detail: "describe() returned an empty name".into(),
+                    detail,
                 },
             });
         }
@@ -280,6 +271,7 @@ impl Runtime {
             World::Action => Pre::Action(ActionPre::new(pre).map_err(wrong)?),
             World::Check => Pre::Check(CheckPre::new(pre).map_err(wrong)?),
             World::Adapter => Pre::Adapter(AdapterPre::new(pre).map_err(wrong)?),
+            World::Translator => Pre::Translator(TranslatorPre::new(pre).map_err(wrong)?),
         })
     }
 }
@@ -310,6 +302,8 @@ fn detect_world(exports: &[String]) -> Option<World> {
     }
     if has("collect-alerts") {
         Some(World::Adapter)
+    } else if has("translate") {
+        Some(World::Translator)
     } else if has("evaluate") {
         Some(World::Check)
     } else if has("run") {

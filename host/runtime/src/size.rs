@@ -1,7 +1,8 @@
 //! Approximate in-memory size of values a plugin returns, for the output cap.
 
 use crate::bindings::wit::{
-    Alert, Descriptor, ExportInfo, HealthReport, Outcome, PluginError, Verdict,
+    Alert, Capabilities, Descriptor, ExportInfo, HealthReport, Outcome, PluginError,
+    TranslationReport, TranslatorDescriptor, Verdict,
 };
 
 /// Bytes a returned value occupies (strings and lists counted by content).
@@ -17,19 +18,42 @@ fn strings(s: &[String]) -> usize {
     s.iter().map(|x| x.len() + 8).sum()
 }
 
+fn capabilities(c: &Capabilities) -> usize {
+    strings(&c.hosts)
+        + strings(&c.config_keys)
+        + strings(&c.secrets)
+        + c.directories
+            .iter()
+            .map(|d| d.name.len() + 8)
+            .sum::<usize>()
+}
+
 impl OutputSize for Descriptor {
     fn output_size(&self) -> usize {
-        let c = &self.capabilities;
         self.name.len()
             + self.version.len()
             + self.description.len()
-            + strings(&c.hosts)
-            + strings(&c.config_keys)
-            + strings(&c.secrets)
-            + c.directories
-                .iter()
-                .map(|d| d.name.len() + 8)
-                .sum::<usize>()
+            + capabilities(&self.capabilities)
+    }
+}
+
+impl OutputSize for TranslatorDescriptor {
+    fn output_size(&self) -> usize {
+        self.name.len()
+            + self.version.len()
+            + self.description.len()
+            + capabilities(&self.capabilities)
+            + strings(&self.kinds)
+    }
+}
+
+impl OutputSize for TranslationReport {
+    fn output_size(&self) -> usize {
+        12 + self
+            .items
+            .iter()
+            .map(|i| i.id.len() + i.kind.len() + i.reason.len() + 28)
+            .sum::<usize>()
     }
 }
 

@@ -3,11 +3,12 @@
 /// The WIT package of the contract.
 pub const CONTRACT_PACKAGE: &str = "cutover:plugin";
 
-/// The contract version this host implements.
+/// The contract version this host implements (0.1.1: the `translator`
+/// world). Plugins built against any 0.1.x up to this one load.
 pub const CONTRACT_VERSION: Version = Version {
     major: 0,
     minor: 1,
-    patch: 0,
+    patch: 1,
 };
 
 /// A `major.minor.patch` version (pre-release tags are not used by the contract).
@@ -42,5 +43,22 @@ impl Version {
 impl std::fmt::Display for Version {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_0_1_track_is_compatible_and_others_are_not() {
+        let v = |s| Version::parse(s).expect(s);
+        assert!(v("0.1.0").compatible_with(&CONTRACT_VERSION));
+        assert!(v("0.1.1").compatible_with(&CONTRACT_VERSION));
+        assert!(v("0.1.9").compatible_with(&CONTRACT_VERSION));
+        assert!(!v("0.2.0").compatible_with(&CONTRACT_VERSION));
+        assert!(!v("1.1.1").compatible_with(&CONTRACT_VERSION));
+        assert_eq!(Version::parse("0.1"), None);
+        assert_eq!(Version::parse("0.1.1.1"), None);
     }
 }

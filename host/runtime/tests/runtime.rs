@@ -1,6 +1,10 @@
 //! Integration tests of the sandboxed runtime with real components: the
 //! first-party plugins built by `scripts/build-plugins.sh` and the
-//! hand-written hostile fixtures in `tests/fixtures/hostile`.
+//! hand-written hostile fixtures in `tests/fixtures/hostile`. Translators
+//! (contract 0.1.1) are in `runtime/translators.rs`.
+
+#[path = "runtime/translators.rs"]
+mod translators;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -106,7 +110,7 @@ fn first_party_plugins_describe_themselves() {
         assert_eq!(p.world(), world, "{name}");
         assert_eq!(p.name(), name);
         let info = p.info();
-        assert_eq!(info.contract_version.as_deref(), Some("0.1.0"));
+        assert_eq!(info.contract_version.as_deref(), Some("0.1.1"));
         assert_eq!(
             info.sha256,
             cutover_runtime::sha256_hex(&std::fs::read(plugin_path(name)).unwrap())
@@ -114,7 +118,7 @@ fn first_party_plugins_describe_themselves() {
         assert!(
             info.imports
                 .iter()
-                .any(|i| i == "cutover:plugin/host@0.1.0")
+                .any(|i| i == "cutover:plugin/host@0.1.1")
         );
     }
     let fa = load("file-adapter");
@@ -446,7 +450,7 @@ fn incompatible_contract_versions_name_both_versions() {
         match rt().load(text.as_bytes(), file) {
             Err(LoadError::ContractVersion { plugin, host, .. }) => {
                 assert_eq!(plugin, want);
-                assert_eq!(host, "0.1.0");
+                assert_eq!(host, "0.1.1");
             }
             Err(other) => panic!("{file}: expected ContractVersion, got {other:?}"),
             Ok(_) => panic!("{file}: loaded"),

@@ -11,11 +11,22 @@
 //!   (used by `alertmanager`, and by `prometheus` when it reads its stack's
 //!   Alertmanager);
 //! * [`reload`]: write files, ask the system to reload, put the previous
-//!   files back when the system rejects them.
+//!   files back when the system rejects them;
+//! * [`am_config`]: the Alertmanager configuration file (export as is,
+//!   import with reload and rollback);
+//! * [`am_silences`]: Alertmanager silences (export, idempotent import,
+//!   rollback to a capture);
+//! * [`data`]: whole reads and writes of the host's data streams.
+//!
+//! `am_config` and `am_silences` serve both `alertmanager` and `prometheus`
+//! (which speaks for its stack's Alertmanager).
 
 pub mod am_alerts;
+pub mod am_config;
+pub mod am_silences;
 pub mod base64;
 pub mod client;
+pub mod data;
 pub mod files;
 pub mod reload;
 pub mod rfc3339;

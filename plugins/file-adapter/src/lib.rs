@@ -42,9 +42,24 @@ impl Guest for FileAdapter {
                 "file-adapter",
                 env!("CARGO_PKG_VERSION"),
                 PluginKind::Adapter,
-                "Adapter over recorded dumps in the granted `data` directory (/data): \
-                 alerts.json for collect-alerts, <kind>[.json|.yml|.yaml] for export/import, \
-                 state/<category>.json for capture/restore.",
+                &cutover_plugin_sdk::declare_support(
+                    "Adapter over recorded dumps in the granted `data` directory (/data): \
+                     alerts.json for collect-alerts, <kind>[.json|.yml|.yaml] for export/import, \
+                     state/<category>.json for capture/restore; active_alerts (the active \
+                     records of alerts.json) is captured as evidence only.",
+                    &cutover_plugin_sdk::Support {
+                        backup_types: &store::BACKUP_TYPES,
+                        rollback_categories: &[
+                            "configurations",
+                            "system_metrics",
+                            "user_permissions",
+                            "alert_rules",
+                            "routes",
+                            "silences",
+                        ],
+                        capture_only: &[store::CAPTURE_ONLY],
+                    },
+                ),
             )
         }
     }

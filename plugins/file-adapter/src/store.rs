@@ -25,6 +25,26 @@ pub const CATEGORIES: [&str; 4] = [
     "user_permissions",
 ];
 
+/// The category captured as evidence only: a recording's active alerts are
+/// what was firing, not state that can be put back.
+pub const CAPTURE_ONLY: &str = "active_alerts";
+
+/// Data kinds declared in `describe()`: the standard ones (any other
+/// `<kind>` file exports too, but a plan may ask only for declared kinds).
+pub const BACKUP_TYPES: [&str; 6] = [
+    "configurations",
+    "alert_rules",
+    "user_data",
+    "historical_alerts",
+    "routes",
+    "silences",
+];
+
+/// Data kinds a migrate step moves: as rollback categories they are the
+/// data file itself (capture = export, restore = import), so a rollback
+/// point taken before a migration puts the migrated data back.
+pub const MIGRATED_KINDS: [&str; 3] = ["alert_rules", "routes", "silences"];
+
 /// The dump file holding recorded alerts.
 const ALERTS: &str = "alerts.json";
 
@@ -60,8 +80,19 @@ impl Store {
     }
 
     /// Streams `<kind>[.json|.yml|.yaml]` into `out`.
+    /// A system without rules or silences yet exports an empty bundle
+    /// (`{}`) or list (`[]`), so that they can be migrated into it.
     pub fn export(&self, kind: &str, out: &mut impl Write) -> Result<ExportInfo, PluginError> {
         check_name("kind", kind)?;
+        let empty = match kind {
+            "alert_rules" => Some(&b"{}"[..]),
+            "silences" => Some(&b"[]"[..]),
+            _ => None,
+        };
+        if let (None, Some(bytes)) = (self.existing(kind), empty) {
+            write_all(out, bytes)?;
+            return Ok(info(&format!("{kind}.json"), bytes.len() as u64));
+        }
         let name = self.existing(kind).ok_or_else(|| {
             unsupported(format!(
                 "no data for kind `{kind}` in {}",
@@ -89,6 +120,9 @@ impl Store {
     /// are the active records of `alerts.json` (`[]` without it); other
     /// categories come from `state/<category>.json` (`{}` without it).
     pub fn capture(&self, category: &str, out: &mut impl Write) -> Result<ExportInfo, PluginError> {
+        if MIGRATED_KINDS.contains(&category) {
+            return self.capture_kind(category, out);
+        }
         known_category(category)?;
         if category == "active_alerts" {
             return self.capture_active_alerts(out);
@@ -101,9 +135,24 @@ impl Store {
         Ok(info(&name, 2))
     }
 
+    /// A migrated kind's data file as rollback state (see [`Store::export`]).
+    fn capture_kind(&self, kind: &str, out: &mut impl Write) -> Result<ExportInfo, PluginError> {
+        self.export(kind, out)
+    }
+
     /// Replaces `state/<category>.json` with `input`, which must be JSON.
+    /// `active_alerts` is capture only: `unsupported`, nothing changed.
     pub fn restore(&self, category: &str, input: &mut impl Read) -> Result<Outcome, PluginError> {
+        if MIGRATED_KINDS.contains(&category) {
+            return self.import(category, input);
+        }
         known_category(category)?;
+        if category == CAPTURE_ONLY {
+            return Err(unsupported(format!(
+                "{CAPTURE_ONLY}: the recorded active alerts are evidence of what was firing, \
+                 not state to put back"
+            )));
+        }
         let dir = self.root.join("state");
         fs::create_dir_all(&dir).map_err(|e| failed(format!("{}: {e}", dir.display())))?;
         let name = format!("state/{category}.json");

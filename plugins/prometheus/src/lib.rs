@@ -15,13 +15,23 @@
 //!
 //! The granted `rules` directory (`/rules`) holds the rule files
 //! (`*.yml`, `*.yaml`) that Prometheus loads. Data kind `alert_rules` and
-//! rollback category `configurations` are a JSON bundle
+//! rollback categories `alert_rules` and `configurations` are a JSON bundle
 //! `{ "<file>": "<YAML text>" }`; importing one replaces the rule files
 //! atomically and reloads Prometheus, putting the old files back if it
 //! rejects them. Rollback category `active_alerts` is capture only.
+//!
+//! The stack's Alertmanager as data (see `stack_am`), with config
+//! `alertmanager_url`: data kind and rollback category `routes` is its
+//! configuration file in the granted `alertmanager` directory (config
+//! `alertmanager_config_file`, default `alertmanager.yml`), exported byte
+//! for byte, imported atomically with a reload and rollback on rejection;
+//! `silences` is its API v2 silence list (import creates only the missing
+//! ones; restore also expires those created since the capture). Without
+//! the grant or the URL these two kinds fail naming what is missing.
 
 mod alerts;
 mod bundle;
+mod stack_am;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -44,6 +54,15 @@ use cutover_plugin_sdk::{
 const RULES_DIR: &str = "/rules";
 /// Secret name prefix for basic auth.
 const SECRETS: &str = "prometheus";
+
+/// What `describe()` declares: the data kinds and rollback categories below
+/// (`routes` and `silences` are the stack's Alertmanager's; `configurations`
+/// and `alert_rules` are both the rule files).
+const SUPPORT: cutover_plugin_sdk::Support = cutover_plugin_sdk::Support {
+    backup_types: &["alert_rules", "routes", "silences"],
+    rollback_categories: &["configurations", "alert_rules", "routes", "silences"],
+    capture_only: &["active_alerts"],
+};
 
 struct Prometheus;
 
@@ -200,16 +219,23 @@ impl Guest for Prometheus {
             capabilities: Capabilities {
                 // `alertmanager_url` is optional, so it is not requested here.
                 hosts: vec!["config:url".to_owned()],
-                directories: vec![DirectoryRequest {
-                    name: "rules".to_owned(),
-                    writable: true,
-                }],
+                directories: vec![
+                    DirectoryRequest {
+                        name: "rules".to_owned(),
+                        writable: true,
+                    },
+                    DirectoryRequest {
+                        name: stack_am::GRANT.to_owned(),
+                        writable: true,
+                    },
+                ],
                 config_keys: [
                     "url",
                     "timeout_ms",
                     "auth",
                     "alertmanager_url",
                     "alertmanager_auth",
+                    stack_am::FILE_KEY,
                 ]
                 .map(String::from)
                 .to_vec(),
@@ -222,10 +248,15 @@ impl Guest for Prometheus {
                 "prometheus",
                 env!("CARGO_PKG_VERSION"),
                 PluginKind::Adapter,
-                "Prometheus server at config `url`: firing alerts, health, and the rule \
-                 files in the granted `rules` directory (export as a JSON bundle; import \
-                 replaces them and reloads, with rollback). Secrets only when config \
-                 `auth` = basic.",
+                &cutover_plugin_sdk::declare_support(
+                    "Prometheus server at config `url`: firing alerts, health, and the rule \
+                     files in the granted `rules` directory (export as a JSON bundle; import \
+                     replaces them and reloads, with rollback). With config `alertmanager_url`, \
+                     its stack's Alertmanager too: `routes` (the configuration file in the \
+                     granted `alertmanager` directory, reload with rollback) and `silences`. \
+                     Secrets only when config `auth` = basic.",
+                    &SUPPORT,
+                ),
             )
         }
     }
@@ -268,8 +299,10 @@ impl Guest for Prometheus {
     fn export_data(kind: String, sink: &DataSink) -> Result<ExportInfo, PluginError> {
         match kind.as_str() {
             "alert_rules" => export_rules(sink),
+            "routes" => stack_am::export_routes(sink),
+            "silences" => stack_am::export_silences(sink),
             other => Err(unsupported(format!(
-                "export of `{other}`: this adapter exports `alert_rules`"
+                "export of `{other}`: this adapter exports `alert_rules`, `routes`, `silences`"
             ))),
         }
     }
@@ -277,30 +310,64 @@ impl Guest for Prometheus {
     fn import_data(kind: String, source: &DataSource) -> Result<Outcome, PluginError> {
         match kind.as_str() {
             "alert_rules" => import_rules(source),
+            "routes" => stack_am::import_routes(source),
+            "silences" => stack_am::import_silences(source),
             other => Err(unsupported(format!(
-                "import of `{other}`: this adapter imports `alert_rules`"
+                "import of `{other}`: this adapter imports `alert_rules`, `routes`, `silences`"
             ))),
         }
     }
 
     fn capture_state(category: String, sink: &DataSink) -> Result<ExportInfo, PluginError> {
         match category.as_str() {
-            "configurations" => export_rules(sink),
+            "configurations" | "alert_rules" => export_rules(sink),
+            "routes" => stack_am::export_routes(sink),
+            "silences" => stack_am::export_silences(sink),
             "active_alerts" => capture_alerts(sink),
             other => Err(unsupported(format!(
-                "capture of `{other}`: supported are configurations (rule files), active_alerts"
+                "capture of `{other}`: supported are configurations and alert_rules (rule \
+                 files), routes, silences, active_alerts"
             ))),
         }
     }
 
     fn restore_state(category: String, source: &DataSource) -> Result<Outcome, PluginError> {
         match category.as_str() {
-            "configurations" => import_rules(source),
+            "configurations" | "alert_rules" => import_rules(source),
+            "routes" => stack_am::import_routes(source),
+            "silences" => stack_am::rollback_silences(source),
+            "active_alerts" => Err(unsupported(
+                "active_alerts: Prometheus re-evaluates its rules after a restore; \
+                 the capture is kept for comparison only",
+            )),
             other => Err(unsupported(format!(
-                "restore of `{other}`: supported is configurations (rule files)"
+                "restore of `{other}`: supported are configurations and alert_rules (rule \
+                 files), routes, silences"
             ))),
         }
     }
 }
 
 cutover_plugin_sdk::export_adapter!(Prometheus);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declares_the_stack_kinds() {
+        let text = cutover_plugin_sdk::declare_support("x", &SUPPORT);
+        assert!(
+            text.contains("\nbackup types: alert_rules, routes, silences\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nrollback categories: configurations, alert_rules, routes, silences\n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("\ncapture-only categories: active_alerts"),
+            "{text}"
+        );
+    }
+}

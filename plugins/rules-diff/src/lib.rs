@@ -47,6 +47,27 @@ fn load(dir: &str, name: &str) -> Result<Vec<rules::Rule>, PluginError> {
     rules::parse(&path, &text).map_err(invalid_input)
 }
 
+/// How far the two rule sets agree, as the host's `data_consistency`
+/// reads it: rules identical on both sides (same name, expression and
+/// `for:`), out of the rules on either side (a renamed rule counts once).
+fn agreement(findings: &[diff::Finding], old_rules: usize) -> (usize, usize) {
+    let count = |c: &str| findings.iter().filter(|f| f.category() == c).count();
+    let changed: std::collections::BTreeSet<&str> = findings
+        .iter()
+        .filter_map(|f| match f {
+            diff::Finding::ThresholdChanged { alert, .. }
+            | diff::Finding::ExprChanged { alert, .. }
+            | diff::Finding::ForChanged { alert, .. } => Some(alert.as_str()),
+            _ => None,
+        })
+        .collect();
+    let both = old_rules.saturating_sub(count("removed") + count("renamed"));
+    (
+        both.saturating_sub(changed.len()),
+        old_rules + count("added"),
+    )
+}
+
 /// Builds the verdict from the findings; split out for tests.
 fn judge(
     findings: &[diff::Finding],
@@ -69,6 +90,15 @@ fn judge(
     measurements.push(Measurement {
         name: "new_rules".into(),
         value: new_rules as f64,
+    });
+    let (agreeing, total) = agreement(findings, old_rules);
+    measurements.push(Measurement {
+        name: "consistency.alert_rules.agreeing".into(),
+        value: agreeing as f64,
+    });
+    measurements.push(Measurement {
+        name: "consistency.alert_rules.total".into(),
+        value: total as f64,
     });
     let failing: Vec<&str> = fail_on
         .iter()
@@ -201,6 +231,40 @@ mod tests {
             judge(&[], 3, 3, &default_fail_on()).verdict,
             VerdictKind::Pass
         );
+    }
+
+    #[test]
+    fn agreement_counts_identical_rules_out_of_either_side() {
+        let findings = [
+            diff::Finding::Removed {
+                alert: "Gone".into(),
+            },
+            diff::Finding::Renamed {
+                old: "Old".into(),
+                new: "New".into(),
+            },
+            diff::Finding::Added {
+                alert: "Extra".into(),
+            },
+            diff::Finding::ExprChanged {
+                alert: "Twice".into(),
+                old: "a".into(),
+                new: "b".into(),
+            },
+            diff::Finding::ForChanged {
+                alert: "Twice".into(),
+                old: "1m".into(),
+                new: "2m".into(),
+            },
+        ];
+        // Old: Gone, Old, Twice and 7 identical rules (10); new: New,
+        // Extra, Twice and the 7 (10). Either side: 11 (Old/New once).
+        let v = judge(&findings, 10, 10, &[]);
+        assert_eq!(value(&v, "consistency.alert_rules.agreeing"), 7.0);
+        assert_eq!(value(&v, "consistency.alert_rules.total"), 11.0);
+        let v = judge(&[], 3, 3, &[]);
+        assert_eq!(value(&v, "consistency.alert_rules.agreeing"), 3.0);
+        assert_eq!(value(&v, "consistency.alert_rules.total"), 3.0);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Generated bindings for the three worlds of `wit/plugin.wit`.
+//! Generated bindings for the four worlds of `wit/plugin.wit`.
 //!
 //! The `types` and `host` interfaces are generated once (in [`action`]) and
 //! reused by the other worlds through wit-bindgen's `with` option, so a
@@ -27,8 +27,8 @@ pub mod check {
         export_macro_name: "export_check",
         default_bindings_module: "cutover_plugin_sdk::check",
         with: {
-            "cutover:plugin/types@0.1.0": crate::action::cutover::plugin::types,
-            "cutover:plugin/host@0.1.0": crate::action::cutover::plugin::host,
+            "cutover:plugin/types@0.1.1": crate::action::cutover::plugin::types,
+            "cutover:plugin/host@0.1.1": crate::action::cutover::plugin::host,
         },
     });
 }
@@ -43,8 +43,24 @@ pub mod adapter {
         export_macro_name: "export_adapter",
         default_bindings_module: "cutover_plugin_sdk::adapter",
         with: {
-            "cutover:plugin/types@0.1.0": crate::action::cutover::plugin::types,
-            "cutover:plugin/host@0.1.0": crate::action::cutover::plugin::host,
+            "cutover:plugin/types@0.1.1": crate::action::cutover::plugin::types,
+            "cutover:plugin/host@0.1.1": crate::action::cutover::plugin::host,
+        },
+    });
+}
+
+/// Bindings for the `translator` world (contract 0.1.1).
+#[allow(clippy::too_many_arguments)] // generated code
+pub mod translator {
+    wit_bindgen::generate!({
+        world: "translator",
+        path: "../../wit",
+        pub_export_macro: true,
+        export_macro_name: "export_translator",
+        default_bindings_module: "cutover_plugin_sdk::translator",
+        with: {
+            "cutover:plugin/types@0.1.1": crate::action::cutover::plugin::types,
+            "cutover:plugin/host@0.1.1": crate::action::cutover::plugin::host,
         },
     });
 }

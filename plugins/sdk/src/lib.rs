@@ -1,10 +1,15 @@
 //! # cutover-plugin-sdk
 //!
 //! Everything a cutover plugin (a WebAssembly component targeting one of the
-//! `action`, `check` or `adapter` worlds of `wit/plugin.wit`) needs:
+//! `action`, `check`, `adapter` or `translator` worlds of `wit/plugin.wit`)
+//! needs:
 //!
-//! * the generated bindings ([`action`], [`check`], [`adapter`]) and their
-//!   export macros ([`export_action!`], [`export_check!`], [`export_adapter!`]);
+//! * the generated bindings ([`action`], [`check`], [`adapter`],
+//!   [`translator`]) and their export macros ([`export_action!`],
+//!   [`export_check!`], [`export_adapter!`], [`export_translator!`]);
+//! * for translators, the document framing of their streams
+//!   ([`read_documents`], [`write_documents`]) and [`report`], which counts
+//!   the summary from the items;
 //! * the shared WIT types, re-exported at the crate root ([`PluginError`],
 //!   [`Descriptor`], [`Verdict`], ...);
 //! * small helpers over the host imports: [`params`], [`config`], [`secret`],
@@ -37,14 +42,22 @@ mod hostfns;
 pub mod http;
 mod io;
 pub mod log;
+mod support;
+mod translate;
 
 pub use bindings::action::export_action;
 pub use bindings::adapter::export_adapter;
 pub use bindings::check::export_check;
-pub use bindings::{action, adapter, check};
+pub use bindings::translator::export_translator;
+pub use bindings::{action, adapter, check, translator};
 pub use errors::{denied, failed, invalid_input, unavailable, unsupported};
 pub use hostfns::{config, descriptor, params, progress, secret};
 pub use io::{CHUNK_SIZE, ChunkSink, ChunkSource, SinkWriter, SourceReader};
+pub use support::{Support, declare_support};
+pub use translate::{
+    Document, encode_documents, item, parse_documents, read_documents, report,
+    translator_descriptor, write_documents,
+};
 
 /// Re-export for plugins that want raw JSON parameters.
 pub use serde_json;
@@ -54,6 +67,7 @@ pub use action::cutover::plugin::host::{DataSink, DataSource, LogLevel};
 /// The shared WIT `types` interface.
 pub use action::cutover::plugin::types::{
     Alert, AlertState, Capabilities, Context, Descriptor, DirectoryRequest, ExportInfo,
-    HealthReport, Measurement, Outcome, Pairs, PluginError, PluginKind, Timestamp, Verdict,
-    VerdictKind, Window,
+    HealthReport, ItemStatus, Measurement, Outcome, Pairs, PluginError, PluginKind, ReportItem,
+    ReportSummary, Timestamp, TranslationReport, TranslatorDescriptor, Verdict, VerdictKind,
+    Window,
 };

@@ -8,10 +8,13 @@
 //!   overrides over rule files, with one report [`Item`] per input rule.
 //! - [`routes`]: merging in-scope routes (and their receivers and
 //!   inhibition rules) of an old Alertmanager configuration into a new one.
+//! - [`silences`]: an Alertmanager silence list restricted to a scope, with
+//!   one report [`Item`] per silence.
 //!
 //! YAML goes through `serde-saphyr` (see [`yaml`]).
 
 pub mod alertmanager;
+pub mod count;
 pub mod decide;
 pub mod duration;
 pub mod lex;
@@ -21,11 +24,16 @@ pub mod rules;
 pub mod rules_params;
 pub mod rules_translate;
 pub mod scope;
+pub mod selection;
+pub mod silences;
 pub mod yaml;
 
-pub use routes::{RoutesOutput, merge_routes};
+pub use count::input_items;
+pub use routes::{RoutesOutput, merge_routes, merge_routes_in};
 pub use rules_translate::{RulesOutput, RulesParams, Target, translate_rules};
 pub use scope::{Scope, ScopeError};
+pub use selection::Selection;
+pub use silences::{SilencesOutput, SilencesParams, restrict_silences};
 
 use serde::Serialize;
 
@@ -62,6 +70,7 @@ pub enum ItemKind {
     Route,
     Receiver,
     InhibitRule,
+    Silence,
 }
 
 impl ItemKind {
@@ -72,6 +81,7 @@ impl ItemKind {
             ItemKind::Route => "route",
             ItemKind::Receiver => "receiver",
             ItemKind::InhibitRule => "inhibit_rule",
+            ItemKind::Silence => "silence",
         }
     }
 }

@@ -25,6 +25,7 @@
 use crate::alertmanager::{self as am, AmConfig};
 use crate::decide::{self, Decision};
 use crate::scope::Matcher;
+use crate::selection::Selection;
 use crate::yaml::{self, Map, Yaml};
 use crate::{Item, ItemKind, Scope, Status, TranslateError};
 
@@ -64,7 +65,7 @@ struct ReceiverUse {
 struct Merge<'a> {
     old: &'a AmConfig,
     new: AmConfig,
-    scope: &'a Scope,
+    scope: &'a Selection,
     keys: Vec<String>,
     added_receivers: Vec<String>,
     uses: Vec<(String, ReceiverUse)>,
@@ -83,7 +84,8 @@ impl Merge<'_> {
     }
 
     fn decide(&self, matchers: &[Matcher], what: &str) -> Decision {
-        decide::decide(self.scope, |l| decide::fixed_by_matchers(matchers, l, what))
+        self.scope
+            .decide(|l| decide::fixed_by_matchers(matchers, l, what))
     }
 
     /// One old top-level child route.
@@ -390,6 +392,15 @@ pub fn merge_routes(
     old_config: &str,
     new_config: &str,
     scope: &Scope,
+) -> Result<RoutesOutput, TranslateError> {
+    merge_routes_in(old_config, new_config, &Selection::from(scope.clone()))
+}
+
+/// [`merge_routes`] for a selection: the routes any of its scopes has in.
+pub fn merge_routes_in(
+    old_config: &str,
+    new_config: &str,
+    scope: &Selection,
 ) -> Result<RoutesOutput, TranslateError> {
     let old = AmConfig::parse("old config", old_config)?;
     let new = AmConfig::parse("new config", new_config)?;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Scope, TranslateError, duration, lex};
+use crate::{Selection, TranslateError, duration, lex};
 
 /// Which rule engine the output is for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -55,8 +55,9 @@ impl Target {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RulesParams {
-    /// `None` (or `*`): every rule is in scope.
-    pub scope: Option<Scope>,
+    /// `None` (or `*`): every rule is in scope. One scope or a list (any of
+    /// them).
+    pub scope: Option<Selection>,
     /// Alert names, old -> new.
     pub renames: BTreeMap<String, String>,
     /// Label names, old -> new (static labels, selectors, grouping lists

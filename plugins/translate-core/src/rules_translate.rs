@@ -27,7 +27,7 @@ use crate::promql::{self, Analysis};
 use crate::rules::{Group, Labels, Rule, RuleFile};
 pub use crate::rules_params::{RulesParams, Target};
 use crate::yaml::Map;
-use crate::{Item, ItemKind, Scope, Status, TranslateError, duration, lex};
+use crate::{Item, ItemKind, Selection, Status, TranslateError, duration, lex};
 
 /// Translated files (same names, YAML text) and one item per input rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub fn translate_rules(
     params: &RulesParams,
 ) -> Result<RulesOutput, TranslateError> {
     params.validate()?;
-    let scope = params.scope.as_ref().filter(|s| **s != Scope::All);
+    let scope = params.scope.as_ref().filter(|s| !s.is_all());
     let mut out = RulesOutput {
         files: Vec::new(),
         items: Vec::new(),
@@ -78,7 +78,7 @@ fn translate_group(
     file: &str,
     group: Group,
     params: &RulesParams,
-    scope: Option<&Scope>,
+    scope: Option<&Selection>,
     file_warnings: &[String],
     items: &mut Vec<Item>,
 ) -> Option<Group> {
@@ -213,7 +213,7 @@ fn fixed_for(
 fn translate_rule(
     mut rule: Rule,
     params: &RulesParams,
-    scope: Option<&Scope>,
+    scope: Option<&Selection>,
     group_warnings: &[String],
 ) -> (Status, String, Option<Rule>) {
     let untranslatable = |why: String| (Status::Untranslatable, why, None);
@@ -237,7 +237,7 @@ fn translate_rule(
     let analysis = promql::analyze(&expr);
     let mut notes = Notes::default();
     if let Some(scope) = scope {
-        match decide::decide(scope, |l| fixed_for(&rule, &expr, &analysis, l)) {
+        match scope.decide(|l| fixed_for(&rule, &expr, &analysis, l)) {
             Decision::Out(why) => {
                 return (
                     Status::Ok,

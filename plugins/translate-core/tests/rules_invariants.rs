@@ -12,7 +12,7 @@ fn params_from_json_and_their_errors() {
         r#"{"scope": "*", "renames": {"A": "B"}, "label_renames": {"team": "squad"},
             "add_labels": {"env": "prod"}, "for_overrides": {"A": "1h30m"}, "target": "vmalert"}"#,
     );
-    assert_eq!(p.scope, Some(Scope::All));
+    assert_eq!(p.scope, Some(Scope::All.into()));
     assert_eq!(p.target, Target::Vmalert);
     assert_eq!(params("{}").target, Target::Prometheus);
     assert_eq!(params(r#"{"scope": null}"#).scope, None);
@@ -72,7 +72,7 @@ fn item_count_invariant_over_parameter_sets() {
     for scope in scopes {
         for target in [Target::Prometheus, Target::Vmalert] {
             let p = RulesParams {
-                scope: scope.map(|s| Scope::parse(s).unwrap()),
+                scope: scope.map(|s| Scope::parse(s).unwrap().into()),
                 renames: map(&[("ServiceDown", "InstanceDown")]),
                 label_renames: map(&[("team", "owner")]),
                 add_labels: map(&[("source", "old")]),
@@ -136,7 +136,7 @@ fn generated_rules() -> Vec<(String, String)> {
 fn thousand_rules_keep_the_item_count_invariant() {
     let inputs = generated_rules();
     let p = RulesParams {
-        scope: Some(Scope::parse(r#"{team=~"core|payments"}"#).unwrap()),
+        scope: Some(Scope::parse(r#"{team=~"core|payments"}"#).unwrap().into()),
         renames: map(&[("HighErrorRate10", "ErrorBudgetBurn10")]),
         label_renames: map(&[("team", "owner")]),
         add_labels: map(&[("migrated", "yes")]),

@@ -188,7 +188,7 @@ fn scope_by_alertname_and_negative_matchers() {
 #[test]
 fn renames_labels_added_labels_and_for_overrides() {
     let p = RulesParams {
-        scope: Some(Scope::parse(r#"{team="core"}"#).unwrap()),
+        scope: Some(Scope::parse(r#"{team="core"}"#).unwrap().into()),
         renames: map(&[
             ("NodeHighCpu", "CoreNodeHighCpu"),
             ("NodeExporterDown", "CoreExporterDown"),

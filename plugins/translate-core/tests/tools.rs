@@ -60,7 +60,7 @@ fn promtool_accepts_translated_rules() {
     for target in [Target::Prometheus, Target::Vmalert] {
         for scope in [None, Some(r#"{team="core"}"#), Some(r#"{team="nobody"}"#)] {
             let p = RulesParams {
-                scope: scope.map(|s| Scope::parse(s).unwrap()),
+                scope: scope.map(|s| Scope::parse(s).unwrap().into()),
                 renames: renames.clone(),
                 label_renames: label_renames.clone(),
                 add_labels: add_labels.clone(),

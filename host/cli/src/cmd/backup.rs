@@ -6,7 +6,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use cutover_backup::{
-    BackupManifest, BackupStore, Lineage, RestoreReport, RollbackReport, TypeRestore, TypeResult,
+    BackupManifest, BackupStore, Lineage, RestoreReport, RestoreStatus, RollbackReport,
+    TypeRestore, TypeResult,
 };
 use cutover_plan::{LoadedPlan, StepAction, SystemSide};
 use cutover_runtime::{Plugin, Runtime, Sandbox};
@@ -61,6 +62,7 @@ pub enum BackupCmd {
         opt: PlanOpt,
     },
     /// Verify a backup, then restore it into its system through the adapter.
+    /// A named type the backup lacks fails (exit 1); the others still restore.
     Restore {
         /// Backup id.
         id: String,
@@ -473,9 +475,14 @@ pub fn rollback(a: RollbackArgs) -> anyhow::Result<u8> {
             seq,
         } => {
             if !a.opt.json {
+                let mut unsupported = Vec::new();
                 for s in systems {
                     if let Some(r) = &s.report {
                         print_rollback(&s.system, r);
+                        let kinds: Vec<&str> = r.unsupported().map(|t| t.kind.as_str()).collect();
+                        if !kinds.is_empty() {
+                            unsupported.push(format!("{}: {}", s.system, kinds.join(", ")));
+                        }
                     }
                 }
                 println!(
@@ -483,6 +490,12 @@ pub fn rollback(a: RollbackArgs) -> anyhow::Result<u8> {
                     req.by,
                     gate_text(gate)
                 );
+                if !unsupported.is_empty() {
+                    println!(
+                        "not restored, the adapter cannot (kept as evidence): {}",
+                        unsupported.join("; ")
+                    );
+                }
             }
         }
         Outcome::Failed {
@@ -563,21 +576,42 @@ fn print_manifest(m: &BackupManifest) {
     }
 }
 
+/// One line per type or category: `ok`, `FAILED` or `unsupported`, with
+/// what the adapter said or why not.
 fn print_types(results: &[TypeRestore]) {
     for r in results {
-        match (&r.outcome, &r.error) {
-            (Some(o), _) if r.ok => println!("  ok      {:<20} {}", r.kind, o.summary),
-            (_, e) => println!("  FAILED  {:<20} {}", r.kind, e.as_deref().unwrap_or("")),
-        }
+        let status = match r.status {
+            RestoreStatus::Ok => "ok",
+            RestoreStatus::Failed => "FAILED",
+            RestoreStatus::Unsupported => "unsupported",
+        };
+        let text = match (&r.outcome, &r.reason) {
+            (Some(o), _) if r.is_ok() => o.summary.as_str(),
+            (_, reason) => reason.as_deref().unwrap_or(""),
+        };
+        println!("  {status:<7} {:<20} {text}", r.kind);
     }
 }
 
+/// The per-type results of a restore (JSON: the report, each type with
+/// `status` `ok` or `failed` and its `reason`); failures also on stderr.
 fn print_restore(opt: &PlanOpt, r: &RestoreReport) -> anyhow::Result<()> {
     if opt.json {
-        return print_json(r);
+        print_json(r)?;
+    } else {
+        println!("restore of backup {} (verified before applying)", r.id);
+        print_types(&r.results);
+        let restored = r.results.iter().filter(|t| t.is_ok()).count();
+        println!("{restored} of {} types restored", r.results.len());
     }
-    println!("restored from {} (verified before applying)", r.id);
-    print_types(&r.results);
+    let failed: Vec<&str> = r.failed().map(|t| t.kind.as_str()).collect();
+    if !failed.is_empty() {
+        eprintln!(
+            "error: restore of backup {} incomplete: {} not restored",
+            r.id,
+            failed.join(", ")
+        );
+    }
     Ok(())
 }
 

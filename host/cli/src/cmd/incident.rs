@@ -1,5 +1,5 @@
-//! `cutover incident list|show|ack|escalate`: incidents opened by emergency
-//! procedures during a run.
+//! `cutover incident list|show|open|ack|escalate`: incidents of emergency
+//! procedures, opened by an alert policy during a run or by an operator.
 
 use std::path::PathBuf;
 
@@ -15,6 +15,9 @@ pub enum IncidentCmd {
     List(ListArgs),
     /// Show one incident with its steps.
     Show(ShowArgs),
+    /// Open an emergency procedure of the plan by hand (e.g. system_failure):
+    /// journaled as an incident of the run, which pauses until it is worked through.
+    Open(OpenArgs),
     /// Acknowledge a manual (or failed automated) step of an incident.
     Ack(AckArgs),
     /// Escalate incidents past their escalation time (for a scheduler while paused).
@@ -38,6 +41,25 @@ pub struct ShowArgs {
     pub plan: PathBuf,
     /// Incident id (e.g. INC-1).
     pub id: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `incident open`.
+#[derive(Args)]
+pub struct OpenArgs {
+    /// The plan file (TOML).
+    pub plan: PathBuf,
+    /// The emergency procedure to open: a name under `[emergency]` in the plan.
+    #[arg(value_name = "TYPE")]
+    pub procedure: String,
+    /// What happened (journaled and sent with the notification).
+    #[arg(long)]
+    pub details: String,
+    /// Who opens it (default: $USER).
+    #[arg(long)]
+    pub by: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -68,6 +90,9 @@ fn print_one(i: &IncidentView) {
     println!("incident   {}", i.id);
     println!("procedure  {}", i.procedure);
     println!("phase      {}", i.phase);
+    if !i.opened_by.is_empty() {
+        println!("opened by  {}", i.opened_by);
+    }
     println!("status     {}", i.status());
     println!("reason     {}", i.reason);
     println!("opened     {} (unix ms)", i.opened_ms);
@@ -138,6 +163,7 @@ pub fn run(cmd: IncidentCmd) -> anyhow::Result<u8> {
             }
             Ok(exit::OK)
         }
+        IncidentCmd::Open(a) => open(a),
         IncidentCmd::Ack(a) => {
             let dir = super::state_dir_of(&a.plan)?;
             let who = super::by(a.by);
@@ -173,4 +199,36 @@ pub fn run(cmd: IncidentCmd) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
     }
+}
+
+fn open(a: OpenArgs) -> anyhow::Result<u8> {
+    let rt = crate::cmd::runtime()?;
+    let loaded = super::load(&a.plan, &rt)?;
+    let who = super::by(a.by);
+    let opened = incident::open(&loaded, &a.procedure, &a.details, &who)?;
+    if a.json {
+        let i = incident::show(&loaded.state_dir(), &opened.id)?;
+        println!("{}", serde_json::to_string_pretty(&i)?);
+        return Ok(exit::OK);
+    }
+    let plan = a.plan.display();
+    println!(
+        "opened {} ({}) in phase {} by {who} (journal seq {}); the run is paused",
+        opened.id,
+        a.procedure,
+        if opened.phase.is_empty() {
+            "-"
+        } else {
+            &opened.phase
+        },
+        opened.seq
+    );
+    if let Some((n, text)) = &opened.next {
+        println!("next: step {n}: {text}");
+    }
+    println!(
+        "work through it: `cutover resume {plan}` runs its automated steps, `cutover incident ack {plan} {} N` acknowledges a manual one",
+        opened.id
+    );
+    Ok(exit::OK)
 }

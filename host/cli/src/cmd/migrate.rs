@@ -391,6 +391,8 @@ fn approve(a: ApproveArgs) -> anyhow::Result<u8> {
 struct PlanOutline {
     state_dir: PathBuf,
     phases: Vec<(String, Vec<String>)>,
+    /// Each phase's `duration` as written and its maximum in ms.
+    durations: std::collections::BTreeMap<String, (String, u64)>,
 }
 
 impl PlanOutline {
@@ -408,6 +410,19 @@ impl PlanOutline {
         let base = plan.parent().unwrap_or(Path::new(""));
         let str_of =
             |t: &toml_edit::Table, k: &str| t.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        let durations = doc
+            .get("phases")
+            .and_then(|p| p.as_array_of_tables())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|ph| {
+                        let text = str_of(ph, "duration")?;
+                        let (_, max) = cutover_plan::duration::parse_duration_range(&text).ok()?;
+                        Some((str_of(ph, "id")?, (text, max)))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let phases = doc
             .get("phases")
             .and_then(|p| p.as_array_of_tables())
@@ -427,8 +442,29 @@ impl PlanOutline {
         Ok(PlanOutline {
             state_dir: base.join(dir),
             phases,
+            durations,
         })
     }
+
+    /// Whether phase `id` is behind schedule: as journaled by a runner, or
+    /// (between runner invocations) still running or paused past the maximum
+    /// of its `duration`. `(duration as written, elapsed ms)`.
+    fn behind_schedule(&self, view: &RunView, id: &str) -> Option<(String, u64)> {
+        let phase = view.phases.get(id)?;
+        if let Some(b) = &phase.behind_schedule {
+            let elapsed = phase.overdue_at(b.max_ms, now_ms()).unwrap_or(b.elapsed_ms);
+            return Some((b.duration.clone(), elapsed));
+        }
+        let (text, max) = self.durations.get(id)?;
+        let elapsed = phase.overdue_at(*max, now_ms())?;
+        Some((text.clone(), elapsed))
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn pct(r: Option<f64>) -> String {
@@ -446,6 +482,11 @@ fn status(plan: &Path, json: bool) -> anyhow::Result<u8> {
                 serde_json::json!({
                     "id": id,
                     "status": view.phase_status(id).as_str(),
+                    "duration": outline.durations.get(id).map(|(t, _)| t),
+                    "started_ms": view.phases.get(id).and_then(|p| p.started_ms),
+                    "behind_schedule": outline.behind_schedule(&view, id).map(|(d, e)| {
+                        serde_json::json!({ "duration": d, "elapsed_ms": e })
+                    }),
                     "overall_passed": view.phases.get(id).is_none_or(|p| p.overall_passed()),
                     "checklist": view.phases.get(id).map(|p| &p.items),
                     "steps": steps.iter().map(|s| serde_json::json!({
@@ -530,7 +571,19 @@ fn print_status(plan: &Path, outline: &PlanOutline, view: &RunView) {
         );
     }
     for (id, steps) in &outline.phases {
-        println!("phase {id:<24} {}", view.phase_status(id).as_str());
+        match outline.behind_schedule(view, id) {
+            Some((planned, elapsed)) => println!(
+                "phase {id:<24} {:<15} behind schedule: {} since its start, planned {planned}",
+                view.phase_status(id).as_str(),
+                // Whole seconds once it is a minute or more.
+                cutover_plan::duration::format_duration_ms(if elapsed >= 60_000 {
+                    elapsed / 1000 * 1000
+                } else {
+                    elapsed
+                })
+            ),
+            None => println!("phase {id:<24} {}", view.phase_status(id).as_str()),
+        }
         for s in steps {
             let st = view.step_status(s);
             let summary = view.steps.get(s).map(|v| v.summary.as_str()).unwrap_or("");
@@ -650,11 +703,16 @@ fn describe(kind: &str, p: &serde_json::Value) -> String {
                                 .map(|c| {
                                     c.iter()
                                         .map(|c| {
-                                            format!(
-                                                "{} {}",
-                                                s(c, "category"),
-                                                if c["ok"] == true { "ok" } else { "FAILED" }
-                                            )
+                                            // `status` since unsupported
+                                            // categories; older records have `ok` only.
+                                            let status = match c["status"].as_str() {
+                                                Some("unsupported") => "unsupported",
+                                                Some("ok") => "ok",
+                                                Some(_) => "FAILED",
+                                                None if c["ok"] == true => "ok",
+                                                None => "FAILED",
+                                            };
+                                            format!("{} {status}", s(c, "category"))
                                         })
                                         .collect()
                                 })

@@ -2,13 +2,16 @@
 
 pub mod backup;
 pub mod compare;
+pub mod init;
 pub mod lock;
 pub mod migrate;
 pub mod ops;
 pub mod plan;
+pub mod plan_migrate;
 pub mod plugin;
 pub mod plugin_test;
 pub mod scaffold;
+pub mod translate;
 
 use crate::exit;
 
@@ -20,6 +23,9 @@ pub fn exit_code_of(e: &anyhow::Error) -> u8 {
         }
         if cause.downcast_ref::<cutover_runtime::CallError>().is_some() {
             return exit::PLUGIN_CALL;
+        }
+        if let Some(e) = cause.downcast_ref::<cutover_runtime::TranslateError>() {
+            return translate::exit_code(e);
         }
         if cause.downcast_ref::<cutover_plan::Diagnostics>().is_some() {
             return exit::USAGE;

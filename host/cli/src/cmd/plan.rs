@@ -19,6 +19,12 @@ pub struct ValidateArgs {
 pub struct PlanArgs {
     /// The plan file (TOML).
     pub plan: PathBuf,
+    /// Print the migration preview as JSON (`{"steps": [...]}`).
+    #[arg(long)]
+    pub json: bool,
+    /// Do not contact the systems: skip the migration preview.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 fn load(
@@ -52,12 +58,28 @@ pub fn validate(a: ValidateArgs) -> anyhow::Result<u8> {
     }
 }
 
-/// Prints the dry-run preview.
+/// Prints the dry-run preview, then every migrate step's export and
+/// translation (read-only). Exit 1 when a migrate step would fail.
 pub fn preview(a: PlanArgs) -> anyhow::Result<u8> {
     match load(&a.plan)? {
         Ok(loaded) => {
-            print!("{}", cutover_plan::preview(&loaded, &loaded.infos));
-            Ok(exit::OK)
+            let previews = if a.offline {
+                Vec::new()
+            } else {
+                let rt = super::runtime()?;
+                cutover_engine::migrate::preview(&rt, &loaded)
+            };
+            let (text, blocked) = super::plan_migrate::render(&loaded, &previews);
+            if a.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({ "steps": previews }))?
+                );
+            } else {
+                print!("{}", cutover_plan::preview(&loaded, &loaded.infos));
+                print!("{text}");
+            }
+            Ok(if blocked { exit::FAILED } else { exit::OK })
         }
         Err(diags) => {
             eprint!("{}", diags.render_auto());

@@ -45,7 +45,7 @@ pub struct RunArgs {
     pub file: PathBuf,
     /// Export to call: describe, run, evaluate, health, collect-alerts,
     /// export-data, import-data, capture-state, restore-state (default: the
-    /// world's main export).
+    /// world's main export; translators run with `cutover translate`).
     #[arg(long)]
     pub call: Option<String>,
     /// Step parameters as a JSON object (or @FILE).
@@ -129,6 +129,9 @@ fn inspect(a: InspectArgs) -> anyhow::Result<u8> {
     );
     println!("name:        {} {}", d.name, d.version);
     println!("description: {}", d.description);
+    if !d.kinds.is_empty() {
+        println!("translates:  {}", d.kinds.join(", "));
+    }
     println!("wants:");
     println!("  hosts:       {}", list(&c.hosts));
     let dirs: Vec<String> = c
@@ -284,6 +287,7 @@ fn invoke(a: RunArgs) -> anyhow::Result<u8> {
             World::Action => "run",
             World::Check => "evaluate",
             World::Adapter => "health",
+            World::Translator => "translate",
         }
         .to_string()
     });
@@ -344,6 +348,11 @@ fn invoke(a: RunArgs) -> anyhow::Result<u8> {
                 rt.restore_state(&plugin, &sb, &kind, file, size)?
             };
             print_json(&outcome)?;
+        }
+        "translate" => {
+            return Err(usage(
+                "a translator runs on files with `cutover translate PLUGIN INPUT...`",
+            ));
         }
         other => return Err(usage(format!("--call {other}: unknown export"))),
     }

@@ -165,6 +165,7 @@ fn call(
             World::Action => "run",
             World::Check => "evaluate",
             World::Adapter => "health",
+            World::Translator => "translate",
         }
         .to_string()
     });

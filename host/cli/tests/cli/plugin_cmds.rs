@@ -3,6 +3,10 @@
 
 use super::*;
 
+#[path = "fake_am.rs"]
+mod fake_am;
+use fake_am::fake_alertmanager;
+
 fn wasm(name: &str) -> String {
     let p = plugins_dir().join(format!("{name}.wasm"));
     assert!(
@@ -23,7 +27,7 @@ fn inspect_lists_a_built_plugin() {
     expect(&o, 0);
     let v: serde_json::Value = serde_json::from_str(&out(&o)).expect("json");
     assert_eq!(v["world"], "adapter");
-    assert_eq!(v["contract_version"], "0.1.0");
+    assert_eq!(v["contract_version"], "0.1.1");
     assert_eq!(v["descriptor"]["name"], "file-adapter");
     let bytes = std::fs::read(plugins_dir().join("file-adapter.wasm")).unwrap();
     assert_eq!(v["sha256"], cutover_runtime::sha256_hex(&bytes));
@@ -32,7 +36,7 @@ fn inspect_lists_a_built_plugin() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|i| i == "cutover:plugin/host@0.1.0")
+            .any(|i| i == "cutover:plugin/host@0.1.1")
     );
     let exports: Vec<&str> = v["exports"]
         .as_array()
@@ -412,4 +416,131 @@ fn plugin_test_runs_fixtures_with_recorded_http() {
     );
     expect(&o, 2);
     assert!(err(&o).contains("bad.json:1:"), "{}", err(&o));
+}
+
+/// The decommission plugins against a fake Alertmanager: the check fails
+/// before the silence, `alertmanager-silence` POSTs the scope's matchers
+/// with the plan/phase/step/run comment once per run, the check passes
+/// naming it, and the undo expires exactly that silence.
+#[test]
+fn decommission_silence_and_check_against_a_fake_alertmanager() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ops = serde_json::json!({
+        "id": "ops-1", "status": {"state": "active"}, "createdBy": "ops", "comment": "maintenance",
+        "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2099-01-01T00:00:00Z",
+        "matchers": [{"name": "alertname", "value": "Watchdog", "isRegex": false, "isEqual": true}],
+    });
+    let (origin, am) = fake_alertmanager(vec![ops]);
+    let config = format!("url={origin}");
+    let call = |plugin: &str, params: serde_json::Value, want: i32| {
+        let params = params.to_string();
+        let args = [
+            "plugin",
+            "run",
+            &wasm(plugin),
+            "--params",
+            &params,
+            "--allow-host",
+            &origin,
+            "--config",
+            &config,
+        ];
+        let o = run(tmp.path(), &args);
+        expect(&o, want);
+        serde_json::from_str::<serde_json::Value>(&out(&o)).expect("json")
+    };
+    let detail = |v: &serde_json::Value, key: &str| {
+        v["details"].as_array().and_then(|d| {
+            d.iter()
+                .find(|p| p[0] == key)
+                .and_then(|p| p[1].as_str().map(str::to_owned))
+        })
+    };
+    let scope = r#"{team="core", service=~"checkout|cart"}"#;
+    let muted = serde_json::json!({ "scope": scope });
+
+    let v = call("notifications-muted", muted.clone(), 1);
+    assert_eq!(v["verdict"], "Fail");
+    assert!(
+        v["message"].as_str().unwrap().starts_with(
+            "not silenced: {alertname=\"CutoverProbe\", service=\"checkout\", team=\"core\"}"
+        ),
+        "{v}"
+    );
+    assert_eq!(v["measurements"][0]["value"], 1.0, "{v}");
+
+    let silence = serde_json::json!({ "scope": scope, "duration": "30d", "comment": "pilot wave" });
+    let v = call("alertmanager-silence", silence.clone(), 0);
+    assert_eq!(detail(&v, "silence_id").as_deref(), Some("fake-1"), "{v}");
+    assert_eq!(detail(&v, "created").as_deref(), Some("true"), "{v}");
+    {
+        let am = am.lock().unwrap();
+        assert_eq!(am.posts.len(), 1);
+        let post = &am.posts[0];
+        assert_eq!(
+            post["matchers"],
+            serde_json::json!([
+                {"name": "team", "value": "core", "isRegex": false, "isEqual": true},
+                {"name": "service", "value": "checkout|cart", "isRegex": true, "isEqual": true},
+            ])
+        );
+        assert_eq!(post["createdBy"], "cutover");
+        // `plugin run` calls outside a plan: empty plan, phase and step.
+        assert_eq!(
+            post["comment"],
+            "cutover plan  phase  step  run adhoc: pilot wave"
+        );
+        assert_eq!(post["endsAt"].as_str().map(str::len), Some(24), "{post}");
+        assert!(
+            post["endsAt"].as_str() > post["startsAt"].as_str(),
+            "{post}"
+        );
+        assert_eq!(
+            detail(&v, "ends_at").as_ref(),
+            post["endsAt"].as_str().map(str::to_owned).as_ref()
+        );
+    }
+    // The same run again creates nothing.
+    let v = call("alertmanager-silence", silence.clone(), 0);
+    assert_eq!(detail(&v, "created").as_deref(), Some("false"), "{v}");
+    assert!(
+        v["summary"].as_str().unwrap().contains("nothing created"),
+        "{v}"
+    );
+    assert_eq!(am.lock().unwrap().posts.len(), 1);
+
+    let v = call("notifications-muted", muted.clone(), 0);
+    assert_eq!(v["verdict"], "Pass");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("team=\"core\"} by fake-1"),
+        "{v}"
+    );
+    assert_eq!(v["measurements"][1]["value"], 1.0, "{v}");
+    let v = call(
+        "notifications-muted",
+        serde_json::json!({"labels": {"alertname": "X", "team": "infra"}}),
+        1,
+    );
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("not silenced: {alertname=\"X\", team=\"infra\"}"),
+        "{v}"
+    );
+
+    // Undo for another plan expires nothing; for this one, exactly fake-1.
+    let mut undo = silence.clone();
+    undo["undo"] = true.into();
+    let mut other = undo.clone();
+    other["plan"] = "other".into();
+    let v = call("alertmanager-silence", other, 0);
+    assert_eq!(detail(&v, "expired").as_deref(), Some("0"), "{v}");
+    let v = call("alertmanager-silence", undo, 0);
+    assert_eq!(detail(&v, "silence_ids").as_deref(), Some("fake-1"), "{v}");
+    assert_eq!(am.lock().unwrap().deletes, ["fake-1"]);
+    call("notifications-muted", muted, 1);
 }

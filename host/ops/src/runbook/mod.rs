@@ -3,7 +3,7 @@
 mod phase;
 
 use cutover_plan::Plan;
-use cutover_plan::duration::format_duration_ms;
+use cutover_plan::duration::format_duration_range;
 
 use crate::risks::registry;
 
@@ -51,6 +51,7 @@ fn summary(out: &mut String, plan: &Plan, plan_file: &str) {
         out.push_str(&format!("{}\n\n", m.description));
     }
     let total: u64 = plan.phases.iter().filter_map(|p| p.duration_ms).sum();
+    let total_max: u64 = plan.phases.iter().filter_map(|p| p.max_duration_ms()).sum();
     let unscheduled = plan
         .phases
         .iter()
@@ -63,7 +64,7 @@ fn summary(out: &mut String, plan: &Plan, plan_file: &str) {
     out.push_str(&format!("- Phases: {}\n", plan.phases.len()));
     out.push_str(&format!(
         "- Expected duration: {}{}\n",
-        format_duration_ms(total),
+        format_duration_range(total, total_max),
         if unscheduled > 0 {
             format!(" (plus {unscheduled} phase(s) without a duration)")
         } else {
@@ -97,7 +98,7 @@ fn overview(out: &mut String, plan: &Plan) {
             i + 1,
             cell(&p.name),
             code(&p.id),
-            p.duration_ms.map_or("-".to_string(), format_duration_ms),
+            p.duration_text().unwrap_or_else(|| "-".to_string()),
             p.risk,
             p.max_risk.map_or("-".to_string(), |r| r.to_string()),
             p.gate

@@ -11,7 +11,7 @@ fn points_before_checklist(plan: &Plan, index: usize) -> Vec<String> {
     let mut points = Vec::new();
     for (i, p) in plan.phases.iter().enumerate().take(index + 1) {
         for s in &p.steps {
-            if let StepAction::RollbackPoint { name } = &s.action {
+            if let StepAction::RollbackPoint { name, .. } = &s.action {
                 points.push(name.clone());
             }
         }
@@ -82,9 +82,10 @@ fn step_text(plan: &Plan, action: &StepAction) -> String {
                 format!(" ({})", types.join(", "))
             }
         ),
-        StepAction::RollbackPoint { name } => format!(
-            "Capture rollback point {} of both systems (configurations, active alerts, metrics, permissions).",
-            code(name)
+        StepAction::RollbackPoint { name, categories } => format!(
+            "Capture rollback point {} of both systems ({}).",
+            code(name),
+            cutover_plan::support::effective_categories(categories).join(", ")
         ),
         StepAction::ParallelRun {
             window_ms,
@@ -135,6 +136,23 @@ fn step_text(plan: &Plan, action: &StepAction) -> String {
         ),
         StepAction::Wait { duration_ms } => format!("Wait {}.", format_duration_ms(*duration_ms)),
         StepAction::Notify { message, target } => format!("Notify {target}: \"{message}\"."),
+        StepAction::Migrate {
+            from,
+            to,
+            types,
+            translate,
+            ..
+        } => format!(
+            "Migrate {} from the {from} system ({}) to the {to} system ({}){}; preview it first with `cutover plan`, \
+             and if it fails the {to} system is rolled back to {}.",
+            types.join(", "),
+            label(*from),
+            label(*to),
+            translate
+                .as_ref()
+                .map_or_else(String::new, |t| format!(" through translator {}", code(t))),
+            code("before-<step>")
+        ),
     }
 }
 
@@ -169,8 +187,7 @@ pub(super) fn section(out: &mut String, plan: &Plan, index: usize, plan_file: &s
     }
     out.push_str(&format!(
         "- Expected duration: {}\n",
-        p.duration_ms
-            .map_or("not set".to_string(), format_duration_ms)
+        p.duration_text().unwrap_or_else(|| "not set".to_string())
     ));
     out.push_str(&format!(
         "- Risk: {}{}\n",
@@ -275,7 +292,7 @@ fn rollback(out: &mut String, plan: &Plan, index: usize, plan_file: &str) {
         .steps
         .iter()
         .filter_map(|s| match &s.action {
-            StepAction::RollbackPoint { name } => Some(code(name)),
+            StepAction::RollbackPoint { name, .. } => Some(code(name)),
             _ => None,
         })
         .collect();
@@ -296,6 +313,13 @@ fn rollback(out: &mut String, plan: &Plan, index: usize, plan_file: &str) {
             StepAction::Action { plugin, params: pr } => {
                 Some(format!("{} ({}{})", code(&s.id), code(plugin), params(pr)))
             }
+            // A migrate step changes its target system too.
+            StepAction::Migrate { to, types, .. } => Some(format!(
+                "{} (migrated {} into the {to} system; its state before is the point {})",
+                code(&s.id),
+                types.join(", "),
+                code(&format!("before-{}", s.id))
+            )),
             _ => None,
         })
         .collect();

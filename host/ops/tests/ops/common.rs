@@ -70,6 +70,10 @@ pub fn load_plan(name: &str) -> LoadedPlan {
         "http-probe",
         "rules-diff",
         "noop-action",
+        "alertmanager-routes",
+        "alertmanager-silences",
+        "alertmanager-silence",
+        "notifications-muted",
     ] {
         let bytes = format!("stand-in {id}");
         let file = tmp.path().join(format!("{id}.wasm"));

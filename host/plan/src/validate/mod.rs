@@ -8,14 +8,17 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::duration::{parse_duration, parse_size};
+use crate::duration::{RangePart, parse_duration, parse_duration_range, parse_size};
 use crate::model::*;
 use crate::raw::*;
 use crate::resolver::{PluginInfo, PluginResolver};
 
+mod migrate;
 mod phases;
 mod plugins;
+mod scope;
 mod steps;
+mod support;
 
 pub use plugins::check_host;
 pub use steps::table_to_json;
@@ -200,6 +203,7 @@ impl Checker<'_> {
         let systems = self.systems(raw);
         self.system_adapters = (systems.old.adapter.clone(), systems.new.adapter.clone());
         let phases = self.phases(raw);
+        self.declared_support(raw, &systems, &phases.0);
         let risks = raw.risks.iter().map(|r| self.risk(r)).collect();
         let emergency = self.emergency(raw, &phases.1);
         self.alert_policy(raw.plan.get_ref(), &emergency);
@@ -315,10 +319,45 @@ impl Checker<'_> {
     fn duration_ms(&mut self, text: &Spanned<String>, what: &str) -> Option<u64> {
         match parse_duration(text.get_ref()) {
             Ok(d) => Some(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-            Err(e) => {
+            Err(mut e) => {
+                if text.get_ref().contains("..") {
+                    e.push_str("; a range MIN..MAX is only allowed for a phase's `duration`");
+                }
                 self.err(
                     Diagnostic::at(span_of(text), format!("bad duration for `{what}`: {e}"), "not a duration")
                         .help("write a number followed by a unit: \"500ms\", \"30s\", \"15m\", \"4h\", \"2d\", \"1w\" or a combination like \"1h30m\""),
+                );
+                None
+            }
+        }
+    }
+
+    /// A phase's `duration`: one duration or a range `MIN..MAX`. Returns
+    /// `(min_ms, max_ms)`; a problem in one side of a range points at it.
+    fn phase_duration(&mut self, text: &Spanned<String>) -> Option<(u64, u64)> {
+        let value = text.get_ref();
+        if !value.contains("..") {
+            return self.duration_ms(text, "duration").map(|d| (d, d));
+        }
+        match parse_duration_range(value) {
+            Ok(range) => Some(range),
+            Err(e) => {
+                let span = span_of(text);
+                // Point inside the string when it is written plainly (no escapes).
+                let inner = span.start + 1..span.end.saturating_sub(1);
+                let narrowed = e.part != RangePart::Whole
+                    && self.diags.source.get(inner.clone()) == Some(value.as_str());
+                let (span, label) = if narrowed {
+                    (
+                        inner.start + e.at.start..inner.start + e.at.end,
+                        "not a duration",
+                    )
+                } else {
+                    (span, "not a duration range")
+                };
+                self.err(
+                    Diagnostic::at(span, format!("bad duration for `duration`: {}", e.message), label)
+                        .help("write a duration such as \"2d\", or a range MIN..MAX such as \"1w..2w\" (units ms, s, m, h, d, w)"),
                 );
                 None
             }

@@ -184,10 +184,11 @@ impl Checker<'_> {
                         .help("lower the phase's risk (split it, add mitigations) or raise max_risk deliberately"),
                 );
         }
-        let duration_ms = ph
-            .duration
+        let duration = ph.duration.as_ref().and_then(|d| self.phase_duration(d));
+        let scope = ph
+            .scope
             .as_ref()
-            .and_then(|d| self.duration_ms(d, "duration"));
+            .and_then(|s| self.matcher_field(&format!("phase `{pid}`"), "scope", s));
         if ph.steps.is_empty() {
             self.err(
                 Diagnostic::at(span_of(&ph.id), format!("phase `{pid}` has no steps"), "empty phase")
@@ -231,7 +232,8 @@ impl Checker<'_> {
             id: pid,
             name: ph.name.clone(),
             description: ph.description.clone(),
-            duration_ms,
+            duration_ms: duration.map(|(min, _)| min),
+            duration_max_ms: duration.and_then(|(min, max)| (max != min).then_some(max)),
             risk,
             max_risk,
             steps: out_steps,
@@ -241,6 +243,7 @@ impl Checker<'_> {
                 message: g.message.clone(),
             }),
             rollback_point,
+            scope,
         }
     }
 

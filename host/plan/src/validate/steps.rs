@@ -120,6 +120,7 @@ impl Checker<'_> {
             }
             StepKind::RollbackPoint => StepAction::RollbackPoint {
                 name: need(self, st.name.as_ref(), "name"),
+                categories: self.categories(st.categories.as_ref()),
             },
             StepKind::ParallelRun => self.parallel_run(&sid, st, kind_span.clone()),
             StepKind::Approval => StepAction::Approval {
@@ -140,6 +141,7 @@ impl Checker<'_> {
                     .unwrap_or(0);
                 StepAction::Wait { duration_ms }
             }
+            StepKind::Migrate => self.migrate(&sid, st),
             StepKind::Notify => StepAction::Notify {
                 message: need(self, st.message.as_ref(), "message"),
                 target: st
@@ -349,6 +351,10 @@ impl Checker<'_> {
         }
         let max_missing = self.count_field(sid, st.max_missing.as_ref(), "max_missing", 0);
         let min_alerts = self.count_field(sid, st.min_alerts.as_ref(), "min_alerts", 1);
+        let allow_missing = st
+            .allow_missing
+            .as_ref()
+            .and_then(|m| self.matcher_field(&format!("step `{sid}`"), "allow_missing", m));
         // A tolerance below the sampling interval cannot tell two stacks
         // apart from the moment each was polled: default max(interval, 60 s).
         let default_tolerance = interval.unwrap_or(0).max(DEFAULT_TOLERANCE_MS);
@@ -372,6 +378,7 @@ impl Checker<'_> {
             max_missing,
             min_alerts,
             noise_tolerant: st.noise_tolerant.as_ref().is_some_and(|n| *n.get_ref()),
+            allow_missing,
         }
     }
 
@@ -483,7 +490,7 @@ pub(crate) fn allowed_fields(kind: StepKind) -> Vec<&'static str> {
         StepKind::Check => &["plugin", "params", "shadow"],
         StepKind::Backup => &["system", "types"],
         StepKind::Restore => &["backup", "types"],
-        StepKind::RollbackPoint => &["name"],
+        StepKind::RollbackPoint => &["name", "categories"],
         StepKind::ParallelRun => &[
             "window",
             "interval",
@@ -496,10 +503,20 @@ pub(crate) fn allowed_fields(kind: StepKind) -> Vec<&'static str> {
             "max_missing",
             "min_alerts",
             "noise_tolerant",
+            "allow_missing",
         ],
         StepKind::Approval => &["message", "approvers"],
         StepKind::Wait => &["duration"],
         StepKind::Notify => &["message", "target"],
+        StepKind::Migrate => &[
+            "from",
+            "to",
+            "types",
+            "translate",
+            "params",
+            "scope",
+            "allow_untranslatable",
+        ],
     });
     v
 }
@@ -514,11 +531,12 @@ pub(crate) fn required_fields(kind: StepKind) -> &'static [&'static str] {
         StepKind::ParallelRun => &["window", "interval"],
         StepKind::Approval | StepKind::Notify => &["message"],
         StepKind::Wait => &["duration"],
+        StepKind::Migrate => &["from", "to", "types"],
     }
 }
 
 /// Every kind-specific step key.
-pub(crate) const STEP_FIELDS: [&str; 21] = [
+pub(crate) const STEP_FIELDS: [&str; 28] = [
     "plugin",
     "params",
     "shadow",
@@ -526,6 +544,7 @@ pub(crate) const STEP_FIELDS: [&str; 21] = [
     "types",
     "backup",
     "name",
+    "categories",
     "window",
     "interval",
     "tolerance",
@@ -536,10 +555,16 @@ pub(crate) const STEP_FIELDS: [&str; 21] = [
     "max_missing",
     "min_alerts",
     "noise_tolerant",
+    "allow_missing",
     "message",
     "approvers",
     "duration",
     "target",
+    "from",
+    "to",
+    "translate",
+    "scope",
+    "allow_untranslatable",
 ];
 
 pub(super) fn present_fields(st: &RawStep) -> Vec<(&'static str, Range<usize>)> {
@@ -556,6 +581,7 @@ pub(super) fn present_fields(st: &RawStep) -> Vec<(&'static str, Range<usize>)> 
     add("types", st.types.as_ref().map(span_of));
     add("backup", st.backup.as_ref().map(span_of));
     add("name", st.name.as_ref().map(span_of));
+    add("categories", st.categories.as_ref().map(span_of));
     add("window", st.window.as_ref().map(span_of));
     add("interval", st.interval.as_ref().map(span_of));
     add("tolerance", st.tolerance.as_ref().map(span_of));
@@ -566,10 +592,19 @@ pub(super) fn present_fields(st: &RawStep) -> Vec<(&'static str, Range<usize>)> 
     add("max_missing", st.max_missing.as_ref().map(span_of));
     add("min_alerts", st.min_alerts.as_ref().map(span_of));
     add("noise_tolerant", st.noise_tolerant.as_ref().map(span_of));
+    add("allow_missing", st.allow_missing.as_ref().map(span_of));
     add("message", st.message.as_ref().map(span_of));
     add("approvers", st.approvers.as_ref().map(span_of));
     add("duration", st.duration.as_ref().map(span_of));
     add("target", st.target.as_ref().map(span_of));
+    add("from", st.from.as_ref().map(span_of));
+    add("to", st.to.as_ref().map(span_of));
+    add("translate", st.translate.as_ref().map(span_of));
+    add("scope", st.scope.as_ref().map(span_of));
+    add(
+        "allow_untranslatable",
+        st.allow_untranslatable.as_ref().map(span_of),
+    );
     v.sort_by_key(|(_, span)| span.start);
     v
 }

@@ -13,7 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use cutover_backup::{BackupManifest, BackupStore, Lineage, OutcomeRecord, RollbackReport};
+use cutover_backup::{
+    BackupManifest, BackupStore, Lineage, OutcomeRecord, RestoreStatus, RollbackReport,
+};
 use cutover_runtime::{Plugin, Runtime, Sandbox};
 use cutover_systest::{Fixture, http};
 
@@ -438,9 +440,21 @@ fn point_rollback(store: &BackupStore, a: &Adapters, live: &Live) {
         "{silences:?}"
     );
     let r = a.prom.rollback(store, "before-prom");
-    // active_alerts is capture-only: settled as evidence, nothing applied.
-    let evidence = outcome(&r, "active_alerts");
-    assert!(evidence.summary.starts_with("capture only"), "{evidence:?}");
+    // active_alerts is capture-only: reported unsupported (never ok),
+    // nothing applied, the capture kept as evidence.
+    let evidence = r
+        .results
+        .iter()
+        .find(|t| t.kind == "active_alerts")
+        .expect("active_alerts reported");
+    assert_eq!(evidence.status, RestoreStatus::Unsupported, "{evidence:?}");
+    assert!(
+        evidence
+            .reason
+            .as_deref()
+            .is_some_and(|w| w.contains("capture only")),
+        "{evidence:?}"
+    );
     assert!(
         store
             .progress("before-am")

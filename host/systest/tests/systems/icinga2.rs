@@ -154,7 +154,7 @@ fn live_icinga2_through_the_runtime() {
 
     // --- describe: what it asks for ----------------------------------------
     let d = live.rt.describe(&p, &sb).expect("describe");
-    assert_eq!(d.kind, wit::PluginKind::Adapter);
+    assert_eq!(d.kind, cutover_runtime::World::Adapter);
     assert_eq!(d.capabilities.hosts, vec!["config:url".to_owned()]);
     assert_eq!(
         d.capabilities.secrets,

@@ -159,6 +159,19 @@ fn unknown_category_is_unsupported() {
 }
 
 #[test]
+fn active_alerts_are_capture_only() {
+    let (dir, store) = store();
+    store
+        .capture("active_alerts", &mut Recorder::default())
+        .unwrap();
+    assert!(matches!(
+        store.restore("active_alerts", &mut &b"[]"[..]),
+        Err(PluginError::Unsupported(_))
+    ));
+    assert!(!dir.path().join("state/active_alerts.json").exists());
+}
+
+#[test]
 fn alerts_without_dump_are_empty_and_bad_dump_fails() {
     let (dir, store) = store();
     let w = Window {
@@ -176,4 +189,32 @@ fn readable_reports_missing_root() {
     assert!(store.readable().is_ok());
     let missing = Store::new(dir.path().join("nope"));
     assert!(missing.readable().unwrap_err().contains("nope"));
+}
+
+#[test]
+fn migrated_kinds_roll_back_as_their_data_file_and_start_empty() {
+    let (dir, s) = store();
+    let mut out = Vec::new();
+    s.export("alert_rules", &mut out).unwrap();
+    assert_eq!(out, b"{}", "no rules yet: an empty bundle");
+    let mut out = Vec::new();
+    s.export("silences", &mut out).unwrap();
+    assert_eq!(out, b"[]");
+    assert!(
+        s.export("routes", &mut Vec::new()).is_err(),
+        "no configuration to merge into"
+    );
+    fs::write(
+        dir.path().join("alert_rules.json"),
+        br#"{"a.yml":"groups: []\n"}"#,
+    )
+    .unwrap();
+    let mut point = Vec::new();
+    s.capture("alert_rules", &mut point).unwrap();
+    s.import("alert_rules", &mut &br#"{"b.yml":"groups: []\n"}"#[..])
+        .unwrap();
+    s.restore("alert_rules", &mut point.as_slice()).unwrap();
+    let back = fs::read(dir.path().join("alert_rules.json")).unwrap();
+    assert_eq!(back, br#"{"a.yml":"groups: []\n"}"#);
+    assert!(!dir.path().join("state/alert_rules.json").exists());
 }

@@ -1,8 +1,25 @@
-//! Silences backup (`GET /api/v2/silences`) and the plan to restore them.
+//! Alertmanager silences (API v2): the export (`GET /api/v2/silences`), an
+//! idempotent import that creates only the silences not already live, and
+//! the rollback to a captured set (create what is missing, expire what was
+//! created since). Shared by the `alertmanager` adapter and the
+//! `prometheus` adapter (for its stack's Alertmanager).
+//!
+//! The pure part ([`validate`], [`plan_restore`], [`plan_rollback`]) takes
+//! the JSON texts; [`export`], [`import`] and [`rollback`] drive a [`Client`].
 
-use cutover_adapter_util::rfc3339::parse_millis;
+use cutover_plugin_sdk::http::HttpMethod;
+use cutover_plugin_sdk::{
+    DataSink, DataSource, ExportInfo, Outcome, PluginError, failed, invalid_input, log, unavailable,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use crate::client::{Client, describe, ok_text};
+use crate::data::{read_text, write_all};
+use crate::rfc3339::parse_millis;
+
+/// The collection endpoint.
+pub const SILENCES_PATH: &str = "/api/v2/silences";
 
 /// A matcher of a silence, in Alertmanager's API v2 shape.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
@@ -163,6 +180,110 @@ pub fn plan_rollback(point: &str, current: &str, now_ms: i64) -> Result<Rollback
     Ok(RollbackPlan { restore, to_expire })
 }
 
+/// The current time in Unix milliseconds (0 if the clock is before 1970).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Exports the live silences: the `GET /api/v2/silences` answer as is,
+/// after checking it is a silence list.
+pub fn export(am: &Client, sink: &DataSink) -> Result<ExportInfo, PluginError> {
+    let body = am.get_ok(SILENCES_PATH)?;
+    let n =
+        validate(&body).map_err(|e| unavailable(format!("GET {}: {e}", am.url(SILENCES_PATH))))?;
+    write_all(sink, body.as_bytes(), "the silences export")?;
+    log::info(format!("exported {n} silences"));
+    Ok(ExportInfo {
+        content_type: "application/json".to_owned(),
+        metadata: vec![("count".into(), n.to_string())],
+    })
+}
+
+/// POSTs each planned silence; an error names which one and how many were
+/// created before it.
+fn create_all(am: &Client, bodies: Vec<String>, report_progress: bool) -> Result<(), PluginError> {
+    let total = bodies.len();
+    for (i, body) in bodies.into_iter().enumerate() {
+        am.post_json_ok(SILENCES_PATH, body).map_err(|e| {
+            failed(format!(
+                "silence {} of {total} not created ({i} created before it): {}",
+                i + 1,
+                describe(&e)
+            ))
+        })?;
+        if report_progress {
+            cutover_plugin_sdk::progress(i as u64 + 1, total as u64, "silences created");
+        }
+    }
+    Ok(())
+}
+
+/// Imports a silence list (a `GET /api/v2/silences` answer, or the same
+/// shape without ids): creates the live silences not already present
+/// (same matchers, end, author and comment), skips expired ones. Importing
+/// the same list twice creates nothing the second time.
+pub fn import(am: &Client, source: &DataSource) -> Result<Outcome, PluginError> {
+    let backup = read_text(source, "the silences import")?;
+    validate(&backup).map_err(invalid_input)?;
+    let current = am.get_ok(SILENCES_PATH)?;
+    let plan = plan_restore(&backup, &current, now_ms()).map_err(invalid_input)?;
+    let total = plan.to_create.len();
+    create_all(am, plan.to_create, true)?;
+    log::info(format!(
+        "silences: {total} created, {} already present, {} expired skipped",
+        plan.present, plan.expired
+    ));
+    Ok(Outcome {
+        summary: format!("{total} silences created"),
+        details: vec![
+            ("created".into(), total.to_string()),
+            ("already_present".into(), plan.present.to_string()),
+            ("expired_skipped".into(), plan.expired.to_string()),
+        ],
+    })
+}
+
+/// `restore-state silences`: the live set becomes the captured one. Missing
+/// silences are created (new ids), silences created since the capture are
+/// expired (`DELETE /api/v2/silence/{id}`).
+pub fn rollback(am: &Client, source: &DataSource) -> Result<Outcome, PluginError> {
+    let point = read_text(source, "the silences capture")?;
+    validate(&point).map_err(invalid_input)?;
+    let current = am.get_ok(SILENCES_PATH)?;
+    let plan = plan_rollback(&point, &current, now_ms()).map_err(invalid_input)?;
+    let created = plan.restore.to_create.len();
+    create_all(am, plan.restore.to_create, false)?;
+    for (i, id) in plan.to_expire.iter().enumerate() {
+        let path = format!("/api/v2/silence/{id}");
+        let r = am.send(HttpMethod::DELETE, &path, None)?;
+        ok_text(&am.url(&path), "DELETE", r).map_err(|e| {
+            failed(format!(
+                "silence {id} not expired ({created} created, {i} expired before it): {}",
+                describe(&e)
+            ))
+        })?;
+    }
+    log::info(format!(
+        "silences rolled back: {created} created, {} expired, {} already present",
+        plan.to_expire.len(),
+        plan.restore.present
+    ));
+    Ok(Outcome {
+        summary: format!(
+            "silences rolled back: {created} created, {} expired",
+            plan.to_expire.len()
+        ),
+        details: vec![
+            ("created".into(), created.to_string()),
+            ("expired".into(), plan.to_expire.len().to_string()),
+            ("already_present".into(), plan.restore.present.to_string()),
+        ],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +341,29 @@ mod tests {
     }
 
     #[test]
+    fn duplicates_in_one_import_are_created_once() {
+        let one = silence("a", "active", "2030-01-01T00:00:00Z", "k");
+        let twice = format!("[{one},{}]", one.replace("\"a\"", "\"b\""));
+        let plan = plan_restore(&twice, "[]", NOW).unwrap();
+        assert_eq!((plan.to_create.len(), plan.present), (1, 1));
+    }
+
+    #[test]
+    fn import_without_ids_or_status_is_accepted() {
+        // What a translator writes: no id, no status; matcher order differs
+        // from the live copy's.
+        let sent = r#"[{"comment":"c","createdBy":"ops","endsAt":"2030-01-01T00:00:00Z",
+            "startsAt":"2026-01-01T00:00:00Z",
+            "matchers":[{"isRegex":false,"name":"b","value":"1"},
+                        {"isRegex":false,"isEqual":true,"name":"alertname","value":"Watchdog"}]}]"#;
+        assert_eq!(validate(sent).unwrap(), 1);
+        let live = format!("[{}]", silence("x", "active", "2030-01-01T00:00:00Z", "c"));
+        let plan = plan_restore(sent, &live, NOW).unwrap();
+        assert!(plan.to_create.is_empty(), "{plan:?}");
+        assert_eq!(plan.present, 1);
+    }
+
+    #[test]
     fn rollback_expires_what_the_capture_does_not_hold() {
         let point = format!(
             "[{},{}]",
@@ -241,6 +385,17 @@ mod tests {
         // Rolling back to what is live changes nothing.
         let same = plan_rollback(&current, &current, NOW).unwrap();
         assert!(same.to_expire.is_empty() && same.restore.to_create.is_empty());
+        // Rolling back to an empty capture expires every live silence.
+        let empty = plan_rollback("[]", &current, NOW).unwrap();
+        assert_eq!(empty.to_expire, ["x", "y"]);
+    }
+
+    #[test]
+    fn live_silence_without_id_cannot_be_expired() {
+        let live =
+            r#"[{"comment":"c","createdBy":"ops","endsAt":"2030-01-01T00:00:00Z","matchers":[]}]"#;
+        let err = plan_rollback("[]", live, NOW).unwrap_err();
+        assert!(err.contains("current silences: at `[0].id`"), "{err}");
     }
 
     #[test]
@@ -257,5 +412,10 @@ mod tests {
             validate(r#"[{"matchers":[{"name":1}],"endsAt":"x","createdBy":"a","comment":"c"}]"#)
                 .unwrap_err();
         assert!(err.contains("[0].matchers"), "{err}");
+        let err = validate(r#"[{"matchers":[],"endsAt":"2030-01-01T00:00:00Z","comment":"c"}]"#)
+            .unwrap_err();
+        assert!(err.contains("[0].createdBy"), "{err}");
+        let err = plan_restore("[]", "not json", NOW).unwrap_err();
+        assert!(err.contains("current silences: line 1"), "{err}");
     }
 }

@@ -1,0 +1,280 @@
+//! The reference migration (`tests/fixture/plan/migration.toml.in`) against
+//! the real fixture (`FIXTURE_SCENARIO=migration`), through the `cutover`
+//! binary only: no step of these tests edits either stack. Stack A starts
+//! with three teams' rules, routes and silences; stack B with nothing.
+//! Helpers: `e2e.rs`.
+
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::e2e::{Stage, assert_no_canary_in, get, names, records, stage};
+use super::{expect, out};
+
+/// Alert rule names Prometheus `key` has loaded (`/api/v1/rules`).
+fn prom_rules(st: &Stage, key: &str) -> Vec<String> {
+    let body = get(st.port(key), "/api/v1/rules").unwrap_or_default();
+    let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let mut names: Vec<String> = v["data"]["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|g| g["rules"].as_array().cloned().unwrap_or_default())
+        .filter(|r| r["type"] == "alerting")
+        .filter_map(|r| r["name"].as_str().map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The configuration Alertmanager `key` runs (`/api/v2/status`).
+fn am_config(st: &Stage, key: &str) -> String {
+    let body = get(st.port(key), "/api/v2/status").unwrap_or_default();
+    let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    v["config"]["original"].as_str().unwrap_or("").to_string()
+}
+
+/// `(createdBy, comment)` of every active silence of Alertmanager `key`.
+fn active_silences(st: &Stage, key: &str) -> Vec<(String, String)> {
+    let body = get(st.port(key), "/api/v2/silences").unwrap_or_default();
+    let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let mut out: Vec<(String, String)> = v
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["status"]["state"] == "active")
+        .map(|s| {
+            let f = |k: &str| s[k].as_str().unwrap_or("").to_string();
+            (f("createdBy"), f("comment"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+const WEB_RULES: [&str; 2] = ["WebApiDown", "WebErrorRateHigh"];
+const ALL_RULES: [&str; 6] = [
+    "DiskAlmostFull",
+    "EmailsQueueDepth",
+    "OrdersQueueDepth",
+    "Watchdog",
+    "WebApiDown",
+    "WebErrorRateHigh",
+];
+const FIXTURE_SILENCES: [&str; 3] = [
+    "api maintenance window",
+    "disk replacement scheduled",
+    "receipts backlog is known",
+];
+
+/// Runs the plan until the non-critical pilot waits for team web, checks
+/// that wave landed on stack B, and confirms it.
+fn through_web_pilot(st: &Stage, plan: &str) {
+    let o = st.cutover(&["run", plan]);
+    expect(&o, 5);
+    assert!(out(&o).contains("Team web confirms"), "{}", out(&o));
+    assert_eq!(prom_rules(st, "FIXTURE_PROM_B_PORT"), strings(&WEB_RULES));
+    let cfg = am_config(st, "FIXTURE_AM_B_PORT");
+    assert!(
+        cfg.contains("web-team") && !cfg.contains("payments-oncall"),
+        "only team web's route on Alertmanager B:\n{cfg}"
+    );
+    let web = st.report("state", "parallel-web");
+    assert_eq!(web["matched"], 2, "{web:#}");
+    assert_eq!(web["missing"], 0, "{web:#}");
+    st.confirm_web_pilot(plan);
+}
+
+#[test]
+fn reference_migration_moves_every_wave_and_decommissions_the_old_stack() {
+    let t0 = Instant::now();
+    let st = Stage::start(19600, "15s", None);
+    stage(t0, "fixture up");
+    let plan = "migration.toml";
+    expect(&st.cutover(&["validate", plan]), 0);
+    assert!(prom_rules(&st, "FIXTURE_PROM_B_PORT").is_empty());
+    assert_eq!(prom_rules(&st, "FIXTURE_PROM_A_PORT"), strings(&ALL_RULES));
+
+    // The preview exports and translates every wave and imports nothing.
+    let o = st.cutover(&["plan", plan]);
+    expect(&o, 0);
+    let preview = out(&o);
+    for line in [
+        "pilot-noncritical/migrate-web-rules",
+        "✅ alert_rule migration-old.rules.yml:web:WebApiDown#1: in scope",
+        "alert_rules in scope {team=\"web\"} or {team=\"payments\"}",
+        "✅ route routes[1] {team=\"payments\"} -> payments-oncall: copied",
+        "{team=\"platform\", alertname=\"DiskAlmostFull\"}: written unchanged",
+    ] {
+        assert!(preview.contains(line), "preview lacks {line}:\n{preview}");
+    }
+    assert!(
+        prom_rules(&st, "FIXTURE_PROM_B_PORT").is_empty(),
+        "preview imported rules"
+    );
+    assert!(
+        active_silences(&st, "FIXTURE_AM_B_PORT").is_empty(),
+        "preview imported silences"
+    );
+    stage(t0, "previewed");
+
+    through_web_pilot(&st, plan);
+    stage(t0, "web pilot confirmed");
+    let o = st.cutover(&["resume", plan]);
+    expect(&o, 0);
+    assert!(out(&o).contains("run completed"), "{}", out(&o));
+    stage(t0, "run completed");
+
+    // Stack B holds what stack A had: rules, team routes, silences.
+    assert_eq!(prom_rules(&st, "FIXTURE_PROM_B_PORT"), strings(&ALL_RULES));
+    let cfg = am_config(&st, "FIXTURE_AM_B_PORT");
+    for part in [
+        "receiver: web-team",
+        "receiver: payments-oncall",
+        "receiver: platform-team",
+        "team=\"payments\"",
+        "repeat_interval: 15m",
+    ] {
+        assert!(
+            cfg.contains(part),
+            "Alertmanager B config lacks {part}:\n{cfg}"
+        );
+    }
+    let on_b: Vec<String> = active_silences(&st, "FIXTURE_AM_B_PORT")
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect();
+    assert_eq!(on_b, strings(&FIXTURE_SILENCES));
+    // The old Alertmanager carries the decommission silence.
+    let on_a = active_silences(&st, "FIXTURE_AM_A_PORT");
+    let decommission: Vec<_> = on_a.iter().filter(|(by, _)| by == "cutover").collect();
+    assert_eq!(decommission.len(), 1, "{on_a:?}");
+    assert!(
+        decommission[0]
+            .1
+            .contains("plan fixture-migration phase decommission step silence-old"),
+        "{on_a:?}"
+    );
+
+    let o = st.cutover(&["status", plan, "--json"]);
+    expect(&o, 0);
+    let status: Value = serde_json::from_str(&out(&o)).expect("status json");
+    assert_eq!(status["status"], "completed", "{status:#}");
+    for (step, matched) in [
+        ("parallel-core", 4),
+        ("parallel-full", 6),
+        ("parallel-final", 6),
+    ] {
+        let r = st.report("state", step);
+        assert_eq!(r["matched"], matched, "{step}: {r:#}");
+        assert_eq!(r["missing"], 0, "{step}: {r:#}");
+    }
+    // Re-running the last wave's rules and routes would change nothing:
+    // their output is in place. (Its silences would not be: stack A now
+    // also holds the decommission silence.)
+    let o = st.cutover(&["plan", plan, "--json"]);
+    expect(&o, 0);
+    let preview: Value = serde_json::from_str(&out(&o)).expect("plan json");
+    for step in ["migrate-rest-rules", "migrate-rest-routes"] {
+        let s = preview["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .find(|s| s["step"] == step)
+            .unwrap_or_else(|| panic!("{step} in the preview: {preview:#}"));
+        assert_eq!(s["types"][0]["in_place"], true, "{s:#}");
+    }
+    let h = st.history(plan);
+    let points: Vec<&str> = records(&h, "point-captured")
+        .iter()
+        .filter_map(|r| r["payload"]["name"].as_str())
+        .collect();
+    for p in [
+        "pre-migration",
+        "pilot-noncritical-done",
+        "before-migrate-web-rules",
+        "before-silence-old",
+    ] {
+        assert!(
+            points.contains(&p),
+            "rollback point {p} captured: {points:?}"
+        );
+    }
+    assert_no_canary_in(&st.path().join("state"));
+}
+
+#[test]
+fn broken_translation_halts_its_wave_and_rolls_back_only_that_wave() {
+    let t0 = Instant::now();
+    // One rule changed on the way: the core pilot's OrdersQueueDepth gets
+    // `for: 1h` on stack B, so the parallel run misses it.
+    let broken = r#"params = { for_overrides = { OrdersQueueDepth = "1h" } }"#;
+    let st = Stage::start(19650, "15s", Some(broken));
+    stage(t0, "fixture up");
+    let plan = "migration.toml";
+    through_web_pilot(&st, plan);
+    stage(t0, "web pilot confirmed");
+
+    // The core pilot migrates, its gating parallel run misses the alert and
+    // the `wave-failed` procedure pauses the run.
+    let o = st.cutover(&["resume", plan]);
+    expect(&o, 5);
+    assert!(out(&o).contains("wave-failed"), "{}", out(&o));
+    let core = st.report("state", "parallel-core");
+    assert_eq!(core["missing"], 1, "{core:#}");
+    assert!(
+        names(&core["missing_alerts"])
+            .join(" ")
+            .contains("OrdersQueueDepth"),
+        "{core:#}"
+    );
+    assert_eq!(
+        prom_rules(&st, "FIXTURE_PROM_B_PORT"),
+        strings(&[
+            "EmailsQueueDepth",
+            "OrdersQueueDepth",
+            "WebApiDown",
+            "WebErrorRateHigh"
+        ]),
+        "the core wave landed before the parallel run"
+    );
+    let h = st.history(plan);
+    assert!(
+        records(&h, "alert-triggered")
+            .iter()
+            .any(|r| r["payload"]["alert"] == "alerts-missing"),
+        "alerts-missing triggered"
+    );
+    stage(t0, "core pilot halted");
+
+    // Roll the wave back to the end of the previous one.
+    let o = st.cutover(&["rollback", "--plan", plan, "--to", "pilot-noncritical-done"]);
+    expect(&o, 0);
+    stage(t0, "rolled back");
+    assert_eq!(prom_rules(&st, "FIXTURE_PROM_B_PORT"), strings(&WEB_RULES));
+    let cfg = am_config(&st, "FIXTURE_AM_B_PORT");
+    assert!(
+        cfg.contains("web-team") && !cfg.contains("payments-oncall"),
+        "team payments' route gone, team web's kept:\n{cfg}"
+    );
+    let on_b: Vec<String> = active_silences(&st, "FIXTURE_AM_B_PORT")
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect();
+    assert_eq!(on_b, strings(&["api maintenance window"]));
+    // The old stack is untouched: all its rules, no decommission silence.
+    assert_eq!(prom_rules(&st, "FIXTURE_PROM_A_PORT"), strings(&ALL_RULES));
+    let on_a: Vec<String> = active_silences(&st, "FIXTURE_AM_A_PORT")
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect();
+    assert_eq!(on_a, strings(&FIXTURE_SILENCES));
+    let o = st.cutover(&["status", plan, "--json"]);
+    expect(&o, 0);
+    let status: Value = serde_json::from_str(&out(&o)).expect("status json");
+    assert_eq!(status["status"], "rolled-back", "{status:#}");
+}

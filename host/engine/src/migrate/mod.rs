@@ -1,0 +1,274 @@
+//! `migrate` steps: export each data type from one system, translate it in
+//! the step's scope, capture the target's `before-<step>` rollback point,
+//! import, then read the target back and check that what landed is what was
+//! sent. Nothing is imported unless every type prepared cleanly (export,
+//! translation, no untranslatable item unless allowed); a failed import or
+//! verification rolls the target back to `before-<step>`.
+
+pub mod codec;
+pub mod prepare;
+
+use cutover_plan::{Phase, Step, StepAction};
+use cutover_runtime::ItemStatus;
+use serde::Serialize;
+
+use crate::consistency::Consistency;
+use crate::error::EngineError;
+use crate::event::StepStatus;
+use crate::runner::{Runner, StepExec};
+use codec::Codec;
+use prepare::{Parts, Prepared, prepare};
+
+pub use prepare::{PrepareError, StepPreview, TypePreview, preview};
+
+/// How many report items a step's details name (the rest: `cutover plan`).
+const NAMED_ITEMS: usize = 20;
+
+/// One type's result, journaled in the step's details.
+#[derive(Debug, Clone, Serialize)]
+struct TypeResult {
+    data_type: String,
+    scope: String,
+    ok: u64,
+    warning: u64,
+    untranslatable: u64,
+    /// Documents sent (rule files, one configuration, one silence list).
+    documents: usize,
+    /// `imported`, `unchanged` (already in place) or `not-imported`.
+    outcome: &'static str,
+    /// The items that were not plainly ok (up to [`NAMED_ITEMS`]).
+    notes: Vec<String>,
+}
+
+fn type_result(p: &Prepared, outcome: &'static str) -> TypeResult {
+    let s = p.report.summary;
+    TypeResult {
+        data_type: p.data_type.clone(),
+        scope: p.selection.to_string(),
+        ok: s.ok,
+        warning: s.warning,
+        untranslatable: s.untranslatable,
+        documents: p.output.len(),
+        outcome,
+        notes: p
+            .report
+            .items
+            .iter()
+            .filter(|i| i.status != ItemStatus::Ok)
+            .take(NAMED_ITEMS)
+            .map(|i| format!("{} {}: {}", i.status, i.id, i.reason))
+            .collect(),
+    }
+}
+
+fn failed(summary: String, details: serde_json::Value) -> StepExec {
+    let mut e = StepExec::new(StepStatus::Failed, summary);
+    e.details = details;
+    e
+}
+
+impl Runner<'_> {
+    /// Runs migrate step `step` of `phase`.
+    pub(crate) fn migrate(&mut self, phase: &Phase, step: &Step) -> Result<StepExec, EngineError> {
+        let StepAction::Migrate {
+            to,
+            types,
+            allow_untranslatable,
+            ..
+        } = &step.action
+        else {
+            return Ok(StepExec::new(StepStatus::Failed, "not a migrate step"));
+        };
+        let plan = &self.plan.plan;
+        let parts = match Parts::load(&mut self.plugins, plan, step) {
+            Ok(p) => p,
+            Err(e) => return Ok(StepExec::new(StepStatus::Failed, e.to_string())),
+        };
+        let rt = self.plugins.runtime();
+        let mut prepared = Vec::new();
+        for t in types {
+            match prepare(rt, plan, step, &parts, t) {
+                Ok(p) => prepared.push(p),
+                Err(e) => {
+                    return Ok(failed(
+                        format!("{e}; nothing was imported"),
+                        serde_json::json!({ "migrate": { "failed_type": t, "error": e.to_string() } }),
+                    ));
+                }
+            }
+        }
+        let results = |outcome: &dyn Fn(&Prepared) -> &'static str| -> Vec<TypeResult> {
+            prepared
+                .iter()
+                .map(|p| type_result(p, outcome(p)))
+                .collect()
+        };
+        let untranslatable: Vec<String> = prepared
+            .iter()
+            .flat_map(|p| {
+                p.report
+                    .items
+                    .iter()
+                    .filter(|i| i.status == ItemStatus::Untranslatable)
+                    .map(move |i| format!("{} {} ({})", p.data_type, i.id, i.reason))
+            })
+            .collect();
+        if !untranslatable.is_empty() && !allow_untranslatable {
+            return Ok(failed(
+                format!(
+                    "{} untranslatable item(s), nothing was imported: {}{}",
+                    untranslatable.len(),
+                    untranslatable
+                        .iter()
+                        .take(3)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    if untranslatable.len() > 3 {
+                        "; ..."
+                    } else {
+                        ""
+                    }
+                ),
+                serde_json::json!({ "migrate": { "types": results(&|_| "not-imported") } }),
+            ));
+        }
+        // A scope that selects nothing proves nothing: never a silent pass.
+        if prepared.iter().all(|p| p.moved == Some(0)) {
+            let mut e = failed(
+                format!(
+                    "no data: the scope selects nothing to migrate ({}); a scope that matches nothing is never a pass",
+                    prepared
+                        .iter()
+                        .map(|p| format!("{} in {}", p.data_type, p.selection))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                serde_json::json!({ "migrate": { "types": results(&|_| "not-imported") } }),
+            );
+            e.verdict = Some("no-data".into());
+            return Ok(e);
+        }
+        let consistency = |p: &Prepared, landed: codec::Landed| Consistency {
+            data_type: p.data_type.clone(),
+            agreeing: landed.agreeing,
+            total: landed.total,
+        };
+        if prepared.iter().all(|p| p.in_place) {
+            let mut e = StepExec::new(
+                StepStatus::Succeeded,
+                format!(
+                    "already in place: the {} system holds the translated {}; nothing changed",
+                    to,
+                    types.join(", ")
+                ),
+            );
+            let agree: Vec<Consistency> = prepared
+                .iter()
+                .map(|p| {
+                    let n = p.output.len() as u64;
+                    consistency(
+                        p,
+                        codec::Landed {
+                            agreeing: n,
+                            total: n,
+                        },
+                    )
+                })
+                .collect();
+            e.details = serde_json::json!({
+                "migrate": { "types": results(&|_| "unchanged") },
+                "consistency": agree,
+            });
+            return Ok(e);
+        }
+        // The target's state before anything changes, once per run (a
+        // resumed step keeps the point its first attempt captured).
+        let point = format!("before-{}", step.id);
+        let changed: Vec<String> = prepared
+            .iter()
+            .filter(|p| !p.in_place)
+            .map(|p| p.data_type.clone())
+            .collect();
+        if !self.view.points.iter().any(|p| p.name == point)
+            && let Err(reason) = self.capture_point_of(&phase.id, &point, &changed, &[*to])?
+        {
+            return Ok(failed(
+                format!("{reason}; nothing was imported"),
+                serde_json::json!({ "migrate": { "types": results(&|_| "not-imported") } }),
+            ));
+        }
+        let target = parts.target.1.clone();
+        let mut problem: Option<String> = None;
+        for p in prepared.iter().filter(|p| !p.in_place) {
+            let size = p.payload.len() as u64;
+            if let Err(e) = rt.import_data(
+                &target.plugin,
+                &target.sandbox,
+                &p.data_type,
+                std::io::Cursor::new(p.payload.clone()),
+                size,
+            ) {
+                problem = Some(format!(
+                    "importing {} into the {to} system: {e}",
+                    p.data_type
+                ));
+                break;
+            }
+        }
+        // Verify everything sent, read back from the target.
+        let mut agree = Vec::new();
+        if problem.is_none() {
+            for p in &prepared {
+                let codec = Codec::of(&p.data_type).unwrap_or(Codec::Rules);
+                let landed = prepare::export(rt, &target, &p.data_type)
+                    .and_then(|now| codec.landed(&p.output, &p.payload, &now));
+                match landed {
+                    Ok(l) if l.all() => agree.push(consistency(p, l)),
+                    Ok(l) => {
+                        agree.push(consistency(p, l));
+                        problem = Some(format!(
+                            "verification: {} of {} {} item(s) sent are on the {to} system as sent",
+                            l.agreeing, l.total, p.data_type
+                        ));
+                        break;
+                    }
+                    Err(e) => {
+                        problem = Some(format!("verification: reading {} back: {e}", p.data_type));
+                        break;
+                    }
+                }
+            }
+        }
+        let imported = |p: &Prepared| if p.in_place { "unchanged" } else { "imported" };
+        match problem {
+            None => {
+                let mut e = StepExec::new(
+                    StepStatus::Succeeded,
+                    format!(
+                        "migrated {} to the {to} system and verified it landed as sent (rollback point {point})",
+                        changed.join(", ")
+                    ),
+                );
+                e.details = serde_json::json!({
+                    "migrate": { "types": results(&imported), "point": point },
+                    "consistency": agree,
+                });
+                Ok(e)
+            }
+            Some(problem) => {
+                let undo = match self.rollback(&point) {
+                    Ok(_) => format!("the {to} system was rolled back to {point}"),
+                    Err(e) => format!("ROLLBACK TO {point} FAILED: {e}"),
+                };
+                Ok(failed(
+                    format!("{problem}; {undo}"),
+                    serde_json::json!({
+                        "migrate": { "types": results(&imported), "point": point, "rolled_back": true },
+                        "consistency": agree,
+                    }),
+                ))
+            }
+        }
+    }
+}

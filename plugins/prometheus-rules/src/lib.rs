@@ -1,0 +1,159 @@
+//! `prometheus-rules`: a translator (contract 0.1.1) for Prometheus rule
+//! files, data kind `alert_rules`.
+//!
+//! Input: one document per rule file (the name is the file name). Output:
+//! the translated files under the same names, holding the rules in scope
+//! with the params' changes applied; one report item per input rule (see
+//! `translate_core::rules_translate`). Params (JSON, all optional):
+//! `scope` (a scope or a list of them), `renames` (alert names),
+//! `label_renames`, `add_labels`, `for_overrides`, `target`
+//! (`prometheus` | `vmalert`).
+
+use cutover_plugin_sdk::{
+    DataSink, DataSource, Document, PluginError, TranslationReport, TranslatorDescriptor,
+    translator, translator_descriptor,
+};
+use cutover_translator_util::{Output, params_text, plugin_error, serve};
+use translate_core::{RulesParams, translate_rules};
+
+/// The data kind this translator accepts.
+pub const KIND: &str = "alert_rules";
+
+struct Rules;
+
+impl translator::Guest for Rules {
+    fn describe() -> TranslatorDescriptor {
+        translator_descriptor(
+            "prometheus-rules",
+            env!("CARGO_PKG_VERSION"),
+            "Prometheus rule files in, Prometheus (or vmalert) rule files out: the rules in \
+             scope, with alert and label renames, added labels and `for:` overrides; one \
+             report item per rule.",
+            &[KIND],
+        )
+    }
+
+    fn translate(
+        kind: String,
+        params: String,
+        source: &DataSource,
+        sink: &DataSink,
+    ) -> Result<TranslationReport, PluginError> {
+        serve(&kind, &[KIND], source, sink, |docs| run(&params, docs))
+    }
+}
+
+/// Translates rule files with `params` (JSON text).
+pub fn run(params: &str, documents: Vec<Document>) -> Result<Output, PluginError> {
+    let params = RulesParams::from_json(params_text(params)).map_err(plugin_error)?;
+    let files: Vec<(String, String)> = documents.into_iter().map(|d| (d.name, d.text)).collect();
+    let out = translate_rules(&files, &params).map_err(plugin_error)?;
+    Ok(Output {
+        documents: out
+            .files
+            .into_iter()
+            .map(|(name, text)| Document::new(name, text))
+            .collect(),
+        items: out.items,
+    })
+}
+
+cutover_plugin_sdk::export_translator!(Rules);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use translate_core::{ItemKind, Status};
+
+    const RULES: &str = r#"groups:
+- name: node
+  rules:
+  - alert: NodeDown
+    expr: up{job="node", team="core"} == 0
+    for: 5m
+    labels:
+      severity: critical
+  - alert: WebDown
+    expr: up{job="web", team="web"} == 0
+  - record: job:up:sum
+    expr: sum by (job) (up)
+  - alert: Broken
+    expr: up{team="core"} == 0
+    for: soon
+"#;
+
+    fn docs() -> Vec<Document> {
+        vec![Document::new("node.yml", RULES)]
+    }
+
+    #[test]
+    fn one_item_per_rule_and_only_the_scope_is_written() {
+        let out = run(
+            r#"{"scope": "{team=\"core\"}", "renames": {"NodeDown": "HostDown"},
+                "for_overrides": {"HostDown": "10m"}, "add_labels": {"migrated": "yes"}}"#,
+            docs(),
+        )
+        .expect("translate");
+        let got: Vec<(ItemKind, Status)> = out.items.iter().map(|i| (i.kind, i.status)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (ItemKind::AlertRule, Status::Ok),
+                (ItemKind::AlertRule, Status::Ok),
+                (ItemKind::RecordingRule, Status::Warning),
+                (ItemKind::AlertRule, Status::Untranslatable),
+            ]
+        );
+        assert!(
+            out.items[1].reason.contains("out of scope"),
+            "{:?}",
+            out.items[1]
+        );
+        assert_eq!(out.documents.len(), 1);
+        let text = &out.documents[0].text;
+        assert_eq!(out.documents[0].name, "node.yml");
+        assert!(
+            text.contains("alert: HostDown") && text.contains("10m"),
+            "{text}"
+        );
+        assert!(
+            text.contains("migrated: yes")
+                || text.contains("migrated: \"yes\"")
+                || text.contains("migrated: 'yes'"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("WebDown") && !text.contains("Broken"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn empty_params_translate_everything_unchanged() {
+        let out = run("", docs()).expect("translate");
+        assert_eq!(out.items.len(), 4);
+        assert_eq!(
+            out.items.iter().filter(|i| i.status == Status::Ok).count(),
+            3
+        );
+    }
+
+    #[test]
+    fn bad_params_and_files_are_invalid_input() {
+        let e = run(r#"{"scope": "{team=}"}"#, docs()).unwrap_err();
+        assert!(
+            matches!(&e, PluginError::InvalidInput(m) if m.contains("scope")),
+            "{e:?}"
+        );
+        let e = run(r#"{"nope": 1}"#, docs()).unwrap_err();
+        assert!(
+            matches!(&e, PluginError::InvalidInput(m) if m.contains("nope")),
+            "{e:?}"
+        );
+        let e = run("{}", vec![Document::new("bad.yml", "groups: [")]).unwrap_err();
+        assert!(
+            matches!(&e, PluginError::InvalidInput(m) if m.contains("bad.yml")),
+            "{e:?}"
+        );
+    }
+}
