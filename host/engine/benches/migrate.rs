@@ -34,10 +34,16 @@ impl PluginResolver for Resolver<'_> {
             },
             name: p.name().to_string(),
             version: p.descriptor().version.clone(),
-            hosts: vec![],
-            dirs: vec![("data".into(), true)],
-            secrets: vec![],
-            config_keys: vec![],
+            hosts: p.descriptor().capabilities.hosts.clone(),
+            dirs: p
+                .descriptor()
+                .capabilities
+                .directories
+                .iter()
+                .map(|d| (d.name.clone(), d.writable))
+                .collect(),
+            secrets: p.descriptor().capabilities.secrets.clone(),
+            config_keys: p.descriptor().capabilities.config_keys.clone(),
             support: cutover_plan::AdapterSupport::from_description(&p.descriptor().description),
         })
     }
