@@ -17,37 +17,12 @@ use std::process::Command;
 use std::time::Instant;
 
 use cutover_engine::{Mode, RunOptions, RunOutcome, Runner};
-use cutover_plan::{PluginInfo, PluginKind, PluginResolver};
-use cutover_runtime::{Runtime, World};
+use cutover_runtime::Runtime;
 
-struct Resolver<'a>(&'a Runtime);
+#[path = "common.rs"]
+mod common;
 
-impl PluginResolver for Resolver<'_> {
-    fn describe(&self, _id: &str, path: &Path) -> Result<PluginInfo, String> {
-        let p = self.0.load_file(path, None).map_err(|e| e.to_string())?;
-        Ok(PluginInfo {
-            kind: match p.descriptor().kind {
-                World::Action => PluginKind::Action,
-                World::Check => PluginKind::Check,
-                World::Adapter => PluginKind::Adapter,
-                World::Translator => PluginKind::Translator,
-            },
-            name: p.name().to_string(),
-            version: p.descriptor().version.clone(),
-            hosts: p.descriptor().capabilities.hosts.clone(),
-            dirs: p
-                .descriptor()
-                .capabilities
-                .directories
-                .iter()
-                .map(|d| (d.name.clone(), d.writable))
-                .collect(),
-            secrets: p.descriptor().capabilities.secrets.clone(),
-            config_keys: p.descriptor().capabilities.config_keys.clone(),
-            support: cutover_plan::AdapterSupport::from_description(&p.descriptor().description),
-        })
-    }
-}
+use common::Resolver;
 
 const RULES: usize = 10_000;
 const FILES: usize = 10;

@@ -36,57 +36,21 @@ pub fn read_text<S: ChunkSource + ?Sized>(source: &S, what: &str) -> Result<Stri
         .map_err(|e| invalid_input(format!("{what} is not UTF-8 text: {e}")))
 }
 
+/// In-memory stand-ins for the host's data streams (small chunks, as the
+/// host may hand out fewer bytes than asked).
 #[cfg(test)]
 pub(crate) mod fake {
-    //! In-memory stand-ins for the host's data streams.
+    pub use cutover_plugin_sdk::memory::MemorySink as Sink;
 
-    use std::cell::RefCell;
-
-    use cutover_plugin_sdk::{ChunkSink, ChunkSource};
-
-    /// A sink collecting every chunk.
-    #[derive(Default)]
-    pub struct Sink(pub RefCell<Vec<u8>>);
-
-    impl ChunkSink for Sink {
-        fn write_chunk(&self, chunk: &[u8]) -> Result<(), String> {
-            self.0.borrow_mut().extend_from_slice(chunk);
-            Ok(())
-        }
-    }
-
-    /// A source handing out fixed bytes in small chunks.
-    pub struct Source {
-        bytes: Vec<u8>,
-        at: RefCell<usize>,
-    }
-
-    impl Source {
-        pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
-            Self {
-                bytes: bytes.into(),
-                at: RefCell::new(0),
-            }
-        }
-    }
-
-    impl ChunkSource for Source {
-        fn read_chunk(&self, max: u32) -> Result<Vec<u8>, String> {
-            let mut at = self.at.borrow_mut();
-            let n = (max as usize).min(7).min(self.bytes.len() - *at);
-            let chunk = self.bytes[*at..*at + n].to_vec();
-            *at += n;
-            Ok(chunk)
-        }
-        fn total_size(&self) -> u64 {
-            self.bytes.len() as u64
-        }
+    /// A source handing out `bytes` seven at a time.
+    pub fn source(bytes: impl Into<Vec<u8>>) -> cutover_plugin_sdk::memory::MemorySource {
+        cutover_plugin_sdk::memory::MemorySource::chunked(bytes, 7)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::fake::{Sink, Source};
+    use super::fake::{Sink, source};
     use super::*;
 
     #[test]
@@ -95,8 +59,8 @@ mod tests {
         let sink = Sink::default();
         write_all(&sink, bytes, "x").unwrap();
         assert_eq!(sink.0.borrow().as_slice(), bytes);
-        assert_eq!(read_all(&Source::new(bytes), "x").unwrap(), bytes);
-        let err = read_text(&Source::new(vec![b'a', 0xff]), "the configuration").unwrap_err();
+        assert_eq!(read_all(&source(bytes), "x").unwrap(), bytes);
+        let err = read_text(&source(vec![b'a', 0xff]), "the configuration").unwrap_err();
         assert!(
             matches!(&err, PluginError::InvalidInput(m) if m.contains("the configuration is not UTF-8")),
             "{err:?}"

@@ -3,58 +3,23 @@
 //! undo selection.
 
 use cutover_adapter_util::rfc3339::parse_millis;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use translate_core::Scope;
 use translate_core::scope::MatchOp;
 
 /// `createdBy` of every silence this plugin creates.
 pub const CREATED_BY: &str = translate_core::silences::DECOMMISSION_AUTHOR;
 
-/// A matcher in Alertmanager's API v2 shape.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiMatcher {
-    pub name: String,
-    pub value: String,
-    pub is_regex: bool,
-    /// Absent in answers of Alertmanager before 0.22, where it meant `true`.
-    #[serde(default = "yes")]
-    pub is_equal: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-impl ApiMatcher {
-    fn op(&self) -> &'static str {
-        match (self.is_regex, self.is_equal) {
-            (false, true) => "=",
-            (false, false) => "!=",
-            (true, true) => "=~",
-            (true, false) => "!~",
-        }
-    }
-}
+pub use translate_core::silences::ApiMatcher;
 
 /// The silence matchers of a scope, in the scope's order: `=`, `!=`, `=~`,
 /// `!~` map to `isEqual`/`isRegex`; `*` becomes `alertname=~".+"`.
 pub fn matchers(scope: &Scope) -> Vec<ApiMatcher> {
     match scope {
-        Scope::All => vec![ApiMatcher {
-            name: "alertname".to_owned(),
-            value: ".+".to_owned(),
-            is_regex: true,
-            is_equal: true,
-        }],
+        Scope::All => vec![ApiMatcher::new("alertname", MatchOp::Re, ".+")],
         Scope::Matchers(ms) => ms
             .iter()
-            .map(|m| ApiMatcher {
-                name: m.name.clone(),
-                value: m.value.clone(),
-                is_regex: matches!(m.op, MatchOp::Re | MatchOp::NotRe),
-                is_equal: matches!(m.op, MatchOp::Eq | MatchOp::Re),
-            })
+            .map(|m| ApiMatcher::new(&m.name, m.op, &m.value))
             .collect(),
     }
 }
@@ -78,7 +43,7 @@ pub fn matchers_text(ms: &[ApiMatcher]) -> String {
         .iter()
         .map(|m| {
             let value = serde_json::to_string(&m.value).unwrap_or_else(|_| m.value.clone());
-            format!("{}{}{value}", m.name, m.op())
+            format!("{}{}{value}", m.name, m.op().as_str())
         })
         .collect();
     format!("{{{}}}", parts.join(", "))

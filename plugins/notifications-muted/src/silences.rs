@@ -5,24 +5,10 @@
 
 use cutover_adapter_util::rfc3339::parse_millis;
 use serde::Deserialize;
-use translate_core::scope::{MatchOp, Matcher};
+use translate_core::scope::Matcher;
+use translate_core::silences::ApiMatcher;
 
 use crate::probe::Labels;
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ApiMatcher {
-    name: String,
-    value: String,
-    is_regex: bool,
-    /// Absent in answers of Alertmanager before 0.22, where it meant `true`.
-    #[serde(default = "yes")]
-    is_equal: bool,
-}
-
-fn yes() -> bool {
-    true
-}
 
 #[derive(Debug, Clone, Deserialize)]
 struct Status {
@@ -89,13 +75,7 @@ fn compile(s: &RawSilence) -> Result<Active, String> {
         .matchers
         .iter()
         .map(|m| {
-            let op = match (m.is_regex, m.is_equal) {
-                (false, true) => MatchOp::Eq,
-                (false, false) => MatchOp::Ne,
-                (true, true) => MatchOp::Re,
-                (true, false) => MatchOp::NotRe,
-            };
-            Matcher::new(&m.name, op, &m.value).map_err(|e| format!("silence {}: {e}", s.id))
+            Matcher::new(&m.name, m.op(), &m.value).map_err(|e| format!("silence {}: {e}", s.id))
         })
         .collect::<Result<_, _>>()?;
     Ok(Active {

@@ -42,6 +42,7 @@ mod hostfns;
 pub mod http;
 mod io;
 pub mod log;
+pub mod memory;
 mod support;
 mod translate;
 

@@ -152,34 +152,8 @@ pub fn translator_descriptor(
 
 #[cfg(test)]
 mod tests {
-    use std::cell::RefCell;
-
     use super::*;
-
-    struct Bytes(Vec<u8>, RefCell<usize>);
-
-    impl ChunkSource for Bytes {
-        fn read_chunk(&self, max: u32) -> Result<Vec<u8>, String> {
-            let mut pos = self.1.borrow_mut();
-            let end = (*pos + max as usize).min(self.0.len());
-            let out = self.0[*pos..end].to_vec();
-            *pos = end;
-            Ok(out)
-        }
-        fn total_size(&self) -> u64 {
-            self.0.len() as u64
-        }
-    }
-
-    #[derive(Default)]
-    struct Collect(RefCell<Vec<u8>>);
-
-    impl ChunkSink for Collect {
-        fn write_chunk(&self, chunk: &[u8]) -> Result<(), String> {
-            self.0.borrow_mut().extend_from_slice(chunk);
-            Ok(())
-        }
-    }
+    use crate::memory::{MemorySink, MemorySource};
 
     #[test]
     fn documents_round_trip_through_sink_and_source() {
@@ -187,19 +161,18 @@ mod tests {
             Document::new("a.yml", "groups: []\n"),
             Document::new("b.yml", "x: \"q\\\"\"\n\tü"),
         ];
-        let sink = Collect::default();
+        let sink = MemorySink::default();
         write_documents(&sink, &docs).unwrap();
-        let bytes = sink.0.into_inner();
+        let bytes = sink.into_bytes();
         assert_eq!(String::from_utf8(bytes.clone()).unwrap().lines().count(), 2);
-        let source = Bytes(bytes, RefCell::new(0));
+        let source = MemorySource::new(bytes);
         assert_eq!(read_documents(&source).unwrap(), docs);
     }
 
     #[test]
     fn bad_framing_is_invalid_input_naming_the_line() {
-        let src = Bytes(
+        let src = MemorySource::new(
             b"{\"name\":\"a\",\"text\":\"\"}\n{\"name\":\"a\",\"text\":\"\"}\n".to_vec(),
-            RefCell::new(0),
         );
         match read_documents(&src) {
             Err(PluginError::InvalidInput(m)) => assert!(m.contains("line 2"), "{m}"),

@@ -70,15 +70,17 @@ pub struct SilencesOutput {
     pub items: Vec<Item>,
 }
 
-/// A matcher as Alertmanager's API v2 writes it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+/// A matcher as Alertmanager's API v2 writes it (shared by the silence
+/// translator, the decommission action and the notifications check).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ApiMatcher {
-    name: String,
-    value: String,
-    is_regex: bool,
+pub struct ApiMatcher {
+    pub name: String,
+    pub value: String,
+    pub is_regex: bool,
+    /// Absent in answers of Alertmanager before 0.22, where it meant `true`.
     #[serde(default = "yes")]
-    is_equal: bool,
+    pub is_equal: bool,
 }
 
 fn yes() -> bool {
@@ -86,7 +88,18 @@ fn yes() -> bool {
 }
 
 impl ApiMatcher {
-    fn op(&self) -> MatchOp {
+    /// The matcher for `name op value`.
+    pub fn new(name: &str, op: MatchOp, value: &str) -> ApiMatcher {
+        ApiMatcher {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            is_regex: matches!(op, MatchOp::Re | MatchOp::NotRe),
+            is_equal: matches!(op, MatchOp::Eq | MatchOp::Re),
+        }
+    }
+
+    /// Its operator.
+    pub fn op(&self) -> MatchOp {
         match (self.is_regex, self.is_equal) {
             (false, true) => MatchOp::Eq,
             (false, false) => MatchOp::Ne,

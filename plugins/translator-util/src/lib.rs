@@ -92,37 +92,11 @@ pub fn single(kind: &str, mut documents: Vec<Document>) -> Result<Document, Plug
 
 #[cfg(test)]
 mod tests {
-    use std::cell::RefCell;
-
+    use cutover_plugin_sdk::memory::{MemorySink, MemorySource};
     use cutover_plugin_sdk::{encode_documents, parse_documents};
     use translate_core::ItemKind;
 
     use super::*;
-
-    struct Src(Vec<u8>, RefCell<usize>);
-
-    impl ChunkSource for Src {
-        fn read_chunk(&self, max: u32) -> Result<Vec<u8>, String> {
-            let mut pos = self.1.borrow_mut();
-            let end = (*pos + max as usize).min(self.0.len());
-            let out = self.0[*pos..end].to_vec();
-            *pos = end;
-            Ok(out)
-        }
-        fn total_size(&self) -> u64 {
-            self.0.len() as u64
-        }
-    }
-
-    #[derive(Default)]
-    struct Snk(RefCell<Vec<u8>>);
-
-    impl ChunkSink for Snk {
-        fn write_chunk(&self, chunk: &[u8]) -> Result<(), String> {
-            self.0.borrow_mut().extend_from_slice(chunk);
-            Ok(())
-        }
-    }
 
     fn item(id: &str, status: Status) -> Item {
         Item {
@@ -136,8 +110,8 @@ mod tests {
     #[test]
     fn serve_reads_runs_writes_and_reports() {
         let input = encode_documents(&[Document::new("a.yml", "x")]);
-        let src = Src(input, RefCell::new(0));
-        let sink = Snk::default();
+        let src = MemorySource::new(input);
+        let sink = MemorySink::default();
         let r = serve("alert_rules", &["alert_rules"], &src, &sink, |docs| {
             assert_eq!(docs, vec![Document::new("a.yml", "x")]);
             Ok(Output {
@@ -149,16 +123,20 @@ mod tests {
         assert_eq!((r.summary.ok, r.summary.untranslatable), (1, 1));
         assert_eq!(r.items[1].kind, "alert_rule");
         assert_eq!(r.items[1].status, ItemStatus::Untranslatable);
-        let written = parse_documents(&sink.0.into_inner()).unwrap();
+        let written = parse_documents(&sink.into_bytes()).unwrap();
         assert_eq!(written, vec![Document::new("a.yml", "y")]);
     }
 
     #[test]
     fn other_kinds_are_unsupported_and_errors_map_by_cause() {
-        let src = Src(Vec::new(), RefCell::new(0));
-        let err = serve("routes", &["alert_rules"], &src, &Snk::default(), |_| {
-            unreachable!("not called")
-        })
+        let src = MemorySource::new(Vec::new());
+        let err = serve(
+            "routes",
+            &["alert_rules"],
+            &src,
+            &MemorySink::default(),
+            |_| unreachable!("not called"),
+        )
         .unwrap_err();
         assert!(matches!(err, PluginError::Unsupported(m) if m.contains("alert_rules")));
         let params = TranslateError::Params {
