@@ -863,6 +863,7 @@ impl cutover_plan::PluginResolver for AdapterResolver {
                 ]),
                 capture_only: strings(&["active_alerts"]),
             },
+            kinds: Vec::new(),
         })
     }
 }

@@ -51,6 +51,7 @@ pub fn plugin_info(d: &Descriptor) -> PluginInfo {
         secrets: c.secrets.clone(),
         config_keys: c.config_keys.clone(),
         support: AdapterSupport::from_description(&d.description),
+        kinds: d.kinds.clone(),
     }
 }
 

@@ -32,6 +32,7 @@ impl PluginResolver for Resolver<'_> {
             secrets: d.capabilities.secrets.clone(),
             config_keys: d.capabilities.config_keys.clone(),
             support: cutover_plan::AdapterSupport::from_description(&d.description),
+            kinds: d.kinds.clone(),
         })
     }
 }

@@ -51,6 +51,7 @@ impl PluginResolver for Resolver {
             secrets: d.capabilities.secrets.clone(),
             config_keys: d.capabilities.config_keys.clone(),
             support: cutover_plan::AdapterSupport::from_description(&d.description),
+            kinds: d.kinds.clone(),
         })
     }
 }

@@ -58,6 +58,9 @@ pub struct PluginInfo {
     /// kinds, and for an adapter that declares nothing).
     #[serde(default)]
     pub support: AdapterSupport,
+    /// The data kinds a translator accepts (empty for other plugins).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<String>,
 }
 
 /// Describes plugins for validation. The real implementation instantiates the

@@ -34,6 +34,7 @@ impl Checker<'_> {
                 PluginKind::Translator,
                 &format!("the translator of step `{sid}`"),
             );
+            self.translator_kinds(sid, t, &types);
             t.get_ref().clone()
         });
         let scope = st
@@ -54,6 +55,36 @@ impl Checker<'_> {
                 .allow_untranslatable
                 .as_ref()
                 .is_some_and(|a| *a.get_ref()),
+        }
+    }
+
+    /// Each migrated type must be a kind the translator declares.
+    fn translator_kinds(&mut self, sid: &str, t: &Spanned<String>, types: &[String]) {
+        let Some(info) = self
+            .infos
+            .get(t.get_ref())
+            .filter(|i| i.kind == PluginKind::Translator)
+        else {
+            return;
+        };
+        let kinds = info.kinds.clone();
+        for ty in types.iter().filter(|ty| !kinds.contains(ty)) {
+            self.err(
+                Diagnostic::at(
+                    span_of(t),
+                    format!(
+                        "step `{sid}`: translator `{}` does not translate `{ty}` (it declares: {})",
+                        t.get_ref(),
+                        if kinds.is_empty() {
+                            "nothing".to_string()
+                        } else {
+                            kinds.join(", ")
+                        }
+                    ),
+                    "wrong translator for this data type",
+                )
+                .help("split the step: one migrate step per translator, each with the types it declares"),
+            );
         }
     }
 
