@@ -14,8 +14,8 @@
 #   decommission: the old Alertmanager silenced, checked muted, final parity.
 # Then the same plan with one rule broken on the way (`for: 1h` on the core
 # pilot's OrdersQueueDepth) on a fresh fixture: the core pilot's parallel run
-# misses the alert, the run pauses, and `cutover rollback --to
-# pilot-noncritical-done` takes back only that wave.
+# misses the alert, and the plan's rollback policy undoes that wave alone
+# (back to the web pilot's end point, pilot-noncritical-done).
 # Reports land in target/demo-real/{good,broken}/state/reports/.
 # Every process started is stopped by PID on exit, also on failure.
 set -euo pipefail
@@ -103,13 +103,11 @@ step "again, on a fresh fixture, with one rule broken on the way (OrdersQueueDep
 fixture broken 'params = { for_overrides = { OrdersQueueDepth = "1h" } }'
 expect_rc 5 "$cutover" run migration.toml
 "$cutover" approve migration.toml pilot-noncritical --item 1 --by web-lead
-echo "cutover resume: the core pilot's parallel run misses OrdersQueueDepth and the run pauses"
-expect_rc 5 "$cutover" resume migration.toml
+echo "cutover resume: the core pilot's parallel run misses OrdersQueueDepth; the plan's"
+echo "policy (on_alert = \"rollback\") rolls the core wave back to pilot-noncritical-done"
+expect_rc 6 "$cutover" resume migration.toml
 sed -n '1,25p' state/reports/parallel-core.md
-show
-
-step "cutover rollback --to pilot-noncritical-done: only the core wave goes"
-"$cutover" rollback --plan migration.toml --to pilot-noncritical-done
+echo "after the automatic rollback: only the core wave is gone"
 show
 "$cutover" status migration.toml | head -n 20
 echo

@@ -300,8 +300,18 @@ fn new_alertmanager_killed_mid_window_pauses_and_loses_nothing() {
     let st = Stage::start(19700, "20s", None);
     stage(t0, "fixture up");
     let plan = "migration.toml";
-    // The plan's on_alert opens the emergency procedure `wave-failed`
-    // when the new stack stops answering during the web pilot's window.
+    // Here the operator picks the plan's emergency procedure `wave-failed`
+    // (pause and decide) over rolling back: it opens when the new stack
+    // stops answering during the web pilot's window.
+    let path = st.path().join(plan);
+    let text = std::fs::read_to_string(&path).expect("plan");
+    let policy = "on_alert = \"rollback\"";
+    assert!(text.contains(policy), "plan template changed: {policy}");
+    std::fs::write(
+        &path,
+        text.replace(policy, "on_alert = \"emergency:wave-failed\""),
+    )
+    .expect("write plan");
     let child = st.spawn(&["run", plan]);
     // Both stacks' web alerts have been polled: the migrated rules fire on B.
     eventually("parallel-run polls with both stacks' alerts", 60, || {
