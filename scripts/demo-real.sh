@@ -109,6 +109,6 @@ expect_rc 6 "$cutover" resume migration.toml
 sed -n '1,25p' state/reports/parallel-core.md
 echo "after the automatic rollback: only the core wave is gone"
 show
-"$cutover" status migration.toml | head -n 20
+"$cutover" status migration.toml | sed -n "1,20p"
 echo
 echo "demo-real: done; reports in $demo/good/state/reports and $demo/broken/state/reports"

@@ -55,6 +55,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so printing into a closed pipe (`cutover status
+    // | head`) would panic; end quietly like other command-line tools.
+    // SAFETY: called first thing, before any thread exists; SIG_DFL is a
+    // valid disposition for SIGPIPE.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let filter = std::env::var("CUTOVER_LOG").unwrap_or_else(|_| cli.log.clone());
     tracing_subscriber::fmt()
