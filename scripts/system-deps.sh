@@ -12,6 +12,7 @@
 #   prometheus prometheus-alertmanager prometheus-node-exporter
 #                   the real old/new alerting stacks (tests/fixture/start.sh),
 #                   promtool and amtool (rule and config checks)
+#   victoria-metrics vmalert, whose dry run checks rules translated for it
 #   icinga2         the legacy-system fixture (tests/fixture/icinga2)
 #   chromium        the HTML report test (host/compare, headless)
 #   clang-14 lld-14 libclang-rt-14-dev-wasm32 wasi-libc
@@ -26,6 +27,7 @@ declare -A probe=(
     [prometheus]=/usr/bin/prometheus
     [prometheus-alertmanager]=/usr/bin/prometheus-alertmanager
     [prometheus-node-exporter]=/usr/bin/prometheus-node-exporter
+    [victoria-metrics]=/usr/bin/vmalert
     [icinga2]=/usr/sbin/icinga2
     [chromium]=/usr/bin/chromium
     [clang-14]=/usr/bin/clang-14
@@ -35,7 +37,7 @@ declare -A probe=(
     [openssl]=/usr/bin/openssl
     [curl]=/usr/bin/curl
 )
-order=(prometheus prometheus-alertmanager prometheus-node-exporter icinga2 chromium
+order=(prometheus prometheus-alertmanager prometheus-node-exporter victoria-metrics icinga2 chromium
     clang-14 lld-14 libclang-rt-14-dev-wasm32 wasi-libc openssl curl)
 
 if [ "${1:-}" = "--list" ]; then
@@ -82,7 +84,7 @@ apt=($sudo apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
 # The Debian services must not run on their default ports: the fixtures start
 # their own on 127.0.0.1. (Packages here do not auto-start; stop them if a
 # machine's policy did.)
-for svc in prometheus prometheus-alertmanager prometheus-node-exporter icinga2; do
+for svc in prometheus prometheus-alertmanager prometheus-node-exporter victoria-metrics icinga2; do
     if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
         $sudo systemctl stop "$svc" || true
     fi

@@ -1,5 +1,6 @@
-//! The output must be accepted by the real tools: `promtool check rules`
-//! and `amtool check-config` (Debian packages prometheus and
+//! The output must be accepted by the real tools: `promtool check rules`,
+//! `vmalert -dryRun` for rules translated for vmalert, and `amtool
+//! check-config` (Debian packages prometheus, victoria-metrics and
 //! prometheus-alertmanager, installed by scripts/system-deps.sh). A missing
 //! tool fails these tests.
 
@@ -23,6 +24,30 @@ fn promtool_accepts(files: &[(String, String)]) {
         let path = write(&dir, name, text);
         let report = run_checker("promtool", &["check", "rules"], &path);
         assert!(report.contains("SUCCESS"), "{report}");
+    }
+}
+
+/// `vmalert -dryRun -rule=FILE` for each file (vmalert parses the rules and
+/// their expressions with its own MetricsQL parser, then exits).
+fn vmalert_accepts(files: &[(String, String)]) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let path = write(&dir, name, text);
+        let out = std::process::Command::new("vmalert")
+            .arg("-dryRun")
+            .arg(format!("-rule={}", path.display()))
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run `vmalert` ({e}); it is installed by scripts/system-deps.sh \
+                     (Debian package victoria-metrics)"
+                )
+            });
+        assert!(
+            out.status.success(),
+            "vmalert -dryRun rejected {name}:\n{}\n--- file ---\n{text}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -69,6 +94,9 @@ fn promtool_accepts_translated_rules() {
             };
             let out = translate_rules(&inputs(), &p).unwrap();
             promtool_accepts(&out.files);
+            if target == Target::Vmalert {
+                vmalert_accepts(&out.files);
+            }
         }
     }
 }
@@ -131,6 +159,10 @@ fn the_checkers_do_reject_bad_files() {
         promtool_accepts(&[("bad.rules.yml".to_owned(), bad_rules.to_owned())])
     });
     assert!(r.is_err(), "promtool accepted an invalid expression");
+    let r = std::panic::catch_unwind(|| {
+        vmalert_accepts(&[("bad.rules.yml".to_owned(), bad_rules.to_owned())])
+    });
+    assert!(r.is_err(), "vmalert accepted an invalid expression");
     let bad_config = "route:\n  receiver: missing\nreceivers:\n  - name: other\n";
     let r = std::panic::catch_unwind(|| amtool_accepts(bad_config));
     assert!(r.is_err(), "amtool accepted an undefined receiver");
