@@ -1,6 +1,8 @@
 //! `hostile-translator`: a translator that misbehaves on purpose, for the
 //! runtime's tests. Params `{"mode": "..."}` pick the misbehaviour; `echo`
 //! (the default) behaves: every input document back, one `ok` item each.
+//! It declares kinds `anything`, `other` and `alert_rules` (so that a plan
+//! can put it in a migrate step).
 //!
 //! | mode | what it does |
 //! |---|---|
@@ -49,7 +51,7 @@ impl translator::Guest for Hostile {
             "hostile-translator",
             env!("CARGO_PKG_VERSION"),
             "Hostile test translator: params `mode` picks how it misbehaves.",
-            &["anything", "other"],
+            &["anything", "other", "alert_rules"],
         )
     }
 

@@ -204,3 +204,48 @@ fn a_scope_that_selects_nothing_is_no_data_never_a_pass() {
         "no data: the scope selects nothing to migrate (alert_rules in {team=\"nobody\"})",
     );
 }
+
+#[test]
+fn a_misbehaving_translator_leaves_the_target_untouched_and_is_named() {
+    // Malformed output, a report with fewer items than the rules sent,
+    // a lying summary, a trap: all are refused before anything is imported.
+    for (mode, says) in [
+        ("bad-framing", "malformed"),
+        ("drop-item", "items"),
+        ("summary-lie", "summary"),
+        ("trap", "trap"),
+    ] {
+        let body = format!(
+            "\n[plugins.hostile]\npath = \"{}\"\nsha256 = \"{}\"\n{}",
+            plugins_dir().join("hostile-translator.wasm").display(),
+            "0".repeat(64),
+            migrate_phase("all", "*", "")
+                .replace(
+                    "translate = \"prometheus-rules\"",
+                    "translate = \"hostile\""
+                )
+                .replace(
+                    "types = [\"alert_rules\"]",
+                    &format!("types = [\"alert_rules\"]\nparams = {{ mode = \"{mode}\" }}")
+                )
+        );
+        let tmp = fixture(&body);
+        let dir = tmp.path();
+        // One rule in one file: the hostile echo accounts for it, so each
+        // mode fails on its own misbehaviour.
+        let one = "groups:\n- name: app\n  rules:\n  - alert: WebDown\n    expr: up == 0\n";
+        write_bundle(dir, "old", &[("app.yml", one)]);
+        write_bundle(dir, "new", &[("own.yml", "groups: []\n")]);
+        let before = bundle(dir, "new");
+        run_expect(dir, &["run", "plan.toml"], 1);
+        assert_eq!(
+            bundle(dir, "new"),
+            before,
+            "{mode}: the target is untouched"
+        );
+        let summary = step_summary(&status_json(dir), 0, 0);
+        assert_has(&summary, "translator `hostile` on alert_rules");
+        assert_has(&summary, "nothing was imported");
+        assert!(summary.to_lowercase().contains(says), "{mode}: {summary}");
+    }
+}

@@ -363,7 +363,7 @@ fn requests_are_checked_before_the_call() {
         .unwrap_err();
     assert!(
         matches!(&err, TranslateError::UnsupportedKind { kind, supported, .. }
-            if kind == "routes" && supported == &["anything", "other"]),
+            if kind == "routes" && supported == &["anything", "other", "alert_rules"]),
         "{err:?}"
     );
     assert!(err.is_bad_input());
