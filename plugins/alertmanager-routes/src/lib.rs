@@ -14,11 +14,8 @@
 //! `alertmanager-silences`: one data kind per first-party translator, so
 //! `cutover translate PLUGIN FILE...` never needs `--kind`.
 
-use cutover_plugin_sdk::{
-    DataSink, DataSource, Document, PluginError, TranslationReport, TranslatorDescriptor,
-    invalid_input, translator, translator_descriptor,
-};
-use cutover_translator_util::{Output, params_text, plugin_error, serve};
+use cutover_plugin_sdk::{Document, PluginError, invalid_input};
+use cutover_translator_util::{Output, params_text, plugin_error};
 use serde::Deserialize;
 use translate_core::{Selection, merge_routes_in};
 
@@ -32,30 +29,15 @@ struct Params {
     scope: Option<Selection>,
 }
 
-struct Routes;
-
-impl translator::Guest for Routes {
-    fn describe() -> TranslatorDescriptor {
-        translator_descriptor(
-            "alertmanager-routes",
-            env!("CARGO_PKG_VERSION"),
-            "Alertmanager configurations `old` and `new` in, `new` out: the old routes in \
+cutover_translator_util::translator_guest!(Routes {
+    name: "alertmanager-routes",
+    description: "Alertmanager configurations `old` and `new` in, `new` out: the old routes in \
              scope (with their receivers and inhibition rules) merged into the new \
              configuration, never dropping what it has; one report item per old route, \
              inhibition rule and receiver.",
-            &[KIND],
-        )
-    }
-
-    fn translate(
-        kind: String,
-        params: String,
-        source: &DataSource,
-        sink: &DataSink,
-    ) -> Result<TranslationReport, PluginError> {
-        serve(&kind, &[KIND], source, sink, |docs| run(&params, docs))
-    }
-}
+    kind: KIND,
+    run: run,
+});
 
 fn params(text: &str) -> Result<Params, PluginError> {
     let de = &mut serde_json::Deserializer::from_str(params_text(text));
@@ -87,8 +69,6 @@ pub fn run(params_json: &str, documents: Vec<Document>) -> Result<Output, Plugin
         items: out.items,
     })
 }
-
-cutover_plugin_sdk::export_translator!(Routes);
 
 #[cfg(test)]
 mod tests {

@@ -12,38 +12,20 @@
 //! first-party translator has one data kind (`cutover translate` needs no
 //! `--kind`) and a plan can grant and pin them independently.
 
-use cutover_plugin_sdk::{
-    DataSink, DataSource, Document, PluginError, TranslationReport, TranslatorDescriptor,
-    translator, translator_descriptor,
-};
-use cutover_translator_util::{Output, params_text, plugin_error, serve, single};
+use cutover_plugin_sdk::{Document, PluginError};
+use cutover_translator_util::{Output, params_text, plugin_error, single};
 use translate_core::{SilencesParams, restrict_silences};
 
 /// The data kind this translator accepts.
 pub const KIND: &str = "silences";
 
-struct Silences;
-
-impl translator::Guest for Silences {
-    fn describe() -> TranslatorDescriptor {
-        translator_descriptor(
-            "alertmanager-silences",
-            env!("CARGO_PKG_VERSION"),
-            "An Alertmanager silence list in, the live silences in scope out (label renames \
+cutover_translator_util::translator_guest!(Silences {
+    name: "alertmanager-silences",
+    description: "An Alertmanager silence list in, the live silences in scope out (label renames \
              applied); one report item per silence.",
-            &[KIND],
-        )
-    }
-
-    fn translate(
-        kind: String,
-        params: String,
-        source: &DataSource,
-        sink: &DataSink,
-    ) -> Result<TranslationReport, PluginError> {
-        serve(&kind, &[KIND], source, sink, |docs| run(&params, docs))
-    }
-}
+    kind: KIND,
+    run: run,
+});
 
 /// Restricts the one silence list in `documents` for `params` (JSON text).
 pub fn run(params: &str, documents: Vec<Document>) -> Result<Output, PluginError> {
@@ -55,8 +37,6 @@ pub fn run(params: &str, documents: Vec<Document>) -> Result<Output, PluginError
         items: out.items,
     })
 }
-
-cutover_plugin_sdk::export_translator!(Silences);
 
 #[cfg(test)]
 mod tests {

@@ -9,39 +9,21 @@
 //! `label_renames`, `add_labels`, `for_overrides`, `target`
 //! (`prometheus` | `vmalert`).
 
-use cutover_plugin_sdk::{
-    DataSink, DataSource, Document, PluginError, TranslationReport, TranslatorDescriptor,
-    translator, translator_descriptor,
-};
-use cutover_translator_util::{Output, params_text, plugin_error, serve};
+use cutover_plugin_sdk::{Document, PluginError};
+use cutover_translator_util::{Output, params_text, plugin_error};
 use translate_core::{RulesParams, translate_rules};
 
 /// The data kind this translator accepts.
 pub const KIND: &str = "alert_rules";
 
-struct Rules;
-
-impl translator::Guest for Rules {
-    fn describe() -> TranslatorDescriptor {
-        translator_descriptor(
-            "prometheus-rules",
-            env!("CARGO_PKG_VERSION"),
-            "Prometheus rule files in, Prometheus (or vmalert) rule files out: the rules in \
+cutover_translator_util::translator_guest!(Rules {
+    name: "prometheus-rules",
+    description: "Prometheus rule files in, Prometheus (or vmalert) rule files out: the rules in \
              scope, with alert and label renames, added labels and `for:` overrides; one \
              report item per rule.",
-            &[KIND],
-        )
-    }
-
-    fn translate(
-        kind: String,
-        params: String,
-        source: &DataSource,
-        sink: &DataSink,
-    ) -> Result<TranslationReport, PluginError> {
-        serve(&kind, &[KIND], source, sink, |docs| run(&params, docs))
-    }
-}
+    kind: KIND,
+    run: run,
+});
 
 /// Translates rule files with `params` (JSON text).
 pub fn run(params: &str, documents: Vec<Document>) -> Result<Output, PluginError> {
@@ -57,8 +39,6 @@ pub fn run(params: &str, documents: Vec<Document>) -> Result<Output, PluginError
         items: out.items,
     })
 }
-
-cutover_plugin_sdk::export_translator!(Rules);
 
 #[cfg(test)]
 mod tests {

@@ -90,6 +90,48 @@ pub fn single(kind: &str, mut documents: Vec<Document>) -> Result<Document, Plug
     Ok(documents.remove(0))
 }
 
+/// A first-party translator guest with one data kind: `describe()` names
+/// it, `translate()` serves `run(params, documents)` for that kind, and the
+/// component exports it.
+///
+/// ```ignore
+/// cutover_translator_util::translator_guest!(Rules {
+///     name: "prometheus-rules",
+///     description: "Prometheus rule files in, ...",
+///     kind: KIND,
+///     run: run,
+/// });
+/// ```
+#[macro_export]
+macro_rules! translator_guest {
+    ($ty:ident { name: $name:expr, description: $desc:expr, kind: $kind:expr, run: $run:path $(,)? }) => {
+        struct $ty;
+
+        impl cutover_plugin_sdk::translator::Guest for $ty {
+            fn describe() -> cutover_plugin_sdk::TranslatorDescriptor {
+                cutover_plugin_sdk::translator_descriptor(
+                    $name,
+                    env!("CARGO_PKG_VERSION"),
+                    $desc,
+                    &[$kind],
+                )
+            }
+
+            fn translate(
+                kind: String,
+                params: String,
+                source: &cutover_plugin_sdk::DataSource,
+                sink: &cutover_plugin_sdk::DataSink,
+            ) -> Result<cutover_plugin_sdk::TranslationReport, cutover_plugin_sdk::PluginError>
+            {
+                $crate::serve(&kind, &[$kind], source, sink, |docs| $run(&params, docs))
+            }
+        }
+
+        cutover_plugin_sdk::export_translator!($ty);
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use cutover_plugin_sdk::memory::{MemorySink, MemorySource};
