@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use cutover_plan::{AdapterSupport, PluginInfo, PluginKind, PluginResolver};
-use cutover_runtime::{Descriptor, Plugin, Runtime, World};
+use cutover_engine::plugin_info;
+use cutover_plan::{PluginInfo, PluginResolver};
+use cutover_runtime::{Plugin, Runtime};
 
 /// Loads each plugin once and remembers it.
 pub struct RuntimeResolver<'a> {
@@ -27,31 +28,6 @@ impl<'a> RuntimeResolver<'a> {
     #[allow(dead_code)]
     pub fn plugin(&self, path: &Path) -> Option<Arc<Plugin>> {
         self.loaded.borrow().get(path).cloned()
-    }
-}
-
-/// The plan crate's summary of a descriptor.
-pub fn plugin_info(d: &Descriptor) -> PluginInfo {
-    let c = &d.capabilities;
-    PluginInfo {
-        kind: match d.kind {
-            World::Action => PluginKind::Action,
-            World::Check => PluginKind::Check,
-            World::Adapter => PluginKind::Adapter,
-            World::Translator => PluginKind::Translator,
-        },
-        name: d.name.clone(),
-        version: d.version.clone(),
-        hosts: c.hosts.clone(),
-        dirs: c
-            .directories
-            .iter()
-            .map(|r| (r.name.clone(), r.writable))
-            .collect(),
-        secrets: c.secrets.clone(),
-        config_keys: c.config_keys.clone(),
-        support: AdapterSupport::from_description(&d.description),
-        kinds: d.kinds.clone(),
     }
 }
 

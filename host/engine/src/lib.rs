@@ -48,6 +48,7 @@ pub use event::{
 pub use monitor::JournalMetrics;
 pub use outcome::RunOutcome;
 pub use parallel::{compare_seen, options_of};
+pub use plugins::plugin_info;
 pub use policy::AlertPolicy;
 pub use runner::{HEARTBEAT_EVERY, Mode, RunOptions, Runner};
 pub use view::{

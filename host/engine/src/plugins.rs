@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use cutover_plan::LoadedPlan;
-use cutover_runtime::{Plugin, Runtime, Sandbox};
+use cutover_plan::{AdapterSupport, LoadedPlan, PluginInfo, PluginKind};
+use cutover_runtime::{Descriptor, Plugin, Runtime, Sandbox, World};
 
 /// A loaded plugin with its sandbox and digest.
 #[derive(Clone)]
@@ -68,5 +68,32 @@ impl<'a> Plugins<'a> {
         };
         self.loaded.insert(id.to_string(), l.clone());
         Ok(l)
+    }
+}
+
+/// What plan validation knows of a plugin, from its `describe()`: kind,
+/// requested capabilities, declared support (adapters) and kinds
+/// (translators). The one conversion every resolver uses.
+pub fn plugin_info(d: &Descriptor) -> PluginInfo {
+    let c = &d.capabilities;
+    PluginInfo {
+        kind: match d.kind {
+            World::Action => PluginKind::Action,
+            World::Check => PluginKind::Check,
+            World::Adapter => PluginKind::Adapter,
+            World::Translator => PluginKind::Translator,
+        },
+        name: d.name.clone(),
+        version: d.version.clone(),
+        hosts: c.hosts.clone(),
+        dirs: c
+            .directories
+            .iter()
+            .map(|r| (r.name.clone(), r.writable))
+            .collect(),
+        secrets: c.secrets.clone(),
+        config_keys: c.config_keys.clone(),
+        support: AdapterSupport::from_description(&d.description),
+        kinds: d.kinds.clone(),
     }
 }

@@ -11,7 +11,7 @@ use cutover_engine::{
     ops,
 };
 use cutover_plan::{LoadedPlan, PluginInfo, PluginKind, PluginResolver};
-use cutover_runtime::{Runtime, World};
+use cutover_runtime::Runtime;
 use cutover_state::{FileJournal, Journal};
 
 fn root() -> PathBuf {
@@ -31,28 +31,7 @@ struct Resolver;
 impl PluginResolver for Resolver {
     fn describe(&self, _id: &str, path: &Path) -> Result<PluginInfo, String> {
         let p = runtime().load_file(path, None).map_err(|e| e.to_string())?;
-        let d = p.descriptor();
-        Ok(PluginInfo {
-            kind: match d.kind {
-                World::Action => PluginKind::Action,
-                World::Check => PluginKind::Check,
-                World::Adapter => PluginKind::Adapter,
-                World::Translator => PluginKind::Translator,
-            },
-            name: d.name.clone(),
-            version: d.version.clone(),
-            hosts: d.capabilities.hosts.clone(),
-            dirs: d
-                .capabilities
-                .directories
-                .iter()
-                .map(|r| (r.name.clone(), r.writable))
-                .collect(),
-            secrets: d.capabilities.secrets.clone(),
-            config_keys: d.capabilities.config_keys.clone(),
-            support: cutover_plan::AdapterSupport::from_description(&d.description),
-            kinds: d.kinds.clone(),
-        })
+        Ok(cutover_engine::plugin_info(p.descriptor()))
     }
 }
 
