@@ -6,10 +6,25 @@ use std::time::Duration;
 use crate::base64::basic_auth;
 use crate::reload::ReloadAnswer;
 use cutover_plugin_sdk::http::{HttpMethod, Response};
-use cutover_plugin_sdk::{PluginError, config, invalid_input, secret, unavailable};
+use cutover_plugin_sdk::{Capabilities, PluginError, config, invalid_input, secret, unavailable};
 
 /// Default per-request timeout.
 const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+
+/// What a plugin that only talks to one endpoint through [`Client::from_config`]
+/// asks for: the host in config `url`, config `url`, `timeout_ms` and
+/// `auth`, and the secrets `<prefix>_user` and `<prefix>_password`.
+pub fn capabilities(secret_prefix: &str) -> Capabilities {
+    Capabilities {
+        hosts: vec!["config:url".to_owned()],
+        directories: Vec::new(),
+        config_keys: ["url", "timeout_ms", "auth"].map(String::from).to_vec(),
+        secrets: vec![
+            format!("{secret_prefix}_user"),
+            format!("{secret_prefix}_password"),
+        ],
+    }
+}
 
 /// A configured HTTP endpoint.
 pub struct Client {

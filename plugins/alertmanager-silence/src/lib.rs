@@ -37,8 +37,7 @@ mod time;
 use cutover_adapter_util::client::{Client, describe, ok_text};
 use cutover_plugin_sdk::http::HttpMethod;
 use cutover_plugin_sdk::{
-    Capabilities, Context, Descriptor, Outcome, PluginError, PluginKind, action, failed, log,
-    unavailable,
+    Context, Descriptor, Outcome, PluginError, PluginKind, action, failed, log, unavailable,
 };
 
 use params::{Mode, Params};
@@ -55,15 +54,7 @@ struct AlertmanagerSilence;
 impl action::Guest for AlertmanagerSilence {
     fn describe() -> Descriptor {
         Descriptor {
-            capabilities: Capabilities {
-                hosts: vec!["config:url".to_owned()],
-                directories: Vec::new(),
-                config_keys: ["url", "timeout_ms", "auth"].map(String::from).to_vec(),
-                secrets: vec![
-                    "alertmanager_user".to_owned(),
-                    "alertmanager_password".to_owned(),
-                ],
-            },
+            capabilities: cutover_adapter_util::client::capabilities(SECRETS),
             ..cutover_plugin_sdk::descriptor(
                 "alertmanager-silence",
                 env!("CARGO_PKG_VERSION"),

@@ -26,8 +26,8 @@ mod silences;
 
 use cutover_adapter_util::client::Client;
 use cutover_plugin_sdk::{
-    Capabilities, Context, Descriptor, Measurement, PluginError, PluginKind, Verdict, VerdictKind,
-    check, log, unavailable,
+    Context, Descriptor, Measurement, PluginError, PluginKind, Verdict, VerdictKind, check, log,
+    unavailable,
 };
 
 use probe::{Labels, Params, labels_text};
@@ -44,15 +44,7 @@ struct NotificationsMuted;
 impl check::Guest for NotificationsMuted {
     fn describe() -> Descriptor {
         Descriptor {
-            capabilities: Capabilities {
-                hosts: vec!["config:url".to_owned()],
-                directories: Vec::new(),
-                config_keys: ["url", "timeout_ms", "auth"].map(String::from).to_vec(),
-                secrets: vec![
-                    "alertmanager_user".to_owned(),
-                    "alertmanager_password".to_owned(),
-                ],
-            },
+            capabilities: cutover_adapter_util::client::capabilities(SECRETS),
             ..cutover_plugin_sdk::descriptor(
                 "notifications-muted",
                 env!("CARGO_PKG_VERSION"),
