@@ -16,7 +16,6 @@ use crate::consistency::Consistency;
 use crate::error::EngineError;
 use crate::event::StepStatus;
 use crate::runner::{Runner, StepExec};
-use codec::Codec;
 use prepare::{Parts, Prepared, prepare};
 
 pub use prepare::{PrepareError, StepPreview, TypePreview, preview};
@@ -220,9 +219,8 @@ impl Runner<'_> {
         let mut agree = Vec::new();
         if problem.is_none() {
             for p in &prepared {
-                let codec = Codec::of(&p.data_type).unwrap_or(Codec::Rules);
                 let landed = prepare::export(rt, &target, &p.data_type)
-                    .and_then(|now| codec.landed(&p.output, &p.payload, &now));
+                    .and_then(|now| p.codec.landed(&p.output, &p.payload, &now));
                 match landed {
                     Ok(l) if l.all() => agree.push(consistency(p, l)),
                     Ok(l) => {

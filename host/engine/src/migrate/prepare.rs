@@ -42,6 +42,8 @@ pub enum PrepareError {
 pub struct Prepared {
     /// `alert_rules`, `routes`, `silences`.
     pub data_type: String,
+    /// How the type travels (decided once, from `data_type`).
+    pub codec: Codec,
     /// What the step covers for this type.
     pub selection: Selection,
     /// One item per input item.
@@ -284,6 +286,7 @@ pub(crate) fn prepare(
         .map_err(data_err)?;
     let moved = codec.moved(&output);
     Ok(Prepared {
+        codec,
         moved,
         data_type: data_type.to_string(),
         selection,
