@@ -11,7 +11,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -51,13 +51,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1 << 30);
-    let wasm =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/plugins/file-adapter.wasm");
-    assert!(
-        wasm.is_file(),
-        "{} is missing: run scripts/build-plugins.sh first",
-        wasm.display()
-    );
+    let wasm = cutover_test_kit::plugin_path("file-adapter");
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).expect("data dir");

@@ -1,10 +1,10 @@
 //! Taking backups through an adapter's `export-data` and restoring them
 //! through `import-data` after verifying everything first.
 
-use cutover_plan::AdapterSupport;
+use cutover_base::adapter_support::AdapterSupport;
 use cutover_runtime::{CallError, Plugin, PluginError, Runtime, Sandbox, wit};
 use cutover_state::{BlobStore, Digest, write_checked_json};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{BackupError, check_name};
 use crate::manifest::{AdapterRef, BACKUP_FORMAT, BackupManifest, Lineage, TypeResult};
@@ -13,7 +13,7 @@ use crate::store::BackupStore;
 use crate::time::{backup_id, now_ms, rfc3339};
 
 /// What an adapter said after importing or restoring.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutcomeRecord {
     /// One-line summary.
     pub summary: String,
@@ -31,7 +31,7 @@ impl From<wit::Outcome> for OutcomeRecord {
 }
 
 /// How restoring one type (or rolling back one category) ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RestoreStatus {
     /// The adapter applied the data.
@@ -55,7 +55,7 @@ impl std::fmt::Display for RestoreStatus {
 }
 
 /// Result of restoring one type (or rolling back one category).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TypeRestore {
     /// Data type or category.
     pub kind: String,

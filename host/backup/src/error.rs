@@ -3,6 +3,7 @@
 use std::io;
 use std::path::PathBuf;
 
+use cutover_base::exit::{ExitClass, HasExitClass};
 use cutover_state::{BlobError, FileError};
 
 /// Everything that can go wrong in the backup store. Per-type adapter
@@ -66,9 +67,6 @@ pub enum BackupError {
         /// Why it was rejected.
         why: &'static str,
     },
-    /// The plan does not describe what was asked (unknown plugin, bad grant).
-    #[error("plan: {0}")]
-    Plan(String),
 }
 
 impl BackupError {
@@ -80,7 +78,22 @@ impl BackupError {
             BackupError::NotFound { .. } => "not-found",
             BackupError::NotRestorable { .. } => "not-restorable",
             BackupError::InvalidName { .. } => "invalid-name",
-            BackupError::Plan(_) => "plan",
+        }
+    }
+}
+
+/// State when the store is damaged or cannot be read or written; usage when
+/// the operator asked for something the store does not have or cannot name.
+impl HasExitClass for BackupError {
+    fn exit_class(&self) -> ExitClass {
+        match self {
+            BackupError::Io { .. }
+            | BackupError::File(_)
+            | BackupError::Blob(_)
+            | BackupError::Corrupt { .. } => ExitClass::State,
+            BackupError::NotFound { .. }
+            | BackupError::NotRestorable { .. }
+            | BackupError::InvalidName { .. } => ExitClass::Usage,
         }
     }
 }
@@ -116,5 +129,28 @@ pub(crate) fn check_name(what: &'static str, name: &str) -> Result<(), BackupErr
             why,
         }),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_damaged_store_is_a_state_problem_a_wrong_name_a_usage_error() {
+        let corrupt = BackupError::Corrupt {
+            id: "b1".into(),
+            item: "manifest".into(),
+            expected: "a".into(),
+            actual: "b".into(),
+        };
+        assert_eq!(corrupt.exit_class(), ExitClass::State);
+        let missing = BackupError::NotFound {
+            what: "backup",
+            id: "b2".into(),
+        };
+        assert_eq!(missing.exit_class(), ExitClass::Usage);
+        let name = check_name("backup id", "../x").unwrap_err();
+        assert_eq!(name.exit_class(), ExitClass::Usage);
     }
 }

@@ -45,7 +45,6 @@ mod error;
 mod manifest;
 mod pipe;
 mod point;
-mod sandbox;
 mod store;
 mod time;
 
@@ -56,6 +55,5 @@ pub use manifest::{
     RollbackProgress, TypeResult,
 };
 pub use point::{DEFAULT_CATEGORIES, RollbackReport};
-pub use sandbox::{adapter_id, sandbox_for};
 pub use store::{BackupStore, VerifyItem};
 pub use time::rfc3339;

@@ -1,86 +1,29 @@
-//! UTC timestamps and time-sortable ids without a date library.
+//! Time-sortable backup ids; the clock and RFC 3339 timestamps are
+//! [`cutover_base::time`]'s, re-exported for the backup's users.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest as _, Sha256};
 
-/// Milliseconds since the Unix epoch (0 if the clock is before it).
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-/// Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-struct Parts {
-    y: i64,
-    mo: u32,
-    d: u32,
-    h: i64,
-    mi: i64,
-    s: i64,
-    ms: i64,
-}
-
-fn parts(ms: i64) -> Parts {
-    let secs = ms.div_euclid(1000);
-    let (y, mo, d) = civil(secs.div_euclid(86_400));
-    let sod = secs.rem_euclid(86_400);
-    Parts {
-        y,
-        mo,
-        d,
-        h: sod / 3600,
-        mi: sod % 3600 / 60,
-        s: sod % 60,
-        ms: ms.rem_euclid(1000),
-    }
-}
-
-/// RFC 3339 UTC with milliseconds, e.g. `2026-11-27T03:04:05.678Z`.
-pub fn rfc3339(ms: i64) -> String {
-    let p = parts(ms);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        p.y, p.mo, p.d, p.h, p.mi, p.s, p.ms
-    )
-}
+pub use cutover_base::time::{now_ms, rfc3339};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// A backup id `b-YYYYMMDDTHHMMSSZ-<6 hex>`; the suffix is unique per process
-/// call (hash of time, pid and a counter).
+/// A backup id `b-YYYYMMDDTHHMMSSZ-<6 hex>` of the instant `ms`: ids sort by
+/// time; the suffix is unique per call (hash of the time, the pid, a counter
+/// and the clock's nanoseconds).
 pub fn backup_id(ms: i64) -> String {
-    let p = parts(ms);
     let mut h = Sha256::new();
     h.update(ms.to_le_bytes());
     h.update(std::process::id().to_le_bytes());
     h.update(COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes());
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     h.update(nanos.to_le_bytes());
     let suffix = hex::encode(&h.finalize()[..3]);
-    format!(
-        "b-{:04}{:02}{:02}T{:02}{:02}{:02}Z-{suffix}",
-        p.y, p.mo, p.d, p.h, p.mi, p.s
-    )
+    format!("b-{}-{suffix}", cutover_base::time::compact_utc(ms))
 }
 
 #[cfg(test)]
@@ -95,6 +38,8 @@ mod tests {
         let id = backup_id(1_709_210_096_789);
         assert!(id.starts_with("b-20240229T123456Z-"), "{id}");
         assert_eq!(id.len(), "b-20240229T123456Z-".len() + 6);
+        assert!(id[19..].bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
         assert_ne!(backup_id(0), backup_id(0));
+        assert!(backup_id(1_000) < backup_id(2_000));
     }
 }

@@ -11,6 +11,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use cutover_runtime::{Document, Runtime, Sandbox, TranslateRequest};
+use cutover_test_kit::{plugin_path, plugins_dir, repo_root as root};
 
 const TARGET: Duration = Duration::from_secs(1);
 const COPIES: usize = 9;
@@ -19,10 +20,6 @@ const PARAMS: &str = r#"{"scope": "{job=\"node\"}", "label_renames": {"instance"
     "add_labels": {"migrated_by": "cutover"}, "for_overrides": {"NodeClockSkewDetected": "20m"}}"#;
 
 type Error = Box<dyn std::error::Error>;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn verdict(ok: bool) -> &'static str {
     if ok { "PASS" } else { "FAIL" }
@@ -94,7 +91,7 @@ fn promtool(file: &Path) -> Result<Duration, Error> {
 fn cutover(cache: &Path, file: &Path, out: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cutover"));
     c.env("CUTOVER_CACHE_DIR", cache)
-        .env("CUTOVER_PLUGIN_DIR", root().join("target/plugins"))
+        .env("CUTOVER_PLUGIN_DIR", plugins_dir())
         .args(["translate", "prometheus-rules"])
         .arg(file)
         .args(["--params", PARAMS, "--json", "--out"])
@@ -169,7 +166,7 @@ fn main() -> Result<(), Error> {
 
     // In-process: the translate call alone, without process start and load.
     let rt = Runtime::new(Some(&cache))?;
-    let plugin = rt.load_file(&root().join("target/plugins/prometheus-rules.wasm"), None)?;
+    let plugin = rt.load_file(&plugin_path("prometheus-rules"), None)?;
     let docs = [Document::new("rules.yml", std::fs::read_to_string(&file)?)];
     let request = TranslateRequest::new("alert_rules", PARAMS, &docs).expecting(rules as u64);
     let mut calls = Vec::new();

@@ -1,22 +1,18 @@
-//! Documented exit codes of the `cutover` binary (see README "Exit codes").
+//! The exit codes the commands return, as `u8`: each one is the code of an
+//! [`ExitClass`], whose meaning is documented there and in README's "Exit
+//! codes" table.
 
-/// Everything succeeded (a check passed, a migration completed).
-pub const OK: u8 = 0;
-/// The operation ran and failed: a check or comparison verdict `fail`, a step failed.
-pub const FAILED: u8 = 1;
-/// Bad command line or invalid plan (diagnostics on stderr).
-pub const USAGE: u8 = 2;
-/// A plugin could not be loaded: unreadable, pin mismatch, malformed, wrong world or contract.
-pub const PLUGIN_LOAD: u8 = 3;
-/// A plugin call ended in a trap, a limit, a deadline or a denied capability.
-pub const PLUGIN_CALL: u8 = 4;
-/// The migration is paused, waiting for an approval or an operator.
-pub const PAUSED: u8 = 5;
-/// The migration was aborted or rolled back.
-pub const ABORTED: u8 = 6;
-/// The verdict was `inconclusive` or `no-data`: nothing to judge is not a pass.
-pub const INCONCLUSIVE: u8 = 7;
-/// State problem: journal corrupt, lease held by another runner, stale plan.
-pub const STATE: u8 = 8;
-/// Unexpected internal error.
-pub const INTERNAL: u8 = 70;
+use cutover_base::exit::ExitClass;
+
+/// [`ExitClass::Ok`].
+pub const OK: u8 = ExitClass::Ok.code();
+/// [`ExitClass::Failed`].
+pub const FAILED: u8 = ExitClass::Failed.code();
+/// [`ExitClass::Usage`].
+pub const USAGE: u8 = ExitClass::Usage.code();
+/// [`ExitClass::Paused`].
+pub const PAUSED: u8 = ExitClass::Paused.code();
+/// [`ExitClass::Inconclusive`].
+pub const INCONCLUSIVE: u8 = ExitClass::Inconclusive.code();
+/// [`ExitClass::State`].
+pub const STATE: u8 = ExitClass::State.code();

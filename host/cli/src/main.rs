@@ -2,11 +2,11 @@
 
 mod cmd;
 mod exit;
-mod resolver;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use cutover_base::exit::ExitClass;
 
 /// Move alerting from an old system to a new one in safe, resumable phases.
 #[derive(Parser)]
@@ -32,7 +32,7 @@ enum Command {
     /// Dry-run preview of a plan: phases, steps, grants, backups, gates, fingerprint.
     Plan(cmd::plan::PlanArgs),
     /// Compare alerts fired by the old and the new system (offline dumps).
-    Compare(cutover_compare::cli::Args),
+    Compare(cmd::compare::Args),
     /// Run a translator on files (offline) and print its report: every
     /// input item ok, warning or untranslatable, with the reason.
     Translate(cmd::translate::TranslateArgs),
@@ -44,14 +44,14 @@ enum Command {
     #[command(flatten)]
     Migrate(cmd::migrate::MigrateCmd),
     /// Prometheus alerting rules for the migration itself (YAML).
-    Rules(cmd::ops::RulesArgs),
+    Rules(cmd::artifacts::RulesArgs),
     /// The plan's risk register, scored and sorted.
-    Risks(cmd::ops::RisksArgs),
+    Risks(cmd::artifacts::RisksArgs),
     /// A Markdown runbook an operator can follow without the tool.
-    Runbook(cmd::ops::RunbookArgs),
+    Runbook(cmd::artifacts::RunbookArgs),
     /// Serve the migration metrics at http://ADDR/metrics (loopback only),
     /// folded from the plan's journal and refreshed every second.
-    ServeMetrics(cmd::ops::ServeMetricsArgs),
+    ServeMetrics(cmd::artifacts::ServeMetricsArgs),
 }
 
 fn main() -> ExitCode {
@@ -82,16 +82,26 @@ fn main() -> ExitCode {
         Command::Backup(c) => cmd::backup::run(c),
         Command::Rollback(a) => cmd::backup::rollback(a),
         Command::Migrate(c) => cmd::migrate::run(c),
-        Command::Rules(a) => cmd::ops::rules(a),
-        Command::Risks(a) => cmd::ops::risks(a),
-        Command::Runbook(a) => cmd::ops::runbook(a),
-        Command::ServeMetrics(a) => cmd::ops::serve_metrics(a),
+        Command::Rules(a) => cmd::artifacts::rules(a),
+        Command::Risks(a) => cmd::artifacts::risks(a),
+        Command::Runbook(a) => cmd::artifacts::runbook(a),
+        Command::ServeMetrics(a) => cmd::artifacts::serve_metrics(a),
     };
-    match code {
-        Ok(c) => ExitCode::from(c),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(cmd::exit_code_of(&e))
+    let e = match code {
+        Ok(c) => return ExitCode::from(c),
+        Err(e) => e,
+    };
+    eprintln!("error: {e:#}");
+    match cmd::exit_class_of(&e) {
+        Some(class) => class.into(),
+        None => {
+            let internal = ExitClass::Internal;
+            eprintln!(
+                "error: this error has no exit class, a bug in cutover (please report it); exiting {} ({})",
+                internal.code(),
+                internal.meaning()
+            );
+            internal.into()
         }
     }
 }

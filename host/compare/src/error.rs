@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use cutover_base::exit::{ExitClass, HasExitClass};
+
 /// Everything that can go wrong while reading inputs or comparing.
 #[derive(Debug, thiserror::Error)]
 pub enum CompareError {
@@ -66,6 +68,22 @@ impl CompareError {
             line: err.line() + line_offset,
             column: err.column(),
             message,
+        }
+    }
+}
+
+/// Usage when an input or an option is at fault (a report path that cannot
+/// be written included); internal when writing or serialising the report to
+/// stdout fails.
+impl HasExitClass for CompareError {
+    fn exit_class(&self) -> ExitClass {
+        match self {
+            CompareError::Io { .. }
+            | CompareError::Syntax { .. }
+            | CompareError::UnknownFormat { .. }
+            | CompareError::InvalidOption(_)
+            | CompareError::WriteReport { .. } => ExitClass::Usage,
+            CompareError::Output(_) | CompareError::Serialize(_) => ExitClass::Internal,
         }
     }
 }

@@ -1,9 +1,11 @@
 //! Report formats and writing report files atomically.
 
 use crate::error::CompareError;
-use crate::html::render_html;
-use crate::render::{render_json, render_text};
-use crate::render_md::render_markdown;
+use crate::render::html::{render_html, write_html};
+use crate::render::json::render_json;
+use crate::render::markdown::{render_markdown, write_markdown};
+use crate::render::source::{Out, Source};
+use crate::render::text::{render_text, write_text};
 use crate::report::Report;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,20 +13,47 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A rendering of a [`Report`]: [`render_text`], [`render_json`],
 /// [`render_markdown`] or [`render_html`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
     /// Compact human text.
     Text,
     /// Pretty JSON, the stable contract documented in docs/report.md.
     Json,
-    /// Markdown (alias: markdown).
-    #[value(alias = "markdown")]
+    /// Markdown.
     Md,
     /// One self-contained HTML page with charts.
     Html,
 }
 
 impl OutputFormat {
+    /// Every format, in the order `--help` lists them.
+    pub const ALL: [OutputFormat; 4] = [
+        OutputFormat::Text,
+        OutputFormat::Json,
+        OutputFormat::Md,
+        OutputFormat::Html,
+    ];
+
+    /// The format's name on the command line (`text`, `json`, `md`, `html`).
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputFormat::Text => "text",
+            OutputFormat::Json => "json",
+            OutputFormat::Md => "md",
+            OutputFormat::Html => "html",
+        }
+    }
+
+    /// One line describing the format, as `cutover compare --help` lists it.
+    pub fn about(self) -> &'static str {
+        match self {
+            OutputFormat::Text => "Compact human text",
+            OutputFormat::Json => "Pretty JSON, the stable contract documented in docs/report.md",
+            OutputFormat::Md => "Markdown (alias: markdown)",
+            OutputFormat::Html => "One self-contained HTML page with charts",
+        }
+    }
+
     /// Render `report` in this format.
     pub fn render(self, report: &Report) -> Result<String, CompareError> {
         Ok(match self {
@@ -34,22 +63,46 @@ impl OutputFormat {
             OutputFormat::Html => render_html(report),
         })
     }
+
+    /// Render `src` in this format to `out` as the text is produced.
+    pub(crate) fn write(self, src: &dyn Source, out: &mut dyn Write) -> Result<(), CompareError> {
+        let render = match self {
+            OutputFormat::Json => return src.write_json(out),
+            OutputFormat::Text => write_text,
+            OutputFormat::Md => write_markdown,
+            OutputFormat::Html => write_html,
+        };
+        let mut text = Out::to(out);
+        render(src, &mut text);
+        text.finish()
+    }
 }
 
-/// Render `report` as `format` and write it to `path` atomically
-/// ([`write_atomic`]).
+/// Render `report` as `format` into `path` atomically
+/// ([`write_atomic_with`]).
 pub fn write_report(
     report: &Report,
     format: OutputFormat,
     path: &Path,
 ) -> Result<(), CompareError> {
-    write_atomic(path, format.render(report)?.as_bytes())
+    write_atomic_with(path, |f| format.write(report, f))
 }
 
-/// Write `contents` to `path` so that readers see either the old file or the
-/// whole new one: write a temporary file next to it, fsync it, rename it over
-/// `path`, then fsync the directory. The temporary file is removed on failure.
+/// Write `contents` to `path` atomically (see [`write_atomic_with`]).
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), CompareError> {
+    write_atomic_with(path, |f| Ok(f.write_all(contents)?))
+}
+
+/// Write what `fill` writes to `path` so that readers see either the old
+/// file or the whole new one: fill a temporary file next to it (buffered),
+/// fsync it, rename it over `path`, then fsync the directory. The temporary
+/// file is removed on failure. Write errors name `path`
+/// ([`CompareError::WriteReport`]); other errors of `fill` are returned as
+/// they are.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> Result<(), CompareError>,
+) -> Result<(), CompareError> {
     static SEQ: AtomicU64 = AtomicU64::new(0);
     let err = |source: std::io::Error| CompareError::WriteReport {
         path: path.to_path_buf(),
@@ -73,19 +126,24 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), CompareError> {
         SEQ.fetch_add(1, Ordering::Relaxed)
     ));
     let tmp = dir.join(tmp_name);
-    let written = (|| {
-        let mut f = std::fs::OpenOptions::new()
+    let written = (|| -> Result<(), CompareError> {
+        let f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&tmp)?;
-        f.write_all(contents)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+        fill(&mut w)?;
+        let f = w.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
         drop(f);
-        std::fs::rename(&tmp, path)
+        Ok(std::fs::rename(&tmp, path)?)
     })();
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
-        return Err(err(e));
+        return Err(match e {
+            CompareError::Output(e) => err(e),
+            other => other,
+        });
     }
     // Make the rename durable. Not every platform can open a directory for
     // syncing; the data itself is already synced, so that is not an error.
@@ -109,6 +167,26 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), CompareError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn report_files_hold_the_rendering() {
+        let dump = |name: &str| {
+            format!(
+                r#"[{{"labels":{{"alertname":"{name}"}},"startsAt":"2026-11-20T10:00:00Z","status":{{"state":"active"}}}}]"#
+            )
+        };
+        let old = crate::parse_str(&dump("A"), "old", None).unwrap();
+        let new = crate::parse_str(&dump("B"), "new", None).unwrap();
+        let report = crate::compare(&old.alerts, &new.alerts, &Default::default());
+        let dir = tempfile::tempdir().unwrap();
+        for format in OutputFormat::ALL {
+            let p = dir.path().join(format.name());
+            write_report(&report, format, &p).unwrap();
+            let rendered = format.render(&report).unwrap();
+            assert!(rendered.contains("A"), "{format:?}: {rendered}");
+            assert_eq!(std::fs::read_to_string(&p).unwrap(), rendered);
+        }
+    }
 
     #[test]
     fn atomic_write_replaces_and_leaves_no_temp() {

@@ -1,24 +1,15 @@
-//! Human recommendations derived from a report.
+//! Human recommendations derived from a report's summary and the keys of
+//! its unmatched alerts.
 
-use crate::matching::{HintKeys, MatchOutcome, find_hints};
+use crate::matching::hints::{HintKeys, find_hints};
+use crate::matching::{AlertKey, MatchOutcome};
 use crate::model::Interner;
+use crate::render::wording::pct;
 use crate::report::{NoiseFloor, Report, RiskLevel, Verdict};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// How many keys a recommendation line lists before "and N more".
 pub(crate) const LIST_MAX: usize = 5;
-
-/// Format a rate as a percentage with one decimal.
-pub(crate) fn pct(rate: f64) -> String {
-    format!("{:.1}%", rate * 100.0)
-}
-
-/// Recommendations, most important first.
-pub(crate) fn recommendations(r: &Report, o: &MatchOutcome) -> Vec<String> {
-    let missing = KeyList::of(r.missing_alerts.iter().map(|a| a.key.as_str()));
-    let extra = KeyList::of(r.extra_alerts.iter().map(|a| a.key.as_str()));
-    recommendations_with(r, &missing, &extra, hints(o))
-}
 
 /// What a recommendation lists of a set of keys: the first [`LIST_MAX`] in
 /// order and how many distinct keys there are.
@@ -41,10 +32,10 @@ impl<'a> KeyList<'a> {
     }
 }
 
-/// [`recommendations`] from the distinct keys of the missing and extra
-/// alerts and the hint lines ([`hint_lines`]), for reports whose alert
-/// lists are streamed rather than held.
-pub(crate) fn recommendations_with(
+/// Recommendations, most important first, from the report's summary, the
+/// distinct keys of its missing and extra alerts and the hint lines
+/// ([`hint_lines`]).
+pub(crate) fn recommendations(
     r: &Report,
     missing_keys: &KeyList<'_>,
     extra_keys: &KeyList<'_>,
@@ -152,9 +143,9 @@ impl HintKeys for LocalKeys {
 }
 
 /// Suggest renames / ignored labels when missing and extra alerts look alike.
-fn hints(o: &MatchOutcome) -> Vec<String> {
+pub(crate) fn hints(o: &MatchOutcome) -> Vec<String> {
     let mut local = LocalKeys::default();
-    let mut ids: HashMap<&crate::matching::AlertKey, u32> = HashMap::new();
+    let mut ids: HashMap<&AlertKey, u32> = HashMap::new();
     let mut distinct = |keys: &mut Vec<u32>, key| {
         let next = ids.len() as u32;
         let id = *ids.entry(key).or_insert(next);
@@ -231,13 +222,11 @@ pub(crate) fn hint_lines<'s>(
 }
 
 /// Recommendation describing the noise floor next to the result.
-pub(crate) fn noise_line(r: &Report, n: &NoiseFloor) -> Option<String> {
+pub(crate) fn noise_line(r: &Report, n: &NoiseFloor) -> String {
     if n.missing == 0 && n.extra == 0 {
-        return Some(
-            "A second read of the old system matched the first exactly: the differences above \
-             are not comparison noise"
-                .to_string(),
-        );
+        return "A second read of the old system matched the first exactly: the differences above \
+                are not comparison noise"
+            .to_string();
     }
     let mut s = format!(
         "A second read of the old system differs from the first ({} missing, {} extra, match \
@@ -252,5 +241,5 @@ pub(crate) fn noise_line(r: &Report, n: &NoiseFloor) -> Option<String> {
             r.missing
         ));
     }
-    Some(s)
+    s
 }

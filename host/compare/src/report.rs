@@ -1,17 +1,17 @@
-//! Building the comparison report: totals, risk, verdict, breakdowns.
+//! The comparison report: its types and their JSON layout (a stable
+//! contract, `docs/report.md`). [`crate::compare`] builds one in memory;
+//! `Report::summarise` decides its verdict and advice.
 
-use crate::matching::{AlertKey, MatchOutcome, match_alerts};
 use crate::model::Alert;
 use crate::options::CompareOptions;
 use crate::parse::{Format, ParseStats, Parsed};
-use crate::recommend;
 use crate::stats::DelayStats;
 use crate::timefmt::{as_rfc3339, as_rfc3339_opt};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// How risky the cutover looks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RiskLevel {
     /// Everything the old system fired, the new one fired too.
@@ -23,7 +23,7 @@ pub enum RiskLevel {
 }
 
 /// Outcome of the comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// Safe to proceed (risk low).
@@ -130,12 +130,6 @@ pub struct NoiseFloor {
 }
 
 impl NoiseFloor {
-    /// Compare a system against a second read of itself. Renames are not
-    /// applied (both reads share one vocabulary); ignores and tolerance are.
-    pub fn measure(first: &[Alert], second: &[Alert], opts: &CompareOptions) -> NoiseFloor {
-        NoiseFloor::from_report(&compare(first, second, &opts.without_renames()))
-    }
-
     /// Take the noise figures from a self-comparison report.
     pub fn from_report(r: &Report) -> NoiseFloor {
         NoiseFloor {
@@ -262,160 +256,3 @@ pub struct Report {
 
 /// Label value used in breakdowns when the label is absent.
 pub const NONE_GROUP: &str = "(none)";
-
-/// Compare what the old and new systems fired.
-pub fn compare(old: &[Alert], new: &[Alert], opts: &CompareOptions) -> Report {
-    let outcome = match_alerts(old, new, opts);
-    let total_old = old.len();
-    let total_new = new.len();
-    let matched = outcome.pairs.len();
-    let missing = outcome.missing.len();
-    let extra = outcome.extra.len();
-    let match_rate = (total_old > 0).then(|| matched as f64 / total_old as f64);
-
-    let matched_alerts: Vec<MatchedAlert> = outcome
-        .pairs
-        .iter()
-        .map(|&(i, j)| {
-            let key = &outcome.old_keys[i];
-            MatchedAlert {
-                key: key.to_string(),
-                alertname: key.alertname.clone(),
-                labels: outcome.old_labels[i].clone(),
-                starts_at: old[i].starts_at,
-                new_starts_at: new[j].starts_at,
-                delay_seconds: (new[j].starts_at - old[i].starts_at) as f64 / 1000.0,
-                ends_at: old[i].ends_at,
-                new_ends_at: new[j].ends_at,
-            }
-        })
-        .collect();
-    let delays: Vec<f64> = matched_alerts.iter().map(|m| m.delay_seconds).collect();
-    let delay_seconds = DelayStats::from_delays(&delays);
-    let missing_alerts = unmatched(old, &outcome.missing, &outcome.old_keys);
-    let extra_alerts = unmatched(new, &outcome.extra, &outcome.new_keys);
-
-    let (risk_level, verdict) = assess(total_old, total_new, match_rate, missing, extra, opts);
-    let by_alertname = breakdown(&outcome, |labels| labels.get("alertname").cloned());
-    let by_severity = breakdown(&outcome, |labels| labels.get("severity").cloned());
-    let by_label = opts
-        .breakdown_label
-        .as_ref()
-        .map(|l| breakdown(&outcome, |labels| labels.get(l).cloned()));
-
-    let mut report = Report {
-        schema: REPORT_SCHEMA.to_string(),
-        total_old,
-        total_new,
-        matched,
-        missing,
-        extra,
-        match_rate,
-        risk_level,
-        verdict,
-        delay_seconds,
-        recommendations: Vec::new(),
-        noise_floor: None,
-        inputs: None,
-        missing_alerts,
-        extra_alerts,
-        matched_alerts,
-        by_alertname,
-        by_severity,
-        by_label,
-        options: opts.clone(),
-        time_range: TimeRange::of(old, new),
-    };
-    report.recommendations = recommend::recommendations(&report, &outcome);
-    report
-}
-
-impl Report {
-    /// Attach the noise floor measured by comparing the old system against a
-    /// second read of itself, with a recommendation line when it is not zero.
-    pub fn with_noise_floor(mut self, noise: NoiseFloor) -> Report {
-        if let Some(line) = recommend::noise_line(&self, &noise) {
-            self.recommendations.push(line);
-        }
-        self.noise_floor = Some(noise);
-        self
-    }
-
-    /// Record which dumps the report was built from.
-    pub fn with_inputs(mut self, inputs: Inputs) -> Report {
-        self.inputs = Some(inputs);
-        self
-    }
-}
-
-/// Risk and verdict from the totals.
-pub(crate) fn assess(
-    total_old: usize,
-    total_new: usize,
-    match_rate: Option<f64>,
-    missing: usize,
-    extra: usize,
-    opts: &CompareOptions,
-) -> (RiskLevel, Verdict) {
-    let t = &opts.thresholds;
-    let risk = match match_rate {
-        None => RiskLevel::High,
-        Some(r) if r < t.high_below || missing > 0 => RiskLevel::High,
-        Some(r) if r < t.medium_below => RiskLevel::Medium,
-        Some(_) if extra > 0 && t.extra_is_medium => RiskLevel::Medium,
-        Some(_) => RiskLevel::Low,
-    };
-    let verdict = if total_old == 0 || total_new == 0 {
-        Verdict::NoData
-    } else {
-        match risk {
-            RiskLevel::High => Verdict::Fail,
-            RiskLevel::Medium => Verdict::Inconclusive,
-            RiskLevel::Low => Verdict::Pass,
-        }
-    };
-    (risk, verdict)
-}
-
-fn unmatched(alerts: &[Alert], idx: &[usize], keys: &[AlertKey]) -> Vec<UnmatchedAlert> {
-    idx.iter()
-        .map(|&i| UnmatchedAlert {
-            key: keys[i].to_string(),
-            alertname: keys[i].alertname.clone(),
-            labels: alerts[i].labels.clone(),
-            starts_at: alerts[i].starts_at,
-            ends_at: alerts[i].ends_at,
-            fingerprint: alerts[i].fingerprint.clone(),
-        })
-        .collect()
-}
-
-/// Group counts by a value taken from normalised labels. Matched pairs are
-/// grouped by the old side's value.
-fn breakdown(
-    o: &MatchOutcome,
-    group: impl Fn(&BTreeMap<String, String>) -> Option<String>,
-) -> BTreeMap<String, Breakdown> {
-    let name =
-        |labels: &BTreeMap<String, String>| group(labels).unwrap_or_else(|| NONE_GROUP.to_string());
-    let mut out: BTreeMap<String, Breakdown> = BTreeMap::new();
-    for l in &o.old_labels {
-        out.entry(name(l)).or_default().old += 1;
-    }
-    for l in &o.new_labels {
-        out.entry(name(l)).or_default().new += 1;
-    }
-    for &(i, _) in &o.pairs {
-        out.entry(name(&o.old_labels[i])).or_default().matched += 1;
-    }
-    for &i in &o.missing {
-        out.entry(name(&o.old_labels[i])).or_default().missing += 1;
-    }
-    for &j in &o.extra {
-        out.entry(name(&o.new_labels[j])).or_default().extra += 1;
-    }
-    for b in out.values_mut() {
-        b.match_rate = (b.old > 0).then(|| b.matched as f64 / b.old as f64);
-    }
-    out
-}

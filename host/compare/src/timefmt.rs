@@ -1,23 +1,11 @@
-//! Timestamp parsing and formatting (unix milliseconds internally).
+//! Timestamps in comparison input and output: unix milliseconds internally,
+//! RFC 3339 in reports (the fraction only as long as it needs to be, see
+//! [`cutover_base::time::rfc3339_short`]) and, in JSON input, RFC 3339 or
+//! integer unix milliseconds.
 
-use jiff::Timestamp;
-
-/// Parse an RFC 3339 timestamp (fractional seconds and offsets allowed) into
-/// unix milliseconds. Sub-millisecond precision is truncated toward the past.
-pub fn parse_rfc3339_millis(s: &str) -> Result<i64, String> {
-    let ts: Timestamp = s
-        .parse()
-        .map_err(|e| format!("invalid RFC 3339 timestamp {s:?}: {e}"))?;
-    Ok(ts.as_millisecond())
-}
-
-/// Format unix milliseconds as an RFC 3339 UTC timestamp.
-pub fn format_millis(ms: i64) -> String {
-    match Timestamp::from_millisecond(ms) {
-        Ok(ts) => ts.to_string(),
-        Err(_) => format!("@{ms}ms"),
-    }
-}
+pub use cutover_base::time::{
+    parse_rfc3339 as parse_rfc3339_millis, rfc3339_short as format_millis,
+};
 
 /// Serde helper: serialise unix millis as RFC 3339.
 pub(crate) mod as_rfc3339 {
@@ -80,20 +68,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_fraction_and_offset() {
-        let a = parse_rfc3339_millis("2026-11-20T10:00:00.123456789Z").unwrap();
-        let b = parse_rfc3339_millis("2026-11-20T12:00:00.123+02:00").unwrap();
-        assert_eq!(a, b);
-        assert_eq!(a % 1000, 123);
-        assert!(parse_rfc3339_millis("2026-11-20 10:00").is_err());
+    fn go_zero_is_no_end() {
         assert!(is_go_zero(
             parse_rfc3339_millis("0001-01-01T00:00:00Z").unwrap()
+        ));
+        assert!(!is_go_zero(
+            parse_rfc3339_millis("0001-01-01T00:00:00.001Z").unwrap()
         ));
     }
 
     #[test]
-    fn formats_round_trip() {
-        let ms = parse_rfc3339_millis("2026-11-20T10:00:01.5Z").unwrap();
-        assert_eq!(format_millis(ms), "2026-11-20T10:00:01.5Z");
+    fn json_times_are_rfc3339_or_unix_millis() {
+        let read = |json: &str| serde_json::from_str::<JsonTime>(json).map(|t| t.0);
+        assert_eq!(
+            read("\"2026-11-20T10:00:01.5Z\"").ok(),
+            Some(1_795_168_801_500)
+        );
+        assert_eq!(read("1795168801500").ok(), Some(1_795_168_801_500));
+        assert_eq!(read("-1").ok(), Some(-1));
+        let e = read("\"2026-11-20 10:00\"").unwrap_err().to_string();
+        assert!(e.starts_with("invalid RFC 3339 timestamp"), "{e}");
+        assert!(read("18446744073709551615").is_err());
+        assert!(read("true").is_err());
+    }
+
+    #[test]
+    fn serialises_as_rfc3339() {
+        #[derive(serde::Serialize)]
+        struct T {
+            #[serde(serialize_with = "as_rfc3339::serialize")]
+            at: i64,
+            #[serde(serialize_with = "as_rfc3339_opt::serialize")]
+            end: Option<i64>,
+        }
+        let json = serde_json::to_string(&T {
+            at: 1_795_168_801_500,
+            end: None,
+        });
+        assert_eq!(
+            json.ok().as_deref(),
+            Some(r#"{"at":"2026-11-20T10:00:01.5Z","end":null}"#)
+        );
     }
 }

@@ -16,13 +16,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use cutover_engine::{Mode, RunOptions, RunOutcome, Runner};
+use cutover_engine::{Mode, PluginBridge, RunOptions, RunOutcome, Runner};
 use cutover_runtime::Runtime;
-
-#[path = "common.rs"]
-mod common;
-
-use common::Resolver;
+use cutover_test_kit::plan::{PlanBuilder, step};
+use cutover_test_kit::repo_path;
 
 const RULES: usize = 10_000;
 const FILES: usize = 10;
@@ -71,34 +68,24 @@ fn rule_files() -> Vec<(String, String)> {
         .collect()
 }
 
-fn plan(dir: &Path) -> String {
-    let plugins = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/plugins");
-    let pin = |name: &str| {
-        let p = plugins.join(format!("{name}.wasm"));
-        let sha = cutover_runtime::sha256_hex(
-            &std::fs::read(&p)
-                .unwrap_or_else(|e| panic!("{}: {e} (scripts/build-plugins.sh)", p.display())),
-        );
-        (p.display().to_string(), sha)
-    };
-    let (file, file_sha) = pin("file-adapter");
-    let (tr, tr_sha) = pin("prometheus-rules");
-    let _ = dir;
-    format!(
-        "[plan]\nname = \"bench\"\nstate_dir = \".state\"\n\n\
-         [plugins.old]\npath = \"{file}\"\nsha256 = \"{file_sha}\"\n\
-         grants = {{ dirs = [{{ name = \"data\", path = \"old\", write = true }}] }}\n\
-         [plugins.new]\npath = \"{file}\"\nsha256 = \"{file_sha}\"\n\
-         grants = {{ dirs = [{{ name = \"data\", path = \"new\", write = true }}] }}\n\
-         [plugins.prometheus-rules]\npath = \"{tr}\"\nsha256 = \"{tr_sha}\"\n\
-         limits = {{ deadline = \"60s\", memory = \"512MiB\" }}\n\n\
-         [systems.old]\nadapter = \"old\"\nlabel = \"o\"\n[systems.new]\nadapter = \"new\"\nlabel = \"n\"\n\n\
-         [[phases]]\nid = \"wave\"\nname = \"Wave\"\nrisk = \"low\"\nrollback_point = false\n\
-         scope = '{{team=~\"web|payments|platform|data\"}}'\n\
-         [[phases.steps]]\nid = \"move\"\nkind = \"migrate\"\nfrom = \"old\"\nto = \"new\"\n\
-         types = [\"alert_rules\"]\ntranslate = \"prometheus-rules\"\n\
-         params = {{ renames = {{ TargetDown0 = \"TargetUnreachable0\" }}, add_labels = {{ migrated = \"true\" }} }}\n"
-    )
+fn plan() -> String {
+    let migrate = step(
+        "move",
+        "migrate",
+        "from = \"old\"\nto = \"new\"\ntypes = [\"alert_rules\"]\ntranslate = \"prometheus-rules\"\n\
+         params = { renames = { TargetDown0 = \"TargetUnreachable0\" }, add_labels = { migrated = \"true\" } }",
+    );
+    PlanBuilder::new("bench")
+        .file_adapters("old", "new")
+        .plugin(
+            "prometheus-rules",
+            "prometheus-rules",
+            "limits = { deadline = \"60s\", memory = \"512MiB\" }",
+        )
+        .build(&format!(
+            "\n[[phases]]\nid = \"wave\"\nname = \"Wave\"\nrisk = \"low\"\nrollback_point = false\n\
+             scope = '{{team=~\"web|payments|platform|data\"}}'\n{migrate}"
+        ))
 }
 
 fn promtool(files: &[(String, String)], dir: &Path) -> Option<f64> {
@@ -150,10 +137,10 @@ fn main() {
     )
     .expect("write bundle");
     let path = dir.path().join("plan.toml");
-    std::fs::write(&path, plan(dir.path())).expect("write plan");
-    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/engine-test-cache");
+    std::fs::write(&path, plan()).expect("write plan");
+    let cache = repo_path("target/engine-test-cache");
     let rt = Runtime::new(Some(&cache)).expect("runtime");
-    let loaded = match cutover_plan::load(&path, &Resolver(&rt)) {
+    let loaded = match cutover_plan::load(&path, &PluginBridge::new(&rt)) {
         Ok(l) => l,
         Err(d) => panic!("plan rejected:\n{}", d.render_plain()),
     };

@@ -4,36 +4,22 @@
 //! `wait 0s` steps. Also reports 1,000 `noop-action` plugin steps (two
 //! durable commits and one sandboxed call each) for reference.
 
-use std::path::Path;
 use std::time::Instant;
 
-use cutover_engine::{Mode, RunOptions, RunOutcome, Runner};
+use cutover_engine::{Mode, PluginBridge, RunOptions, RunOutcome, Runner};
 use cutover_runtime::Runtime;
-
-#[path = "common.rs"]
-mod common;
-
-use common::Resolver;
+use cutover_test_kit::plan::{PlanBuilder, dir_grant};
+use cutover_test_kit::repo_path;
 
 const STEPS: usize = 1000;
 const TARGET_S: f64 = 2.0;
 
 fn plan(step: &str) -> String {
-    let plugins = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/plugins");
-    let root = plugins.join("noop-action.wasm");
-    let sha = cutover_runtime::sha256_hex(&std::fs::read(&root).expect("built noop-action plugin"));
-    let file = plugins.join("file-adapter.wasm");
-    let file_sha =
-        cutover_runtime::sha256_hex(&std::fs::read(&file).expect("built file-adapter plugin"));
-    let mut s = format!(
-        "[plan]\nname = \"bench\"\nstate_dir = \".state\"\n\n[plugins.noop]\npath = \"{}\"\nsha256 = \"{sha}\"\n\n\
-         [plugins.file]\npath = \"{}\"\nsha256 = \"{file_sha}\"\n\
-         grants = {{ dirs = [{{ name = \"data\", path = \"data\", write = true }}] }}\n\n\
-         [systems.old]\nadapter = \"file\"\nlabel = \"o\"\n[systems.new]\nadapter = \"file\"\nlabel = \"n\"\n\n\
-         [[phases]]\nid = \"p\"\nname = \"P\"\nrisk = \"low\"\nrollback_point = false\n",
-        root.display(),
-        file.display()
-    );
+    let mut s = PlanBuilder::new("bench")
+        .plugin("noop", "noop-action", "")
+        .plugin("file", "file-adapter", &dir_grant("data", "data", true))
+        .systems("file", "file")
+        .build("\n[[phases]]\nid = \"p\"\nname = \"P\"\nrisk = \"low\"\nrollback_point = false\n");
     for i in 0..STEPS {
         s.push_str(&format!("[[phases.steps]]\nid = \"s{i}\"\n{step}\n"));
     }
@@ -47,7 +33,7 @@ fn run(rt: &Runtime, label: &str, step: &str) -> Option<f64> {
     // checks both systems' health when the phase starts.
     std::fs::create_dir_all(dir.path().join("data")).expect("data dir");
     std::fs::write(&path, plan(step)).expect("write plan");
-    let loaded = match cutover_plan::load(&path, &Resolver(rt)) {
+    let loaded = match cutover_plan::load(&path, &PluginBridge::new(rt)) {
         Ok(l) => l,
         Err(d) => {
             eprintln!("{label}: plan rejected:\n{}", d.render_plain());
@@ -88,7 +74,7 @@ fn floor() -> f64 {
 
 fn main() {
     let floor = floor();
-    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/engine-test-cache");
+    let cache = repo_path("target/engine-test-cache");
     let rt = Runtime::new(Some(&cache)).expect("runtime");
     let wait = run(&rt, "wait 0s", "kind = \"wait\"\nduration = \"0s\"");
     run(

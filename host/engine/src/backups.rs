@@ -2,13 +2,16 @@
 
 use std::collections::BTreeMap;
 
-use cutover_backup::{BackupStore, Lineage, RestoreStatus, TypeRestore};
+use cutover_backup::{BackupStore, Lineage};
 use cutover_plan::{StepAction, SystemSide};
 
+use crate::details::{
+    BackupDetails, BackupTypeDetails, RestoreDetails, RollbackResults, StepDetails, SystemRollback,
+};
 use crate::error::EngineError;
 use crate::event::{Event, StepStatus};
-use crate::plugins::Loaded;
 use crate::runner::{Runner, StepExec};
+use crate::step_ctx::StepCtx;
 
 const SIDES: [SystemSide; 2] = [SystemSide::Old, SystemSide::New];
 
@@ -17,51 +20,20 @@ pub fn point_name(name: &str, side: SystemSide) -> String {
     format!("{name}.{side}")
 }
 
-/// One category of a rollback as journaled: `status` is `ok`, `failed` or
-/// `unsupported` (the adapter cannot restore it; nothing was changed), `ok`
-/// only when it was applied, `error` why not.
-pub(crate) fn category_json(t: &TypeRestore) -> serde_json::Value {
-    serde_json::json!({
-        "category": t.kind,
-        "status": t.status,
-        "ok": t.is_ok(),
-        "summary": t.outcome.as_ref().map(|o| o.summary.clone()),
-        "error": t.reason,
-    })
-}
-
-/// The categories of `results` that ended with `status`.
-pub(crate) fn kinds_with(results: &[TypeRestore], status: RestoreStatus) -> Vec<String> {
-    results
-        .iter()
-        .filter(|t| t.status == status)
-        .map(|t| t.kind.clone())
-        .collect()
-}
-
-impl Runner<'_> {
-    fn lineage(&self) -> Lineage {
+impl StepCtx<'_, '_> {
+    pub(crate) fn lineage(&self) -> Lineage {
         Lineage {
             plan_fingerprint: self.view.fingerprint.clone().unwrap_or_default(),
             journal_seq: self.view.head_seq,
         }
     }
 
-    pub(crate) fn adapter(&mut self, side: SystemSide) -> Result<(String, Loaded), String> {
-        let id = match side {
-            SystemSide::Old => self.plan.plan.systems.old.adapter.clone(),
-            SystemSide::New => self.plan.plan.systems.new.adapter.clone(),
-        };
-        let l = self.plugins.get(&id)?;
-        Ok((id, l))
-    }
-
-    fn store(&self) -> Result<BackupStore, String> {
-        BackupStore::open(&self.state_dir).map_err(|e| format!("cannot open the backup store: {e}"))
+    pub(crate) fn store(&self) -> Result<BackupStore, String> {
+        BackupStore::open(self.state_dir).map_err(|e| format!("cannot open the backup store: {e}"))
     }
 
     pub(crate) fn backup(&mut self, side: &SystemSide, types: &[String]) -> StepExec {
-        let (id, adapter) = match self.adapter(*side) {
+        let (id, adapter) = match self.plugins.adapter(*side) {
             Ok(a) => a,
             Err(e) => return StepExec::new(StepStatus::Failed, e),
         };
@@ -107,18 +79,16 @@ impl Runner<'_> {
                     },
                     summary,
                 );
-                e.details = serde_json::json!({
-                    "backup_id": m.id,
-                    "system": side.to_string(),
-                    "results": m.results.iter().map(|r| serde_json::json!({
-                        "kind": r.kind, "ok": r.ok, "error": r.error, "digest": r.digest, "size": r.size,
-                    })).collect::<Vec<_>>(),
+                e.details = StepDetails::Backup(BackupDetails {
+                    backup_id: m.id.clone(),
+                    system: side.to_string(),
+                    results: m.results.iter().map(BackupTypeDetails::from).collect(),
                 });
                 e
             }
             Err(err) => {
                 let mut e = StepExec::new(StepStatus::Failed, format!("backup failed: {err}"));
-                e.details = serde_json::json!({ "error_kind": err.kind() });
+                e.details = StepDetails::error(err.kind());
                 e
             }
         };
@@ -149,8 +119,7 @@ impl Runner<'_> {
             .steps
             .get(backup_step)
             .filter(|s| s.status == StepStatus::Succeeded)
-            .and_then(|s| s.details.get("backup_id"))
-            .and_then(|v| v.as_str())
+            .and_then(|s| s.details.backup_id())
             .map(str::to_string);
         let Some(backup_id) = backup_id else {
             return StepExec::new(
@@ -161,7 +130,7 @@ impl Runner<'_> {
                 ),
             );
         };
-        let (id, adapter) = match self.adapter(side) {
+        let (id, adapter) = match self.plugins.adapter(side) {
             Ok(a) => a,
             Err(e) => return StepExec::new(StepStatus::Failed, e),
         };
@@ -202,15 +171,15 @@ impl Runner<'_> {
                     },
                     summary,
                 );
-                e.details = serde_json::json!({
-                    "backup_id": backup_id,
-                    "results": r.results,
+                e.details = StepDetails::Restore(RestoreDetails {
+                    backup_id: backup_id.clone(),
+                    results: r.results,
                 });
                 e
             }
             Err(err) => {
                 let mut e = StepExec::new(StepStatus::Failed, format!("restore failed: {err}"));
-                e.details = serde_json::json!({ "error_kind": err.kind() });
+                e.details = StepDetails::error(err.kind());
                 e
             }
         };
@@ -218,7 +187,9 @@ impl Runner<'_> {
         exec.digest = Some(adapter.digest);
         exec
     }
+}
 
+impl Runner<'_> {
     /// Captures rollback point `name` of both systems and journals it.
     /// `Ok(Err(reason))` when the capture failed.
     pub(crate) fn capture_point(
@@ -239,13 +210,13 @@ impl Runner<'_> {
         categories: &[String],
         sides: &[SystemSide],
     ) -> Result<Result<String, String>, EngineError> {
-        let store = match self.store() {
+        let store = match self.step_ctx().store() {
             Ok(s) => s,
             Err(e) => return Ok(Err(e)),
         };
         let mut ids = BTreeMap::new();
         for &side in sides {
-            let (_, adapter) = match self.adapter(side) {
+            let (_, adapter) = match self.plugins.adapter(side) {
                 Ok(a) => a,
                 Err(e) => return Ok(Err(e)),
             };
@@ -258,7 +229,7 @@ impl Runner<'_> {
                 &side.to_string(),
                 &stored,
                 categories,
-                self.lineage(),
+                self.step_ctx().lineage(),
             ) {
                 Ok(m) => {
                     let failed: Vec<String> = m
@@ -296,8 +267,8 @@ impl Runner<'_> {
 
     /// Rolls both systems back to `point` (each checksum is verified by the
     /// store before anything is applied). `Err(reason)` when it failed.
-    pub(crate) fn rollback(&mut self, point: &str) -> Result<serde_json::Value, String> {
-        let store = self.store()?;
+    pub(crate) fn rollback(&mut self, point: &str) -> Result<RollbackResults, String> {
+        let store = self.step_ctx().store()?;
         // The systems the point was captured for (both, unless the journal
         // says it holds fewer, like a migrate step's `before-<step>`).
         let sides: Vec<SystemSide> = match self.view.points.iter().find(|p| p.name == point) {
@@ -322,9 +293,9 @@ impl Runner<'_> {
                 ));
             }
         }
-        let mut results = serde_json::Map::new();
+        let mut results = RollbackResults::new();
         for &side in &sides {
-            let (_, adapter) = self.adapter(side)?;
+            let (_, adapter) = self.plugins.adapter(side)?;
             let rt = self.plugins.runtime();
             let stored = point_name(point, side);
             let report = store
@@ -342,16 +313,9 @@ impl Runner<'_> {
             }
             results.insert(
                 side.to_string(),
-                serde_json::json!({
-                    "point": stored,
-                    "ok": true,
-                    "applied": kinds_with(&report.results, RestoreStatus::Ok),
-                    "unsupported": kinds_with(&report.results, RestoreStatus::Unsupported),
-                    "resumed": report.resumed,
-                    "categories": report.results.iter().map(category_json).collect::<Vec<_>>(),
-                }),
+                SystemRollback::of(&stored, true, Some(&report), None),
             );
         }
-        Ok(serde_json::Value::Object(results))
+        Ok(results)
     }
 }

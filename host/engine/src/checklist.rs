@@ -4,7 +4,8 @@
 use cutover_plan::{ChecklistItem, MatchRateCheck, OnFailure, Phase};
 
 use crate::error::EngineError;
-use crate::event::{Event, ItemStatus, PhaseStatus, RunEnd};
+use crate::event::{Event, ItemStatus};
+use crate::gate::{self, CheckVerdict, Gate};
 use crate::outcome::RunOutcome;
 use crate::runner::Runner;
 
@@ -20,23 +21,14 @@ fn on_failure_name(p: OnFailure) -> &'static str {
 /// A shadow item is recorded, never gates; `pass` passes, `fail` (or a
 /// plugin error) fails; a verdict that cannot judge (`inconclusive`,
 /// `no-data`) waits for a person like a manual item does.
-fn item_status(item: &ChecklistItem, verdict: &str) -> ItemStatus {
-    match verdict {
-        _ if item.shadow => ItemStatus::Shadow,
-        "pass" => ItemStatus::Passed,
-        "inconclusive" | "no-data" => needs_a_person(item),
-        _ => ItemStatus::Failed,
-    }
+fn item_status(item: &ChecklistItem, verdict: CheckVerdict) -> ItemStatus {
+    gate::item_status(verdict.gate(), item.shadow, item.critical)
 }
 
 /// An item nobody has judged: a critical one waits for a confirmation by
 /// name, a non-critical one is recorded unconfirmed and does not stop.
 fn needs_a_person(item: &ChecklistItem) -> ItemStatus {
-    if item.critical {
-        ItemStatus::AwaitingConfirmation
-    } else {
-        ItemStatus::Unconfirmed
-    }
+    gate::item_status(Gate::Inconclusive, false, item.critical)
 }
 
 impl Runner<'_> {
@@ -51,7 +43,7 @@ impl Runner<'_> {
             (_, Some(mr)) => {
                 let (verdict, message) = self.judge_match_rate(phase, mr);
                 let status = item_status(item, verdict);
-                (status, Some(verdict.to_string()), message, None)
+                (status, Some(verdict.as_str().to_string()), message, None)
             }
             (None, None) => (
                 if item.shadow {
@@ -68,10 +60,16 @@ impl Runner<'_> {
             ),
             (Some(plugin), None) => {
                 let step = format!("checklist-{index}");
-                let (verdict, message, digest, _) =
-                    self.evaluate(&phase.id, &step, plugin, &item.params);
-                let status = item_status(item, &verdict);
-                (status, Some(verdict), message, digest)
+                let e = self
+                    .step_ctx()
+                    .evaluate(&phase.id, &step, plugin, &item.params);
+                let status = item_status(item, e.verdict);
+                (
+                    status,
+                    Some(e.verdict.as_str().to_string()),
+                    e.message,
+                    e.digest,
+                )
             }
         };
         let seq = self.emit(Event::ChecklistItem {
@@ -91,22 +89,25 @@ impl Runner<'_> {
     /// Verdict (`pass`, `fail`, `inconclusive`, `no-data`) and message of a
     /// built-in match-rate item: the parallel run it names, judged by the
     /// one gate ([`crate::gate::judge`]) at the item's minimum.
-    fn judge_match_rate(&self, phase: &Phase, mr: &MatchRateCheck) -> (&'static str, String) {
+    fn judge_match_rate(&self, phase: &Phase, mr: &MatchRateCheck) -> (CheckVerdict, String) {
         let done = self.view.steps.get(&mr.step).filter(|s| s.status.is_done());
         let step = phase.steps.iter().find(|s| s.id == mr.step);
         let (Some(view), Some(step)) = (done, step) else {
             return (
-                "no-data",
+                CheckVerdict::NoData,
                 format!("parallel run `{}` has not finished", mr.step),
             );
         };
         let started = view.deadline.map_or(0, |(s, _)| s);
         let Some(w) = self.judge_window(step, started, Some(mr.min)) else {
-            return ("no-data", format!("`{}` is not a parallel run", mr.step));
+            return (
+                CheckVerdict::NoData,
+                format!("`{}` is not a parallel run", mr.step),
+            );
         };
         let r = &w.report;
         (
-            w.judgement.gate.as_str(),
+            w.judgement.gate.into(),
             format!(
                 "{} at minimum {:.1}% (parallel run `{}`: {} matched, {} missing, {} extra)",
                 w.judgement.reason,
@@ -175,53 +176,13 @@ impl Runner<'_> {
                         ),
                     }));
                 }
-                OnFailure::Rollback => return self.roll_back_phase(phase, item, reason).map(Some),
+                OnFailure::Rollback => {
+                    return self
+                        .roll_back_to(&phase.id, item.rollback_to.clone(), &reason)
+                        .map(Some);
+                }
             }
         }
         Ok(None)
-    }
-
-    fn roll_back_phase(
-        &mut self,
-        phase: &Phase,
-        item: &ChecklistItem,
-        reason: String,
-    ) -> Result<RunOutcome, EngineError> {
-        let point = item
-            .rollback_to
-            .clone()
-            .or_else(|| self.view.points.last().map(|p| p.name.clone()));
-        let Some(point) = point else {
-            return self.fail_phase(
-                &phase.id,
-                None,
-                format!("{reason}; no rollback point has been captured to roll back to"),
-            );
-        };
-        match self.rollback(&point) {
-            Ok(results) => {
-                self.emit_batch(vec![
-                    Event::RolledBack {
-                        phase: phase.id.clone(),
-                        point: point.clone(),
-                        results,
-                        by: "engine".to_string(),
-                        now: false,
-                    },
-                    Event::PhaseFinished {
-                        phase: phase.id.clone(),
-                        status: PhaseStatus::RolledBack,
-                    },
-                    Event::RunFinished {
-                        status: RunEnd::RolledBack,
-                    },
-                ])?;
-                Ok(RunOutcome::RolledBack {
-                    phase: phase.id.clone(),
-                    point,
-                })
-            }
-            Err(e) => self.fail_phase(&phase.id, None, format!("{reason}; {e}")),
-        }
     }
 }

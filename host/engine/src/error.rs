@@ -1,5 +1,6 @@
 //! Typed engine errors.
 
+use cutover_base::exit::{ExitClass, HasExitClass};
 use cutover_state::{JournalError, LeaseError};
 
 /// Why the engine could not run or change a run.
@@ -69,12 +70,23 @@ impl EngineError {
     /// Whether this is a state problem (journal corrupt, lease held, stale
     /// plan) rather than an operator mistake.
     pub fn is_state(&self) -> bool {
-        matches!(
-            self,
+        self.exit_class() == ExitClass::State
+    }
+}
+
+/// State for a journal, lease or state file problem and a stale plan; usage
+/// for what the operator asked that cannot be done (no run, nothing to
+/// approve, backup types or categories the adapters do not declare).
+impl HasExitClass for EngineError {
+    fn exit_class(&self) -> ExitClass {
+        match self {
             EngineError::Journal(_)
-                | EngineError::Lease(_)
-                | EngineError::StalePlan { .. }
-                | EngineError::File(_)
-        )
+            | EngineError::Lease(_)
+            | EngineError::StalePlan { .. }
+            | EngineError::File(_) => ExitClass::State,
+            EngineError::NoRun(_) | EngineError::Operator(_) | EngineError::Undeclared(_) => {
+                ExitClass::Usage
+            }
+        }
     }
 }

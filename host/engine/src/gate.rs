@@ -20,6 +20,8 @@ use cutover_compare::Report;
 use cutover_plan::Scope;
 use serde::{Deserialize, Serialize};
 
+use crate::status::{ItemStatus, StepStatus};
+
 /// What a gate decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -40,6 +42,93 @@ impl Gate {
             Gate::Fail => "fail",
             Gate::Inconclusive => "inconclusive",
         }
+    }
+}
+
+/// A check plugin's verdict, or `error` when the call itself failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckVerdict {
+    /// The check passed.
+    Pass,
+    /// The check failed.
+    Fail,
+    /// The check could not judge.
+    Inconclusive,
+    /// The check had nothing to judge.
+    NoData,
+    /// The plugin could not be loaded or its call failed.
+    Error,
+}
+
+impl CheckVerdict {
+    /// Name as printed and stored: `pass`, `fail`, `inconclusive`,
+    /// `no-data`, `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckVerdict::Pass => "pass",
+            CheckVerdict::Fail => "fail",
+            CheckVerdict::Inconclusive => "inconclusive",
+            CheckVerdict::NoData => "no-data",
+            CheckVerdict::Error => "error",
+        }
+    }
+
+    /// What the verdict means for a gate: only `pass` passes; nothing to
+    /// judge (`inconclusive`, `no-data`) is never a pass and never a
+    /// failure either, a person decides; a failed call fails.
+    pub fn gate(self) -> Gate {
+        match self {
+            CheckVerdict::Pass => Gate::Pass,
+            CheckVerdict::Inconclusive | CheckVerdict::NoData => Gate::Inconclusive,
+            CheckVerdict::Fail | CheckVerdict::Error => Gate::Fail,
+        }
+    }
+}
+
+impl From<cutover_runtime::wit::VerdictKind> for CheckVerdict {
+    fn from(v: cutover_runtime::wit::VerdictKind) -> Self {
+        use cutover_runtime::wit::VerdictKind;
+        match v {
+            VerdictKind::Pass => CheckVerdict::Pass,
+            VerdictKind::Fail => CheckVerdict::Fail,
+            VerdictKind::Inconclusive => CheckVerdict::Inconclusive,
+            VerdictKind::NoData => CheckVerdict::NoData,
+        }
+    }
+}
+
+impl From<Gate> for CheckVerdict {
+    fn from(g: Gate) -> Self {
+        match g {
+            Gate::Pass => CheckVerdict::Pass,
+            Gate::Fail => CheckVerdict::Fail,
+            Gate::Inconclusive => CheckVerdict::Inconclusive,
+        }
+    }
+}
+
+/// The one pass/fail decision of a gated step: a shadow step never gates;
+/// otherwise only a pass succeeds, or an inconclusive gate a person
+/// accepted. Everything else fails the step.
+pub fn step_status(gate: Gate, shadow: bool, accepted: bool) -> StepStatus {
+    match (shadow, gate, accepted) {
+        (true, _, _) => StepStatus::Shadow,
+        (false, Gate::Pass, _) | (false, Gate::Inconclusive, true) => StepStatus::Succeeded,
+        (false, _, _) => StepStatus::Failed,
+    }
+}
+
+/// The same decision for a checklist item: a shadow item never gates; a
+/// pass passes; what nobody could judge waits for a person when the item
+/// is critical and is recorded unconfirmed when it is not; a failure fails.
+pub fn item_status(gate: Gate, shadow: bool, critical: bool) -> ItemStatus {
+    match gate {
+        _ if shadow => ItemStatus::Shadow,
+        Gate::Pass => ItemStatus::Passed,
+        Gate::Inconclusive if critical => ItemStatus::AwaitingConfirmation,
+        Gate::Inconclusive => ItemStatus::Unconfirmed,
+        Gate::Fail => ItemStatus::Failed,
     }
 }
 

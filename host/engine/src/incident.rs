@@ -11,12 +11,12 @@ use cutover_state::{FileLease, Journal, Lease};
 
 use crate::error::EngineError;
 use crate::event::{Event, IncidentStepKind, IncidentStepSpec, IncidentStepStatus, PhaseStatus};
-use crate::runner::{now_ms, open_journal};
+use crate::journal::{now_ms, open_journal};
 use crate::view::IncidentView;
 
 /// Every incident of the run, in opening order.
 pub fn list(state_dir: &Path) -> Result<Vec<IncidentView>, EngineError> {
-    Ok(crate::ops::status(state_dir)?.incidents)
+    Ok(crate::journal::status(state_dir)?.incidents)
 }
 
 /// One incident by id.
@@ -204,7 +204,7 @@ pub fn open(
     targets.extend(proc_.notify.iter().cloned());
     targets.dedup();
     let sender = Sender::new(RetryPolicy::from_env(), "cutover");
-    evs.extend(crate::alerting::deliver(
+    evs.extend(crate::notifications::deliver(
         &sender,
         &format!("incident {id}"),
         &targets,
@@ -256,7 +256,7 @@ fn escalate_into(
     } else {
         plan_name.to_string()
     };
-    let evs = crate::alerting::escalations(&sender, view, &name, &[]);
+    let evs = crate::notifications::escalations(&sender, view, &name, &[]);
     if evs.is_empty() {
         return Ok(Vec::new());
     }

@@ -5,7 +5,7 @@
 //! ([`RunView`]). A [`Runner`] holds the single-writer lease for the whole
 //! run, binds the run to the plan's fingerprint and resumes after a crash at
 //! the first incomplete step: an interrupted idempotent step runs again, an
-//! interrupted non-idempotent one needs an operator ([`ops::approve`]).
+//! interrupted non-idempotent one needs an operator ([`operator::approve`]).
 //!
 //! ```no_run
 //! # fn demo(rt: &cutover_runtime::Runtime, plan: &cutover_plan::LoadedPlan) -> Result<(), cutover_engine::EngineError> {
@@ -16,30 +16,42 @@
 //! # Ok(()) }
 //! ```
 
-mod alerting;
 mod backups;
+pub mod bridge;
 mod checklist;
 pub mod consistency;
 pub mod control;
+pub mod details;
+mod emergency;
+mod episodes;
 mod error;
 mod event;
 pub mod gate;
+mod health;
 pub mod incident;
+mod journal;
 pub mod migrate;
 pub mod monitor;
-pub mod ops;
+mod notifications;
+pub mod operator;
 mod outcome;
 mod parallel;
 mod parallel_verdict;
 mod plugins;
+mod policies;
 pub mod policy;
 pub mod rollback;
 mod runner;
 mod schedule;
+mod status;
+mod step_ctx;
 mod steps;
 mod support;
 mod view;
 
+pub use bridge::{PluginBridge, plugin_info};
+pub use details::StepDetails;
+pub use episodes::{compare_seen, options_of};
 pub use error::EngineError;
 pub use event::{
     Event, IncidentStepKind, IncidentStepSpec, IncidentStepStatus, ItemStatus, PhaseStatus, RunEnd,
@@ -47,8 +59,6 @@ pub use event::{
 };
 pub use monitor::JournalMetrics;
 pub use outcome::RunOutcome;
-pub use parallel::{compare_seen, options_of};
-pub use plugins::plugin_info;
 pub use policy::AlertPolicy;
 pub use runner::{HEARTBEAT_EVERY, Mode, RunOptions, Runner};
 pub use view::{

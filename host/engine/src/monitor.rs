@@ -8,10 +8,10 @@ use std::time::Duration;
 use cutover_ops::{ALL_SERVICES, MigrationMetrics};
 use cutover_plan::{Plan, StepAction};
 
-use crate::consistency::Consistency;
+use crate::details::StepDetails;
 use crate::error::EngineError;
 use crate::event::{Event, SeenAlert, StepStatus};
-use crate::gate::{Cause, Gate, Judgement};
+use crate::gate::{Cause, Gate};
 use crate::view::RunView;
 
 /// Progress of every phase of `plan` in `view`: 1 when passed, else the
@@ -62,14 +62,14 @@ pub fn observe(m: &MigrationMetrics, plan: &Plan, view: &RunView, ev: &Event, at
             plugin,
             ..
         } => {
-            if let Some(r) = details.get("match_rate").and_then(|v| v.as_f64()) {
+            if let Some(r) = details.match_rate() {
                 m.set_alert_match_rate(ALL_SERVICES, r);
             }
-            for c in consistency_of(details) {
+            for c in details.consistency() {
                 m.set_data_consistency(&c.data_type, c.fraction());
             }
             if let Some(p) = plugin {
-                let kind = details.get("error_kind").and_then(|v| v.as_str());
+                let kind = details.error_kind();
                 let outcome = match (status, kind) {
                     (_, Some(k)) => k,
                     (StepStatus::Failed, None) => "failed",
@@ -137,7 +137,7 @@ pub fn per_service_match_rates(plan: &Plan, view: &RunView, step: &str) -> Vec<(
         return Vec::new();
     };
     let started = sv.deadline.map_or(0, |(start, _)| start);
-    let opts = crate::parallel::options_of(ignore_labels, rename, *tolerance_ms);
+    let opts = crate::episodes::options_of(ignore_labels, rename, *tolerance_ms);
     let mut groups: BTreeMap<String, (Vec<SeenAlert>, Vec<SeenAlert>)> = BTreeMap::new();
     for a in &sv.seen_old {
         if let Some(s) = a.labels.get(SERVICE_LABEL) {
@@ -152,24 +152,15 @@ pub fn per_service_match_rates(plan: &Plan, view: &RunView, step: &str) -> Vec<(
     groups
         .into_iter()
         .filter_map(|(service, (old, new))| {
-            let r = crate::parallel::compare_seen(&old, &new, &opts, started);
+            let r = crate::episodes::compare_seen(&old, &new, &opts, started);
             Some((service, r.match_rate?))
         })
         .collect()
 }
 
-/// The inventory agreement a step measured (a parity check, a migration's
-/// verification), from its journaled details.
-pub fn consistency_of(details: &serde_json::Value) -> Vec<Consistency> {
-    details
-        .get("consistency")
-        .and_then(|c| serde_json::from_value(c.clone()).ok())
-        .unwrap_or_default()
-}
-
 /// A triggered migration alert condition.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Alert {
+pub struct MigrationAlert {
     /// `alerts-missing`, `match-rate-low`, `system-unavailable`, `data-inconsistent`.
     pub alert: &'static str,
     /// Measured value.
@@ -187,23 +178,20 @@ pub struct Alert {
 /// minimum; or a backup that stored less than every type. Shadow runs never
 /// gate, so they never trigger a policy (their match rate is still exported
 /// as a metric).
-pub fn step_alerts(
-    action: &StepAction,
-    gate: Option<&Judgement>,
-    details: &serde_json::Value,
-) -> Vec<Alert> {
+pub fn step_alerts(action: &StepAction, details: &StepDetails) -> Vec<MigrationAlert> {
     let mut out = Vec::new();
+    let gate = details.parallel_run().map(|p| &p.gate);
     if let (StepAction::ParallelRun { shadow: false, .. }, Some(j)) = (action, gate)
         && j.gate == Gate::Fail
     {
         out.push(match j.cause {
-            Some(Cause::Missing) => Alert {
+            Some(Cause::Missing) => MigrationAlert {
                 alert: "alerts-missing",
                 value: j.missing_gating as f64,
                 threshold: f64::from(j.max_missing),
                 message: j.reason.clone(),
             },
-            _ => Alert {
+            _ => MigrationAlert {
                 alert: "match-rate-low",
                 value: j.match_rate.unwrap_or(0.0),
                 threshold: j.min_match_rate.unwrap_or(1.0),
@@ -211,11 +199,8 @@ pub fn step_alerts(
             },
         });
     }
-    for c in consistency_of(details)
-        .iter()
-        .filter(|c| c.fraction() < 1.0)
-    {
-        out.push(Alert {
+    for c in details.consistency().iter().filter(|c| c.fraction() < 1.0) {
+        out.push(MigrationAlert {
             alert: "data-inconsistent",
             value: c.fraction(),
             threshold: 1.0,
@@ -253,7 +238,7 @@ impl JournalMetrics {
         m: &MigrationMetrics,
     ) -> Result<usize, EngineError> {
         let mut n = 0;
-        for r in crate::ops::history(state_dir)? {
+        for r in crate::journal::history(state_dir)? {
             if self.last_seq.is_some_and(|s| r.seq <= s) {
                 continue;
             }

@@ -5,11 +5,12 @@
 use cutover_compare::{NoiseFloor, Report};
 use cutover_plan::{Phase, Step, StepAction};
 
+use crate::details::{NoiseFloorDetails, ParallelRunDetails, StepDetails};
+use crate::episodes::{compare_seen, noise_so_far, options_of, pct};
 use crate::error::EngineError;
 use crate::event::{Event, StepStatus};
-use crate::gate::{Gate, GateRules, Judgement, judge, noisy_episodes};
+use crate::gate::{self, Gate, GateRules, Judgement, judge, noisy_episodes};
 use crate::outcome::RunOutcome;
-use crate::parallel::{compare_seen, noise_so_far, options_of, pct};
 use crate::runner::{Runner, StepExec, StepRun};
 
 /// A parallel run's window, compared and judged.
@@ -155,11 +156,7 @@ impl Runner<'_> {
             })?;
             return Ok(StepRun::Stop(RunOutcome::Inconclusive { target, reason }));
         }
-        let status = match (*shadow, judgement.gate, &accepted_by) {
-            (true, _, _) => StepStatus::Shadow,
-            (false, Gate::Pass, _) | (false, Gate::Inconclusive, Some(_)) => StepStatus::Succeeded,
-            (false, _, _) => StepStatus::Failed,
-        };
+        let status = gate::step_status(judgement.gate, *shadow, accepted_by.is_some());
         let noise_text = match (noise, &noise_cmp) {
             (Some(src), Some(Ok(n))) => format!(
                 "; noise floor {} against {src} ({} missing, {} extra{}){}",
@@ -202,61 +199,57 @@ impl Runner<'_> {
         }
         let mut ex = StepExec::new(status, summary);
         ex.verdict = Some(judgement.gate.as_str().to_string());
-        ex.details = serde_json::json!({
-            "scope": scope,
-            "compare_verdict": report.verdict.to_string(),
-            "match_rate": report.match_rate,
-            "min_match_rate": min_match_rate,
-            "matched": report.matched,
-            "missing": report.missing,
-            "extra": report.extra,
-            "total_old": report.total_old,
-            "total_new": report.total_new,
-            "risk_level": report.risk_level.to_string(),
-            "polls": polls,
-            "shadow": shadow,
-            "missing_alerts": report.missing_alerts.iter().map(|a| a.key.clone()).collect::<Vec<_>>(),
-            "extra_alerts": report.extra_alerts.iter().map(|a| a.key.clone()).collect::<Vec<_>>(),
-            "gate": judgement,
-        });
-        ex.gate = Some(judgement);
-        if let Some(by) = &accepted_by {
-            ex.details["accepted_by"] = serde_json::json!(by);
-        }
-        if let (Some(src), Some(cmp)) = (noise, &noise_cmp) {
-            let (rate, missing, extra) = match cmp {
-                Ok(n) => (
-                    serde_json::json!(n.match_rate),
-                    serde_json::json!(n.missing),
-                    serde_json::json!(n.extra),
-                ),
-                Err(_) => Default::default(),
-            };
-            ex.details["noise_floor"] = serde_json::json!({
-                "source": src.as_plan_value(),
-                "available": cmp.is_ok(),
-                "match_rate": rate,
-                "missing": missing,
-                "extra": extra,
-                "total_noise": total_noise,
-                "failed_reads": noise_failures,
-                "error": noise_error,
-            });
-        }
-        match written {
-            Ok(files) => {
-                ex.details["reports"] = serde_json::json!(files);
-            }
+        let noise_floor = match (noise, &noise_cmp) {
+            (Some(src), Some(cmp)) => Some(NoiseFloorDetails {
+                source: src.as_plan_value().to_string(),
+                available: cmp.is_ok(),
+                match_rate: cmp.as_ref().ok().and_then(|n| n.match_rate),
+                missing: cmp.as_ref().ok().map(|n| n.missing),
+                extra: cmp.as_ref().ok().map(|n| n.extra),
+                total_noise,
+                failed_reads: noise_failures,
+                error: noise_error,
+            }),
+            _ => None,
+        };
+        let (reports, report_error) = match written {
+            Ok(files) => (Some(files), None),
             Err(e) => {
                 // The verdict stands on the journal; a report that cannot be
                 // written is noted, never fatal.
                 tracing::warn!(step = %step.id, "{e}");
-                ex.details["report_error"] = serde_json::json!(e);
                 ex.summary = format!("{} (report not written: {e})", ex.summary);
+                (None, Some(e))
             }
-        }
+        };
+        ex.details = StepDetails::ParallelRun(Box::new(ParallelRunDetails {
+            scope: scope.clone(),
+            compare_verdict: report.verdict,
+            match_rate: report.match_rate,
+            min_match_rate: *min_match_rate,
+            matched: report.matched,
+            missing: report.missing,
+            extra: report.extra,
+            total_old: report.total_old,
+            total_new: report.total_new,
+            risk_level: report.risk_level,
+            polls,
+            shadow: *shadow,
+            missing_alerts: report
+                .missing_alerts
+                .iter()
+                .map(|a| a.key.clone())
+                .collect(),
+            extra_alerts: report.extra_alerts.iter().map(|a| a.key.clone()).collect(),
+            gate: judgement,
+            accepted_by: accepted_by.clone(),
+            noise_floor,
+            reports,
+            report_error,
+        }));
         ex.plugin = Some(self.plan.plan.systems.new.adapter.clone());
         ex.digest = self
+            .plugins
             .adapter(cutover_plan::SystemSide::New)
             .ok()
             .map(|(_, a)| a.digest);

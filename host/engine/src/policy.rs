@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use cutover_base::time::parse_duration;
+
 /// Policy applied when a migration alert triggers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum AlertPolicy {
@@ -43,32 +45,10 @@ impl AlertPolicy {
     }
 }
 
-/// Parses a duration such as `15m`, `30s`, `1h`, `500ms` (a bare number is seconds).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("duration `{t}`: expected a number followed by ms, s, m or h"))?;
-    let ms = match unit.trim() {
-        "ms" => Some(n),
-        "" | "s" => n.checked_mul(1000),
-        "m" => n.checked_mul(60_000),
-        "h" => n.checked_mul(3_600_000),
-        other => {
-            return Err(format!(
-                "duration `{t}`: unknown unit `{other}` (use ms, s, m or h)"
-            ));
-        }
-    };
-    ms.map(Duration::from_millis)
-        .ok_or_else(|| format!("duration `{t}` is too large"))
-}
-
 /// The escalation time: `given`, else `$CUTOVER_ESCALATION` (an operator
 /// override, e.g. for drills), else the procedure's own `escalation` from the
-/// plan (15 minutes when the plan sets none).
+/// plan (15 minutes when the plan sets none). The variable takes the duration
+/// grammar of plans and flags ([`cutover_base::time::parse_duration`]).
 pub fn escalation(given: Option<Duration>, plan: Duration) -> Result<Duration, String> {
     if let Some(d) = given {
         return Ok(d);
@@ -86,7 +66,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn policies_and_durations_parse() {
+    fn policies_parse() {
         assert_eq!(AlertPolicy::parse("pause"), Ok(AlertPolicy::Pause));
         assert_eq!(
             AlertPolicy::parse("emergency:db-down"),
@@ -94,10 +74,11 @@ mod tests {
         );
         assert!(AlertPolicy::parse("emergency:").is_err());
         assert!(AlertPolicy::parse("explode").is_err());
-        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
-        assert!(parse_duration("5 parsecs").is_err());
-        assert!(parse_duration("m").is_err());
+    }
+
+    #[test]
+    fn a_given_escalation_wins() {
+        let given = Duration::from_secs(30);
+        assert_eq!(escalation(Some(given), Duration::from_secs(900)), Ok(given));
     }
 }

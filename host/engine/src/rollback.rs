@@ -18,18 +18,18 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use cutover_backup::{
-    BackupError, BackupStore, PointManifest, RestoreStatus, RollbackReport, TypeRestore, VerifyItem,
-};
+use cutover_backup::{BackupError, BackupStore, PointManifest, RollbackReport, VerifyItem};
+use cutover_base::exit::{ExitClass, HasExitClass};
 use cutover_plan::LoadedPlan;
-use cutover_runtime::{LoadError, Plugin, Runtime, Sandbox};
+use cutover_runtime::{Plugin, Runtime, Sandbox};
 use cutover_state::{FileJournal, FileLease, Journal, Lease, LeaseHandle};
 use serde::Serialize;
 
-use crate::backups::{category_json, kinds_with};
+use crate::bridge::{BridgeError, PluginBridge};
+use crate::details::{RollbackResults, SystemRollback};
 use crate::error::EngineError;
 use crate::event::{Event, PhaseStatus, RunEnd};
-use crate::runner::open_journal;
+use crate::journal::open_journal;
 use crate::view::RunView;
 
 /// Why a rollback could not be started or recorded. Problems of the point
@@ -43,16 +43,26 @@ pub enum RollbackError {
     #[error(transparent)]
     Backup(#[from] BackupError),
     /// An adapter could not be loaded; nothing was applied.
-    #[error("cannot load adapter `{id}` of the {system} system")]
-    Load {
-        /// Plugin id.
-        id: String,
+    #[error("the adapter of the {system} system")]
+    Adapter {
         /// `old` or `new`.
         system: String,
         /// Why.
         #[source]
-        source: Box<LoadError>,
+        source: BridgeError,
     },
+}
+
+/// The class of what stopped the rollback: the engine's, the backup
+/// store's or the adapter bridge's.
+impl HasExitClass for RollbackError {
+    fn exit_class(&self) -> ExitClass {
+        match self {
+            RollbackError::Engine(e) => e.exit_class(),
+            RollbackError::Backup(e) => e.exit_class(),
+            RollbackError::Adapter { source, .. } => source.exit_class(),
+        }
+    }
 }
 
 impl From<cutover_state::JournalError> for RollbackError {
@@ -268,7 +278,7 @@ fn active_phase(view: &RunView) -> Option<String> {
 }
 
 fn read_view(state_dir: &Path) -> Result<RunView, EngineError> {
-    crate::ops::status(state_dir)
+    crate::journal::status(state_dir)
 }
 
 /// Rolls the plan's systems back to `req.point`: verifies every checksum
@@ -367,6 +377,7 @@ pub fn rollback(rt: &Runtime, plan: &LoadedPlan, req: &Request) -> Result<Rollba
     };
 
     // Load every adapter before applying anything.
+    let bridge = PluginBridge::new(rt);
     let mut adapters: Vec<(Target, String, Arc<Plugin>, Sandbox)> = Vec::new();
     for t in targets {
         let system = t
@@ -374,25 +385,13 @@ pub fn rollback(rt: &Runtime, plan: &LoadedPlan, req: &Request) -> Result<Rollba
             .as_ref()
             .map(|p| p.system.clone())
             .unwrap_or_default();
-        let id = cutover_backup::adapter_id(plan, &system)?.to_string();
-        let path = plan
-            .plugin_path(&id)
-            .ok_or_else(|| BackupError::Plan(format!("no plugin `{id}` in the plan")))?;
-        let pin = plan
-            .plan
-            .plugins
-            .get(&id)
-            .map(|p| p.sha256.as_str())
-            .filter(|s| !s.is_empty());
-        let plugin = rt
-            .load_file(&path, pin)
-            .map_err(|source| RollbackError::Load {
-                id: id.clone(),
+        let (_, l) = bridge
+            .adapter(plan, &system)
+            .map_err(|source| RollbackError::Adapter {
                 system: system.clone(),
-                source: Box::new(source),
+                source,
             })?;
-        let sandbox = cutover_backup::sandbox_for(plan, &id)?;
-        adapters.push((t, system, Arc::new(plugin), sandbox));
+        adapters.push((t, system, l.plugin, l.sandbox));
     }
 
     let mut systems = Vec::new();
@@ -417,7 +416,7 @@ pub fn rollback(rt: &Runtime, plan: &LoadedPlan, req: &Request) -> Result<Rollba
     }
     lease.heartbeat()?;
 
-    let results = results_json(&systems);
+    let results = results_of(&systems);
     let phase = active_phase(&view);
     let failed = failures(&systems);
     let outcome = if failed.is_empty() {
@@ -575,23 +574,14 @@ fn failures(systems: &[SystemResult]) -> Vec<String> {
 /// The `results` payload: per system, each category with its result, the
 /// categories applied and those the adapter could not restore, the
 /// categories done by an earlier interrupted attempt, and the stored point.
-fn results_json(systems: &[SystemResult]) -> serde_json::Value {
-    let mut out = serde_json::Map::new();
-    for s in systems {
-        let results: &[TypeRestore] = s.report.as_ref().map_or(&[], |r| &r.results);
-        let resumed = s.report.as_ref().map_or(Vec::new(), |r| r.resumed.clone());
-        out.insert(
-            s.system.clone(),
-            serde_json::json!({
-                "point": s.point,
-                "ok": s.ok(),
-                "applied": kinds_with(results, RestoreStatus::Ok),
-                "unsupported": kinds_with(results, RestoreStatus::Unsupported),
-                "resumed": resumed,
-                "categories": results.iter().map(category_json).collect::<Vec<_>>(),
-                "error": s.error,
-            }),
-        );
-    }
-    serde_json::Value::Object(out)
+fn results_of(systems: &[SystemResult]) -> RollbackResults {
+    systems
+        .iter()
+        .map(|s| {
+            (
+                s.system.clone(),
+                SystemRollback::of(&s.point, s.ok(), s.report.as_ref(), s.error.clone()),
+            )
+        })
+        .collect()
 }

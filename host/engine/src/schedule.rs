@@ -5,41 +5,11 @@
 
 use cutover_notify::{Notification, NotificationKind, Severity};
 use cutover_plan::duration::format_duration_ms;
-use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
-use crate::event::{Event, PhaseStatus};
-use crate::runner::{Runner, now_ms};
-use crate::view::PhaseView;
-
-/// A phase found running longer than its plan `duration` allows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BehindScheduleView {
-    /// The plan's duration as written (`2d`, `1w..2w`).
-    pub duration: String,
-    /// The longest the phase may take, ms.
-    pub max_ms: u64,
-    /// How long it had run when this was noticed, ms.
-    pub elapsed_ms: u64,
-    /// When it was noticed, unix ms.
-    pub at_ms: i64,
-    /// Journal seq of the `phase-behind-schedule` record.
-    pub seq: u64,
-}
-
-impl PhaseView {
-    /// How long the phase has run at `now_ms` when that is longer than
-    /// `max_ms` and it is still running or paused; `None` otherwise (also
-    /// when its start is unknown). `status` uses it between runner
-    /// invocations; a runner journals `phase-behind-schedule` when it notices.
-    pub fn overdue_at(&self, max_ms: u64, now_ms: i64) -> Option<u64> {
-        if !matches!(self.status, PhaseStatus::Running | PhaseStatus::Paused) {
-            return None;
-        }
-        let elapsed = u64::try_from(now_ms.saturating_sub(self.started_ms?)).unwrap_or(0);
-        (elapsed > max_ms).then_some(elapsed)
-    }
-}
+use crate::event::Event;
+use crate::journal::now_ms;
+use crate::runner::Runner;
 
 impl Runner<'_> {
     /// Journals (once) that phase `phase_id` is behind schedule when it has
@@ -82,40 +52,5 @@ impl Runner<'_> {
         .label("phase", phase_id.to_string())
         .label("alert", "behind-schedule");
         self.notify_targets(&format!("schedule {phase_id}"), &[], n)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn phase(status: PhaseStatus, started_ms: Option<i64>) -> PhaseView {
-        PhaseView {
-            status,
-            items: Vec::new(),
-            paused_seq: None,
-            started_ms,
-            behind_schedule: None,
-        }
-    }
-
-    #[test]
-    fn overdue_only_past_the_maximum_while_running_or_paused() {
-        let running = phase(PhaseStatus::Running, Some(1_000));
-        assert_eq!(
-            running.overdue_at(500, 1_500),
-            None,
-            "exactly at the maximum"
-        );
-        assert_eq!(running.overdue_at(500, 1_501), Some(501));
-        assert_eq!(
-            phase(PhaseStatus::Paused, Some(0)).overdue_at(10, 100),
-            Some(100)
-        );
-        assert_eq!(
-            phase(PhaseStatus::Passed, Some(0)).overdue_at(10, 100),
-            None
-        );
-        assert_eq!(phase(PhaseStatus::Running, None).overdue_at(10, 100), None);
     }
 }

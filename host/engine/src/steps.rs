@@ -1,30 +1,44 @@
 //! Action and check steps: one plugin call each.
 
+use std::collections::BTreeMap;
+
 use cutover_plan::{Phase, Step};
 use cutover_runtime::wit;
 
+use crate::consistency::Consistency;
+use crate::details::{ActionDetails, CheckDetails, StepDetails};
 use crate::event::StepStatus;
-use crate::runner::{Runner, StepExec};
+use crate::gate::{self, CheckVerdict};
+use crate::runner::StepExec;
+use crate::step_ctx::StepCtx;
 
-/// The contract's name of a verdict.
-pub fn verdict_name(v: wit::VerdictKind) -> &'static str {
-    match v {
-        wit::VerdictKind::Pass => "pass",
-        wit::VerdictKind::Fail => "fail",
-        wit::VerdictKind::Inconclusive => "inconclusive",
-        wit::VerdictKind::NoData => "no-data",
+/// What a check call answered.
+pub(crate) struct Evaluation {
+    /// The verdict (`error` when the call failed).
+    pub verdict: CheckVerdict,
+    /// Its message.
+    pub message: String,
+    /// sha256 of the plugin, when it loaded.
+    pub digest: Option<String>,
+    /// Measurements by name.
+    pub measurements: BTreeMap<String, Option<f64>>,
+    /// Why the call failed, when it did.
+    pub error_kind: Option<String>,
+}
+
+impl Evaluation {
+    fn error(message: String, digest: Option<String>, kind: &str) -> Evaluation {
+        Evaluation {
+            verdict: CheckVerdict::Error,
+            message,
+            digest,
+            measurements: BTreeMap::new(),
+            error_kind: Some(kind.to_string()),
+        }
     }
 }
 
-fn pairs(p: &[(String, String)]) -> serde_json::Value {
-    serde_json::Value::Object(
-        p.iter()
-            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-            .collect(),
-    )
-}
-
-impl Runner<'_> {
+impl StepCtx<'_, '_> {
     pub(crate) fn context(
         &self,
         phase: &str,
@@ -49,7 +63,7 @@ impl Runner<'_> {
     ) -> StepExec {
         let loaded = match self.plugins.get(plugin) {
             Ok(l) => l,
-            Err(e) => return failed_load(plugin, e),
+            Err(e) => return failed_load(plugin, e.to_string()),
         };
         let ctx = self.context(&phase.id, &step.id, params);
         let mut exec =
@@ -60,12 +74,14 @@ impl Runner<'_> {
             {
                 Ok(o) => {
                     let mut e = StepExec::new(StepStatus::Succeeded, o.summary);
-                    e.details = serde_json::json!({ "outcome": pairs(&o.details) });
+                    e.details = StepDetails::Action(ActionDetails {
+                        outcome: o.details.iter().cloned().collect(),
+                    });
                     e
                 }
                 Err(err) => {
                     let mut e = StepExec::new(StepStatus::Failed, err.to_string());
-                    e.details = serde_json::json!({ "error_kind": err.kind() });
+                    e.details = StepDetails::error(err.kind());
                     e
                 }
             };
@@ -74,18 +90,17 @@ impl Runner<'_> {
         exec
     }
 
-    /// Evaluates a check; returns the verdict name (or `error`), the message
-    /// and the plugin digest. Only `pass` passes.
+    /// Evaluates a check. Only `pass` passes.
     pub(crate) fn evaluate(
         &mut self,
         phase: &str,
         step: &str,
         plugin: &str,
         params: &serde_json::Value,
-    ) -> (String, String, Option<String>, serde_json::Value) {
+    ) -> Evaluation {
         let loaded = match self.plugins.get(plugin) {
             Ok(l) => l,
-            Err(e) => return ("error".into(), e, None, serde_json::Value::Null),
+            Err(e) => return Evaluation::error(e.to_string(), None, "load"),
         };
         let ctx = self.context(phase, step, params);
         match self
@@ -94,28 +109,24 @@ impl Runner<'_> {
             .evaluate(&loaded.plugin, &loaded.sandbox, &ctx)
         {
             Ok(v) => {
-                let measurements: serde_json::Map<String, serde_json::Value> = v
-                    .measurements
-                    .iter()
-                    .map(|m| (m.name.clone(), serde_json::json!(m.value)))
-                    .collect();
-                let mut msg = v.message;
-                if v.verdict == wit::VerdictKind::NoData {
-                    msg = format!("{msg} (no data is never a pass)");
+                let verdict = CheckVerdict::from(v.verdict);
+                let mut message = v.message;
+                if verdict == CheckVerdict::NoData {
+                    message = format!("{message} (no data is never a pass)");
                 }
-                (
-                    verdict_name(v.verdict).to_string(),
-                    msg,
-                    Some(loaded.digest),
-                    serde_json::Value::Object(measurements),
-                )
+                Evaluation {
+                    verdict,
+                    message,
+                    digest: Some(loaded.digest),
+                    measurements: v
+                        .measurements
+                        .iter()
+                        .map(|m| (m.name.clone(), m.value.is_finite().then_some(m.value)))
+                        .collect(),
+                    error_kind: None,
+                }
             }
-            Err(e) => (
-                "error".into(),
-                e.to_string(),
-                Some(loaded.digest),
-                serde_json::json!({ "error_kind": e.kind() }),
-            ),
+            Err(e) => Evaluation::error(e.to_string(), Some(loaded.digest), e.kind()),
         }
     }
 
@@ -127,35 +138,30 @@ impl Runner<'_> {
         params: &serde_json::Value,
         shadow: bool,
     ) -> StepExec {
-        let (verdict, message, digest, measurements) =
-            self.evaluate(&phase.id, &step.id, plugin, params);
-        let status = match (verdict.as_str(), shadow) {
-            (_, true) => StepStatus::Shadow,
-            ("pass", false) => StepStatus::Succeeded,
-            _ => StepStatus::Failed,
-        };
-        let mut e = StepExec::new(status, format!("{verdict}: {message}"));
-        e.verdict = Some(verdict);
-        let consistency = crate::consistency::Consistency::from_measurements(
-            measurements
-                .as_object()
-                .into_iter()
-                .flatten()
-                .filter_map(|(k, v)| Some((k.as_str(), v.as_f64()?))),
+        let ev = self.evaluate(&phase.id, &step.id, plugin, params);
+        let status = gate::step_status(ev.verdict.gate(), shadow, false);
+        let mut e = StepExec::new(status, format!("{}: {}", ev.verdict.as_str(), ev.message));
+        e.verdict = Some(ev.verdict.as_str().to_string());
+        let consistency = Consistency::from_measurements(
+            ev.measurements
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str(), (*v)?))),
         );
-        e.details = serde_json::json!({ "measurements": measurements, "shadow": shadow });
-        if !consistency.is_empty() {
-            e.details["consistency"] = serde_json::json!(consistency);
-        }
+        e.details = StepDetails::Check(CheckDetails {
+            measurements: ev.measurements,
+            error_kind: ev.error_kind,
+            shadow,
+            consistency,
+        });
         e.plugin = Some(plugin.to_string());
-        e.digest = digest;
+        e.digest = ev.digest;
         e
     }
 }
 
 fn failed_load(plugin: &str, msg: String) -> StepExec {
     let mut e = StepExec::new(StepStatus::Failed, msg);
-    e.details = serde_json::json!({ "error_kind": "load" });
+    e.details = StepDetails::error("load");
     e.plugin = Some(plugin.to_string());
     e
 }

@@ -1,5 +1,7 @@
 //! Why a notification could not be delivered.
 
+use cutover_base::exit::{ExitClass, HasExitClass};
+
 /// A notification that could not be delivered.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -25,6 +27,17 @@ impl NotifyError {
         match self {
             NotifyError::NoTransport(_) => 0,
             NotifyError::GaveUp { attempts, .. } => *attempts,
+        }
+    }
+}
+
+/// Usage when the target is not something to send to; failed when the
+/// delivery was tried and gave up.
+impl HasExitClass for NotifyError {
+    fn exit_class(&self) -> ExitClass {
+        match self {
+            NotifyError::NoTransport(_) => ExitClass::Usage,
+            NotifyError::GaveUp { .. } => ExitClass::Failed,
         }
     }
 }

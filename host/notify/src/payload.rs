@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use cutover_base::time::{now_ms, rfc3339};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -107,37 +108,6 @@ impl Notification {
     }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-/// Unix ms as RFC 3339 UTC with milliseconds (`2026-11-27T03:28:42.000Z`).
-pub fn rfc3339(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let milli = ms.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{milli:03}Z",
-        sod / 3600,
-        (sod % 3600) / 60,
-        sod % 60
-    )
-}
-
 fn labels_of(n: &Notification) -> BTreeMap<String, String> {
     let mut l = n.labels.clone();
     l.insert("alertname".into(), format!("cutover-{}", n.kind.as_str()));
@@ -205,10 +175,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rfc3339_known_instants() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339(951_782_400_123), "2000-02-29T00:00:00.123Z");
-        assert_eq!(rfc3339(1_795_663_722_000), "2026-11-26T03:28:42.000Z");
+    fn times_are_rfc3339_with_milliseconds() {
+        let mut n = Notification::new(NotificationKind::Incident, Severity::Critical, "x");
+        n.starts_at_ms = 1_795_663_722_000;
+        let am = alertmanager_payload(&n, "ops");
+        assert_eq!(am["alerts"][0]["startsAt"], "2026-11-26T03:28:42.000Z");
+        assert_eq!(am["alerts"][0]["endsAt"], "0001-01-01T00:00:00Z");
+        n.starts_at_ms = 951_782_400_123;
+        n.resolved = true;
+        let am = alertmanager_payload(&n, "ops");
+        assert_eq!(am["alerts"][0]["startsAt"], "2000-02-29T00:00:00.123Z");
+        let ends = am["alerts"][0]["endsAt"].as_str().unwrap_or_default();
+        assert!(ends.len() == 24 && ends.ends_with('Z'), "{ends}");
     }
 
     #[test]

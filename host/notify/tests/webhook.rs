@@ -1,60 +1,11 @@
 //! Webhook delivery against local sinks on 127.0.0.1.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cutover_notify::{
     Notification, NotificationKind, NotifyError, RetryPolicy, Sender, Severity, Target,
 };
-
-/// A sink answering the first `fail` requests with 500, then 200; returns
-/// its port and the bodies received.
-fn sink(fail: usize) -> (u16, Arc<Mutex<Vec<String>>>) {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = l.local_addr().expect("addr").port();
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let seen = got.clone();
-    std::thread::spawn(move || {
-        let mut n = 0;
-        for mut s in l.incoming().flatten() {
-            let body = read_request(&mut s);
-            seen.lock().expect("lock").push(body);
-            n += 1;
-            let answer: &[u8] = if n <= fail {
-                b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 4\r\nconnection: close\r\n\r\nfail"
-            } else {
-                b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
-            };
-            let _ = s.write_all(answer);
-        }
-    });
-    (port, got)
-}
-
-fn read_request(s: &mut std::net::TcpStream) -> String {
-    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut got = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        if let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&got[..end]).to_ascii_lowercase();
-            let len: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(0);
-            if got.len() >= end + 4 + len {
-                return String::from_utf8_lossy(&got[end + 4..end + 4 + len]).to_string();
-            }
-        }
-        match s.read(&mut buf) {
-            Ok(0) | Err(_) => return String::new(),
-            Ok(n) => got.extend_from_slice(&buf[..n]),
-        }
-    }
-}
+use cutover_test_kit::http::CannedServer;
 
 fn fast() -> RetryPolicy {
     RetryPolicy {
@@ -77,13 +28,13 @@ fn note() -> Notification {
 
 #[test]
 fn alertmanager_sink_gets_version_4_json() {
-    let (port, got) = sink(0);
-    let t = Target::parse(&format!("am+http://127.0.0.1:{port}/hook"));
+    let sink = CannedServer::failing_first(0);
+    let t = Target::parse(&format!("am+{}", sink.url("/hook")));
     let d = Sender::new(fast(), "cutover")
         .send(&t, &note())
         .expect("delivered");
     assert_eq!((d.attempts, d.status), (1, 200));
-    let bodies = got.lock().expect("lock").clone();
+    let bodies = sink.bodies();
     assert_eq!(bodies.len(), 1);
     let v: serde_json::Value = serde_json::from_str(&bodies[0]).expect("json");
     assert_eq!(v["version"], "4");
@@ -95,13 +46,13 @@ fn alertmanager_sink_gets_version_4_json() {
 
 #[test]
 fn sink_failing_twice_is_retried_until_accepted() {
-    let (port, got) = sink(2);
-    let t = Target::parse(&format!("slack+http://127.0.0.1:{port}/x"));
+    let sink = CannedServer::failing_first(2);
+    let t = Target::parse(&format!("slack+{}", sink.url("/x")));
     let d = Sender::new(fast(), "cutover")
         .send(&t, &note())
         .expect("delivered on the third attempt");
     assert_eq!(d.attempts, 3);
-    let bodies = got.lock().expect("lock").clone();
+    let bodies = sink.bodies();
     assert_eq!(bodies.len(), 3);
     let v: serde_json::Value = serde_json::from_str(&bodies[2]).expect("json");
     assert!(
@@ -113,15 +64,7 @@ fn sink_failing_twice_is_retried_until_accepted() {
 
 #[test]
 fn silent_sink_is_given_up_within_the_budget() {
-    // Accepts connections and never answers.
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = l.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for s in l.incoming().flatten() {
-            held.push(s);
-        }
-    });
+    let silent = CannedServer::silent();
     let policy = RetryPolicy {
         attempts: 3,
         timeout: Duration::from_millis(200),
@@ -131,10 +74,7 @@ fn silent_sink_is_given_up_within_the_budget() {
     };
     let t0 = Instant::now();
     let err = Sender::new(policy, "cutover")
-        .send(
-            &Target::parse(&format!("http://127.0.0.1:{port}/")),
-            &note(),
-        )
+        .send(&Target::parse(&silent.url("/")), &note())
         .expect_err("never answers");
     assert!(
         matches!(err, NotifyError::GaveUp { attempts: 3, .. }),

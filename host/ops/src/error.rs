@@ -2,6 +2,8 @@
 
 use std::net::SocketAddr;
 
+use cutover_base::exit::{ExitClass, HasExitClass};
+
 /// What went wrong in an operations task.
 #[derive(Debug, thiserror::Error)]
 pub enum OpsError {
@@ -48,4 +50,20 @@ pub enum OpsError {
     /// JSON serialization failed.
     #[error("cannot serialize to JSON: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+/// Usage when a value the operator gave cannot be used (an address to serve
+/// on, a threshold, a progress value); internal when the server thread or
+/// the encoding fails.
+impl HasExitClass for OpsError {
+    fn exit_class(&self) -> ExitClass {
+        match self {
+            OpsError::NotLoopback(_)
+            | OpsError::Bind { .. }
+            | OpsError::Threshold { .. }
+            | OpsError::Progress { .. }
+            | OpsError::UnknownPhase(_) => ExitClass::Usage,
+            OpsError::Thread(_) | OpsError::Encode(_) | OpsError::Json(_) => ExitClass::Internal,
+        }
+    }
 }

@@ -177,3 +177,10 @@ impl fmt::Display for Diagnostics {
 }
 
 impl std::error::Error for Diagnostics {}
+
+/// An invalid plan is a usage error: the diagnostics say what to fix.
+impl cutover_base::exit::HasExitClass for Diagnostics {
+    fn exit_class(&self) -> cutover_base::exit::ExitClass {
+        cutover_base::exit::ExitClass::Usage
+    }
+}

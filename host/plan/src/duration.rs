@@ -1,65 +1,10 @@
-//! Human duration ("1h30m") and memory size ("64MiB") parsing.
+//! Plan-specific durations and sizes: a phase's duration range
+//! (`"1w..2w"`) and memory sizes (`"64MiB"`). Single durations use the one
+//! grammar of [`cutover_base::time`], re-exported here for the plan's users.
 
-use std::time::Duration;
-
-/// Parses a duration such as `500ms`, `30s`, `15m`, `4h`, `2d`, `1w` or a
-/// combination like `1h30m`. Returns a message saying what is wrong.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let s = text.trim();
-    if s.is_empty() {
-        return Err("empty duration; expected e.g. \"30s\", \"15m\", \"1h30m\"".into());
-    }
-    let mut total: u128 = 0;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
-        if digits == 0 {
-            return Err(format!(
-                "`{text}` is not a duration: expected a number at `{rest}`; use units ms, s, m, h, d, w (e.g. \"1h30m\")"
-            ));
-        }
-        let number: u128 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("`{text}`: number too large"))?;
-        rest = &rest[digits..];
-        let unit_len = rest.chars().take_while(|c| c.is_ascii_alphabetic()).count();
-        let unit = &rest[..unit_len];
-        let millis: u128 = match unit {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            "w" => 604_800_000,
-            "" if rest.starts_with('.') => {
-                return Err(format!(
-                    "`{text}` has a fraction; write whole units instead (e.g. \"1m30s\" for 1.5m)"
-                ));
-            }
-            "" if rest.starts_with(char::is_whitespace) => {
-                return Err(format!(
-                    "`{text}` contains a space; write the number and unit together (e.g. \"{number}s\")"
-                ));
-            }
-            "" => {
-                return Err(format!(
-                    "`{text}` is missing a unit after `{number}`; use ms, s, m, h, d or w (e.g. \"{number}s\")"
-                ));
-            }
-            other => {
-                return Err(format!(
-                    "`{text}` has unknown unit `{other}`; use ms, s, m, h, d or w (e.g. \"30s\", \"4h\", \"2d\")"
-                ));
-            }
-        };
-        total = total
-            .checked_add(number.saturating_mul(millis))
-            .ok_or_else(|| format!("`{text}`: duration too large"))?;
-        rest = &rest[unit_len..];
-    }
-    let millis = u64::try_from(total).map_err(|_| format!("`{text}`: duration too large"))?;
-    Ok(Duration::from_millis(millis))
-}
+pub use cutover_base::time::{
+    DurationError, format_duration_ms, parse_duration, parse_duration_ms,
+};
 
 /// Which part of a duration range `MIN..MAX` a problem is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,14 +32,13 @@ pub struct RangeError {
 /// maximum) or a range `"MIN..MAX"` (`"1w..2w"`) with MIN <= MAX. Returns
 /// `(min_ms, max_ms)`.
 pub fn parse_duration_range(text: &str) -> Result<(u64, u64), RangeError> {
-    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     let Some(dots) = text.find("..") else {
-        return parse_duration(text)
-            .map(|d| (ms(d), ms(d)))
-            .map_err(|message| RangeError {
+        return parse_duration_ms(text)
+            .map(|ms| (ms, ms))
+            .map_err(|e| RangeError {
                 part: RangePart::Whole,
                 at: 0..text.len(),
-                message,
+                message: e.to_string(),
             });
     };
     let (min_text, max_text) = (&text[..dots], &text[dots + 2..]);
@@ -108,7 +52,7 @@ pub fn parse_duration_range(text: &str) -> Result<(u64, u64), RangeError> {
                 ),
             });
         }
-        parse_duration(t).map(ms).map_err(|e| RangeError {
+        parse_duration_ms(t).map_err(|e| RangeError {
             part,
             at,
             message: format!("the {what} of `{text}`: {e}"),
@@ -143,43 +87,19 @@ pub fn format_duration_range(min_ms: u64, max_ms: u64) -> String {
     }
 }
 
-/// Formats milliseconds back to the compact form (`90000` -> `1m30s`).
-pub fn format_duration_ms(ms: u64) -> String {
-    if ms == 0 {
-        return "0s".into();
-    }
-    let units = [
-        ("w", 604_800_000u64),
-        ("d", 86_400_000),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1_000),
-        ("ms", 1),
-    ];
-    let mut rest = ms;
-    let mut out = String::new();
-    for (name, size) in units {
-        if rest >= size {
-            out.push_str(&format!("{}{}", rest / size, name));
-            rest %= size;
-        }
-    }
-    out
-}
-
 /// Parses a memory size such as `64MiB`, `512KiB`, `1GiB`, `10MB` or plain bytes.
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let s = text.trim();
-    let digits = s.chars().take_while(|c| c.is_ascii_digit()).count();
-    if digits == 0 {
+    let (number, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    if number.is_empty() {
         return Err(format!(
             "`{text}` is not a memory size; expected e.g. \"64MiB\", \"512KiB\", \"1GiB\""
         ));
     }
-    let number: u64 = s[..digits]
+    let number: u64 = number
         .parse()
         .map_err(|_| format!("`{text}`: number too large"))?;
-    let factor: u64 = match s[digits..].trim() {
+    let factor: u64 = match unit.trim() {
         "" | "B" => 1,
         "KiB" => 1 << 10,
         "MiB" => 1 << 20,
@@ -201,32 +121,6 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_units_and_combos() {
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
-        assert_eq!(parse_duration("4h"), Ok(Duration::from_secs(14_400)));
-        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
-        assert_eq!(parse_duration("1w"), Ok(Duration::from_secs(604_800)));
-        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5_400)));
-    }
-
-    #[test]
-    fn rejects_bad_durations() {
-        for bad in ["", "10", "5x", "h", "1h 30", "-1s", "1.5h"] {
-            assert!(parse_duration(bad).is_err(), "{bad} accepted");
-        }
-    }
-
-    #[test]
-    fn formats_round_trip() {
-        for text in ["1h30m", "2d", "500ms", "1w2d3h4m5s6ms"] {
-            let ms = parse_duration(text).map(|d| d.as_millis() as u64);
-            assert_eq!(ms.map(format_duration_ms), Ok(text.to_string()));
-        }
-    }
 
     #[test]
     fn parses_ranges_and_single_values() {
@@ -271,5 +165,17 @@ mod tests {
         assert_eq!(parse_size("1000"), Ok(1000));
         assert!(parse_size("64 apples").is_err());
         assert!(parse_size("MiB").is_err());
+        assert_eq!(parse_size(" 1 GiB "), Ok(1 << 30));
+        assert_eq!(parse_size("10MB"), Ok(10_000_000));
+        assert!(
+            parse_size("99999999999GiB")
+                .unwrap_err()
+                .contains("too large")
+        );
+        assert!(
+            parse_size("99999999999999999999")
+                .unwrap_err()
+                .contains("too large")
+        );
     }
 }

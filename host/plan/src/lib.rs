@@ -7,6 +7,7 @@ pub mod model;
 pub mod raw;
 pub mod resolver;
 pub mod scope;
+mod step_fields;
 pub mod support;
 pub mod validate;
 

@@ -248,7 +248,7 @@ pub struct RawGate {
 /// (checked during validation, with spans).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(transform = crate::schema::step_kind_rules)]
+#[schemars(transform = crate::step_fields::step_kind_rules)]
 pub struct RawStep {
     /// Step id, unique within the plan.
     #[schemars(with = "String")]

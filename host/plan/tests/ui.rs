@@ -8,31 +8,11 @@ use cutover_plan::{
     DescriptorFileResolver, PluginInfo, PluginResolver, StepAction, fingerprint_diff, load,
     preview, schema_json, validate, validate_in,
 };
-
-fn update() -> bool {
-    std::env::var_os("UPDATE_GOLDENS").is_some_and(|v| v == "1")
-}
+use cutover_test_kit::golden::check as golden;
+use cutover_test_kit::plan::pin_stand_ins;
 
 fn manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Compares `actual` with the file at `path`, or rewrites it when updating.
-fn golden(path: &Path, actual: &str) -> Result<(), String> {
-    if update() {
-        std::fs::write(path, actual).map_err(|e| format!("{}: {e}", path.display()))?;
-        return Ok(());
-    }
-    let expected = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: {e} (run with UPDATE_GOLDENS=1)", path.display()))?;
-    if expected == actual {
-        Ok(())
-    } else {
-        Err(format!(
-            "{} differs.\n--- expected\n{expected}\n--- actual\n{actual}",
-            path.display()
-        ))
-    }
 }
 
 #[test]
@@ -284,50 +264,12 @@ fn schema_file_is_current() {
     assert!(schema["properties"]["phases"].is_object());
 }
 
-/// Resolver for the shipped plans, whose plugin binaries are built elsewhere:
-/// describes by id.
-struct ShippedResolver;
-
-impl PluginResolver for ShippedResolver {
-    fn describe(&self, id: &str, _path: &Path) -> Result<PluginInfo, String> {
-        let file = manifest().join(format!("tests/ui/plugins/shipped-{id}.describe.json"));
-        let text = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
-        serde_json::from_str(&text).map_err(|e| e.to_string())
-    }
-}
-
-/// `src` (a shipped plan) with its plugin paths replaced by test binaries in
-/// `tmp`, pinned, so that pins and capabilities are checked too.
+/// `src` (a shipped plan) with its plugin paths replaced by stand-in files
+/// in `tmp`, pinned (so that pins and capabilities are checked too) and
+/// described by the recorded descriptors of the shipped plugins
+/// (`tests/ui/plugins/shipped-<id>.describe.json`).
 fn pin_shipped(src: &str, tmp: &Path) -> String {
-    let mut pinned = src.to_string();
-    for id in [
-        "alertmanager",
-        "prometheus",
-        "http-probe",
-        "rules-diff",
-        "noop-action",
-        "file-adapter",
-        "alertmanager-routes",
-        "alertmanager-silences",
-        "alertmanager-silence",
-        "notifications-muted",
-    ] {
-        let bytes = format!("fake {id}");
-        let file = tmp.join(format!("{id}.wasm"));
-        std::fs::write(&file, &bytes).expect("write");
-        let digest = {
-            use sha2::Digest;
-            hex::encode(sha2::Sha256::digest(bytes.as_bytes()))
-        };
-        pinned = pinned.replace(
-            &format!(
-                "path = \"../target/plugins/{id}.wasm\"\nsha256 = \"{}\"",
-                "0".repeat(64)
-            ),
-            &format!("path = \"{}\"\nsha256 = \"{digest}\"", file.display()),
-        );
-    }
-    pinned
+    pin_stand_ins(src, tmp, Some(&manifest().join("tests/ui/plugins")))
 }
 
 #[test]
@@ -338,7 +280,7 @@ fn shipped_plans_are_valid_apart_from_plugin_binaries() {
         let base = path.parent().expect("dir").to_path_buf();
         let tmp = tempfile::tempdir().expect("tmp");
         let pinned = pin_shipped(&src, tmp.path());
-        match validate_in(&pinned, name, &base, &ShippedResolver) {
+        match validate_in(&pinned, name, &base, &DescriptorFileResolver) {
             Ok(loaded) => {
                 assert_eq!(loaded.plan.phases.len(), 5, "{name}");
                 let text = preview(&loaded, &loaded.infos);
@@ -370,8 +312,13 @@ fn shipped_plan_asking_undeclared_types_is_refused() {
     );
     let pinned = pin_shipped(&wrong, tmp.path());
     let base = path.parent().expect("dir");
-    let diags = validate_in(&pinned, "alerting-migration.toml", base, &ShippedResolver)
-        .expect_err("undeclared types must be refused");
+    let diags = validate_in(
+        &pinned,
+        "alerting-migration.toml",
+        base,
+        &DescriptorFileResolver,
+    )
+    .expect_err("undeclared types must be refused");
     let text = diags.render_plain();
     let lines: Vec<&str> = text
         .lines()

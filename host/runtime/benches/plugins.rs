@@ -5,10 +5,10 @@
 //! `cargo bench -p cutover-runtime --bench plugins` (needs target/plugins,
 //! built by scripts/build-plugins.sh). Prints figures, ratios and targets.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use cutover_runtime::{Runtime, Sandbox, wit};
+use cutover_test_kit::{plugin_path, wat};
 use wasmtime::component::{
     Component, ComponentType, Lift, Linker, Lower, ResourceTable, ResourceType,
 };
@@ -130,10 +130,8 @@ fn line(what: &str, ours: f64, raw: f64, unit: &str, target: &str) {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let path = root.join("target/plugins/noop-action.wasm");
-    let bytes = std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/build-plugins.sh)", path.display()));
+    let path = plugin_path("noop-action");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let cache = tempfile::tempdir().unwrap();
     let rt = Runtime::new(Some(cache.path())).unwrap();
     let nocache = Runtime::new(None).unwrap();
@@ -152,7 +150,7 @@ fn main() {
     }
 
     // Fresh instance per call: instantiate + run(ctx).
-    fresh_and_warm(&rt, &engine, &bytes, &root);
+    fresh_and_warm(&rt, &engine, &bytes);
 }
 
 fn cold_and_cached(rt: &Runtime, nocache: &Runtime, engine: &Engine, bytes: &[u8]) {
@@ -210,7 +208,7 @@ fn cold_and_cached(rt: &Runtime, nocache: &Runtime, engine: &Engine, bytes: &[u8
     );
 }
 
-fn fresh_and_warm(rt: &Runtime, engine: &Engine, bytes: &[u8], root: &Path) {
+fn fresh_and_warm(rt: &Runtime, engine: &Engine, bytes: &[u8]) {
     // Fresh instance per call: instantiate + run(ctx).
     let plugin = rt.load(bytes, "noop").unwrap();
     let sb = Sandbox::default();
@@ -312,19 +310,7 @@ fn fresh_and_warm(rt: &Runtime, engine: &Engine, bytes: &[u8], root: &Path) {
     );
 
     // Deadline overrun on an infinite loop.
-    let wat = std::fs::read_to_string(root.join("tests/fixtures/hostile/check-template.wat"))
-        .unwrap()
-        .replace("@IMPORTS@", "")
-        .replace("@CORE_IMPORTS@", "")
-        .replace("@WITH@", "")
-        .replace("@FUNCS@", "")
-        .replace(
-            "@BODY@",
-            &std::fs::read_to_string(root.join("tests/fixtures/hostile/infinite-loop.body.wat"))
-                .unwrap(),
-        )
-        .replace("@NAMELEN@", "\\04")
-        .replace("@NAME@", "loop");
+    let wat = wat::check_fixture("loop", "infinite-loop.body.wat");
     let spin = rt.load(wat.as_bytes(), "loop").unwrap();
     let mut sb = Sandbox::default();
     sb.limits.deadline = Duration::from_millis(200);

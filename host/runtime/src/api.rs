@@ -9,9 +9,9 @@ use crate::call::Sandbox;
 use crate::data::{DataSink, DataSource};
 use crate::describe::Descriptor;
 use crate::error::{CallError, PluginError};
-use crate::limits::Limit;
-use crate::plugin::{Plugin, Pre, World};
+use crate::plugin::{Plugin, Pre};
 use crate::runtime::Runtime;
+use crate::world::World;
 
 impl From<wit::PluginError> for PluginError {
     fn from(e: wit::PluginError) -> Self {
@@ -56,7 +56,7 @@ macro_rules! with_instance {
         let Pre::$variant(pre) = &$p.pre else {
             return Err(wrong_world($p, $world));
         };
-        $self.call($p, $sb, |$store| {
+        $self.call(&$p.name, $sb, |$store| {
             let $inst = pre.instantiate(&mut *$store)?;
             $body
         })
@@ -69,22 +69,22 @@ impl Runtime {
     pub fn describe(&self, p: &Plugin, sb: &Sandbox) -> Result<Descriptor, CallError> {
         Ok(match &p.pre {
             Pre::Action(pre) => self
-                .call(p, sb, |store| {
+                .call(&p.name, sb, |store| {
                     pre.instantiate(&mut *store)?.call_describe(&mut *store)
                 })?
                 .into(),
             Pre::Check(pre) => self
-                .call(p, sb, |store| {
+                .call(&p.name, sb, |store| {
                     pre.instantiate(&mut *store)?.call_describe(&mut *store)
                 })?
                 .into(),
             Pre::Adapter(pre) => self
-                .call(p, sb, |store| {
+                .call(&p.name, sb, |store| {
                     pre.instantiate(&mut *store)?.call_describe(&mut *store)
                 })?
                 .into(),
             Pre::Translator(pre) => self
-                .call(p, sb, |store| {
+                .call(&p.name, sb, |store| {
                     pre.instantiate(&mut *store)?.call_describe(&mut *store)
                 })?
                 .into(),
@@ -210,26 +210,12 @@ impl Runtime {
                 let sink = store.data_mut().table.delete(sink)?;
                 Ok((result?, sink))
             })?;
-        if let Some(detail) = sink.error {
-            return Err(CallError::Limit {
-                plugin: p.name.clone(),
-                limit: Limit::Output,
-                detail,
-            });
-        }
+        let (writer, bytes) = sink.finish::<W>(&p.name)?;
         let info = result.map_err(|e| plugin_err(p, e))?;
-        let writer = sink
-            .target
-            .into_any()
-            .downcast::<W>()
-            .map_err(|_| CallError::Host {
-                plugin: p.name.clone(),
-                detail: "sink writer type changed".into(),
-            })?;
         Ok(Exported {
             info,
-            bytes: sink.written,
-            writer: *writer,
+            bytes,
+            writer,
         })
     }
 

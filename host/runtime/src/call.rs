@@ -14,7 +14,6 @@ use crate::grants::Grants;
 use crate::http::{HttpPolicy, Violations, record};
 use crate::limits::{Limit, LimitHit, Limiter, Limits};
 use crate::output::Captured;
-use crate::plugin::Plugin;
 use crate::runtime::{EPOCH_TICK, Runtime};
 use crate::secrets::{EnvSecrets, SecretSource, redact};
 use crate::size::OutputSize;
@@ -67,7 +66,7 @@ impl Sandbox {
 impl Runtime {
     fn new_store(
         &self,
-        plugin: &Plugin,
+        plugin: &str,
         sb: &Sandbox,
     ) -> Result<(Store<HostState>, Captured, Captured), CallError> {
         let limits = &sb.limits;
@@ -92,7 +91,7 @@ impl Runtime {
             };
             b.preopened_dir(&d.path, format!("/{}", d.name), perms)
                 .map_err(|e| CallError::Host {
-                    plugin: plugin.name.clone(),
+                    plugin: plugin.to_owned(),
                     detail: format!(
                         "cannot open granted directory {} ({}): {e}",
                         d.name,
@@ -103,7 +102,7 @@ impl Runtime {
         let mut table = ResourceTable::new();
         table.set_max_capacity(limits.max_resources);
         let state = HostState {
-            plugin: plugin.name.clone(),
+            plugin: plugin.to_owned(),
             wasi: b.build(),
             table,
             http: WasiHttpCtx::new(),
@@ -116,7 +115,7 @@ impl Runtime {
                     Some(ca) => Ok(ca.config.clone()),
                     None => public_roots(),
                 },
-                plugin: Arc::from(plugin.name.as_str()),
+                plugin: Arc::from(plugin),
             },
             limiter: Limiter::new(limits.clone()),
             grants: sb.grants.clone(),
@@ -138,10 +137,11 @@ impl Runtime {
         Ok((store, stdout, stderr))
     }
 
-    /// Runs `f` in a fresh store and classifies the result.
+    /// Runs `f` in a fresh store for the plugin named `plugin` and
+    /// classifies the result.
     pub(crate) fn call<R: OutputSize>(
         &self,
-        plugin: &Plugin,
+        plugin: &str,
         sb: &Sandbox,
         f: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, CallError> {
@@ -149,9 +149,9 @@ impl Runtime {
         let started = Instant::now();
         let result = f(&mut store);
         let elapsed = started.elapsed();
-        emit_output(&plugin.name, "stdout", &stdout, &store.data().revealed);
-        emit_output(&plugin.name, "stderr", &stderr, &store.data().revealed);
-        let name = plugin.name.clone();
+        emit_output(plugin, "stdout", &stdout, &store.data().revealed);
+        emit_output(plugin, "stderr", &stderr, &store.data().revealed);
+        let name = plugin.to_owned();
         let value = match result {
             Ok(v) => v,
             Err(e) => return Err(classify(e, &store, &name, sb)),

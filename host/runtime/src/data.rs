@@ -4,6 +4,9 @@
 use std::any::Any;
 use std::io::{Read, Write};
 
+use crate::error::CallError;
+use crate::limits::Limit;
+
 /// A writer the host hands to an adapter, given back after the call.
 pub trait SinkTarget: Write + Send + 'static {
     /// Turns the boxed target back into `Any` so the caller gets its own type back.
@@ -48,6 +51,30 @@ impl DataSink {
         }
         self.written += len;
         Ok(())
+    }
+
+    /// Once the call is over: the writer the host handed in, with the bytes
+    /// the guest wrote. A sink that refused a write (cap reached, or the
+    /// host could not store) fails the call with [`Limit::Output`], whatever
+    /// the plugin answered.
+    pub(crate) fn finish<W: 'static>(self, plugin: &str) -> Result<(W, u64), CallError> {
+        if let Some(detail) = self.error {
+            return Err(CallError::Limit {
+                plugin: plugin.to_owned(),
+                limit: Limit::Output,
+                detail,
+            });
+        }
+        let written = self.written;
+        let writer = self
+            .target
+            .into_any()
+            .downcast::<W>()
+            .map_err(|_| CallError::Host {
+                plugin: plugin.to_owned(),
+                detail: "the sink's writer changed type".into(),
+            })?;
+        Ok((*writer, written))
     }
 }
 

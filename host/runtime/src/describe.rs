@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use crate::bindings::wit;
-use crate::plugin::World;
+use crate::world::World;
 
 /// What a plugin says about itself (its `describe()`), for any world.
 #[derive(Debug, Clone, Serialize)]

@@ -1,8 +1,14 @@
-//! Typed errors for loading and calling plugins.
+//! Typed errors for setting up the runtime, loading and calling plugins,
+//! and checking translations.
 
+use cutover_base::exit::{ExitClass, HasExitClass};
 use serde::{Deserialize, Serialize};
 
-use crate::limits::Limit;
+use crate::grants::OriginError;
+use crate::limits::{Limit, LimitHit};
+use crate::report::Summary;
+use crate::tls::TlsCaError;
+use crate::world::World;
 
 /// A capability the plan did not grant and the plugin tried to use.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,9 +126,9 @@ pub enum CallError {
         /// Plugin name.
         plugin: String,
         /// The world the call needs.
-        expected: crate::plugin::World,
+        expected: World,
         /// The plugin's world.
-        found: crate::plugin::World,
+        found: World,
     },
     /// The host failed to set up or run the call.
     #[error("host error calling plugin {plugin}: {detail}")]
@@ -253,6 +259,22 @@ impl LoadError {
     }
 }
 
+/// Errors creating the runtime.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The engine could not be configured.
+    #[error("cannot create the wasm engine: {0}")]
+    Engine(String),
+    /// The cache directory could not be created.
+    #[error("cannot open the component cache at {path}: {source}")]
+    Cache {
+        /// The directory.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
 /// Why a translation produced nothing usable. Every variant names the
 /// translator (`plugin`, its `describe()` name) and, where there is one, the
 /// document or report item at fault.
@@ -328,9 +350,9 @@ pub enum TranslateError {
         /// Translator name.
         plugin: String,
         /// What the summary says.
-        reported: crate::report::Summary,
+        reported: Summary,
         /// What the items say.
-        counted: crate::report::Summary,
+        counted: Summary,
     },
     /// Fewer report items than the caller counted in the input: some input
     /// item is not accounted for.
@@ -367,13 +389,144 @@ impl TranslateError {
     /// rejected as `invalid-input` or `unsupported`), rather than the
     /// translator or the host.
     pub fn is_bad_input(&self) -> bool {
+        self.exit_class() == ExitClass::Usage
+    }
+}
+
+/// Every load error: the plugin could not be loaded.
+impl HasExitClass for LoadError {
+    fn exit_class(&self) -> ExitClass {
         match self {
-            TranslateError::UnsupportedKind { .. } | TranslateError::Input { .. } => true,
-            TranslateError::Call(CallError::Plugin { error, .. }) => matches!(
-                error,
-                PluginError::InvalidInput(_) | PluginError::Unsupported(_)
-            ),
-            _ => false,
+            LoadError::Io { .. }
+            | LoadError::PinMismatch { .. }
+            | LoadError::Malformed { .. }
+            | LoadError::ContractVersion { .. }
+            | LoadError::WrongWorld { .. }
+            | LoadError::Link { .. }
+            | LoadError::Describe { .. }
+            | LoadError::KindMismatch { .. }
+            | LoadError::Host { .. } => ExitClass::PluginLoad,
+        }
+    }
+}
+
+/// Every call error, the plugin's own typed error included: the call failed.
+impl HasExitClass for CallError {
+    fn exit_class(&self) -> ExitClass {
+        match self {
+            CallError::Deadline { .. }
+            | CallError::Limit { .. }
+            | CallError::Trap { .. }
+            | CallError::Denied { .. }
+            | CallError::Plugin { .. }
+            | CallError::InvalidOutput { .. }
+            | CallError::WorldMismatch { .. }
+            | CallError::Host { .. } => ExitClass::PluginCall,
+        }
+    }
+}
+
+/// Usage when the caller's input is at fault (a kind the translator does not
+/// declare, a bad document, input or params the translator rejected as
+/// `invalid-input` or `unsupported`), else a failed plugin call.
+impl HasExitClass for TranslateError {
+    fn exit_class(&self) -> ExitClass {
+        match self {
+            TranslateError::Call(CallError::Plugin { error, .. }) => match error {
+                PluginError::InvalidInput(_) | PluginError::Unsupported(_) => ExitClass::Usage,
+                PluginError::Unavailable(_) | PluginError::Denied(_) | PluginError::Failed(_) => {
+                    ExitClass::PluginCall
+                }
+            },
+            TranslateError::Call(e) => e.exit_class(),
+            TranslateError::UnsupportedKind { .. } | TranslateError::Input { .. } => {
+                ExitClass::Usage
+            }
+            TranslateError::MalformedOutput { .. }
+            | TranslateError::InvalidItem { .. }
+            | TranslateError::DuplicateItem { .. }
+            | TranslateError::SummaryMismatch { .. }
+            | TranslateError::MissingItems { .. } => ExitClass::PluginCall,
+        }
+    }
+}
+
+/// The runtime itself could not be set up: internal.
+impl HasExitClass for RuntimeError {
+    fn exit_class(&self) -> ExitClass {
+        match self {
+            RuntimeError::Engine(_) | RuntimeError::Cache { .. } => ExitClass::Internal,
+        }
+    }
+}
+
+/// A host grant the operator wrote that is not `scheme://host:port`.
+impl HasExitClass for OriginError {
+    fn exit_class(&self) -> ExitClass {
+        ExitClass::Usage
+    }
+}
+
+/// Granted CA certificates that cannot be used: the plan's grant is at fault.
+impl HasExitClass for TlsCaError {
+    fn exit_class(&self) -> ExitClass {
+        match self {
+            TlsCaError::Read { .. }
+            | TlsCaError::Pem { .. }
+            | TlsCaError::Certificate { .. }
+            | TlsCaError::Config { .. } => ExitClass::Usage,
+        }
+    }
+}
+
+/// A plugin hit a resource limit: its call failed.
+impl HasExitClass for LimitHit {
+    fn exit_class(&self) -> ExitClass {
+        ExitClass::PluginCall
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plugin_error(error: PluginError) -> TranslateError {
+        TranslateError::Call(CallError::Plugin {
+            plugin: "t".into(),
+            error,
+        })
+    }
+
+    #[test]
+    fn a_translation_is_a_usage_error_when_the_input_is_at_fault() {
+        let usage = [
+            plugin_error(PluginError::InvalidInput("x".into())),
+            plugin_error(PluginError::Unsupported("x".into())),
+            TranslateError::UnsupportedKind {
+                plugin: "t".into(),
+                kind: "routes".into(),
+                supported: vec![],
+            },
+        ];
+        for e in usage {
+            assert_eq!(e.exit_class(), ExitClass::Usage, "{e}");
+            assert!(e.is_bad_input(), "{e}");
+        }
+        let call = [
+            plugin_error(PluginError::Failed("x".into())),
+            TranslateError::Call(CallError::Trap {
+                plugin: "t".into(),
+                detail: "unreachable".into(),
+            }),
+            TranslateError::MissingItems {
+                plugin: "t".into(),
+                reported: 1,
+                expected: 2,
+            },
+        ];
+        for e in call {
+            assert_eq!(e.exit_class(), ExitClass::PluginCall, "{e}");
+            assert!(!e.is_bad_input(), "{e}");
         }
     }
 }

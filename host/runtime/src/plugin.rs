@@ -11,43 +11,13 @@ use wasmtime::component::Component;
 use crate::bindings::translator::TranslatorPre;
 use crate::bindings::{action::ActionPre, adapter::AdapterPre, check::CheckPre};
 use crate::cache::CacheStatus;
+use crate::call::Sandbox;
 use crate::describe::{self, Descriptor};
-use crate::error::LoadError;
+use crate::error::{CallError, LoadError};
 use crate::runtime::Runtime;
 use crate::state::HostState;
 use crate::version::{CONTRACT_PACKAGE, CONTRACT_VERSION, Version};
-
-/// The world a component implements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum World {
-    /// `cutover:plugin/action`.
-    Action,
-    /// `cutover:plugin/check`.
-    Check,
-    /// `cutover:plugin/adapter`.
-    Adapter,
-    /// `cutover:plugin/translator` (contract 0.1.1).
-    Translator,
-}
-
-impl World {
-    /// The world's name in the contract.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            World::Action => "action",
-            World::Check => "check",
-            World::Adapter => "adapter",
-            World::Translator => "translator",
-        }
-    }
-}
-
-impl std::fmt::Display for World {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::world::World;
 
 pub(crate) enum Pre {
     Action(ActionPre<HostState>),
@@ -181,7 +151,7 @@ impl Runtime {
             },
         };
         let descriptor = self
-            .describe(&plugin, &crate::Sandbox::default())
+            .describe(&plugin, &Sandbox::default())
             .map_err(|source| LoadError::Describe {
                 origin: origin.to_string(),
                 source,
@@ -196,7 +166,7 @@ impl Runtime {
         if let Some(detail) = describe::problem(&descriptor) {
             return Err(LoadError::Describe {
                 origin: origin.to_string(),
-                source: crate::CallError::InvalidOutput {
+                source: CallError::InvalidOutput {
                     plugin: origin.to_string(),
                     detail,
                 },

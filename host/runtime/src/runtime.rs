@@ -11,6 +11,7 @@ use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAlloc
 
 use crate::bindings::wit_host;
 use crate::cache::ComponentCache;
+use crate::error::RuntimeError;
 use crate::limits::MAX_MEMORY_BYTES;
 use crate::state::HostState;
 
@@ -45,22 +46,6 @@ pub struct Runtime {
     pub(crate) cache: Option<ComponentCache>,
     allocator: Allocator,
     _ticker: Ticker,
-}
-
-/// Errors creating the runtime.
-#[derive(Debug, thiserror::Error)]
-pub enum RuntimeError {
-    /// The engine could not be configured.
-    #[error("cannot create the wasm engine: {0}")]
-    Engine(String),
-    /// The cache directory could not be created.
-    #[error("cannot open the component cache at {path}: {source}")]
-    Cache {
-        /// The directory.
-        path: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
 }
 
 fn base_config() -> Config {

@@ -28,6 +28,7 @@
 
 pub mod atomic;
 pub mod digest;
+mod exit;
 pub mod journal;
 
 pub use atomic::{

@@ -1,19 +1,16 @@
 //! `GET /api/v2/alerts` answers to WIT alerts.
 
-use std::collections::BTreeMap;
-
+use crate::labels::Tags;
 use crate::rfc3339::parse_millis;
-use cutover_plugin_sdk::{Alert, AlertState, Window};
+use cutover_plugin_sdk::{Alert, AlertState, Window, decode_json};
 use serde::Deserialize;
 
 /// One alert as Alertmanager's API v2 returns it (fields we use).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ApiAlert {
-    #[serde(default)]
-    labels: BTreeMap<String, String>,
-    #[serde(default)]
-    annotations: BTreeMap<String, String>,
+    #[serde(flatten)]
+    tags: Tags,
     starts_at: String,
     fingerprint: String,
     status: ApiStatus,
@@ -30,16 +27,7 @@ struct ApiStatus {
 /// still firing. States: `active`/`unprocessed` -> active, `suppressed` ->
 /// suppressed (silenced or inhibited).
 pub fn parse(body: &str, window: &Window) -> Result<Vec<Alert>, String> {
-    let mut de = serde_json::Deserializer::from_str(body);
-    let alerts: Vec<ApiAlert> = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        format!(
-            "/api/v2/alerts answer: line {}, column {}, at `{path}`: {inner}",
-            inner.line(),
-            inner.column()
-        )
-    })?;
+    let alerts: Vec<ApiAlert> = decode_json("/api/v2/alerts answer", body)?;
     let mut out = Vec::new();
     for (i, a) in alerts.into_iter().enumerate() {
         let starts_at = parse_millis(&a.starts_at)
@@ -56,14 +44,7 @@ pub fn parse(body: &str, window: &Window) -> Result<Vec<Alert>, String> {
         if starts_at > window.end {
             continue;
         }
-        out.push(Alert {
-            labels: a.labels.into_iter().collect(),
-            annotations: a.annotations.into_iter().collect(),
-            starts_at,
-            ends_at: None,
-            state,
-            fingerprint: a.fingerprint,
-        });
+        out.push(a.tags.firing(starts_at, state, a.fingerprint));
     }
     Ok(out)
 }
@@ -85,14 +66,7 @@ mod tests {
 
     #[test]
     fn maps_states_times_and_labels() {
-        let all = parse(
-            BODY,
-            &Window {
-                start: 0,
-                end: i64::MAX,
-            },
-        )
-        .unwrap();
+        let all = parse(BODY, &Window::until(i64::MAX)).unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].starts_at, 10_000);
         assert_eq!(all[0].state, AlertState::Active);
@@ -115,31 +89,24 @@ mod tests {
 
     #[test]
     fn window_end_excludes_later_alerts() {
-        let some = parse(
-            BODY,
-            &Window {
-                start: 0,
-                end: 15_000,
-            },
-        )
-        .unwrap();
+        let some = parse(BODY, &Window::until(15_000)).unwrap();
         assert_eq!(some.len(), 1);
         assert_eq!(some[0].fingerprint, "448881ef475b9b26");
     }
 
     #[test]
     fn bad_answers_name_the_place() {
-        let err = parse(r#"[{"startsAt":"x"}]"#, &Window { start: 0, end: 1 }).unwrap_err();
+        let err = parse(r#"[{"startsAt":"x"}]"#, &Window::until(1)).unwrap_err();
         assert!(err.contains("line 1"), "{err}");
         let err = parse(
             r#"[{"startsAt":"never","fingerprint":"f","status":{"state":"active"}}]"#,
-            &Window { start: 0, end: 1 },
+            &Window::until(1),
         )
         .unwrap_err();
         assert!(err.contains("[0].startsAt"), "{err}");
         let err = parse(
             r#"[{"startsAt":"1970-01-01T00:00:00Z","fingerprint":"f","status":{"state":"odd"}}]"#,
-            &Window { start: 0, end: 1 },
+            &Window::until(1),
         )
         .unwrap_err();
         assert!(

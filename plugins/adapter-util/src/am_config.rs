@@ -173,13 +173,7 @@ mod tests {
 
     use super::*;
     use crate::data::fake::Sink;
-
-    fn ok() -> Result<ReloadAnswer, String> {
-        Ok(ReloadAnswer {
-            status: 200,
-            body: String::new(),
-        })
-    }
+    use crate::reload::fake::{answer, ok};
 
     const NEW: &str = "route:\n  receiver: sink   # kept as written\r\nreceivers:\n- name: sink\n";
 
@@ -218,10 +212,7 @@ mod tests {
         let file = ConfigFile::new(dir.path(), "alertmanager_config_file", "am.yml").unwrap();
         let mut answers = vec![
             ok(),
-            Ok(ReloadAnswer {
-                status: 400,
-                body: "yaml: line 1: did not find expected key\n".into(),
-            }),
+            answer(400, "yaml: line 1: did not find expected key\n"),
         ];
         let err = file
             .apply(b"route: [".to_vec(), || answers.pop().unwrap())

@@ -13,6 +13,7 @@ use cutover_plugin_sdk::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use translate_core::time::now_ms;
 
 use crate::client::{Client, describe, ok_text};
 use crate::data::{read_text, write_all};
@@ -57,16 +58,7 @@ pub struct RestorePlan {
 }
 
 fn parse_array(what: &str, text: &str) -> Result<Vec<Map<String, Value>>, String> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        format!(
-            "{what}: line {}, column {}, at `{path}`: {inner}",
-            inner.line(),
-            inner.column()
-        )
-    })
+    cutover_plugin_sdk::decode_json(what, text)
 }
 
 fn field<'a>(
@@ -178,14 +170,6 @@ pub fn plan_rollback(point: &str, current: &str, now_ms: i64) -> Result<Rollback
         to_expire.push(field("current silences", i, s, "id")?.to_owned());
     }
     Ok(RollbackPlan { restore, to_expire })
-}
-
-/// The current time in Unix milliseconds (0 if the clock is before 1970).
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 /// Exports the live silences: the `GET /api/v2/silences` answer as is,

@@ -7,6 +7,8 @@
 //! * [`base64`]: standard base64 for HTTP basic auth;
 //! * [`client`]: an HTTP endpoint from plugin config, with optional basic auth;
 //! * [`files`]: safe file names, atomic writes (temp file + rename);
+//! * [`labels`]: an alert's labels and annotations as Prometheus's and
+//!   Alertmanager's APIs write them, and the WIT alert made of them;
 //! * [`am_alerts`]: Alertmanager `GET /api/v2/alerts` answers to WIT alerts
 //!   (used by `alertmanager`, and by `prometheus` when it reads its stack's
 //!   Alertmanager);
@@ -28,6 +30,7 @@ pub mod base64;
 pub mod client;
 pub mod data;
 pub mod files;
+pub mod labels;
 pub mod reload;
 pub mod rfc3339;
 mod transport;

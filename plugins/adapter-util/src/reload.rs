@@ -122,32 +122,29 @@ pub fn apply_with_rollback(
             rollback: rollback(&previous),
         });
     }
-    match reload() {
-        Ok(answer) if (200..300).contains(&answer.status) => Ok(Applied {
+    let answer = reload();
+    if let Ok(a) = &answer
+        && (200..300).contains(&a.status)
+    {
+        return Ok(Applied {
             written: files.iter().map(|(n, _)| n.clone()).collect(),
             removed: remove.to_vec(),
-        }),
-        Ok(answer) => {
-            let mut problem = rollback(&previous);
-            if let Err(e) = reload_again(&mut reload) {
-                problem = Some(join(problem, e));
-            }
-            Err(ApplyError::Rejected {
-                answer,
-                rollback: problem,
-            })
-        }
-        Err(detail) => {
-            let mut problem = rollback(&previous);
-            if let Err(e) = reload_again(&mut reload) {
-                problem = Some(join(problem, e));
-            }
-            Err(ApplyError::Unreachable {
-                detail,
-                rollback: problem,
-            })
-        }
+        });
     }
+    let mut problem = rollback(&previous);
+    if let Err(e) = reload_again(&mut reload) {
+        problem = Some(join(problem, e));
+    }
+    Err(match answer {
+        Ok(answer) => ApplyError::Rejected {
+            answer,
+            rollback: problem,
+        },
+        Err(detail) => ApplyError::Unreachable {
+            detail,
+            rollback: problem,
+        },
+    })
 }
 
 fn reload_again(reload: &mut impl FnMut() -> Result<ReloadAnswer, String>) -> Result<(), String> {
@@ -169,17 +166,30 @@ fn join(a: Option<String>, b: String) -> String {
     }
 }
 
+/// Canned reload answers for this crate's tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::fs;
+pub(crate) mod fake {
+    use super::ReloadAnswer;
 
-    fn ok() -> Result<ReloadAnswer, String> {
+    /// A reload the system answered with `status` and `body`.
+    pub fn answer(status: u16, body: &str) -> Result<ReloadAnswer, String> {
         Ok(ReloadAnswer {
-            status: 200,
-            body: String::new(),
+            status,
+            body: body.to_owned(),
         })
     }
+
+    /// A reload the system accepted (HTTP 200, empty body).
+    pub fn ok() -> Result<ReloadAnswer, String> {
+        answer(200, "")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fake::{answer, ok};
+    use super::*;
+    use std::fs;
 
     #[test]
     fn accepted_reload_keeps_new_files() {
@@ -208,13 +218,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("a.yml"), "old").unwrap();
         fs::write(dir.path().join("gone.yml"), "keep me").unwrap();
-        let mut answers = vec![
-            ok(),
-            Ok(ReloadAnswer {
-                status: 500,
-                body: "bad config\n".into(),
-            }),
-        ];
+        let mut answers = vec![ok(), answer(500, "bad config\n")];
         let err = apply_with_rollback(
             dir.path(),
             &[

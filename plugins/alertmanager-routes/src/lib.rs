@@ -16,18 +16,10 @@
 
 use cutover_plugin_sdk::{Document, PluginError, invalid_input};
 use cutover_translator_util::{Output, params_text, plugin_error};
-use serde::Deserialize;
-use translate_core::{Selection, merge_routes_in};
+use translate_core::{RoutesParams, Selection, merge_routes_in};
 
 /// The data kind this translator accepts.
 pub const KIND: &str = "routes";
-
-/// Params (unknown fields rejected).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct Params {
-    scope: Option<Selection>,
-}
 
 cutover_translator_util::translator_guest!(Routes {
     name: "alertmanager-routes",
@@ -39,20 +31,9 @@ cutover_translator_util::translator_guest!(Routes {
     run: run,
 });
 
-fn params(text: &str) -> Result<Params, PluginError> {
-    let de = &mut serde_json::Deserializer::from_str(params_text(text));
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        invalid_input(format!(
-            "params: at JSON path `{}`: {}",
-            e.path(),
-            e.inner()
-        ))
-    })
-}
-
 /// Merges document `old` into document `new` for `params` (JSON text).
-pub fn run(params_json: &str, documents: Vec<Document>) -> Result<Output, PluginError> {
-    let p = params(params_json)?;
+pub fn run(params: &str, documents: Vec<Document>) -> Result<Output, PluginError> {
+    let p = RoutesParams::from_json(params_text(params)).map_err(plugin_error)?;
     let names: Vec<&str> = documents.iter().map(|d| d.name.as_str()).collect();
     let find = |want: &str| documents.iter().find(|d| d.name == want);
     let (Some(old), Some(new), 2) = (find("old"), find("new"), documents.len()) else {
@@ -75,32 +56,7 @@ mod tests {
     use super::*;
     use translate_core::{ItemKind, Status};
 
-    const OLD: &str = r#"route:
-  receiver: default
-  routes:
-  - matchers: ['team="core"']
-    receiver: core-pager
-  - matchers: ['team="web"']
-    receiver: web-mail
-receivers:
-- name: default
-- name: core-pager
-  webhook_configs:
-  - url: http://127.0.0.1:9999/core
-- name: web-mail
-  webhook_configs:
-  - url: http://127.0.0.1:9999/web
-"#;
-
-    const NEW: &str = r#"route:
-  receiver: default
-  routes:
-  - matchers: ['team="db"']
-    receiver: db
-receivers:
-- name: default
-- name: db
-"#;
+    use translate_core::samples::{ROUTES_NEW as NEW, ROUTES_OLD as OLD};
 
     fn docs(old: &str, new: &str) -> Vec<Document> {
         vec![Document::new("old", old), Document::new("new", new)]

@@ -32,6 +32,8 @@
 
 mod params;
 mod silence;
+#[cfg(test)]
+mod testing;
 mod time;
 
 use cutover_adapter_util::client::{Client, describe, ok_text};

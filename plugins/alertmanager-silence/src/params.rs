@@ -146,14 +146,14 @@ impl Params {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const NOW: i64 = 1_800_000_000_000; // 2027-01-15T08:00:00Z
+    use crate::testing::{NOW, origin};
 
     fn ctx(params: &str) -> Context {
+        let Origin { plan, phase, step } = origin();
         Context {
-            plan: "migration".into(),
-            phase: "decommission".into(),
-            step: "silence-old".into(),
+            plan,
+            phase,
+            step,
             run_id: "r1".into(),
             params: params.into(),
         }
@@ -170,14 +170,6 @@ mod tests {
         match e {
             PluginError::InvalidInput(m) => format!("InvalidInput: {m}"),
             other => format!("{other:?}"),
-        }
-    }
-
-    fn origin() -> Origin {
-        Origin {
-            plan: "migration".into(),
-            phase: "decommission".into(),
-            step: "silence-old".into(),
         }
     }
 

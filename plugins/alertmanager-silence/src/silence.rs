@@ -172,16 +172,7 @@ impl Silence {
 /// Parses a `GET /api/v2/silences` answer; errors name line, column and
 /// JSON path.
 pub fn parse_list(text: &str) -> Result<Vec<Silence>, String> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        format!(
-            "silence list: line {}, column {}, at `{path}`: {inner}",
-            inner.line(),
-            inner.column()
-        )
-    })
+    cutover_plugin_sdk::decode_json("silence list", text)
 }
 
 fn ours(s: &Silence, matchers: &[ApiMatcher], prefix: &str) -> bool {

@@ -1,7 +1,6 @@
 use super::*;
+use crate::testing::{NOW, origin};
 use serde_json::Value;
-
-const NOW: i64 = 1_800_000_000_000; // 2027-01-15T08:00:00Z
 
 fn scope(text: &str) -> Scope {
     Scope::parse(text).unwrap()
@@ -13,14 +12,6 @@ fn m(name: &str, value: &str, is_regex: bool, is_equal: bool) -> ApiMatcher {
         value: value.into(),
         is_regex,
         is_equal,
-    }
-}
-
-fn origin() -> Origin {
-    Origin {
-        plan: "migration".into(),
-        phase: "decommission".into(),
-        step: "silence-old".into(),
     }
 }
 

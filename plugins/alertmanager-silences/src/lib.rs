@@ -43,20 +43,13 @@ mod tests {
     use super::*;
     use translate_core::Status;
 
-    const LIST: &str = r#"[
-      {"id": "a", "matchers": [{"name": "team", "value": "core", "isRegex": false}],
-       "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2030-01-01T00:00:00Z",
-       "createdBy": "ops", "comment": "core", "status": {"state": "active"}},
-      {"id": "b", "matchers": [{"name": "team", "value": "web", "isRegex": false}],
-       "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2030-01-01T00:00:00Z",
-       "createdBy": "ops", "comment": "web", "status": {"state": "active"}}
-    ]"#;
+    use translate_core::samples::SILENCES;
 
     #[test]
     fn keeps_the_scope_and_reports_every_silence() {
         let out = run(
             r#"{"scope": ["{team=\"core\"}"]}"#,
-            vec![Document::new("silences.json", LIST)],
+            vec![Document::new("silences.json", SILENCES)],
         )
         .expect("restrict");
         let ids: Vec<(&str, Status)> = out
@@ -64,11 +57,11 @@ mod tests {
             .iter()
             .map(|i| (i.id.as_str(), i.status))
             .collect();
-        assert_eq!(ids, vec![("a", Status::Ok), ("b", Status::Ok)]);
+        assert_eq!(ids, vec![("s1", Status::Ok), ("s2", Status::Ok)]);
         assert_eq!(out.documents[0].name, "silences.json");
         let kept: Vec<serde_json::Value> = serde_json::from_str(&out.documents[0].text).unwrap();
         assert_eq!(kept.len(), 1);
-        assert_eq!(kept[0]["comment"], "core");
+        assert_eq!(kept[0]["comment"], "core maintenance");
     }
 
     #[test]
@@ -78,7 +71,7 @@ mod tests {
             matches!(&e, PluginError::InvalidInput(m) if m.contains("exactly one")),
             "{e:?}"
         );
-        let e = run(r#"{"scope": "x"}"#, vec![Document::new("s", LIST)]).unwrap_err();
+        let e = run(r#"{"scope": "x"}"#, vec![Document::new("s", SILENCES)]).unwrap_err();
         assert!(
             matches!(&e, PluginError::InvalidInput(m) if m.contains("scope")),
             "{e:?}"

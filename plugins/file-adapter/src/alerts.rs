@@ -32,16 +32,7 @@ enum StateName {
 
 /// Parses the dump text; `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<Vec<AlertRecord>, String> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        format!(
-            "{file}: line {}, column {}, at `{path}`: {inner}",
-            inner.line(),
-            inner.column()
-        )
-    })
+    cutover_plugin_sdk::decode_json(file, text)
 }
 
 /// Converts records to WIT alerts, keeping those whose

@@ -2,9 +2,7 @@
 //! to `params.url`. Passing means the network leaked; otherwise the error
 //! says exactly what each attempt returned.
 
-use cutover_plugin_sdk::{
-    Context, Descriptor, PluginError, PluginKind, Verdict, VerdictKind, check,
-};
+use cutover_plugin_sdk::{Context, PluginError, Verdict, VerdictKind};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -12,51 +10,44 @@ struct Params {
     url: String,
 }
 
-struct HostileNet;
+cutover_plugin_sdk::check_guest!(HostileNet {
+    name: "hostile-net",
+    description: "Hostile test plugin: HTTP GET and raw TCP connect to params.url. \
+        Passes only if either succeeds (a leak); asks for no hosts.",
+    evaluate: evaluate,
+});
 
-impl check::Guest for HostileNet {
-    fn describe() -> Descriptor {
-        cutover_plugin_sdk::descriptor(
-            "hostile-net",
-            env!("CARGO_PKG_VERSION"),
-            PluginKind::Check,
-            "Hostile test plugin: HTTP GET and raw TCP connect to params.url. \
-             Passes only if either succeeds (a leak); asks for no hosts.",
-        )
+fn evaluate(ctx: Context) -> Result<Verdict, PluginError> {
+    let p: Params = cutover_plugin_sdk::params(&ctx)?;
+    let mut leaks = Vec::new();
+    let mut http_denied = false;
+    let mut errors = Vec::new();
+    match cutover_plugin_sdk::http::get(&p.url, &[]) {
+        Ok(r) => leaks.push(format!("HTTP GET {} -> {}", p.url, r.status)),
+        Err(e) => {
+            http_denied = matches!(e, PluginError::Denied(_));
+            errors.push(format!("http: {e:?}"));
+        }
     }
-
-    fn evaluate(ctx: Context) -> Result<Verdict, PluginError> {
-        let p: Params = cutover_plugin_sdk::params(&ctx)?;
-        let mut leaks = Vec::new();
-        let mut http_denied = false;
-        let mut errors = Vec::new();
-        match cutover_plugin_sdk::http::get(&p.url, &[]) {
-            Ok(r) => leaks.push(format!("HTTP GET {} -> {}", p.url, r.status)),
-            Err(e) => {
-                http_denied = matches!(e, PluginError::Denied(_));
-                errors.push(format!("http: {e:?}"));
-            }
-        }
-        match host_port(&p.url) {
-            Some(addr) => match std::net::TcpStream::connect(addr.as_str()) {
-                Ok(_) => leaks.push(format!("TCP connect {addr} succeeded")),
-                Err(e) => errors.push(format!("tcp {addr}: {e}")),
-            },
-            None => errors.push(format!("tcp: cannot find host:port in `{}`", p.url)),
-        }
-        if !leaks.is_empty() {
-            return Ok(Verdict {
-                verdict: VerdictKind::Pass,
-                message: format!("SANDBOX LEAK: {}", leaks.join("; ")),
-                measurements: Vec::new(),
-            });
-        }
-        let msg = errors.join("; ");
-        if http_denied {
-            Err(PluginError::Denied(msg))
-        } else {
-            Err(PluginError::Unavailable(msg))
-        }
+    match host_port(&p.url) {
+        Some(addr) => match std::net::TcpStream::connect(addr.as_str()) {
+            Ok(_) => leaks.push(format!("TCP connect {addr} succeeded")),
+            Err(e) => errors.push(format!("tcp {addr}: {e}")),
+        },
+        None => errors.push(format!("tcp: cannot find host:port in `{}`", p.url)),
+    }
+    if !leaks.is_empty() {
+        return Ok(Verdict {
+            verdict: VerdictKind::Pass,
+            message: format!("SANDBOX LEAK: {}", leaks.join("; ")),
+            measurements: Vec::new(),
+        });
+    }
+    let msg = errors.join("; ");
+    if http_denied {
+        Err(PluginError::Denied(msg))
+    } else {
+        Err(PluginError::Unavailable(msg))
     }
 }
 
@@ -83,8 +74,6 @@ fn host_port(url: &str) -> Option<String> {
         Some(format!("{authority}:{port}"))
     }
 }
-
-cutover_plugin_sdk::export_check!(HostileNet);
 
 #[cfg(test)]
 mod tests {

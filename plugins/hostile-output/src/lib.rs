@@ -1,7 +1,7 @@
 //! `hostile-output`: returns an outcome far larger than any host should
 //! accept. Params: `{ "bytes": N }` (summary size; default 32 MiB).
 
-use cutover_plugin_sdk::{Context, Descriptor, Outcome, PluginError, PluginKind, action};
+use cutover_plugin_sdk::{Context, Outcome, PluginError};
 use serde::Deserialize;
 
 /// Number of detail pairs in the outcome.
@@ -17,28 +17,19 @@ fn default_bytes() -> usize {
     32 * 1024 * 1024
 }
 
-struct HostileOutput;
+cutover_plugin_sdk::action_guest!(HostileOutput {
+    name: "hostile-output",
+    description: "Hostile test plugin: returns a summary of params.bytes bytes (default 32 MiB) \
+        and 100000 detail pairs.",
+    run: run,
+});
 
-impl action::Guest for HostileOutput {
-    fn describe() -> Descriptor {
-        cutover_plugin_sdk::descriptor(
-            "hostile-output",
-            env!("CARGO_PKG_VERSION"),
-            PluginKind::Action,
-            "Hostile test plugin: returns a summary of params.bytes bytes (default 32 MiB) \
-             and 100000 detail pairs.",
-        )
-    }
-
-    fn run(ctx: Context) -> Result<Outcome, PluginError> {
-        let p: Params = cutover_plugin_sdk::params(&ctx)?;
-        Ok(Outcome {
-            summary: "x".repeat(p.bytes),
-            details: (0..DETAILS)
-                .map(|i| (format!("key-{i}"), format!("value-{i}")))
-                .collect(),
-        })
-    }
+fn run(ctx: Context) -> Result<Outcome, PluginError> {
+    let p: Params = cutover_plugin_sdk::params(&ctx)?;
+    Ok(Outcome {
+        summary: "x".repeat(p.bytes),
+        details: (0..DETAILS)
+            .map(|i| (format!("key-{i}"), format!("value-{i}")))
+            .collect(),
+    })
 }
-
-cutover_plugin_sdk::export_action!(HostileOutput);

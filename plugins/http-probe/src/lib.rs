@@ -6,9 +6,7 @@
 use std::time::{Duration, Instant};
 
 use cutover_plugin_sdk::http::{HttpMethod, Request};
-use cutover_plugin_sdk::{
-    Context, Descriptor, Measurement, PluginError, PluginKind, Verdict, VerdictKind, check, log,
-};
+use cutover_plugin_sdk::{Context, Measurement, PluginError, Verdict, VerdictKind, log};
 use serde::Deserialize;
 
 /// Step parameters.
@@ -25,44 +23,37 @@ fn default_status() -> u16 {
     200
 }
 
-struct Probe;
+cutover_plugin_sdk::check_guest!(Probe {
+    name: "http-probe",
+    description: "GETs params.url; pass iff the status equals params.expect_status (default 200). \
+        Measures latency_ms and status. The plan must grant the URL's host.",
+    evaluate: evaluate,
+});
 
-impl check::Guest for Probe {
-    fn describe() -> Descriptor {
-        cutover_plugin_sdk::descriptor(
-            "http-probe",
-            env!("CARGO_PKG_VERSION"),
-            PluginKind::Check,
-            "GETs params.url; pass iff the status equals params.expect_status (default 200). \
-             Measures latency_ms and status. The plan must grant the URL's host.",
-        )
+fn evaluate(ctx: Context) -> Result<Verdict, PluginError> {
+    let p: Params = cutover_plugin_sdk::params(&ctx)?;
+    let mut req = Request::new(HttpMethod::GET, &p.url);
+    if let Some(ms) = p.timeout_ms {
+        req = req.timeout(Duration::from_millis(ms));
     }
-
-    fn evaluate(ctx: Context) -> Result<Verdict, PluginError> {
-        let p: Params = cutover_plugin_sdk::params(&ctx)?;
-        let mut req = Request::new(HttpMethod::GET, &p.url);
-        if let Some(ms) = p.timeout_ms {
-            req = req.timeout(Duration::from_millis(ms));
+    let started = Instant::now();
+    let result = req.send();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let latency = Measurement {
+        name: "latency_ms".to_owned(),
+        value: latency_ms,
+    };
+    match result {
+        Ok(resp) => Ok(judge(&p, resp.status, latency)),
+        Err(PluginError::Unavailable(msg)) => {
+            log::warn(format!("http-probe: {msg}"));
+            Ok(Verdict {
+                verdict: VerdictKind::Fail,
+                message: format!("unreachable: {msg}"),
+                measurements: vec![latency],
+            })
         }
-        let started = Instant::now();
-        let result = req.send();
-        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let latency = Measurement {
-            name: "latency_ms".to_owned(),
-            value: latency_ms,
-        };
-        match result {
-            Ok(resp) => Ok(judge(&p, resp.status, latency)),
-            Err(PluginError::Unavailable(msg)) => {
-                log::warn(format!("http-probe: {msg}"));
-                Ok(Verdict {
-                    verdict: VerdictKind::Fail,
-                    message: format!("unreachable: {msg}"),
-                    measurements: vec![latency],
-                })
-            }
-            Err(other) => Err(other),
-        }
+        Err(other) => Err(other),
     }
 }
 
@@ -85,8 +76,6 @@ fn judge(p: &Params, status: u16, latency: Measurement) -> Verdict {
         ],
     }
 }
-
-cutover_plugin_sdk::export_check!(Probe);
 
 #[cfg(test)]
 mod tests {

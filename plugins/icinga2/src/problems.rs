@@ -135,16 +135,7 @@ fn scalar(v: Value) -> Option<String> {
 /// end). Soft states, OK services and services never checked are dropped
 /// even if the server ignored the filter.
 pub fn parse(body: &str, window: &Window, label_vars: &LabelVars) -> Result<Vec<Alert>, String> {
-    let mut de = serde_json::Deserializer::from_str(body);
-    let answer: Answer = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        format!(
-            "/v1/objects/services answer: line {}, column {}, at `{path}`: {inner}",
-            inner.line(),
-            inner.column()
-        )
-    })?;
+    let answer: Answer = cutover_plugin_sdk::decode_json("/v1/objects/services answer", body)?;
     let mut out = Vec::new();
     for o in answer.results {
         let a = o.attrs;
@@ -217,15 +208,7 @@ mod tests {
 
     #[test]
     fn maps_hard_problems() {
-        let all = parse(
-            BODY,
-            &Window {
-                start: 0,
-                end: i64::MAX,
-            },
-            &LabelVars::All,
-        )
-        .unwrap();
+        let all = parse(BODY, &Window::until(i64::MAX), &LabelVars::All).unwrap();
         assert_eq!(all.len(), 2);
         let a = &all[0];
         assert_eq!(a.fingerprint, "web01!queue-emails");
@@ -240,24 +223,13 @@ mod tests {
         assert!(!labels.contains_key("list"));
         assert_eq!(a.annotations[0].1, "queue emails depth 95");
         assert_eq!(all[1].state, AlertState::Suppressed);
-        let early = parse(
-            BODY,
-            &Window {
-                start: 0,
-                end: 1_700_000_000_600,
-            },
-            &LabelVars::All,
-        )
-        .unwrap();
+        let early = parse(BODY, &Window::until(1_700_000_000_600), &LabelVars::All).unwrap();
         assert_eq!(early.len(), 1);
     }
 
     #[test]
     fn label_vars_choose_the_labels() {
-        let all = Window {
-            start: 0,
-            end: i64::MAX,
-        };
+        let all = Window::until(i64::MAX);
         let only = LabelVars::from_config(Some(" team , nope,"));
         assert_eq!(only, LabelVars::Only(vec!["team".into(), "nope".into()]));
         assert_eq!(LabelVars::from_config(Some(" ")), LabelVars::All);
@@ -290,7 +262,7 @@ mod tests {
     fn bad_answer_names_the_place() {
         let err = parse(
             r#"{"results":[{"attrs":{"name":1}}]}"#,
-            &Window { start: 0, end: 1 },
+            &Window::until(1),
             &LabelVars::All,
         )
         .unwrap_err();

@@ -1,34 +1,27 @@
 //! `noop-action`: logs its params and returns them as details.
 
 use cutover_plugin_sdk::serde_json::{Map, Value};
-use cutover_plugin_sdk::{Context, Descriptor, Outcome, PluginError, PluginKind, action, log};
+use cutover_plugin_sdk::{Context, Outcome, PluginError, log};
 
-struct Noop;
+cutover_plugin_sdk::action_guest!(Noop {
+    name: "noop-action",
+    description: "Logs its params and does nothing; details echo the params.",
+    run: run,
+});
 
-impl action::Guest for Noop {
-    fn describe() -> Descriptor {
-        cutover_plugin_sdk::descriptor(
-            "noop-action",
-            env!("CARGO_PKG_VERSION"),
-            PluginKind::Action,
-            "Logs its params and does nothing; details echo the params.",
-        )
-    }
-
-    fn run(ctx: Context) -> Result<Outcome, PluginError> {
-        let params: Map<String, Value> = cutover_plugin_sdk::params(&ctx)?;
-        log::info(format!(
-            "noop in plan `{}` phase `{}` step `{}`: params {}",
-            ctx.plan,
-            ctx.phase,
-            ctx.step,
-            Value::Object(params.clone())
-        ));
-        Ok(Outcome {
-            summary: "noop".to_owned(),
-            details: details(&params),
-        })
-    }
+fn run(ctx: Context) -> Result<Outcome, PluginError> {
+    let params: Map<String, Value> = cutover_plugin_sdk::params(&ctx)?;
+    log::info(format!(
+        "noop in plan `{}` phase `{}` step `{}`: params {}",
+        ctx.plan,
+        ctx.phase,
+        ctx.step,
+        Value::Object(params.clone())
+    ));
+    Ok(Outcome {
+        summary: "noop".to_owned(),
+        details: details(&params),
+    })
 }
 
 /// Params as ordered key/value pairs; strings verbatim, anything else as JSON.
@@ -44,8 +37,6 @@ fn details(params: &Map<String, Value>) -> Vec<(String, String)> {
         })
         .collect()
 }
-
-cutover_plugin_sdk::export_action!(Noop);
 
 #[cfg(test)]
 mod tests {

@@ -32,6 +32,7 @@ use cutover_plugin_sdk::{
 
 use probe::{Labels, Params, labels_text};
 use silences::Silences;
+use translate_core::time::now_ms;
 
 /// The collection endpoint.
 const SILENCES: &str = "/api/v2/silences";
@@ -68,13 +69,6 @@ impl check::Guest for NotificationsMuted {
         }
         Ok(judge(&silences, &probes))
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 /// The verdict for the probe alerts against the active silences.

@@ -87,16 +87,7 @@ fn compile(s: &RawSilence) -> Result<Active, String> {
 /// Parses a `GET /api/v2/silences` answer and keeps the active silences;
 /// errors name line, column and JSON path.
 pub fn parse(text: &str, now_ms: i64) -> Result<Silences, String> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let all: Vec<RawSilence> = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        format!(
-            "silence list: line {}, column {}, at `{path}`: {inner}",
-            inner.line(),
-            inner.column()
-        )
-    })?;
+    let all: Vec<RawSilence> = cutover_plugin_sdk::decode_json("silence list", text)?;
     let mut out = Silences::default();
     for s in all.iter().filter(|s| is_active(s, now_ms)) {
         match compile(s) {

@@ -45,25 +45,19 @@ mod tests {
     use super::*;
     use translate_core::{ItemKind, Status};
 
-    const RULES: &str = r#"groups:
-- name: node
-  rules:
-  - alert: NodeDown
-    expr: up{job="node", team="core"} == 0
-    for: 5m
-    labels:
-      severity: critical
-  - alert: WebDown
-    expr: up{job="web", team="web"} == 0
-  - record: job:up:sum
-    expr: sum by (job) (up)
-  - alert: Broken
-    expr: up{team="core"} == 0
-    for: soon
-"#;
+    use translate_core::samples::RULES;
+
+    /// What the sample lacks: a recording rule that does not fix `team`
+    /// and an alert with an invalid `for`.
+    const MORE: &str = "groups:\n- name: more\n  rules:\n  - record: job:up:count\n    \
+                        expr: count by (job) (up)\n  - alert: Broken\n    \
+                        expr: up{team=\"core\"} == 0\n    for: soon\n";
 
     fn docs() -> Vec<Document> {
-        vec![Document::new("node.yml", RULES)]
+        vec![
+            Document::new("node.yml", RULES),
+            Document::new("more.yml", MORE),
+        ]
     }
 
     #[test]
@@ -80,6 +74,7 @@ mod tests {
             vec![
                 (ItemKind::AlertRule, Status::Ok),
                 (ItemKind::AlertRule, Status::Ok),
+                (ItemKind::RecordingRule, Status::Ok),
                 (ItemKind::RecordingRule, Status::Warning),
                 (ItemKind::AlertRule, Status::Untranslatable),
             ]
@@ -89,7 +84,7 @@ mod tests {
             "{:?}",
             out.items[1]
         );
-        assert_eq!(out.documents.len(), 1);
+        assert_eq!(out.documents.len(), 2);
         let text = &out.documents[0].text;
         assert_eq!(out.documents[0].name, "node.yml");
         assert!(
@@ -102,19 +97,23 @@ mod tests {
                 || text.contains("migrated: 'yes'"),
             "{text}"
         );
+        assert!(!text.contains("WebDown"), "{text}");
+        let more = &out.documents[1];
+        assert_eq!(more.name, "more.yml");
         assert!(
-            !text.contains("WebDown") && !text.contains("Broken"),
-            "{text}"
+            more.text.contains("job:up:count") && !more.text.contains("Broken"),
+            "{}",
+            more.text
         );
     }
 
     #[test]
     fn empty_params_translate_everything_unchanged() {
         let out = run("", docs()).expect("translate");
-        assert_eq!(out.items.len(), 4);
+        assert_eq!(out.items.len(), 5);
         assert_eq!(
             out.items.iter().filter(|i| i.status == Status::Ok).count(),
-            3
+            4
         );
     }
 

@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use cutover_adapter_util::labels::Tags;
 use cutover_adapter_util::rfc3339::parse_millis;
-use cutover_plugin_sdk::{Alert, AlertState, Window};
+use cutover_plugin_sdk::{Alert, AlertState, Window, decode_json};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -23,12 +24,10 @@ struct Data {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ApiAlert {
-    #[serde(default)]
-    labels: BTreeMap<String, String>,
-    #[serde(default)]
-    annotations: BTreeMap<String, String>,
     state: String,
     active_at: String,
+    #[serde(flatten)]
+    tags: Tags,
 }
 
 /// A stable fingerprint of a label set (FNV-1a 64 over sorted `name=value`
@@ -48,16 +47,7 @@ pub fn fingerprint(labels: &BTreeMap<String, String>) -> String {
 /// the window end. `activeAt` (when the alert became pending) is reported
 /// as `starts-at`; `ends-at` is empty (still firing).
 pub fn parse(body: &str, window: &Window) -> Result<Vec<Alert>, String> {
-    let mut de = serde_json::Deserializer::from_str(body);
-    let answer: Answer = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        format!(
-            "/api/v1/alerts answer: line {}, column {}, at `{path}`: {inner}",
-            inner.line(),
-            inner.column()
-        )
-    })?;
+    let answer: Answer = decode_json("/api/v1/alerts answer", body)?;
     if answer.status != "success" {
         return Err(format!(
             "/api/v1/alerts answered status {:?}: {}",
@@ -79,14 +69,8 @@ pub fn parse(body: &str, window: &Window) -> Result<Vec<Alert>, String> {
         if starts_at > window.end {
             continue;
         }
-        out.push(Alert {
-            fingerprint: fingerprint(&a.labels),
-            labels: a.labels.into_iter().collect(),
-            annotations: a.annotations.into_iter().collect(),
-            starts_at,
-            ends_at: None,
-            state: AlertState::Active,
-        });
+        let fingerprint = fingerprint(&a.tags.labels);
+        out.push(a.tags.firing(starts_at, AlertState::Active, fingerprint));
     }
     Ok(out)
 }
@@ -105,14 +89,7 @@ mod tests {
 
     #[test]
     fn keeps_firing_alerts_in_window() {
-        let all = parse(
-            BODY,
-            &Window {
-                start: 0,
-                end: i64::MAX,
-            },
-        )
-        .unwrap();
+        let all = parse(BODY, &Window::until(i64::MAX)).unwrap();
         let names: Vec<&str> = all.iter().map(|a| a.labels[0].1.as_str()).collect();
         assert_eq!(names, ["Watchdog", "ErrorRateHigh"]);
         assert_eq!(all[0].starts_at, 1_865);
@@ -120,14 +97,7 @@ mod tests {
             all[0].annotations,
             vec![("summary".into(), "always firing".into())]
         );
-        let early = parse(
-            BODY,
-            &Window {
-                start: 0,
-                end: 5_000,
-            },
-        )
-        .unwrap();
+        let early = parse(BODY, &Window::until(5_000)).unwrap();
         assert_eq!(early.len(), 1);
     }
 
@@ -143,19 +113,15 @@ mod tests {
 
     #[test]
     fn errors_are_reported() {
-        let err = parse(
-            r#"{"status":"error","error":"boom"}"#,
-            &Window { start: 0, end: 1 },
-        )
-        .unwrap_err();
+        let err = parse(r#"{"status":"error","error":"boom"}"#, &Window::until(1)).unwrap_err();
         assert!(err.contains("boom"), "{err}");
         let err = parse(
             r#"{"status":"success","data":{"alerts":[{"state":"firing","activeAt":"x"}]}}"#,
-            &Window { start: 0, end: 1 },
+            &Window::until(1),
         )
         .unwrap_err();
         assert!(err.contains("data.alerts[0].activeAt"), "{err}");
-        let err = parse("[]", &Window { start: 0, end: 1 }).unwrap_err();
+        let err = parse("[]", &Window::until(1)).unwrap_err();
         assert!(err.contains("line 1"), "{err}");
     }
 }

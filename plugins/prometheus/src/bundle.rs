@@ -16,18 +16,8 @@ pub fn to_json(files: &BTreeMap<String, String>) -> String {
 /// Parses and validates a bundle: an object of plain `*.yml`/`*.yaml`
 /// names to text.
 pub fn parse(text: &str) -> Result<BTreeMap<String, String>, String> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let files: BTreeMap<String, String> =
-        serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            format!(
-                "rules bundle: line {}, column {}, at `{path}`: {inner} \
-                 (expected an object of file name -> YAML text)",
-                inner.line(),
-                inner.column()
-            )
-        })?;
+    let files: BTreeMap<String, String> = cutover_plugin_sdk::decode_json("rules bundle", text)
+        .map_err(|e| format!("{e} (expected an object of file name -> YAML text)"))?;
     for name in files.keys() {
         plain_name("rules bundle", name)?;
         if !SUFFIXES.iter().any(|s| name.ends_with(s)) {

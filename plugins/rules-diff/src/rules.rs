@@ -54,41 +54,14 @@ pub fn normalize(expr: &str) -> String {
     expr.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Parses a Prometheus duration (`1h30m`, `2s`, `500ms`, `0`) to milliseconds.
+/// A rule's `for:` in milliseconds: 0 when absent, otherwise a Prometheus
+/// duration (`1h30m`, `2s`, `500ms`, `0`) read by translate-core, which the
+/// translators use for the same field.
 pub fn duration_ms(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    if t == "0" || t.is_empty() {
-        return Ok(0);
+    match text.trim() {
+        "" => Ok(0),
+        t => translate_core::duration::parse_ms(t),
     }
-    let mut total: u64 = 0;
-    let mut rest = t;
-    while !rest.is_empty() {
-        let digits = rest.chars().take_while(char::is_ascii_digit).count();
-        if digits == 0 {
-            return Err(format!(
-                "invalid duration {text:?}: expected a number at {rest:?}"
-            ));
-        }
-        let n: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("invalid duration {text:?}: number too large"))?;
-        rest = &rest[digits..];
-        let unit_len = rest.chars().take_while(char::is_ascii_alphabetic).count();
-        let unit = &rest[..unit_len];
-        let factor = match unit {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            "w" => 604_800_000,
-            "y" => 31_536_000_000,
-            _ => return Err(format!("invalid duration {text:?}: unknown unit {unit:?}")),
-        };
-        total = total.saturating_add(n.saturating_mul(factor));
-        rest = &rest[unit_len..];
-    }
-    Ok(total)
 }
 
 /// Parses one rule file; `file` names it in errors (YAML errors carry line
@@ -157,6 +130,10 @@ mod tests {
         assert_eq!(duration_ms("250ms").unwrap(), 250);
         assert!(duration_ms("5 minutes").is_err());
         assert!(duration_ms("m").is_err());
+        assert_eq!(duration_ms(" 0 ").unwrap(), 0);
+        assert_eq!(duration_ms("1y").unwrap(), 31_536_000_000);
+        // Prometheus wants the units largest first, each once.
+        assert!(duration_ms("30m1h").unwrap_err().contains("order"));
     }
 
     #[test]

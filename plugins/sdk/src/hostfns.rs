@@ -4,6 +4,7 @@
 use serde::de::DeserializeOwned;
 
 use crate::action::cutover::plugin::host;
+use crate::json::from_json;
 use crate::{Capabilities, Context, Descriptor, PluginError, PluginKind};
 
 /// Parses the step parameters (`ctx.params`, a JSON object as text) into `T`.
@@ -17,14 +18,13 @@ pub fn params<T: DeserializeOwned>(ctx: &Context) -> Result<T, PluginError> {
 /// [`params`] on raw text; split out so it can be tested without a context.
 pub(crate) fn parse_params<T: DeserializeOwned>(text: &str) -> Result<T, PluginError> {
     let text = if text.trim().is_empty() { "{}" } else { text };
-    let mut de = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
+    from_json(text).map_err(|e| {
         PluginError::InvalidInput(format!(
-            "params: at JSON path `{path}` (line {}, column {}): {inner}",
-            inner.line(),
-            inner.column()
+            "params: at JSON path `{}` (line {}, column {}): {}",
+            e.path,
+            e.line(),
+            e.column(),
+            e.inner
         ))
     })
 }
@@ -53,12 +53,7 @@ pub fn descriptor(name: &str, version: &str, kind: PluginKind, description: &str
         name: name.to_owned(),
         version: version.to_owned(),
         kind,
-        capabilities: Capabilities {
-            hosts: Vec::new(),
-            directories: Vec::new(),
-            config_keys: Vec::new(),
-            secrets: Vec::new(),
-        },
+        capabilities: Capabilities::none(),
         description: description.to_owned(),
     }
 }

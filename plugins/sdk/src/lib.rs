@@ -12,8 +12,12 @@
 //!   the summary from the items;
 //! * the shared WIT types, re-exported at the crate root ([`PluginError`],
 //!   [`Descriptor`], [`Verdict`], ...);
+//! * for a check or action that asks for no capabilities, the whole guest
+//!   glue in one macro: [`check_guest!`], [`action_guest!`];
 //! * small helpers over the host imports: [`params`], [`config`], [`secret`],
 //!   [`progress`], the [`log`] functions, [`SinkWriter`] and [`SourceReader`];
+//! * JSON decoding whose errors name line, column and JSON path
+//!   ([`decode_json`], [`from_json`]);
 //! * a blocking HTTP client over `wasi:http` ([`http`]).
 //!
 //! ```no_run
@@ -38,11 +42,14 @@
 
 mod bindings;
 mod errors;
+mod guest;
 mod hostfns;
 pub mod http;
 mod io;
+mod json;
 pub mod log;
 pub mod memory;
+mod records;
 mod support;
 mod translate;
 
@@ -54,6 +61,7 @@ pub use bindings::{action, adapter, check, translator};
 pub use errors::{denied, failed, invalid_input, unavailable, unsupported};
 pub use hostfns::{config, descriptor, params, progress, secret};
 pub use io::{CHUNK_SIZE, ChunkSink, ChunkSource, SinkWriter, SourceReader};
+pub use json::{JsonError, decode_json, from_json};
 pub use support::{Support, declare_support};
 pub use translate::{
     Document, encode_documents, item, parse_documents, read_documents, report,

@@ -139,12 +139,7 @@ pub fn translator_descriptor(
     TranslatorDescriptor {
         name: name.to_owned(),
         version: version.to_owned(),
-        capabilities: Capabilities {
-            hosts: Vec::new(),
-            directories: Vec::new(),
-            config_keys: Vec::new(),
-            secrets: Vec::new(),
-        },
+        capabilities: Capabilities::none(),
         description: description.to_owned(),
         kinds: kinds.iter().map(|k| (*k).to_owned()).collect(),
     }

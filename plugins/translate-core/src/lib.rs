@@ -10,8 +10,11 @@
 //!   inhibition rules) of an old Alertmanager configuration into a new one.
 //! - [`silences`]: an Alertmanager silence list restricted to a scope, with
 //!   one report [`Item`] per silence.
+//! - [`time`]: RFC 3339 and unix milliseconds without a date library, for
+//!   the guests and the host's RFC 3339 fast path.
 //!
-//! YAML goes through `serde-saphyr` (see [`yaml`]).
+//! YAML goes through `serde-saphyr` (see [`yaml`]). With the `samples`
+//! feature, `samples` holds canned input for each data kind, for tests.
 
 pub mod alertmanager;
 pub mod count;
@@ -23,19 +26,23 @@ pub mod routes;
 pub mod rules;
 pub mod rules_params;
 pub mod rules_translate;
+#[cfg(feature = "samples")]
+pub mod samples;
 pub mod scope;
 pub mod selection;
 pub mod silences;
+pub mod time;
 pub mod yaml;
 
 pub use count::input_items;
-pub use routes::{RoutesOutput, merge_routes, merge_routes_in};
+pub use routes::{RoutesOutput, RoutesParams, merge_routes, merge_routes_in};
 pub use rules_translate::{RulesOutput, RulesParams, Target, translate_rules};
 pub use scope::{Scope, ScopeError};
 pub use selection::Selection;
 pub use silences::{SilencesOutput, SilencesParams, restrict_silences};
 
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 /// Why a translation could not run at all. Per-rule and per-route problems
 /// are [`Item`]s instead.
@@ -59,6 +66,16 @@ pub enum TranslateError {
     /// A bug: output that could not be produced.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Reads a translation's JSON params into `T`; an error is
+/// [`TranslateError::Params`] naming the JSON path.
+pub(crate) fn params_from_json<T: DeserializeOwned>(text: &str) -> Result<T, TranslateError> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| TranslateError::Params {
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+    })
 }
 
 /// What an [`Item`] reports on.

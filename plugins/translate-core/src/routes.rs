@@ -22,12 +22,30 @@
 //! reordered, and its `global`, `templates` and `time_intervals` are kept
 //! as they are. Comments are not kept: the output is re-serialized.
 
+use serde::Deserialize;
+
 use crate::alertmanager::{self as am, AmConfig};
 use crate::decide::{self, Decision};
 use crate::scope::Matcher;
 use crate::selection::Selection;
 use crate::yaml::{self, Map, Yaml};
 use crate::{Item, ItemKind, Scope, Status, TranslateError};
+
+/// Parameters of the route merge as a translator takes them (JSON, unknown
+/// fields rejected).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoutesParams {
+    /// `None` (or `*`): every route is in scope. One scope or a list.
+    pub scope: Option<Selection>,
+}
+
+impl RoutesParams {
+    /// Parses JSON params; errors name the JSON path.
+    pub fn from_json(text: &str) -> Result<RoutesParams, TranslateError> {
+        crate::params_from_json(text)
+    }
+}
 
 /// The merged configuration and one item per old top-level child route,
 /// old receiver and old inhibition rule.

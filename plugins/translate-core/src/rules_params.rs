@@ -93,9 +93,7 @@ fn check_label_name(path: String, name: &str) -> Result<(), TranslateError> {
 impl RulesParams {
     /// Parses JSON params; errors name the JSON path.
     pub fn from_json(text: &str) -> Result<RulesParams, TranslateError> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let p: RulesParams = serde_path_to_error::deserialize(de)
-            .map_err(|e| param_err(e.path().to_string(), e.inner().to_string()))?;
+        let p: RulesParams = crate::params_from_json(text)?;
         p.validate()?;
         Ok(p)
     }

@@ -144,13 +144,7 @@ impl serde::Serialize for Selection {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::scope::tests::labels;
 
     fn values(vs: &[&str]) -> Fixed {
         Fixed::Values(vs.iter().map(|v| v.to_string()).collect())

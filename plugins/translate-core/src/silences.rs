@@ -43,12 +43,7 @@ pub struct SilencesParams {
 impl SilencesParams {
     /// Parses JSON params; errors name the JSON path.
     pub fn from_json(text: &str) -> Result<SilencesParams, TranslateError> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let p: SilencesParams =
-            serde_path_to_error::deserialize(de).map_err(|e| TranslateError::Params {
-                path: e.path().to_string(),
-                message: e.inner().to_string(),
-            })?;
+        let p: SilencesParams = crate::params_from_json(text)?;
         for (old, new) in &p.label_renames {
             for name in [old, new] {
                 if !lex::is_label_name(name) {

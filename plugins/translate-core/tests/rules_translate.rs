@@ -32,96 +32,70 @@ fn scope_decisions_on_node_rules() {
     let out = translate_rules(&files(&[("node.yml", NODE)]), &p).unwrap();
     let items = &out.items;
     assert_eq!(items.len(), 14);
-    let id = |g: &str, n: &str, i: usize| format!("node.yml:{g}:{n}#{i}");
-    expect(
+    let rec_cpu = "node.yml:node-recording:instance:node_cpu_utilisation:rate5m#0";
+    expect_all(
         items,
-        &id("node-recording", "instance:node_cpu_utilisation:rate5m", 0),
-        Status::Ok,
-        "in scope",
+        &[
+            (rec_cpu, Status::Ok, "in scope"),
+            (
+                "node.yml:node-recording:instance:node_memory_utilisation:ratio#1",
+                Status::Ok,
+                "in scope",
+            ),
+            (
+                "node.yml:node-recording:instance:node_network_receive_bytes:rate5m#2",
+                Status::Warning,
+                "does not fix team); kept in the output",
+            ),
+            (
+                "node.yml:node-core:NodeExporterDown#0",
+                Status::Ok,
+                "in scope",
+            ),
+            (
+                "node.yml:node-core:NodeFilesystemAlmostFull#1",
+                Status::Ok,
+                "in scope",
+            ),
+            (
+                "node.yml:node-core:NodeKernelOutdated#3",
+                Status::Ok,
+                "in scope",
+            ),
+            (
+                "node.yml:node-infra:NodeClockSkew#0",
+                Status::Ok,
+                "out of scope (team=\"infra\" is outside the scope {team=\"core\"}); not written",
+            ),
+            (
+                "node.yml:node-infra:NodeDiskIoSaturated#1",
+                Status::Ok,
+                "out of scope",
+            ),
+            (
+                "node.yml:mixed:AnyNodeDown#0",
+                Status::Warning,
+                "selector `up{job=\"node\"}` does not fix team",
+            ),
+            (
+                "node.yml:mixed:CoreOrInfraSwap#1",
+                Status::Warning,
+                "team=\"infra\" is not",
+            ),
+            (
+                "node.yml:mixed:CoreByRegex#2",
+                Status::Warning,
+                "only constrained by the regex",
+            ),
+            (
+                "node.yml:mixed:TemplatedTeam#3",
+                Status::Warning,
+                "is a template",
+            ),
+            ("node.yml:mixed:Watchdog#4", Status::Ok, "in scope"),
+        ],
     );
-    assert_eq!(
-        item(
-            items,
-            &id("node-recording", "instance:node_cpu_utilisation:rate5m", 0)
-        )
-        .kind,
-        ItemKind::RecordingRule
-    );
-    expect(
-        items,
-        &id(
-            "node-recording",
-            "instance:node_memory_utilisation:ratio",
-            1,
-        ),
-        Status::Ok,
-        "in scope",
-    );
-    expect(
-        items,
-        &id(
-            "node-recording",
-            "instance:node_network_receive_bytes:rate5m",
-            2,
-        ),
-        Status::Warning,
-        "does not fix team); kept in the output",
-    );
-    expect(
-        items,
-        &id("node-core", "NodeExporterDown", 0),
-        Status::Ok,
-        "in scope",
-    );
-    expect(
-        items,
-        &id("node-core", "NodeFilesystemAlmostFull", 1),
-        Status::Ok,
-        "in scope",
-    );
-    expect(
-        items,
-        &id("node-core", "NodeKernelOutdated", 3),
-        Status::Ok,
-        "in scope",
-    );
-    expect(
-        items,
-        &id("node-infra", "NodeClockSkew", 0),
-        Status::Ok,
-        "out of scope (team=\"infra\" is outside the scope {team=\"core\"}); not written",
-    );
-    expect(
-        items,
-        &id("node-infra", "NodeDiskIoSaturated", 1),
-        Status::Ok,
-        "out of scope",
-    );
-    expect(
-        items,
-        &id("mixed", "AnyNodeDown", 0),
-        Status::Warning,
-        "selector `up{job=\"node\"}` does not fix team",
-    );
-    expect(
-        items,
-        &id("mixed", "CoreOrInfraSwap", 1),
-        Status::Warning,
-        "team=\"infra\" is not",
-    );
-    expect(
-        items,
-        &id("mixed", "CoreByRegex", 2),
-        Status::Warning,
-        "only constrained by the regex",
-    );
-    expect(
-        items,
-        &id("mixed", "TemplatedTeam", 3),
-        Status::Warning,
-        "is a template",
-    );
-    expect(items, &id("mixed", "Watchdog", 4), Status::Ok, "in scope");
+    assert_eq!(item(items, rec_cpu).kind, ItemKind::RecordingRule);
     let c = counts(items);
     assert_eq!((c.ok, c.warning, c.untranslatable), (9, 5, 0));
 
@@ -150,38 +124,35 @@ fn scope_decisions_on_node_rules() {
 fn scope_by_alertname_and_negative_matchers() {
     let p = params(r#"{"scope": "{alertname=~\"Node.*\"}"}"#);
     let out = translate_rules(&files(&[("node.yml", NODE)]), &p).unwrap();
-    expect(
+    expect_all(
         &out.items,
-        "node.yml:node-core:NodeHighCpu#2",
-        Status::Ok,
-        "in scope",
-    );
-    expect(
-        &out.items,
-        "node.yml:mixed:Watchdog#4",
-        Status::Ok,
-        "out of scope (alertname=\"Watchdog\"",
-    );
-    // Recording rules have no alertname: undecidable, kept.
-    expect(
-        &out.items,
-        "node.yml:node-recording:instance:node_memory_utilisation:ratio#1",
-        Status::Warning,
-        "alertname",
+        &[
+            ("node.yml:node-core:NodeHighCpu#2", Status::Ok, "in scope"),
+            (
+                "node.yml:mixed:Watchdog#4",
+                Status::Ok,
+                "out of scope (alertname=\"Watchdog\"",
+            ),
+            // Recording rules have no alertname: undecidable, kept.
+            (
+                "node.yml:node-recording:instance:node_memory_utilisation:ratio#1",
+                Status::Warning,
+                "alertname",
+            ),
+        ],
     );
     let p = params(r#"{"scope": "{team!=\"infra\"}"}"#);
     let out = translate_rules(&files(&[("node.yml", NODE)]), &p).unwrap();
-    expect(
+    expect_all(
         &out.items,
-        "node.yml:node-infra:NodeClockSkew#0",
-        Status::Ok,
-        "out of scope",
-    );
-    expect(
-        &out.items,
-        "node.yml:node-core:NodeHighCpu#2",
-        Status::Ok,
-        "in scope",
+        &[
+            (
+                "node.yml:node-infra:NodeClockSkew#0",
+                Status::Ok,
+                "out of scope",
+            ),
+            ("node.yml:node-core:NodeHighCpu#2", Status::Ok, "in scope"),
+        ],
     );
 }
 
@@ -199,48 +170,43 @@ fn renames_labels_added_labels_and_for_overrides() {
         target: Target::Prometheus,
     };
     let out = translate_rules(&files(&[("node.yml", NODE)]), &p).unwrap();
-    let items = &out.items;
-    expect(
-        items,
-        "node.yml:node-core:NodeHighCpu#2",
-        Status::Warning,
-        "renamed NodeHighCpu -> CoreNodeHighCpu",
-    );
-    expect(
-        items,
-        "node.yml:node-core:NodeHighCpu#2",
-        Status::Warning,
-        "for: 15m -> 30m",
-    );
-    expect(
-        items,
-        "node.yml:node-core:NodeHighCpu#2",
-        Status::Warning,
-        "static label severity=\"warning\" replaced",
-    );
-    expect(
-        items,
-        "node.yml:node-core:NodeExporterDown#0",
-        Status::Warning,
-        "for: 5m -> 2m",
-    );
-    expect(
-        items,
-        "node.yml:node-core:NodeFilesystemAlmostFull#1",
-        Status::Warning,
-        "label team -> squad in expr, templates",
-    );
-    expect(
-        items,
-        "node.yml:mixed:Watchdog#4",
-        Status::Warning,
-        "label team -> squad in static labels",
-    );
-    expect(
-        items,
-        "node.yml:mixed:Watchdog#4",
-        Status::Warning,
-        "added label(s) migrated=\"true\"",
+    let cpu = "node.yml:node-core:NodeHighCpu#2";
+    let watchdog = "node.yml:mixed:Watchdog#4";
+    expect_all(
+        &out.items,
+        &[
+            (
+                cpu,
+                Status::Warning,
+                "renamed NodeHighCpu -> CoreNodeHighCpu",
+            ),
+            (cpu, Status::Warning, "for: 15m -> 30m"),
+            (
+                cpu,
+                Status::Warning,
+                "static label severity=\"warning\" replaced",
+            ),
+            (
+                "node.yml:node-core:NodeExporterDown#0",
+                Status::Warning,
+                "for: 5m -> 2m",
+            ),
+            (
+                "node.yml:node-core:NodeFilesystemAlmostFull#1",
+                Status::Warning,
+                "label team -> squad in expr, templates",
+            ),
+            (
+                watchdog,
+                Status::Warning,
+                "label team -> squad in static labels",
+            ),
+            (
+                watchdog,
+                Status::Warning,
+                "added label(s) migrated=\"true\"",
+            ),
+        ],
     );
 
     let written = RuleFile::parse("out", &out.files[0].1).unwrap();
@@ -284,17 +250,16 @@ fn unsafe_expression_rename_is_a_warning_and_keeps_the_expression() {
     let mut p = RulesParams::default();
     p.label_renames.insert("team".into(), "squad".into());
     let out = translate_rules(&files(&[("f.yml", text)]), &p).unwrap();
-    expect(
+    expect_all(
         &out.items,
-        "f.yml:g:x:team#0",
-        Status::Warning,
-        "label team not renamed in the expression: a string argument",
-    );
-    expect(
-        &out.items,
-        "f.yml:g:Clash#1",
-        Status::Warning,
-        "already uses squad",
+        &[
+            (
+                "f.yml:g:x:team#0",
+                Status::Warning,
+                "label team not renamed in the expression: a string argument",
+            ),
+            ("f.yml:g:Clash#1", Status::Warning, "already uses squad"),
+        ],
     );
     let written = RuleFile::parse("out", &out.files[0].1).unwrap();
     assert_eq!(
@@ -332,41 +297,36 @@ groups:
         expr: up == 0
 ";
     let out = translate_rules(&files(&[("u.yml", text)]), &RulesParams::default()).unwrap();
-    expect(
+    expect_all(
         &out.items,
-        "u.yml:g:Unbalanced#0",
-        Status::Untranslatable,
-        "cannot scan the expression: line 1, column 4: unbalanced '('",
-    );
-    expect(
-        &out.items,
-        "u.yml:g:BadFor#1",
-        Status::Untranslatable,
-        "invalid `for`: invalid duration \"5 minutes\"",
-    );
-    expect(
-        &out.items,
-        "u.yml:g:rec:with_for#2",
-        Status::Untranslatable,
-        "recording rule with `for`",
-    );
-    expect(
-        &out.items,
-        "u.yml:g:bad-name#3",
-        Status::Untranslatable,
-        "not a valid metric name",
-    );
-    expect(
-        &out.items,
-        "u.yml:g:Fine#4",
-        Status::Ok,
-        "translated unchanged",
-    );
-    expect(
-        &out.items,
-        "u.yml:bad-interval:InBadGroup#0",
-        Status::Untranslatable,
-        "group interval",
+        &[
+            (
+                "u.yml:g:Unbalanced#0",
+                Status::Untranslatable,
+                "cannot scan the expression: line 1, column 4: unbalanced '('",
+            ),
+            (
+                "u.yml:g:BadFor#1",
+                Status::Untranslatable,
+                "invalid `for`: invalid duration \"5 minutes\"",
+            ),
+            (
+                "u.yml:g:rec:with_for#2",
+                Status::Untranslatable,
+                "recording rule with `for`",
+            ),
+            (
+                "u.yml:g:bad-name#3",
+                Status::Untranslatable,
+                "not a valid metric name",
+            ),
+            ("u.yml:g:Fine#4", Status::Ok, "translated unchanged"),
+            (
+                "u.yml:bad-interval:InBadGroup#0",
+                Status::Untranslatable,
+                "group interval",
+            ),
+        ],
     );
     let written = RuleFile::parse("out", &out.files[0].1).unwrap();
     assert_eq!(written.groups.len(), 1);
@@ -383,17 +343,20 @@ fn out_of_scope_everything_gives_empty_groups() {
     assert_eq!(out.files[0].0, "v1.yml");
     assert_eq!(out.files[1].0, "v2.yml");
     // Only HighQueueDepth (team=payments) is decidably out; the rest lack team.
-    expect(
+    expect_all(
         &out.items,
-        "v1.yml:fixture:HighQueueDepth#1",
-        Status::Ok,
-        "out of scope",
-    );
-    expect(
-        &out.items,
-        "v1.yml:fixture:Watchdog#0",
-        Status::Warning,
-        "no vector selector",
+        &[
+            (
+                "v1.yml:fixture:HighQueueDepth#1",
+                Status::Ok,
+                "out of scope",
+            ),
+            (
+                "v1.yml:fixture:Watchdog#0",
+                Status::Warning,
+                "no vector selector",
+            ),
+        ],
     );
     let p = params(r#"{"scope": "{__name__=\"nothing\"}"}"#);
     let text = "groups:\n  - name: g\n    rules:\n      - record: a:b\n        expr: sum(x)\n";
@@ -416,17 +379,20 @@ groups:
 ";
     let mut p = params(r#"{"target": "vmalert", "renames": {"B": "A"}}"#);
     let out = translate_rules(&files(&[("v.yml", text)]), &p).unwrap();
-    expect(
+    expect_all(
         &out.items,
-        "v.yml:g:A#0",
-        Status::Warning,
-        "dropped group field(s) query_offset (vmalert does not accept them)",
-    );
-    expect(
-        &out.items,
-        "v.yml:g:B#1",
-        Status::Warning,
-        "not written: identical to rule #0",
+        &[
+            (
+                "v.yml:g:A#0",
+                Status::Warning,
+                "dropped group field(s) query_offset (vmalert does not accept them)",
+            ),
+            (
+                "v.yml:g:B#1",
+                Status::Warning,
+                "not written: identical to rule #0",
+            ),
+        ],
     );
     let written = RuleFile::parse("out", &out.files[0].1).unwrap();
     assert_eq!(written.groups[0].rules.len(), 1);

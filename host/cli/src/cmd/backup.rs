@@ -3,19 +3,18 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use cutover_backup::{
     BackupManifest, BackupStore, Lineage, RestoreReport, RestoreStatus, RollbackReport,
     TypeRestore, TypeResult,
 };
+use cutover_engine::bridge::{BridgeError, PluginBridge};
 use cutover_plan::{LoadedPlan, StepAction, SystemSide};
 use cutover_runtime::{Plugin, Runtime, Sandbox};
 use serde::Serialize;
 
 use super::usage;
 use crate::exit;
-use crate::resolver::RuntimeResolver;
 
 /// The plan whose state directory and adapters are used.
 #[derive(Args)]
@@ -138,7 +137,7 @@ impl Ctx {
     fn open(plan: &Path) -> anyhow::Result<Result<Ctx, u8>> {
         let rt = super::runtime()?;
         let loaded = {
-            let resolver = RuntimeResolver::new(&rt);
+            let resolver = PluginBridge::new(&rt);
             match cutover_plan::load(plan, &resolver) {
                 Ok(l) => l,
                 Err(diags) => {
@@ -153,21 +152,12 @@ impl Ctx {
 
     /// The adapter plugin and sandbox of system `side`.
     fn adapter(&self, side: &str) -> anyhow::Result<(Arc<Plugin>, Sandbox)> {
-        let id =
-            cutover_backup::adapter_id(&self.loaded, side).map_err(|e| usage(e.to_string()))?;
-        let path = self
-            .loaded
-            .plugin_path(id)
-            .ok_or_else(|| usage(format!("plan has no plugin `{id}`")))?;
-        let pin = self.loaded.plan.plugins.get(id).map(|p| p.sha256.as_str());
-        let plugin = self
-            .rt
-            .load_file(&path, pin)
-            .with_context(|| format!("loading adapter `{id}` of the {side} system"))?;
-        Ok((
-            Arc::new(plugin),
-            cutover_backup::sandbox_for(&self.loaded, id)?,
-        ))
+        match PluginBridge::new(&self.rt).adapter(&self.loaded, side) {
+            Ok((_, l)) => Ok((l.plugin, l.sandbox)),
+            Err(BridgeError::Load { id, cause }) => Err(anyhow::Error::from(*cause)
+                .context(format!("loading adapter `{id}` of the {side} system"))),
+            Err(e) => Err(usage(e.to_string())),
+        }
     }
 }
 
@@ -366,7 +356,7 @@ pub fn rollback(a: RollbackArgs) -> anyhow::Result<u8> {
     use cutover_engine::rollback::{self as rb, Outcome, RollbackError};
     let rt = super::runtime()?;
     let loaded = {
-        let resolver = RuntimeResolver::new(&rt);
+        let resolver = PluginBridge::new(&rt);
         match cutover_plan::load(&a.opt.plan, &resolver) {
             Ok(l) => l,
             Err(diags) => {
@@ -386,8 +376,11 @@ pub fn rollback(a: RollbackArgs) -> anyhow::Result<u8> {
     let done = rb::rollback(&rt, &loaded, &req).map_err(|e| match e {
         RollbackError::Engine(e) => anyhow::Error::from(e),
         RollbackError::Backup(e) => anyhow::Error::from(e),
-        RollbackError::Load { id, system, source } => anyhow::Error::from(*source)
-            .context(format!("cannot load adapter `{id}` of the {system} system")),
+        RollbackError::Adapter { system, source } => match source {
+            BridgeError::Load { id, cause } => anyhow::Error::from(*cause)
+                .context(format!("cannot load adapter `{id}` of the {system} system")),
+            other => usage(format!("the adapter of the {system} system: {other}")),
+        },
     })?;
     for note in &done.notes {
         eprintln!("note: {note}");
@@ -621,15 +614,4 @@ fn print_rollback(system: &str, r: &RollbackReport) {
         println!("  done    {c:<20} (applied by an earlier, interrupted rollback)");
     }
     print_types(&r.results);
-}
-
-/// Exit code of a backup-store error.
-pub fn exit_code(e: &cutover_backup::BackupError) -> u8 {
-    use cutover_backup::BackupError as E;
-    match e {
-        E::Corrupt { .. } | E::Io { .. } | E::File(_) | E::Blob(_) => exit::STATE,
-        E::NotFound { .. } | E::NotRestorable { .. } | E::InvalidName { .. } | E::Plan(_) => {
-            exit::USAGE
-        }
-    }
 }

@@ -14,7 +14,7 @@ use toml_edit::{DocumentMut, Item, value};
 
 use super::usage;
 use crate::exit;
-use crate::resolver::RuntimeResolver;
+use cutover_engine::PluginBridge;
 
 /// The starter plan.
 pub const TEMPLATE: &str = include_str!("../../../../templates/plan/plan.toml");
@@ -129,7 +129,7 @@ pub fn init(a: InitArgs) -> anyhow::Result<u8> {
     std::fs::write(&plan_path, &text)
         .with_context(|| format!("writing {}", plan_path.display()))?;
     let rt = super::runtime()?;
-    let loaded = cutover_plan::load(&plan_path, &RuntimeResolver::new(&rt)).map_err(|diags| {
+    let loaded = cutover_plan::load(&plan_path, &PluginBridge::new(&rt)).map_err(|diags| {
         eprint!("{}", diags.render_auto());
         anyhow::anyhow!(
             "the starter plan written to {} does not validate (see above): the plugins in {} do not fit the template",

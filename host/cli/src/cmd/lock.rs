@@ -61,8 +61,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 /// Pins (or with `check`, verifies the pins of) every plugin of `plan`.
 pub fn lock(plan: PathBuf, check: bool) -> anyhow::Result<u8> {
-    let src =
-        std::fs::read_to_string(&plan).with_context(|| format!("reading {}", plan.display()))?;
+    let src = super::read_input(&plan, "plan")?;
     let mut doc: DocumentMut = src
         .parse()
         .map_err(|e| usage(format!("{}: not valid TOML: {e}", plan.display())))?;

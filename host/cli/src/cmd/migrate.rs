@@ -5,13 +5,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Context;
 use clap::{Args, Subcommand};
-use cutover_engine::{AlertPolicy, Mode, RunOptions, RunOutcome, RunView, Runner, ops};
+use cutover_base::exit::ExitClass;
+use cutover_base::time::now_ms;
+use cutover_engine::{AlertPolicy, Mode, RunOptions, RunOutcome, RunView, Runner, operator};
 
 use super::usage;
 use crate::exit;
-use crate::resolver::RuntimeResolver;
+use cutover_engine::PluginBridge;
 
 #[path = "incident.rs"]
 pub mod incident;
@@ -184,13 +185,13 @@ pub fn run(cmd: MigrateCmd) -> anyhow::Result<u8> {
         MigrateCmd::Status(a) => status(&a.plan, a.json),
         MigrateCmd::Abort(a) => {
             let dir = PlanOutline::read(&a.plan)?.state_dir;
-            let d = ops::abort(&dir, &by(a.by), &a.reason)?;
+            let d = operator::abort(&dir, &by(a.by), &a.reason)?;
             report_delivery("abort", d);
             Ok(exit::OK)
         }
         MigrateCmd::Pause(a) => {
             let dir = PlanOutline::read(&a.plan)?.state_dir;
-            let d = ops::pause(&dir, &by(a.by), &a.reason)?;
+            let d = operator::pause(&dir, &by(a.by), &a.reason)?;
             report_delivery("pause", d);
             Ok(exit::OK)
         }
@@ -203,7 +204,7 @@ pub fn run(cmd: MigrateCmd) -> anyhow::Result<u8> {
                 ));
             }
             let dir = PlanOutline::read(&a.plan)?.state_dir;
-            match ops::unlock(&dir, &a.reason)? {
+            match operator::unlock(&dir, &a.reason)? {
                 Some(prev) => println!("lease removed (was: {})", prev.trim()),
                 None => println!("no lease was held"),
             }
@@ -224,30 +225,30 @@ pub(crate) fn by(given: Option<String>) -> String {
         .unwrap_or_else(|| "operator".to_string())
 }
 
-fn report_delivery(what: &str, d: ops::Delivery) {
+fn report_delivery(what: &str, d: operator::Delivery) {
     match d {
-        ops::Delivery::Journaled => println!("{what} recorded"),
-        ops::Delivery::Posted => {
+        operator::Delivery::Journaled => println!("{what} recorded"),
+        operator::Delivery::Posted => {
             println!("{what} requested: the active runner will stop at its next step boundary")
         }
     }
 }
 
-/// Exit code of a run outcome.
-pub fn exit_code(o: &RunOutcome) -> u8 {
+/// Exit class of a run outcome.
+pub fn exit_class(o: &RunOutcome) -> ExitClass {
     match o {
-        RunOutcome::Completed => exit::OK,
-        RunOutcome::Failed { .. } => exit::FAILED,
-        RunOutcome::Inconclusive { .. } => exit::INCONCLUSIVE,
+        RunOutcome::Completed => ExitClass::Ok,
+        RunOutcome::Failed { .. } => ExitClass::Failed,
+        RunOutcome::Inconclusive { .. } => ExitClass::Inconclusive,
         RunOutcome::AwaitingApproval { .. }
         | RunOutcome::Paused { .. }
-        | RunOutcome::NeedsAttention { .. } => exit::PAUSED,
-        RunOutcome::Aborted { .. } | RunOutcome::RolledBack { .. } => exit::ABORTED,
+        | RunOutcome::NeedsAttention { .. } => ExitClass::Paused,
+        RunOutcome::Aborted { .. } | RunOutcome::RolledBack { .. } => ExitClass::Aborted,
     }
 }
 
 fn load(plan: &Path, rt: &cutover_runtime::Runtime) -> anyhow::Result<cutover_plan::LoadedPlan> {
-    let resolver = RuntimeResolver::new(rt);
+    let resolver = PluginBridge::new(rt);
     cutover_plan::load(plan, &resolver).map_err(|diags| {
         eprint!("{}", diags.render_auto());
         usage(format!(
@@ -325,7 +326,7 @@ fn execute(
         );
     }
     let outcome = runner.execute()?;
-    let code = exit_code(&outcome);
+    let code = exit_class(&outcome).code();
     if json {
         let doc =
             serde_json::json!({ "outcome": outcome, "exit_code": code, "state": runner.view() });
@@ -354,7 +355,7 @@ fn approve(a: ApproveArgs) -> anyhow::Result<u8> {
         return Ok(exit::OK);
     }
     if let Some(index) = a.item {
-        let seq = ops::confirm_item(&loaded, &a.target, index, &who)?;
+        let seq = operator::confirm_item(&loaded, &a.target, index, &who)?;
         println!(
             "confirmed checklist item {index} of {} by {who} (journal seq {seq}); continue with `cutover resume {}`",
             a.target,
@@ -363,10 +364,9 @@ fn approve(a: ApproveArgs) -> anyhow::Result<u8> {
         return Ok(exit::OK);
     }
     if let Some(text) = &a.extend {
-        let d = cutover_plan::duration::parse_duration(text)
+        let ms = cutover_base::time::parse_duration_ms(text)
             .map_err(|e| usage(format!("--extend {text:?}: {e}")))?;
-        let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-        let until = ops::extend_window(&loaded, &a.target, &who, ms)?;
+        let until = operator::extend_window(&loaded, &a.target, &who, ms)?;
         println!(
             "extended the window of {} by {text} (until unix ms {until}), by {who}; continue with `cutover resume {}`",
             a.target,
@@ -374,7 +374,7 @@ fn approve(a: ApproveArgs) -> anyhow::Result<u8> {
         );
         return Ok(exit::OK);
     }
-    let ap = ops::approve(&loaded, &a.target, &who, a.retry)?;
+    let ap = operator::approve(&loaded, &a.target, &who, a.retry)?;
     println!(
         "approved {} by {}{} (journal seq {}); continue with `cutover resume {}`",
         ap.target,
@@ -397,8 +397,7 @@ struct PlanOutline {
 
 impl PlanOutline {
     fn read(plan: &Path) -> anyhow::Result<PlanOutline> {
-        let src =
-            std::fs::read_to_string(plan).with_context(|| format!("reading {}", plan.display()))?;
+        let src = super::read_input(plan, "plan")?;
         let doc: toml_edit::DocumentMut = src
             .parse()
             .map_err(|e| usage(format!("{}: {e}", plan.display())))?;
@@ -461,19 +460,13 @@ impl PlanOutline {
     }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-fn pct(r: Option<f64>) -> String {
+pub(crate) fn pct(r: Option<f64>) -> String {
     r.map_or("n/a".to_string(), |r| format!("{:.1}%", r * 100.0))
 }
 
 fn status(plan: &Path, json: bool) -> anyhow::Result<u8> {
     let outline = PlanOutline::read(plan)?;
-    let view = ops::status(&outline.state_dir)?;
+    let view = operator::status(&outline.state_dir)?;
     if json {
         let phases: Vec<serde_json::Value> = outline
             .phases
@@ -621,7 +614,7 @@ fn pending_rollbacks(view: &RunView) -> Vec<&cutover_engine::RollbackRequestView
 
 fn history(plan: &Path, json: bool) -> anyhow::Result<u8> {
     let outline = PlanOutline::read(plan)?;
-    let records = ops::history(&outline.state_dir)?;
+    let records = operator::history(&outline.state_dir)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&records)?);
         return Ok(exit::OK);
@@ -635,7 +628,7 @@ fn history(plan: &Path, json: bool) -> anyhow::Result<u8> {
             r.seq,
             r.ts_ms,
             r.kind,
-            describe(&r.kind, &r.payload)
+            super::history::describe(&r.kind, &r.payload)
         )
         .is_err()
         {
@@ -643,143 +636,4 @@ fn history(plan: &Path, json: bool) -> anyhow::Result<u8> {
         }
     }
     Ok(exit::OK)
-}
-
-fn s<'a>(p: &'a serde_json::Value, k: &str) -> &'a str {
-    p.get(k).and_then(|v| v.as_str()).unwrap_or("")
-}
-
-/// One line per record for `history`.
-fn describe(kind: &str, p: &serde_json::Value) -> String {
-    match kind {
-        "step-finished" => format!(
-            "{}/{} {} in {} ms{}{}: {}",
-            s(p, "phase"),
-            s(p, "step"),
-            s(p, "status"),
-            p.get("duration_ms").and_then(|v| v.as_u64()).unwrap_or(0),
-            match (
-                p.get("plugin").and_then(|v| v.as_str()),
-                p.get("digest").and_then(|v| v.as_str())
-            ) {
-                (Some(pl), Some(d)) => format!(" plugin {pl} sha256:{}", &d[..d.len().min(12)]),
-                (Some(pl), None) => format!(" plugin {pl}"),
-                _ => String::new(),
-            },
-            p.get("verdict")
-                .and_then(|v| v.as_str())
-                .map_or(String::new(), |v| format!(" verdict {v}")),
-            s(p, "summary")
-        ),
-        "step-started" => format!(
-            "{}/{} ({}, idempotent {})",
-            s(p, "phase"),
-            s(p, "step"),
-            s(p, "step_kind"),
-            p["idempotent"]
-        ),
-        "approved" => format!(
-            "{} by {}{}",
-            s(p, "target"),
-            s(p, "by"),
-            if p["retry"] == true { " (retry)" } else { "" }
-        ),
-        "parallel-poll" => format!(
-            "{} poll {}: +{} old, +{} new, match rate {}",
-            s(p, "step"),
-            p["poll"],
-            p["old"].as_array().map_or(0, Vec::len),
-            p["new"].as_array().map_or(0, Vec::len),
-            pct(p["match_rate"].as_f64())
-        ),
-        "rolled-back" | "rollback-failed" => {
-            let systems: Vec<String> = p["results"]
-                .as_object()
-                .map(|m| {
-                    m.iter()
-                        .map(|(sys, r)| {
-                            let cats: Vec<String> = r["categories"]
-                                .as_array()
-                                .map(|c| {
-                                    c.iter()
-                                        .map(|c| {
-                                            // `status` since unsupported
-                                            // categories; older records have `ok` only.
-                                            let status = match c["status"].as_str() {
-                                                Some("unsupported") => "unsupported",
-                                                Some("ok") => "ok",
-                                                Some(_) => "FAILED",
-                                                None if c["ok"] == true => "ok",
-                                                None => "FAILED",
-                                            };
-                                            format!("{} {status}", s(c, "category"))
-                                        })
-                                        .collect()
-                                })
-                                .unwrap_or_default();
-                            let resumed = r["resumed"].as_array().map_or(0, Vec::len);
-                            format!(
-                                "{sys}: [{}]{}",
-                                cats.join(", "),
-                                if resumed > 0 {
-                                    format!(" +{resumed} resumed")
-                                } else {
-                                    String::new()
-                                }
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            format!(
-                "to {} by {}{}{}: {}{}",
-                s(p, "point"),
-                s(p, "by"),
-                if p["now"] == true { " (--now)" } else { "" },
-                match s(p, "phase") {
-                    "" => String::new(),
-                    ph => format!(" in phase {ph}"),
-                },
-                systems.join("; "),
-                match p.get("error").and_then(|e| e.as_str()) {
-                    Some(e) => format!(" error: {e}"),
-                    None => String::new(),
-                }
-            )
-        }
-        "rollback-requested" => format!(
-            "to {} by {}, approvers {}{}",
-            s(p, "point"),
-            s(p, "by"),
-            p["approvers"]
-                .as_array()
-                .map(|a| a
-                    .iter()
-                    .filter_map(|v| v.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "))
-                .unwrap_or_default(),
-            p.get("reason")
-                .and_then(|r| r.as_str())
-                .map_or(String::new(), |r| format!(": {r}"))
-        ),
-        "run-started" => format!(
-            "{} {} fingerprint {}",
-            s(p, "plan"),
-            s(p, "run_id"),
-            s(p, "fingerprint")
-        ),
-        _ => {
-            let mut v = p.clone();
-            if let Some(o) = v.as_object_mut() {
-                o.remove("normalized");
-            }
-            let text = v.to_string();
-            if text.chars().count() > 200 {
-                format!("{}…", text.chars().take(200).collect::<String>())
-            } else {
-                text
-            }
-        }
-    }
 }

@@ -1,11 +1,12 @@
 //! Subcommands, one module each.
 
+pub mod artifacts;
 pub mod backup;
 pub mod compare;
+pub mod history;
 pub mod init;
 pub mod lock;
 pub mod migrate;
-pub mod ops;
 pub mod plan;
 pub mod plan_migrate;
 pub mod plugin;
@@ -13,45 +14,49 @@ pub mod plugin_test;
 pub mod scaffold;
 pub mod translate;
 
-use crate::exit;
+use cutover_base::exit::{ExitClass, HasExitClass};
 
-/// Maps an error chain to a documented exit code by the typed errors in it.
-pub fn exit_code_of(e: &anyhow::Error) -> u8 {
-    for cause in e.chain() {
-        if cause.downcast_ref::<cutover_runtime::LoadError>().is_some() {
-            return exit::PLUGIN_LOAD;
-        }
-        if cause.downcast_ref::<cutover_runtime::CallError>().is_some() {
-            return exit::PLUGIN_CALL;
-        }
-        if let Some(e) = cause.downcast_ref::<cutover_runtime::TranslateError>() {
-            return translate::exit_code(e);
-        }
-        if cause.downcast_ref::<cutover_plan::Diagnostics>().is_some() {
-            return exit::USAGE;
-        }
-        if let Some(e) = cause.downcast_ref::<cutover_compare::CompareError>() {
-            return match e {
-                cutover_compare::CompareError::Output(_)
-                | cutover_compare::CompareError::Serialize(_) => exit::INTERNAL,
-                _ => exit::USAGE,
-            };
-        }
-        if let Some(e) = cause.downcast_ref::<cutover_engine::EngineError>() {
-            return if e.is_state() {
-                exit::STATE
-            } else {
-                exit::USAGE
-            };
-        }
-        if let Some(e) = cause.downcast_ref::<cutover_backup::BackupError>() {
-            return backup::exit_code(e);
-        }
-        if cause.downcast_ref::<UsageError>().is_some() {
-            return exit::USAGE;
-        }
+/// The exit class of an error chain: that of its outermost cause whose type
+/// is one of the typed errors below, each classified by its own
+/// [`HasExitClass`] impl. `None` when no cause has a class: a bug, which
+/// `main` reports as such.
+pub fn exit_class_of(e: &anyhow::Error) -> Option<ExitClass> {
+    e.chain()
+        .find_map(class_of)
+        .or_else(|| e.chain().find_map(machine_class))
+}
+
+/// What no typed error classified, but is the machine's, not a bug in
+/// cutover: an I/O failure writing output or state (a read of a file the
+/// command line names is a usage error, see [`read_input`]).
+fn machine_class(cause: &(dyn std::error::Error + 'static)) -> Option<ExitClass> {
+    cause
+        .downcast_ref::<std::io::Error>()
+        .map(|_| ExitClass::Internal)
+}
+
+/// The class of one cause, if its type is a typed error the commands let
+/// reach `main` (one concrete type per cause, so the order does not matter).
+fn class_of(cause: &(dyn std::error::Error + 'static)) -> Option<ExitClass> {
+    macro_rules! class_of_any {
+        ($($t:ty),+ $(,)?) => {
+            None$(.or_else(|| cause.downcast_ref::<$t>().map(HasExitClass::exit_class)))+
+        };
     }
-    exit::INTERNAL
+    class_of_any!(
+        UsageError,
+        cutover_runtime::RuntimeError,
+        cutover_runtime::LoadError,
+        cutover_runtime::CallError,
+        cutover_runtime::TranslateError,
+        cutover_plan::Diagnostics,
+        cutover_compare::CompareError,
+        cutover_engine::EngineError,
+        cutover_engine::bridge::BridgeError,
+        cutover_engine::rollback::RollbackError,
+        cutover_backup::BackupError,
+        cutover_ops::OpsError,
+    )
 }
 
 /// A bad command-line value.
@@ -65,6 +70,20 @@ impl std::fmt::Display for UsageError {
 }
 
 impl std::error::Error for UsageError {}
+
+impl HasExitClass for UsageError {
+    fn exit_class(&self) -> ExitClass {
+        ExitClass::Usage
+    }
+}
+
+/// Reads a file the command line names: one that cannot be read is a
+/// usage error naming it, like any other bad argument.
+pub fn read_input(path: impl AsRef<std::path::Path>, what: &str) -> anyhow::Result<String> {
+    let path = path.as_ref();
+    std::fs::read_to_string(path)
+        .map_err(|e| usage(format!("cannot read {what} {}: {e}", path.display())))
+}
 
 /// Shorthand for a usage error.
 pub fn usage(msg: impl Into<String>) -> anyhow::Error {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::exit;
-use crate::resolver::RuntimeResolver;
+use cutover_engine::PluginBridge;
 
 /// Arguments of `cutover validate`.
 #[derive(Args)]
@@ -31,7 +31,7 @@ fn load(
     plan: &std::path::Path,
 ) -> anyhow::Result<Result<cutover_plan::LoadedPlan, cutover_plan::Diagnostics>> {
     let rt = super::runtime()?;
-    let resolver = RuntimeResolver::new(&rt);
+    let resolver = PluginBridge::new(&rt);
     Ok(cutover_plan::load(plan, &resolver))
 }
 

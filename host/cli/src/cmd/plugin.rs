@@ -54,7 +54,8 @@ pub struct RunArgs {
     /// Data kind or rollback category for export/import/capture/restore.
     #[arg(long)]
     pub kind: Option<String>,
-    /// Window for collect-alerts as unix millis START..END (default: last hour).
+    /// Window for collect-alerts as START..END, each unix millis or RFC 3339
+    /// (default: the last hour).
     #[arg(long)]
     pub window: Option<String>,
     /// Input file for import-data / restore-state.
@@ -186,7 +187,7 @@ fn sandbox(a: &RunArgs) -> anyhow::Result<Sandbox> {
             .ok_or_else(|| usage(format!("--config {kv:?}: expected KEY=VALUE")))?;
         grants.config.insert(k.to_string(), v.to_string());
     }
-    let deadline = cutover_plan::duration::parse_duration(&a.deadline)
+    let deadline = cutover_base::time::parse_duration(&a.deadline)
         .map_err(|e| usage(format!("--deadline: {e}")))?;
     let memory = cutover_plan::duration::parse_size(&a.memory)
         .map_err(|e| usage(format!("--memory: {e}")))?;
@@ -225,10 +226,19 @@ fn sandbox(a: &RunArgs) -> anyhow::Result<Sandbox> {
     })
 }
 
+/// The call a plugin of `world` answers when none is named.
+pub(crate) fn default_call(world: World) -> &'static str {
+    match world {
+        World::Action => "run",
+        World::Check => "evaluate",
+        World::Adapter => "health",
+        World::Translator => "translate",
+    }
+}
+
 fn params(a: &RunArgs) -> anyhow::Result<String> {
     let text = match a.params.strip_prefix('@') {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("reading --params file {path}"))?,
+        Some(path) => super::read_input(path, "--params file")?,
         None => a.params.clone(),
     };
     let v: serde_json::Value =
@@ -240,24 +250,23 @@ fn params(a: &RunArgs) -> anyhow::Result<String> {
 }
 
 fn window(a: &RunArgs) -> anyhow::Result<wit::Window> {
+    use cutover_base::time::{UnixUnit, parse_instant};
     match &a.window {
         Some(w) => {
-            let (s, e) = w
+            let (start, end) = w
                 .split_once("..")
-                .ok_or_else(|| usage("--window: expected START..END in unix millis"))?;
-            let start = s
-                .parse()
-                .map_err(|_| usage("--window: START is not a number"))?;
-            let end = e
-                .parse()
-                .map_err(|_| usage("--window: END is not a number"))?;
-            Ok(wit::Window { start, end })
+                .ok_or_else(|| usage("--window: expected START..END (unix millis or RFC 3339)"))?;
+            let read = |text: &str, what: &str| {
+                parse_instant(text, UnixUnit::Millis)
+                    .map_err(|e| usage(format!("--window {what}: {e}")))
+            };
+            Ok(wit::Window {
+                start: read(start, "START")?,
+                end: read(end, "END")?,
+            })
         }
         None => {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as i64)
-                .unwrap_or(0);
+            let now = cutover_base::time::now_ms();
             Ok(wit::Window {
                 start: now - 3_600_000,
                 end: now,
@@ -282,15 +291,10 @@ fn invoke(a: RunArgs) -> anyhow::Result<u8> {
         run_id: "adhoc".into(),
         params: params(&a)?,
     };
-    let call = a.call.clone().unwrap_or_else(|| {
-        match plugin.world() {
-            World::Action => "run",
-            World::Check => "evaluate",
-            World::Adapter => "health",
-            World::Translator => "translate",
-        }
-        .to_string()
-    });
+    let call = a
+        .call
+        .clone()
+        .unwrap_or_else(|| default_call(plugin.world()).to_string());
     let kind = || {
         a.kind
             .clone()

@@ -18,13 +18,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Context;
 use clap::Args;
 use cutover_runtime::{
-    CallError, DirGrant, Grants, Origin, Plugin, Recorded, Runtime, Sandbox, StaticSecrets, World,
-    wit,
+    CallError, DirGrant, Grants, Origin, Plugin, Recorded, Runtime, Sandbox, StaticSecrets, wit,
 };
 use serde::Deserialize;
+
+use cutover_engine::gate::CheckVerdict;
 
 use super::usage;
 use crate::exit;
@@ -95,15 +95,6 @@ struct Seen {
     available: Option<bool>,
 }
 
-fn verdict_name(v: wit::VerdictKind) -> &'static str {
-    match v {
-        wit::VerdictKind::Pass => "pass",
-        wit::VerdictKind::Fail => "fail",
-        wit::VerdictKind::Inconclusive => "inconclusive",
-        wit::VerdictKind::NoData => "no-data",
-    }
-}
-
 /// The error kind fixtures name: the plugin's own error kind, else the host's.
 fn error_name(e: &CallError) -> String {
     match e {
@@ -160,15 +151,10 @@ fn call(
         run_id: "plugin-test".into(),
         params: f.params.to_string(),
     };
-    let name = f.call.clone().unwrap_or_else(|| {
-        match p.world() {
-            World::Action => "run",
-            World::Check => "evaluate",
-            World::Adapter => "health",
-            World::Translator => "translate",
-        }
-        .to_string()
-    });
+    let name = f
+        .call
+        .clone()
+        .unwrap_or_else(|| super::plugin::default_call(p.world()).to_string());
     let kind = || {
         f.kind
             .clone()
@@ -176,7 +162,7 @@ fn call(
     };
     let seen = match name.as_str() {
         "evaluate" => rt.evaluate(p, sb, &ctx).map(|v| Seen {
-            verdict: Some(verdict_name(v.verdict).into()),
+            verdict: Some(CheckVerdict::from(v.verdict).as_str().into()),
             message: v.message,
             measurements: v
                 .measurements
@@ -283,8 +269,7 @@ pub fn test(a: TestArgs) -> anyhow::Result<u8> {
     let plugin = rt.load_file(&a.file, None)?;
     let mut failed = 0;
     for path in &a.fixtures {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = super::read_input(path, "fixture")?;
         let f: Fixture = serde_json::from_str(&text).map_err(|e| {
             usage(format!(
                 "{}:{}:{}: {e}",

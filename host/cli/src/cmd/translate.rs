@@ -247,16 +247,6 @@ pub fn run(a: TranslateArgs) -> anyhow::Result<u8> {
     })
 }
 
-/// The exit code of a failed translation: 2 when the input is at fault, 4
-/// when the translator is.
-pub fn exit_code(e: &cutover_runtime::TranslateError) -> u8 {
-    if e.is_bad_input() {
-        exit::USAGE
-    } else {
-        exit::PLUGIN_CALL
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,8 @@
 
 use std::path::Path;
 
+use cutover_base::exit::ExitClass;
+
 use super::{assert_has, err, expect, fixture, noop_step, out, phase, plugins_dir, root, run};
 
 /// Phase `one` with a noop step and no end-of-phase rollback point.
@@ -34,7 +36,7 @@ fn backup(dir: &Path, types: &str) -> String {
             "--json",
         ],
     );
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     json(&out(&o))["id"]
         .as_str()
         .expect("backup id")
@@ -59,7 +61,7 @@ fn restore_of_a_type_the_backup_lacks_fails_that_type_and_restores_the_others() 
         "configurations,user_data",
     ];
     let o = run(dir, &args);
-    expect(&o, 1);
+    expect(&o, ExitClass::Failed.into());
     let text = out(&o);
     assert_has(&text, "ok      configurations");
     assert_has(
@@ -80,7 +82,7 @@ fn restore_of_a_type_the_backup_lacks_fails_that_type_and_restores_the_others() 
     let mut with_json = args.to_vec();
     with_json.push("--json");
     let o = run(dir, &with_json);
-    expect(&o, 1);
+    expect(&o, ExitClass::Failed.into());
     let v = json(&out(&o));
     assert_eq!(v["id"], id.as_str());
     let results = v["results"].as_array().expect("results");
@@ -105,9 +107,20 @@ fn restore_of_a_type_the_backup_lacks_fails_that_type_and_restores_the_others() 
 
     // Every stored type (no --types): all restored, exit 0.
     let o = run(dir, &["backup", "restore", &id, "--plan", "plan.toml"]);
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     assert_has(&out(&o), "1 of 1 types restored");
 }
+
+/// `cutover rollback` to point `p`, by bob.
+const ROLLBACK_TO_P: &[&str] = &[
+    "rollback",
+    "--plan",
+    "plan.toml",
+    "--to",
+    "p",
+    "--by",
+    "bob",
+];
 
 #[test]
 fn rollback_reports_a_category_the_adapter_cannot_restore_as_unsupported() {
@@ -127,22 +140,11 @@ fn rollback_reports_a_category_the_adapter_cannot_restore_as_unsupported() {
         "--categories",
         "configurations,active_alerts",
     ];
-    expect(&run(dir, &point), 0);
+    expect(&run(dir, &point), ExitClass::Ok.into());
     std::fs::write(dir.join("old/state/configurations.json"), r#"{"v":2}"#).expect("write");
 
-    let o = run(
-        dir,
-        &[
-            "rollback",
-            "--plan",
-            "plan.toml",
-            "--to",
-            "p",
-            "--by",
-            "bob",
-        ],
-    );
-    expect(&o, 0);
+    let o = run(dir, ROLLBACK_TO_P);
+    expect(&o, ExitClass::Ok.into());
     let text = out(&o);
     assert_has(&text, "ok      configurations");
     assert_has(
@@ -161,7 +163,7 @@ fn rollback_reports_a_category_the_adapter_cannot_restore_as_unsupported() {
 
     // The journal and history say unsupported, never ok.
     let o = run(dir, &["history", "plan.toml", "--json"]);
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     let records = json(&out(&o));
     let rolled = records
         .as_array()
@@ -183,20 +185,8 @@ fn rollback_reports_a_category_the_adapter_cannot_restore_as_unsupported() {
     );
 
     // JSON output of the rollback carries the status too.
-    let o = run(
-        dir,
-        &[
-            "rollback",
-            "--plan",
-            "plan.toml",
-            "--to",
-            "p",
-            "--by",
-            "bob",
-            "--json",
-        ],
-    );
-    expect(&o, 0);
+    let o = run(dir, &[ROLLBACK_TO_P, &["--json"]].concat());
+    expect(&o, ExitClass::Ok.into());
     let v = json(&out(&o));
     let results = &v["systems"][0]["report"]["results"];
     assert_eq!(results[1]["kind"], "active_alerts");
@@ -225,7 +215,7 @@ fn validate_and_run_refuse_types_the_adapter_does_not_declare() {
         + 1;
 
     let o = run(dir, &["validate", "plan.toml"]);
-    expect(&o, 2);
+    expect(&o, ExitClass::Usage.into());
     let e = err(&o);
     assert_has(
         &e,
@@ -236,7 +226,7 @@ fn validate_and_run_refuse_types_the_adapter_does_not_declare() {
 
     // `run` validates the same way: nothing starts, nothing is journaled.
     let o = run(dir, &["run", "plan.toml"]);
-    expect(&o, 2);
+    expect(&o, ExitClass::Usage.into());
     assert_has(&err(&o), "does not declare backup type `audit_logs`");
     assert!(!dir.join(".state/journal.log").exists());
 }
@@ -258,7 +248,7 @@ fn shipped_descriptors_declare_what_the_built_adapters_declare() {
             tmp.path(),
             &["plugin", "inspect", &path.display().to_string(), "--json"],
         );
-        expect(&o, 0);
+        expect(&o, ExitClass::Ok.into());
         let description = json(&out(&o))["descriptor"]["description"]
             .as_str()
             .expect("description")

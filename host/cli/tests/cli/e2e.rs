@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use cutover_base::exit::ExitClass;
 use cutover_systest::Fixture;
 use serde_json::Value;
 
@@ -75,7 +76,10 @@ impl Stage {
             dir,
             _run: run_dir,
         };
-        expect(&stage.cutover(&["plugin", "lock", "migration.toml"]), 0);
+        expect(
+            &stage.cutover(&["plugin", "lock", "migration.toml"]),
+            ExitClass::Ok.into(),
+        );
         stage
     }
 
@@ -91,7 +95,7 @@ impl Stage {
             "--by",
             "web-lead",
         ]);
-        expect(&o, 0);
+        expect(&o, ExitClass::Ok.into());
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -166,7 +170,7 @@ impl Stage {
 
     pub(crate) fn history(&self, plan: &str) -> Vec<Value> {
         let o = self.cutover(&["history", plan, "--json"]);
-        expect(&o, 0);
+        expect(&o, ExitClass::Ok.into());
         serde_json::from_str::<Value>(&out(&o))
             .expect("history json")
             .as_array()
@@ -322,7 +326,7 @@ fn new_alertmanager_killed_mid_window_pauses_and_loses_nothing() {
     let argv = st.fixture.kill("am-b").unwrap_or_else(|e| panic!("{e}"));
     let o = wait_child(child, 60);
     // The emergency procedure's first step pauses the run.
-    expect(&o, 5);
+    expect(&o, ExitClass::Paused.into());
     stage(t0, "run paused");
     let h = st.history(plan);
     let down = records(&h, "health-checked")
@@ -399,7 +403,7 @@ fn new_alertmanager_killed_mid_window_pauses_and_loses_nothing() {
     });
     stage(t0, "Alertmanager B back");
     let inc = st.cutover(&["incident", "list", plan, "--json"]);
-    expect(&inc, 0);
+    expect(&inc, ExitClass::Ok.into());
     let incidents: Value = serde_json::from_str(&out(&inc)).expect("incident json");
     let id = incidents[0]["id"]
         .as_str()
@@ -407,13 +411,13 @@ fn new_alertmanager_killed_mid_window_pauses_and_loses_nothing() {
         .to_string();
     expect(
         &st.cutover(&["incident", "ack", plan, &id, "2", "--by", "oncall"]),
-        0,
+        ExitClass::Ok.into(),
     );
     stage(t0, "resuming");
     let o = st.cutover(&["resume", plan]);
     // The window completes and passes; the pilot's manual item then waits
     // for team web.
-    expect(&o, 5);
+    expect(&o, ExitClass::Paused.into());
     assert!(out(&o).contains("Team web confirms"), "{}", out(&o));
     stage(t0, "resumed run finished");
     let h = st.history(plan);

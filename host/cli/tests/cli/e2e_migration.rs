@@ -6,6 +6,7 @@
 
 use std::time::Instant;
 
+use cutover_base::exit::ExitClass;
 use serde_json::Value;
 
 use super::e2e::{Stage, assert_no_canary_in, get, names, records, stage};
@@ -75,7 +76,7 @@ const FIXTURE_SILENCES: [&str; 3] = [
 /// that wave landed on stack B, and confirms it.
 fn through_web_pilot(st: &Stage, plan: &str) {
     let o = st.cutover(&["run", plan]);
-    expect(&o, 5);
+    expect(&o, ExitClass::Paused.into());
     assert!(out(&o).contains("Team web confirms"), "{}", out(&o));
     assert_eq!(prom_rules(st, "FIXTURE_PROM_B_PORT"), strings(&WEB_RULES));
     let cfg = am_config(st, "FIXTURE_AM_B_PORT");
@@ -95,13 +96,13 @@ fn reference_migration_moves_every_wave_and_decommissions_the_old_stack() {
     let st = Stage::start(19600, "15s", None);
     stage(t0, "fixture up");
     let plan = "migration.toml";
-    expect(&st.cutover(&["validate", plan]), 0);
+    expect(&st.cutover(&["validate", plan]), ExitClass::Ok.into());
     assert!(prom_rules(&st, "FIXTURE_PROM_B_PORT").is_empty());
     assert_eq!(prom_rules(&st, "FIXTURE_PROM_A_PORT"), strings(&ALL_RULES));
 
     // The preview exports and translates every wave and imports nothing.
     let o = st.cutover(&["plan", plan]);
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     let preview = out(&o);
     for line in [
         "pilot-noncritical/migrate-web-rules",
@@ -125,7 +126,7 @@ fn reference_migration_moves_every_wave_and_decommissions_the_old_stack() {
     through_web_pilot(&st, plan);
     stage(t0, "web pilot confirmed");
     let o = st.cutover(&["resume", plan]);
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     assert!(out(&o).contains("run completed"), "{}", out(&o));
     stage(t0, "run completed");
 
@@ -161,7 +162,7 @@ fn reference_migration_moves_every_wave_and_decommissions_the_old_stack() {
     );
 
     let o = st.cutover(&["status", plan, "--json"]);
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     let status: Value = serde_json::from_str(&out(&o)).expect("status json");
     assert_eq!(status["status"], "completed", "{status:#}");
     for (step, matched) in [
@@ -177,7 +178,7 @@ fn reference_migration_moves_every_wave_and_decommissions_the_old_stack() {
     // their output is in place. (Its silences would not be: stack A now
     // also holds the decommission silence.)
     let o = st.cutover(&["plan", plan, "--json"]);
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     let preview: Value = serde_json::from_str(&out(&o)).expect("plan json");
     for step in ["migrate-rest-rules", "migrate-rest-routes"] {
         let s = preview["steps"]
@@ -222,7 +223,7 @@ fn broken_translation_halts_its_wave_and_rolls_back_only_that_wave() {
     // The core pilot migrates, its gating parallel run misses the alert and
     // the plan's policy rolls the wave back on its own (exit 6: rolled back).
     let o = st.cutover(&["resume", plan]);
-    expect(&o, 6);
+    expect(&o, ExitClass::Aborted.into());
     assert!(
         out(&o).contains("pilot-noncritical-done") || err(&o).contains("pilot-noncritical-done"),
         "rolled back to the previous wave's point:\n{}{}",
@@ -275,7 +276,7 @@ fn broken_translation_halts_its_wave_and_rolls_back_only_that_wave() {
         .collect();
     assert_eq!(on_a, strings(&FIXTURE_SILENCES));
     let o = st.cutover(&["status", plan, "--json"]);
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     let status: Value = serde_json::from_str(&out(&o)).expect("status json");
     assert_eq!(status["status"], "rolled-back", "{status:#}");
 }

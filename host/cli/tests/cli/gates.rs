@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use crate::{assert_has, err, fixture, out, run_expect, status_json};
+use cutover_base::exit::ExitClass;
+
+use crate::{assert_has, err, fixture, out, phase, run_expect, status_json, step};
 
 /// One file-adapter alert, ongoing since a fixed start.
 fn alert(name: &str, severity: &str, i: usize) -> serde_json::Value {
@@ -36,21 +38,16 @@ fn warnings(n: usize) -> Vec<serde_json::Value> {
 
 /// One phase with a parallel run at min_match_rate = 0.9 and `checklist`.
 fn one_phase(checklist: &str) -> String {
-    format!(
-        r#"
-[[phases]]
-id = "one"
-name = "One"
-risk = "low"
-rollback_point = false
-
-[[phases.steps]]
-id = "pr"
-kind = "parallel-run"
-window = "2s"
-interval = "1s"
-min_match_rate = 0.9
-{checklist}"#
+    let pr = step(
+        "pr",
+        "parallel-run",
+        "window = \"2s\"\ninterval = \"1s\"\nmin_match_rate = 0.9",
+    );
+    phase(
+        "one",
+        "One",
+        "rollback_point = false",
+        &[pr, checklist.to_string()],
     )
 }
 
@@ -72,7 +69,7 @@ fn a_missing_critical_alert_fails_even_above_the_match_rate() {
     write_alerts(tmp.path(), "new", &warnings(19));
     // 19 of 20 matched is 95% >= 90%, and still the run stops: the failed
     // gate raises the `alerts-missing` migration alert (policy: pause).
-    let o = run_expect(tmp.path(), &["run", "plan.toml"], 5);
+    let o = run_expect(tmp.path(), &["run", "plan.toml"], ExitClass::Paused.into());
     assert_has(&out(&o), "missing on the new one");
     assert_has(&out(&o), "PaymentsDown");
     let s = status_json(tmp.path());
@@ -85,7 +82,7 @@ fn a_missing_critical_alert_fails_even_above_the_match_rate() {
 
     // The fix on the new system, then the step runs again and passes.
     write_alerts(tmp.path(), "new", &old);
-    let o = run_expect(tmp.path(), &["resume", "plan.toml"], 0);
+    let o = run_expect(tmp.path(), &["resume", "plan.toml"], ExitClass::Ok.into());
     assert_has(&out(&o), "run completed");
 }
 
@@ -94,13 +91,21 @@ fn a_quiet_window_is_inconclusive_and_waits_for_a_person() {
     let tmp = fixture(&one_phase(""));
     write_alerts(tmp.path(), "old", &[]);
     write_alerts(tmp.path(), "new", &[]);
-    let o = run_expect(tmp.path(), &["run", "plan.toml"], 7);
+    let o = run_expect(
+        tmp.path(),
+        &["run", "plan.toml"],
+        ExitClass::Inconclusive.into(),
+    );
     assert_has(&out(&o), "inconclusive");
     assert_has(&out(&o), "--extend 1h");
     let s = status_json(tmp.path());
     assert_eq!(s["waiting_for"], "one/pr", "{s}");
     // Resuming without a decision changes nothing.
-    run_expect(tmp.path(), &["resume", "plan.toml"], 7);
+    run_expect(
+        tmp.path(),
+        &["resume", "plan.toml"],
+        ExitClass::Inconclusive.into(),
+    );
 
     // Extend: the window goes on, still quiet, still inconclusive.
     let o = run_expect(
@@ -114,19 +119,23 @@ fn a_quiet_window_is_inconclusive_and_waits_for_a_person() {
             "--by",
             "alice",
         ],
-        0,
+        ExitClass::Ok.into(),
     );
     assert_has(&out(&o), "extended the window of one/pr");
-    let o = run_expect(tmp.path(), &["resume", "plan.toml"], 7);
+    let o = run_expect(
+        tmp.path(),
+        &["resume", "plan.toml"],
+        ExitClass::Inconclusive.into(),
+    );
     assert_has(&err(&o), "pr: poll");
 
     // Accepted by name: the run goes on, and says who accepted what.
     run_expect(
         tmp.path(),
         &["approve", "plan.toml", "one/pr", "--by", "alice"],
-        0,
+        ExitClass::Ok.into(),
     );
-    run_expect(tmp.path(), &["resume", "plan.toml"], 0);
+    run_expect(tmp.path(), &["resume", "plan.toml"], ExitClass::Ok.into());
     let s = status_json(tmp.path());
     let pr = step_of(&s, "pr");
     assert_eq!(pr["status"], "succeeded");
@@ -148,7 +157,7 @@ critical = false
     ));
     write_alerts(tmp.path(), "old", &warnings(5));
     write_alerts(tmp.path(), "new", &warnings(5));
-    let o = run_expect(tmp.path(), &["run", "plan.toml"], 5);
+    let o = run_expect(tmp.path(), &["run", "plan.toml"], ExitClass::Paused.into());
     assert_has(&out(&o), "needs a person");
     assert_has(&out(&o), "--item 0");
     let s = status_json(tmp.path());
@@ -156,15 +165,19 @@ critical = false
     assert_eq!(phase["overall_passed"], false, "{s}");
     assert_eq!(phase["checklist"][0]["status"], "awaiting-confirmation");
     // Resuming without the confirmation pauses again.
-    run_expect(tmp.path(), &["resume", "plan.toml"], 5);
+    run_expect(
+        tmp.path(),
+        &["resume", "plan.toml"],
+        ExitClass::Paused.into(),
+    );
 
     let o = run_expect(
         tmp.path(),
         &["approve", "plan.toml", "one", "--item", "0", "--by", "bob"],
-        0,
+        ExitClass::Ok.into(),
     );
     assert_has(&out(&o), "confirmed checklist item 0 of one by bob");
-    run_expect(tmp.path(), &["resume", "plan.toml"], 0);
+    run_expect(tmp.path(), &["resume", "plan.toml"], ExitClass::Ok.into());
     let s = status_json(tmp.path());
     let phase = &s["phases"][0];
     assert_eq!(phase["status"], "passed");

@@ -2,6 +2,8 @@
 //! golden), phase duration ranges and behind-schedule in `status`, and
 //! `cutover incident open`.
 
+use cutover_test_kit::golden::assert_golden;
+
 use super::*;
 
 /// Runs `cutover init DIR` with the built first-party plugins.
@@ -17,38 +19,17 @@ fn init(cwd: &Path, dir: &Path, extra: &[&str]) -> Output {
     run(cwd, &args)
 }
 
-/// Compares `actual` with `tests/fixtures/NAME`, or rewrites it with
-/// UPDATE_GOLDENS=1.
-fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDENS").is_some_and(|v| v == "1") {
-        std::fs::write(&path, actual).expect("write golden");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDENS=1)", path.display()));
-    assert_eq!(
-        expected,
-        actual,
-        "{} differs (UPDATE_GOLDENS=1 rewrites it)",
-        path.display()
-    );
-}
-
 #[test]
 fn init_writes_a_plan_that_validates() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("migration");
     let o = init(tmp.path(), &dir, &[]);
-    expect(&o, 0);
-    golden(
-        "init.stdout",
-        &out(&o).replace(&tmp.path().display().to_string(), "TMP"),
-    );
+    expect(&o, ExitClass::Ok.into());
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/init.stdout");
+    let stdout = out(&o).replace(&tmp.path().display().to_string(), "TMP");
+    assert_golden(&golden, &stdout);
     let o = run(tmp.path(), &["validate", "migration/plan.toml"]);
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     assert_has(&out(&o), "valid plan \"alerting-migration\": 5 phases");
     for d in [
         "plugins/alertmanager.wasm",
@@ -202,13 +183,13 @@ fn init_writes_a_plan_that_validates() {
 
     // The preview shows the ranges; the risk register scores the risks.
     let o = run(tmp.path(), &["plan", "migration/plan.toml"]);
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     assert_has(
         &out(&o),
         "1. preparation \"Preparation\" [risk low (max low), expected 1w..2w]",
     );
     let o = run(tmp.path(), &["risks", "migration/plan.toml", "--json"]);
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     assert_has(&out(&o), "RISK-003");
 }
 
@@ -216,17 +197,20 @@ fn init_writes_a_plan_that_validates() {
 fn init_refuses_to_overwrite_a_plan_without_force() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("m");
-    expect(&init(tmp.path(), &dir, &[]), 0);
+    expect(&init(tmp.path(), &dir, &[]), ExitClass::Ok.into());
     std::fs::write(dir.join("plan.toml"), "# mine\n").expect("write");
     let o = init(tmp.path(), &dir, &[]);
-    expect(&o, 2);
+    expect(&o, ExitClass::Usage.into());
     assert_has(&err(&o), "plan.toml exists; pass --force to overwrite it");
     assert_eq!(
         std::fs::read_to_string(dir.join("plan.toml")).expect("plan"),
         "# mine\n"
     );
-    expect(&init(tmp.path(), &dir, &["--force"]), 0);
-    expect(&run(tmp.path(), &["validate", "m/plan.toml"]), 0);
+    expect(&init(tmp.path(), &dir, &["--force"]), ExitClass::Ok.into());
+    expect(
+        &run(tmp.path(), &["validate", "m/plan.toml"]),
+        ExitClass::Ok.into(),
+    );
 }
 
 #[test]
@@ -241,7 +225,7 @@ fn init_without_the_plugins_names_them() {
             tmp.path().to_str().expect("utf-8"),
         ],
     );
-    expect(&o, 2);
+    expect(&o, ExitClass::Usage.into());
     assert_has(&err(&o), "alertmanager.wasm");
     assert_has(&err(&o), "scripts/build-plugins.sh");
     assert!(!tmp.path().join("m/plan.toml").exists());
@@ -264,9 +248,12 @@ fn phase_running_past_its_range_is_behind_schedule() {
             &[noop_step("n")]
         ),
     ));
-    expect(&run(tmp.path(), &["run", "plan.toml"]), 0);
+    expect(
+        &run(tmp.path(), &["run", "plan.toml"]),
+        ExitClass::Ok.into(),
+    );
     let o = run(tmp.path(), &["status", "plan.toml"]);
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     let text = out(&o);
     let line = |id: &str| {
         text.lines()
@@ -287,6 +274,16 @@ fn phase_running_past_its_range_is_behind_schedule() {
     assert_eq!(out(&o).matches("phase-behind-schedule").count(), 1);
 }
 
+/// `cutover incident open plan.toml PROCEDURE --details x` in `dir` is a
+/// usage error saying `why`.
+#[track_caller]
+fn open_refused(dir: &Path, procedure: &str, why: &str) {
+    let args = ["incident", "open", "plan.toml", procedure, "--details", "x"];
+    let o = run(dir, &args);
+    expect(&o, ExitClass::Usage.into());
+    assert_has(&err(&o), why);
+}
+
 #[test]
 fn incident_open_starts_a_procedure_by_hand() {
     let body = format!(
@@ -305,36 +302,16 @@ steps = ["Compare both systems"]
     );
     let tmp = fixture(&body);
     // No run yet: nothing to open an incident in.
-    let o = run(
-        tmp.path(),
-        &[
-            "incident",
-            "open",
-            "plan.toml",
-            "system_failure",
-            "--details",
-            "x",
-        ],
-    );
-    expect(&o, 2);
-    assert_has(&err(&o), "no run has been started");
+    open_refused(tmp.path(), "system_failure", "no run has been started");
     // The run waits at the gate of phase two.
-    expect(&run(tmp.path(), &["run", "plan.toml"]), 5);
-    // An unknown procedure is a usage error naming the known ones.
-    let o = run(
-        tmp.path(),
-        &[
-            "incident",
-            "open",
-            "plan.toml",
-            "disk_full",
-            "--details",
-            "x",
-        ],
+    expect(
+        &run(tmp.path(), &["run", "plan.toml"]),
+        ExitClass::Paused.into(),
     );
-    expect(&o, 2);
-    assert_has(
-        &err(&o),
+    // An unknown procedure is a usage error naming the known ones.
+    open_refused(
+        tmp.path(),
+        "disk_full",
         "unknown emergency procedure `disk_full`; the plan defines: data_inconsistency, system_failure",
     );
     let o = run(
@@ -350,7 +327,7 @@ steps = ["Compare both systems"]
             "alice",
         ],
     );
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     assert_has(
         &out(&o),
         "opened INC-1 (system_failure) in phase two by alice",
@@ -360,7 +337,7 @@ steps = ["Compare both systems"]
         tmp.path(),
         &["incident", "show", "plan.toml", "INC-1", "--json"],
     );
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     let inc: serde_json::Value = serde_json::from_str(&out(&o)).expect("json");
     assert_eq!(inc["opened_by"], "alice");
     assert_eq!(inc["procedure"], "system_failure");
@@ -388,20 +365,20 @@ steps = ["Compare both systems"]
     // The resume works through it: the automated pause, then the manual
     // step waits for an acknowledgement; then the run goes on to the gate.
     let o = run(tmp.path(), &["resume", "plan.toml"]);
-    expect(&o, 5);
+    expect(&o, ExitClass::Paused.into());
     assert_has(&out(&o), "paused by step 1");
     let o = run(tmp.path(), &["resume", "plan.toml"]);
-    expect(&o, 5);
+    expect(&o, ExitClass::Paused.into());
     assert_has(&out(&o), "cutover incident ack PLAN INC-1 2");
     expect(
         &run(
             tmp.path(),
             &["incident", "ack", "plan.toml", "INC-1", "2", "--by", "bob"],
         ),
-        0,
+        ExitClass::Ok.into(),
     );
     let o = run(tmp.path(), &["resume", "plan.toml"]);
-    expect(&o, 5);
+    expect(&o, ExitClass::Paused.into());
     assert_has(&out(&o), "two");
     let o = run(
         tmp.path(),
@@ -416,20 +393,15 @@ steps = ["Compare both systems"]
             tmp.path(),
             &["approve", "plan.toml", "two", "--by", "alice"],
         ),
-        0,
+        ExitClass::Ok.into(),
     );
-    expect(&run(tmp.path(), &["resume", "plan.toml"]), 0);
-    let o = run(
+    expect(
+        &run(tmp.path(), &["resume", "plan.toml"]),
+        ExitClass::Ok.into(),
+    );
+    open_refused(
         tmp.path(),
-        &[
-            "incident",
-            "open",
-            "plan.toml",
-            "system_failure",
-            "--details",
-            "x",
-        ],
+        "system_failure",
+        "the run has already finished (completed)",
     );
-    expect(&o, 2);
-    assert_has(&err(&o), "the run has already finished (completed)");
 }

@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use crate::{assert_has, fixture, out, plugins_dir, run_expect, status_json};
+use cutover_base::exit::ExitClass;
+
+use crate::{assert_has, fixture, out, phase, plugins_dir, run_expect, status_json, step};
 
 const RULES: &str = r#"groups:
 - name: app
@@ -32,26 +34,15 @@ fn translator() -> String {
     )
 }
 
+/// Phase `id` (scope `scope`) migrating the alert rules from old to new
+/// through the translator, `extra` added to the step.
 fn migrate_phase(id: &str, scope: &str, extra: &str) -> String {
-    format!(
-        r#"
-[[phases]]
-id = "{id}"
-name = "{id}"
-risk = "low"
-scope = '{scope}'
-rollback_point = false
-
-[[phases.steps]]
-id = "rules-{id}"
-kind = "migrate"
-from = "old"
-to = "new"
-types = ["alert_rules"]
-translate = "prometheus-rules"
-{extra}
-"#
-    )
+    let keys = format!(
+        "from = \"old\"\nto = \"new\"\ntypes = [\"alert_rules\"]\ntranslate = \"prometheus-rules\"\n{extra}"
+    );
+    let migrate = step(&format!("rules-{id}"), "migrate", &keys);
+    let phase_keys = format!("scope = '{scope}'\nrollback_point = false");
+    phase(id, id, &phase_keys, &[migrate])
 }
 
 fn write_bundle(dir: &Path, side: &str, files: &[(&str, &str)]) {
@@ -91,9 +82,13 @@ fn waves_move_one_scope_at_a_time_after_a_preview() {
     let dir = tmp.path();
     write_bundle(dir, "old", &[("app.yml", RULES)]);
     write_bundle(dir, "new", &[("own.yml", "groups: []\n")]);
-    run_expect(dir, &["plugin", "lock", "plan.toml"], 0);
+    run_expect(dir, &["plugin", "lock", "plan.toml"], ExitClass::Ok.into());
 
-    let preview = out(&run_expect(dir, &["plan", "plan.toml"], 0));
+    let preview = out(&run_expect(
+        dir,
+        &["plan", "plan.toml"],
+        ExitClass::Ok.into(),
+    ));
     assert_has(&preview, "web/rules-web");
     assert_has(&preview, "alert_rules in scope {team=\"web\"}");
     assert_has(&preview, "✅ alert_rule app.yml:app:WebDown#0: in scope");
@@ -105,14 +100,17 @@ fn waves_move_one_scope_at_a_time_after_a_preview() {
         &preview,
         "alert_rules in scope {team=\"web\"} or {team=\"core\"}",
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&out(&run_expect(dir, &["plan", "plan.toml", "--json"], 0)))
-            .expect("plan json");
+    let json: serde_json::Value = serde_json::from_str(&out(&run_expect(
+        dir,
+        &["plan", "plan.toml", "--json"],
+        ExitClass::Ok.into(),
+    )))
+    .expect("plan json");
     assert_eq!(json["steps"][0]["types"][0]["report"]["summary"]["ok"], 2);
     // Nothing was imported by the preview.
     assert!(!bundle(dir, "new").contains_key("app.yml"));
 
-    run_expect(dir, &["run", "plan.toml"], 0);
+    run_expect(dir, &["run", "plan.toml"], ExitClass::Ok.into());
     let new = bundle(dir, "new");
     assert!(
         new.contains_key("own.yml"),
@@ -137,10 +135,10 @@ fn a_rerun_whose_output_is_in_place_changes_nothing_and_says_so() {
     ));
     let dir = tmp.path();
     write_bundle(dir, "old", &[("app.yml", RULES)]);
-    run_expect(dir, &["run", "plan.toml"], 0);
+    run_expect(dir, &["run", "plan.toml"], ExitClass::Ok.into());
     let first = bundle(dir, "new");
     std::fs::remove_dir_all(dir.join(".state")).expect("fresh state");
-    run_expect(dir, &["run", "plan.toml"], 0);
+    run_expect(dir, &["run", "plan.toml"], ExitClass::Ok.into());
     assert_has(&step_summary(&status_json(dir), 0, 0), "already in place");
     assert_eq!(bundle(dir, "new"), first);
 }
@@ -158,14 +156,18 @@ fn an_untranslatable_rule_stops_the_step_before_anything_is_imported() {
     write_bundle(dir, "new", &[("own.yml", "groups: []\n")]);
     let before = bundle(dir, "new");
 
-    let preview = out(&run_expect(dir, &["plan", "plan.toml"], 1));
+    let preview = out(&run_expect(
+        dir,
+        &["plan", "plan.toml"],
+        ExitClass::Failed.into(),
+    ));
     assert_has(&preview, "-- would FAIL");
     assert_has(
         &preview,
         "❌ alert_rule app.yml:app:Broken#2: invalid `for`",
     );
 
-    run_expect(dir, &["run", "plan.toml"], 1);
+    run_expect(dir, &["run", "plan.toml"], ExitClass::Failed.into());
     assert_eq!(bundle(dir, "new"), before, "the target is untouched");
     let summary = step_summary(&status_json(dir), 0, 0);
     assert_has(&summary, "1 untranslatable item(s), nothing was imported");
@@ -179,7 +181,7 @@ fn an_untranslatable_rule_stops_the_step_before_anything_is_imported() {
     ));
     let dir = allowed.path();
     write_bundle(dir, "old", &[("app.yml", &broken)]);
-    run_expect(dir, &["run", "plan.toml"], 0);
+    run_expect(dir, &["run", "plan.toml"], ExitClass::Ok.into());
     let app = bundle(dir, "new")["app.yml"]
         .as_str()
         .unwrap_or_default()
@@ -196,9 +198,13 @@ fn a_scope_that_selects_nothing_is_no_data_never_a_pass() {
     ));
     let dir = tmp.path();
     write_bundle(dir, "old", &[("app.yml", RULES)]);
-    let preview = out(&run_expect(dir, &["plan", "plan.toml"], 1));
+    let preview = out(&run_expect(
+        dir,
+        &["plan", "plan.toml"],
+        ExitClass::Failed.into(),
+    ));
     assert_has(&preview, "no data: the scope selects nothing to migrate");
-    run_expect(dir, &["run", "plan.toml"], 1);
+    run_expect(dir, &["run", "plan.toml"], ExitClass::Failed.into());
     assert_has(
         &step_summary(&status_json(dir), 0, 0),
         "no data: the scope selects nothing to migrate (alert_rules in {team=\"nobody\"})",
@@ -237,7 +243,7 @@ fn a_misbehaving_translator_leaves_the_target_untouched_and_is_named() {
         write_bundle(dir, "old", &[("app.yml", one)]);
         write_bundle(dir, "new", &[("own.yml", "groups: []\n")]);
         let before = bundle(dir, "new");
-        run_expect(dir, &["run", "plan.toml"], 1);
+        run_expect(dir, &["run", "plan.toml"], ExitClass::Failed.into());
         assert_eq!(
             bundle(dir, "new"),
             before,

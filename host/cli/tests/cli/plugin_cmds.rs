@@ -7,14 +7,12 @@ use super::*;
 mod fake_am;
 use fake_am::fake_alertmanager;
 
+use cutover_test_kit::http::CannedServer;
+use cutover_test_kit::plan::with_built_plugins;
+use cutover_test_kit::{plugin_path, wat};
+
 fn wasm(name: &str) -> String {
-    let p = plugins_dir().join(format!("{name}.wasm"));
-    assert!(
-        p.exists(),
-        "{} missing: run scripts/build-plugins.sh",
-        p.display()
-    );
-    p.display().to_string()
+    plugin_path(name).display().to_string()
 }
 
 #[test]
@@ -24,7 +22,7 @@ fn inspect_lists_a_built_plugin() {
         tmp.path(),
         &["plugin", "inspect", &wasm("file-adapter"), "--json"],
     );
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     let v: serde_json::Value = serde_json::from_str(&out(&o)).expect("json");
     assert_eq!(v["world"], "adapter");
     assert_eq!(v["contract_version"], "0.1.1");
@@ -56,7 +54,7 @@ fn inspect_lists_a_built_plugin() {
         assert!(exports.contains(&e), "missing export {e}: {exports:?}");
     }
     let o = run(tmp.path(), &["plugin", "inspect", &wasm("noop-action")]);
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     assert!(
         out(&o).contains("world:       cutover:plugin/action"),
         "{}",
@@ -70,7 +68,7 @@ fn inspect_refuses_a_malformed_file_with_exit_3() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("bad.wasm"), b"\0asm\x01\0\0\0").unwrap();
     let o = run(tmp.path(), &["plugin", "inspect", "bad.wasm"]);
-    expect(&o, 3);
+    expect(&o, ExitClass::PluginLoad.into());
     assert!(out(&o).is_empty());
     assert!(
         err(&o).contains("bad.wasm is not a valid WebAssembly component"),
@@ -93,7 +91,7 @@ fn run_invokes_an_action_with_json_params() {
             r#"{"ticket":"CHG-1"}"#,
         ],
     );
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     let v: serde_json::Value = serde_json::from_str(&out(&o)).expect("json");
     assert_eq!(v["summary"], "noop");
     assert_eq!(v["details"], serde_json::json!([["ticket", "CHG-1"]]));
@@ -106,7 +104,7 @@ fn run_rejects_bad_params_with_exit_2() {
         tmp.path(),
         &["plugin", "run", &wasm("noop-action"), "--params", "[1,"],
     );
-    expect(&o, 2);
+    expect(&o, ExitClass::Usage.into());
     assert!(err(&o).contains("--params: invalid JSON"), "{}", err(&o));
     let o = run(
         tmp.path(),
@@ -118,7 +116,7 @@ fn run_rejects_bad_params_with_exit_2() {
             "127.0.0.1:80",
         ],
     );
-    expect(&o, 2);
+    expect(&o, ExitClass::Usage.into());
     assert!(err(&o).contains("invalid host grant"), "{}", err(&o));
     // A CA file that is not a certificate is refused, naming the file.
     let not_pem = tmp.path().join("ca.pem");
@@ -133,7 +131,7 @@ fn run_rejects_bad_params_with_exit_2() {
             &not_pem.display().to_string(),
         ],
     );
-    expect(&o, 2);
+    expect(&o, ExitClass::Usage.into());
     assert!(
         err(&o).contains("--tls-ca") && err(&o).contains(&not_pem.display().to_string()),
         "{}",
@@ -144,34 +142,14 @@ fn run_rejects_bad_params_with_exit_2() {
 #[test]
 fn run_denies_an_ungranted_host_with_exit_4_and_allows_a_granted_one() {
     let tmp = tempfile::tempdir().unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        for s in listener.incoming().flatten().take(2) {
-            let mut s = s;
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 1024];
-            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                match s.read(&mut chunk) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                }
-            }
-            let _ =
-                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
-            // Drain before dropping so the client never sees a reset.
-            let _ = s.shutdown(std::net::Shutdown::Write);
-            let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
-            while matches!(s.read(&mut chunk), Ok(n) if n > 0) {}
-        }
-    });
+    let server = CannedServer::always(200, "ok");
+    let port = server.port();
     let url = format!(r#"{{"url":"http://127.0.0.1:{port}/-/ready"}}"#);
     let o = run(
         tmp.path(),
         &["plugin", "run", &wasm("http-probe"), "--params", &url],
     );
-    expect(&o, 4);
+    expect(&o, ExitClass::PluginCall.into());
     assert!(
         err(&o).contains(&format!("was denied HTTP to http://127.0.0.1:{port}")),
         "{}",
@@ -190,7 +168,7 @@ fn run_denies_an_ungranted_host_with_exit_4_and_allows_a_granted_one() {
             &grant,
         ],
     );
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     let v: serde_json::Value = serde_json::from_str(&out(&o)).expect("json");
     assert_eq!(v["verdict"], "Pass");
 }
@@ -198,25 +176,13 @@ fn run_denies_an_ungranted_host_with_exit_4_and_allows_a_granted_one() {
 #[test]
 fn run_ends_a_runaway_plugin_with_exit_4() {
     let tmp = tempfile::tempdir().unwrap();
-    let fx = root().join("tests/fixtures/hostile");
-    let wat = std::fs::read_to_string(fx.join("check-template.wat"))
-        .unwrap()
-        .replace("@IMPORTS@", "")
-        .replace("@CORE_IMPORTS@", "")
-        .replace("@WITH@", "")
-        .replace("@FUNCS@", "")
-        .replace(
-            "@BODY@",
-            &std::fs::read_to_string(fx.join("infinite-loop.body.wat")).unwrap(),
-        )
-        .replace("@NAMELEN@", "\\04")
-        .replace("@NAME@", "spin");
+    let wat = wat::check_fixture("spin", "infinite-loop.body.wat");
     std::fs::write(tmp.path().join("spin.wat"), wat).unwrap();
     let o = run(
         tmp.path(),
         &["plugin", "run", "spin.wat", "--deadline", "200ms"],
     );
-    expect(&o, 4);
+    expect(&o, ExitClass::PluginCall.into());
     assert!(
         err(&o).contains("plugin spin exceeded its deadline of 200 ms"),
         "{}",
@@ -241,7 +207,7 @@ fn lock_pins_plugins_and_check_detects_drift() {
     );
     expect(
         &run(tmp.path(), &["plugin", "lock", "plan.toml", "--check"]),
-        0,
+        ExitClass::Ok.into(),
     );
     std::fs::write(
         tmp.path().join("plan.toml"),
@@ -249,11 +215,11 @@ fn lock_pins_plugins_and_check_detects_drift() {
     )
     .unwrap();
     let o = run(tmp.path(), &["plugin", "lock", "plan.toml", "--check"]);
-    expect(&o, 1);
+    expect(&o, ExitClass::Failed.into());
     assert!(out(&o).contains("stale: plugins.noop"), "{}", out(&o));
     // And the runner refuses the drifted pin with both digests.
     let o = run(tmp.path(), &["validate", "plan.toml"]);
-    expect(&o, 2);
+    expect(&o, ExitClass::Usage.into());
     assert!(
         err(&o).contains(&digest) && err(&o).contains(&"1".repeat(64)),
         "{}",
@@ -267,7 +233,7 @@ fn validate_and_plan_on_a_pinned_plan() {
         "\n[[phases]]\nid = \"one\"\nname = \"One\"\nrisk = \"low\"\n[[phases.steps]]\nid = \"s1\"\nkind = \"backup\"\nsystem = \"old\"\ntypes = [\"configurations\"]\n",
     );
     let o = run(tmp.path(), &["validate", "plan.toml"]);
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     assert!(
         out(&o).contains("valid plan \"cli-test\": 1 phases, 1 steps, 3 plugins"),
         "{}",
@@ -279,7 +245,7 @@ fn validate_and_plan_on_a_pinned_plan() {
         .expect("fingerprint")
         .to_string();
     let o = run(tmp.path(), &["plan", "plan.toml"]);
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     assert!(
         out(&o).contains(&fp),
         "preview shows the fingerprint\n{}",
@@ -294,7 +260,7 @@ fn validate_reports_location_of_errors() {
         "\n[[phases]]\nid = \"one\"\nname = \"One\"\nrisk = \"extreme\"\n[[phases.steps]]\nid = \"s1\"\nkind = \"action\"\nplugin = \"nope\"\n",
     );
     let o = run(tmp.path(), &["validate", "plan.toml"]);
-    expect(&o, 2);
+    expect(&o, ExitClass::Usage.into());
     let e = err(&o);
     assert!(e.contains("plan.toml:"), "{e}");
     assert!(
@@ -320,7 +286,7 @@ fn compare_maps_verdicts_to_exit_codes() {
             "--json",
         ],
     );
-    expect(&o, 1);
+    expect(&o, ExitClass::Failed.into());
     let v: serde_json::Value = serde_json::from_str(&out(&o)).expect("json");
     for k in [
         "total_old",
@@ -339,10 +305,10 @@ fn compare_maps_verdicts_to_exit_codes() {
     assert_eq!(v["risk_level"], "high");
     std::fs::write(tmp.path().join("empty.json"), "[]").unwrap();
     let o = run(tmp.path(), &["compare", &old, "empty.json"]);
-    expect(&o, 7);
+    expect(&o, ExitClass::Inconclusive.into());
     std::fs::write(tmp.path().join("broken.json"), "[{\"labels\": }]").unwrap();
     let o = run(tmp.path(), &["compare", &old, "broken.json"]);
-    expect(&o, 2);
+    expect(&o, ExitClass::Usage.into());
     assert!(err(&o).contains("broken.json:1:"), "{}", err(&o));
 }
 
@@ -351,15 +317,13 @@ fn shipped_plans_validate_against_the_real_plugins() {
     for name in ["alerting-migration.toml", "offline-demo.toml"] {
         let tmp = tempfile::tempdir().unwrap();
         let src = std::fs::read_to_string(root().join("plans").join(name)).unwrap();
-        let abs = format!("{}/", plugins_dir().display());
-        std::fs::write(
-            tmp.path().join(name),
-            src.replace("../target/plugins/", &abs),
-        )
-        .unwrap();
-        expect(&run(tmp.path(), &["plugin", "lock", name]), 0);
+        std::fs::write(tmp.path().join(name), with_built_plugins(&src)).unwrap();
+        expect(
+            &run(tmp.path(), &["plugin", "lock", name]),
+            ExitClass::Ok.into(),
+        );
         let o = run(tmp.path(), &["validate", name]);
-        expect(&o, 0);
+        expect(&o, ExitClass::Ok.into());
         assert!(out(&o).contains("5 phases"), "{}", out(&o));
     }
 }
@@ -379,13 +343,13 @@ fn plugin_test_runs_fixtures_with_recorded_http() {
             &f("probe-down.json"),
         ],
     );
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     assert!(out(&o).contains("2 passed, 0 failed"), "{}", out(&o));
     let o = run(
         tmp.path(),
         &["plugin", "test", &wasm("noop-action"), &f("noop.json")],
     );
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     // A wrong expectation fails with the reason; an unrecorded URL never
     // reaches the network (nothing listens on 127.0.0.1:9 here either).
     std::fs::write(
@@ -398,7 +362,7 @@ fn plugin_test_runs_fixtures_with_recorded_http() {
         tmp.path(),
         &["plugin", "test", &wasm("http-probe"), "wrong.json"],
     );
-    expect(&o, 1);
+    expect(&o, ExitClass::Failed.into());
     assert!(out(&o).contains("FAIL wrong.json"), "{}", out(&o));
     assert!(
         out(&o).contains("expected verdict pass, got Some(\"fail\")"),
@@ -414,7 +378,7 @@ fn plugin_test_runs_fixtures_with_recorded_http() {
         tmp.path(),
         &["plugin", "test", &wasm("http-probe"), "bad.json"],
     );
-    expect(&o, 2);
+    expect(&o, ExitClass::Usage.into());
     assert!(err(&o).contains("bad.json:1:"), "{}", err(&o));
 }
 
@@ -430,7 +394,8 @@ fn decommission_silence_and_check_against_a_fake_alertmanager() {
         "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2099-01-01T00:00:00Z",
         "matchers": [{"name": "alertname", "value": "Watchdog", "isRegex": false, "isEqual": true}],
     });
-    let (origin, am) = fake_alertmanager(vec![ops]);
+    let (server, am) = fake_alertmanager(vec![ops]);
+    let origin = server.origin();
     let config = format!("url={origin}");
     let call = |plugin: &str, params: serde_json::Value, want: i32| {
         let params = params.to_string();
@@ -459,7 +424,11 @@ fn decommission_silence_and_check_against_a_fake_alertmanager() {
     let scope = r#"{team="core", service=~"checkout|cart"}"#;
     let muted = serde_json::json!({ "scope": scope });
 
-    let v = call("notifications-muted", muted.clone(), 1);
+    let v = call(
+        "notifications-muted",
+        muted.clone(),
+        ExitClass::Failed.into(),
+    );
     assert_eq!(v["verdict"], "Fail");
     assert!(
         v["message"].as_str().unwrap().starts_with(
@@ -470,7 +439,11 @@ fn decommission_silence_and_check_against_a_fake_alertmanager() {
     assert_eq!(v["measurements"][0]["value"], 1.0, "{v}");
 
     let silence = serde_json::json!({ "scope": scope, "duration": "30d", "comment": "pilot wave" });
-    let v = call("alertmanager-silence", silence.clone(), 0);
+    let v = call(
+        "alertmanager-silence",
+        silence.clone(),
+        ExitClass::Ok.into(),
+    );
     assert_eq!(detail(&v, "silence_id").as_deref(), Some("fake-1"), "{v}");
     assert_eq!(detail(&v, "created").as_deref(), Some("true"), "{v}");
     {
@@ -501,7 +474,11 @@ fn decommission_silence_and_check_against_a_fake_alertmanager() {
         );
     }
     // The same run again creates nothing.
-    let v = call("alertmanager-silence", silence.clone(), 0);
+    let v = call(
+        "alertmanager-silence",
+        silence.clone(),
+        ExitClass::Ok.into(),
+    );
     assert_eq!(detail(&v, "created").as_deref(), Some("false"), "{v}");
     assert!(
         v["summary"].as_str().unwrap().contains("nothing created"),
@@ -509,7 +486,7 @@ fn decommission_silence_and_check_against_a_fake_alertmanager() {
     );
     assert_eq!(am.lock().unwrap().posts.len(), 1);
 
-    let v = call("notifications-muted", muted.clone(), 0);
+    let v = call("notifications-muted", muted.clone(), ExitClass::Ok.into());
     assert_eq!(v["verdict"], "Pass");
     assert!(
         v["message"]
@@ -522,7 +499,7 @@ fn decommission_silence_and_check_against_a_fake_alertmanager() {
     let v = call(
         "notifications-muted",
         serde_json::json!({"labels": {"alertname": "X", "team": "infra"}}),
-        1,
+        ExitClass::Failed.into(),
     );
     assert!(
         v["message"]
@@ -537,10 +514,10 @@ fn decommission_silence_and_check_against_a_fake_alertmanager() {
     undo["undo"] = true.into();
     let mut other = undo.clone();
     other["plan"] = "other".into();
-    let v = call("alertmanager-silence", other, 0);
+    let v = call("alertmanager-silence", other, ExitClass::Ok.into());
     assert_eq!(detail(&v, "expired").as_deref(), Some("0"), "{v}");
-    let v = call("alertmanager-silence", undo, 0);
+    let v = call("alertmanager-silence", undo, ExitClass::Ok.into());
     assert_eq!(detail(&v, "silence_ids").as_deref(), Some("fake-1"), "{v}");
     assert_eq!(am.lock().unwrap().deletes, ["fake-1"]);
-    call("notifications-muted", muted, 1);
+    call("notifications-muted", muted, ExitClass::Failed.into());
 }

@@ -6,6 +6,9 @@
 use std::path::Path;
 use std::process::Output;
 
+use cutover_base::exit::ExitClass;
+use cutover_test_kit::state::overwrite_point_blob;
+
 use super::{
     assert_has, err, expect, fixture, noop_step, out, phase, run, run_expect,
     spawn_run_until_waiting, status_json, wait_step,
@@ -80,7 +83,7 @@ fn capture_between(
         "--categories",
         &categories.join(","),
     ];
-    run_expect(dir, &args, 0);
+    run_expect(dir, &args, ExitClass::Ok.into());
     for (category, text) in after {
         set_state(dir, side, category, text);
     }
@@ -100,31 +103,6 @@ fn old_point_p(extra: &[(&str, &str)]) -> tempfile::TempDir {
     ];
     capture_between(tmp.path(), "old", "p", &before, &after);
     tmp
-}
-
-/// Overwrites the stored blob of `category` in point `point` with `text`.
-fn corrupt_blob(dir: &Path, point: &str, category: &str, text: &str) {
-    let doc: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join(format!(".state/points/{point}.json"))).expect("point"),
-    )
-    .expect("point json");
-    let digest = doc["body"]["results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .find(|r| r["kind"] == category)
-        .and_then(|r| r["digest"].as_str())
-        .expect("digest")
-        .to_string();
-    let blob = dir
-        .join(".state/backups/blobs")
-        .join(&digest[..2])
-        .join(&digest[2..]);
-    let mut perms = std::fs::metadata(&blob).expect("blob").permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    perms.set_readonly(false);
-    std::fs::set_permissions(&blob, perms).expect("chmod");
-    std::fs::write(&blob, text).expect("corrupt");
 }
 
 /// Adds `[plan] rollback_approvers` to the fixture's plan.
@@ -163,7 +141,11 @@ fn history_text(dir: &Path) -> String {
 }
 
 fn history_json(dir: &Path) -> Vec<serde_json::Value> {
-    let o = run_expect(dir, &["history", "plan.toml", "--json"], 0);
+    let o = run_expect(
+        dir,
+        &["history", "plan.toml", "--json"],
+        ExitClass::Ok.into(),
+    );
     serde_json::from_str(&out(&o)).expect("history json")
 }
 
@@ -207,11 +189,11 @@ fn run_to_point(body: &str, want: i32) -> tempfile::TempDir {
 
 #[test]
 fn rollback_applies_after_verifying_and_the_journal_shows_it() {
-    let tmp = run_to_point(&one_phase(), 0);
+    let tmp = run_to_point(&one_phase(), ExitClass::Ok.into());
     let dir = tmp.path();
     assert_eq!(status_json(dir)["status"], "completed");
 
-    let o = rollback(dir, "after-one", &["--by", "bob"], 0);
+    let o = rollback(dir, "after-one", &["--by", "bob"], ExitClass::Ok.into());
     let text = out(&o);
     assert_has(
         &text,
@@ -262,13 +244,13 @@ fn rollback_applies_after_verifying_and_the_journal_shows_it() {
         "to after-one by bob: new: [configurations ok, user_permissions ok]; old: [configurations ok, user_permissions ok]",
     );
     // The run is over: run reports it and runs nothing.
-    let o = run_expect(dir, &["run", "plan.toml"], 6);
+    let o = run_expect(dir, &["run", "plan.toml"], ExitClass::Aborted.into());
     assert_has(&err(&o), "this run had already finished");
 }
 
 #[test]
 fn gated_rollback_is_requested_then_approved_then_applied() {
-    let tmp = run_to_point(&one_then_gate(), 5);
+    let tmp = run_to_point(&one_then_gate(), ExitClass::Paused.into());
     let dir = tmp.path();
     require_approval(dir, r#"["sre-lead", "oncall"]"#);
     assert_eq!(status_json(dir)["status"], "paused");
@@ -278,7 +260,7 @@ fn gated_rollback_is_requested_then_approved_then_applied() {
         dir,
         "after-one",
         &["--by", "bob", "--reason", "pages are lost"],
-        5,
+        ExitClass::Paused.into(),
     );
     let text = out(&o);
     assert_has(&text, "rollback to after-one requested (journal seq");
@@ -309,19 +291,19 @@ fn gated_rollback_is_requested_then_approved_then_applied() {
     );
 
     // Asking again does not journal a second request.
-    let o = rollback(dir, "after-one", &[], 5);
+    let o = rollback(dir, "after-one", &[], ExitClass::Paused.into());
     assert_has(&out(&o), "already requested");
     assert_eq!(count(dir, "rollback-requested"), 1);
 
     // 2. Only an approver may approve; the run's gate approvers may not.
-    let o = approve_rollback(dir, "after-one", "alice", 2);
+    let o = approve_rollback(dir, "after-one", "alice", ExitClass::Usage.into());
     assert_has(
         &err(&o),
         "alice may not approve rollback:after-one: rollback approvers are sre-lead, oncall",
     );
-    let o = approve_rollback(dir, "nowhere", "sre-lead", 2);
+    let o = approve_rollback(dir, "nowhere", "sre-lead", ExitClass::Usage.into());
     assert_has(&err(&o), "no rollback to nowhere is waiting for approval");
-    let o = approve_rollback(dir, "after-one", "sre-lead", 0);
+    let o = approve_rollback(dir, "after-one", "sre-lead", ExitClass::Ok.into());
     assert_has(
         &out(&o),
         "approved rollback:after-one by sre-lead (journal seq",
@@ -329,7 +311,7 @@ fn gated_rollback_is_requested_then_approved_then_applied() {
     assert_eq!(state(dir, "old", "configurations"), r#"{"old":2}"#);
 
     // 3. Running it again applies it.
-    let o = rollback(dir, "after-one", &["--by", "bob"], 0);
+    let o = rollback(dir, "after-one", &["--by", "bob"], ExitClass::Ok.into());
     assert_has(
         &out(&o),
         "rolled back to after-one by bob, approved by sre-lead (journal seq",
@@ -352,7 +334,7 @@ fn gated_rollback_is_requested_then_approved_then_applied() {
     assert_has(&h, "rollback:after-one by sre-lead");
 
     // 4. The approval was used up: the next rollback asks again.
-    let o = rollback(dir, "after-one", &[], 5);
+    let o = rollback(dir, "after-one", &[], ExitClass::Paused.into());
     assert_has(&out(&o), "after-one requested (journal seq");
 }
 
@@ -374,7 +356,7 @@ fn rollback_now_skips_the_gate_and_dry_run_changes_nothing() {
         );
     }
 
-    let o = rollback(dir, "pre", &["--dry-run"], 0);
+    let o = rollback(dir, "pre", &["--dry-run"], ExitClass::Ok.into());
     let text = out(&o);
     assert_has(&text, "rollback point pre.old (old system, captured");
     assert_has(&text, "rollback point pre.new (new system, captured");
@@ -391,10 +373,15 @@ fn rollback_now_skips_the_gate_and_dry_run_changes_nothing() {
         "a dry run journals nothing"
     );
 
-    let o = rollback(dir, "pre", &["--now", "--dry-run"], 2);
+    let o = rollback(dir, "pre", &["--now", "--dry-run"], ExitClass::Usage.into());
     assert_has(&err(&o), "cannot be used with");
 
-    let o = rollback(dir, "pre", &["--now", "--by", "oncall"], 0);
+    let o = rollback(
+        dir,
+        "pre",
+        &["--now", "--by", "oncall"],
+        ExitClass::Ok.into(),
+    );
     assert_has(
         &out(&o),
         "rolled back to pre by oncall, --now: approval gate skipped (journal seq",
@@ -415,7 +402,7 @@ fn rollback_now_skips_the_gate_and_dry_run_changes_nothing() {
         "to pre by oncall (--now): new: [configurations ok]; old: [configurations ok]",
     );
     // A later run starts normally.
-    run_expect(dir, &["run", "plan.toml"], 0);
+    run_expect(dir, &["run", "plan.toml"], ExitClass::Ok.into());
 }
 
 #[test]
@@ -424,10 +411,10 @@ fn corrupt_point_is_refused_naming_the_item_and_nothing_is_applied() {
     let dir = tmp.path();
     // Flip the stored user_permissions blob (the second category: the first
     // one must not be applied either).
-    corrupt_blob(dir, "p", "user_permissions", r#"{"u":9}"#);
+    overwrite_point_blob(&dir.join(".state"), "p", "user_permissions", r#"{"u":9}"#);
 
     for extra in [&[][..], &["--now"][..], &["--dry-run"][..]] {
-        let o = rollback(dir, "p", extra, 8);
+        let o = rollback(dir, "p", extra, ExitClass::State.into());
         assert_has(&out(&o), "  CORRUPT point:p user_permissions: ");
         let e = err(&o);
         assert!(
@@ -445,7 +432,7 @@ fn corrupt_point_is_refused_naming_the_item_and_nothing_is_applied() {
     );
 
     // A point that does not exist is a usage error.
-    let o = rollback(dir, "nope", &[], 2);
+    let o = rollback(dir, "nope", &[], ExitClass::Usage.into());
     assert_has(&err(&o), "no rollback point named \"nope\"");
 }
 
@@ -458,7 +445,7 @@ fn interrupted_rollback_resumes_without_reapplying() {
     std::fs::remove_file(&blocker).expect("rm");
     std::fs::create_dir_all(blocker.join("x")).expect("block");
 
-    let o = rollback(dir, "p", &[], 1);
+    let o = rollback(dir, "p", &[], ExitClass::Failed.into());
     let text = out(&o);
     assert_has(&text, "ok      configurations");
     assert_has(&text, "FAILED  system_metrics");
@@ -482,7 +469,7 @@ fn interrupted_rollback_resumes_without_reapplying() {
     assert_has(&st, ": FAILED: old system: system_metrics: ");
     // The migration does not carry on from a half-applied rollback.
     let o = run(dir, &["run", "plan.toml"]);
-    expect(&o, 5);
+    expect(&o, ExitClass::Paused.into());
     assert_has(
         &format!("{}{}", out(&o), err(&o)),
         "finish it with `cutover rollback --to p`",
@@ -492,7 +479,7 @@ fn interrupted_rollback_resumes_without_reapplying() {
     // was applied and is not re-applied.
     std::fs::remove_dir_all(&blocker).expect("unblock");
     set_state(dir, "old", "configurations", r#"{"v":9}"#);
-    let o = rollback(dir, "p", &[], 0);
+    let o = rollback(dir, "p", &[], ExitClass::Ok.into());
     let text = out(&o);
     assert_has(
         &text,
@@ -528,14 +515,17 @@ fn no_rollback_while_a_runner_holds_the_lease() {
     set_state(dir, "old", "configurations", r#"{"v":1}"#);
     let runner = spawn_run_until_waiting(dir);
     set_state(dir, "old", "configurations", r#"{"v":2}"#);
-    let o = rollback(dir, "first", &["--now"], 8);
+    let o = rollback(dir, "first", &["--now"], ExitClass::State.into());
     assert_has(&err(&o), "lease held by");
     assert_has(&err(&o), &format!("pid {}", runner.id()));
     assert_eq!(state(dir, "old", "configurations"), r#"{"v":2}"#);
-    expect(&runner.wait_with_output().expect("runner"), 0);
+    expect(
+        &runner.wait_with_output().expect("runner"),
+        ExitClass::Ok.into(),
+    );
 
     // Once the runner is done the rollback goes through; the run ends rolled back.
-    rollback(dir, "first", &["--now"], 0);
+    rollback(dir, "first", &["--now"], ExitClass::Ok.into());
     assert_eq!(state(dir, "old", "configurations"), r#"{"v":1}"#);
     assert_eq!(status_json(dir)["status"], "rolled-back");
 }

@@ -4,6 +4,9 @@
 //! `tests/fixtures/real-world-rules` (every rule accounted for, output
 //! accepted by `promtool check rules`).
 
+use cutover_test_kit::golden::assert_golden;
+use cutover_test_kit::tools;
+
 use super::*;
 
 fn fixture(name: &str) -> String {
@@ -28,36 +31,17 @@ fn real_world() -> Vec<String> {
     files
 }
 
-/// Compares `actual` with the golden file, or rewrites it when
-/// `UPDATE_GOLDENS=1`.
+/// Compares `actual` with the golden file `NAME` of the translate fixtures.
 fn golden(name: &str, actual: &str) {
-    let path = root().join("host/cli/tests/fixtures/translate").join(name);
-    if std::env::var_os("UPDATE_GOLDENS").is_some_and(|v| v == "1") {
-        std::fs::write(&path, actual).expect("write golden");
-        return;
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDENS=1)", path.display()));
-    assert!(
-        want == actual,
-        "{} is out of date; rerun with UPDATE_GOLDENS=1 and review.\n--- actual\n{actual}--- golden\n{want}",
-        path.display()
+    assert_golden(
+        &root().join("host/cli/tests/fixtures/translate").join(name),
+        actual,
     );
 }
 
-/// Debian's promtool (package prometheus, installed by scripts/system-deps.sh;
-/// tests never install anything).
+/// Debian's promtool (package prometheus, installed by scripts/system-deps.sh).
 fn promtool() -> &'static str {
-    let found = Command::new("promtool")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "promtool is required to check translated rules and is not installed: \
-         run scripts/system-deps.sh (or scripts/setup.sh) first"
-    );
-    "promtool"
+    tools::require("promtool", "to check translated rules")
 }
 
 /// `promtool check rules FILE`: the number of rules it found; panics with
@@ -89,22 +73,26 @@ const RULES_PARAMS: &str = r#"{"scope": "{team=\"core\"}", "renames": {"Checkout
     "label_renames": {"job": "service"}, "add_labels": {"migrated_by": "cutover"},
     "for_overrides": {"CheckoutSlow": "15m"}}"#;
 
+/// `cutover translate prometheus-rules rules.yml --params RULES_PARAMS`,
+/// then `extra`, in `dir`.
+fn translate_rules(dir: &Path, extra: &[&str]) -> Output {
+    let rules = fixture("rules.yml");
+    let mut args = vec![
+        "translate",
+        "prometheus-rules",
+        &rules,
+        "--params",
+        RULES_PARAMS,
+    ];
+    args.extend_from_slice(extra);
+    run(dir, &args)
+}
+
 #[test]
 fn translate_prometheus_rules_human_report() {
     let tmp = tempfile::tempdir().unwrap();
-    let o = run(
-        tmp.path(),
-        &[
-            "translate",
-            "prometheus-rules",
-            &fixture("rules.yml"),
-            "--params",
-            RULES_PARAMS,
-            "--out",
-            "out",
-        ],
-    );
-    expect(&o, 1); // one rule is untranslatable
+    let o = translate_rules(tmp.path(), &["--out", "out"]);
+    expect(&o, ExitClass::Failed.into()); // one rule is untranslatable
     golden("rules.out", &out(&o));
     assert!(err(&o).contains("wrote 1 document to out"), "{}", err(&o));
     let written = tmp.path().join("out/rules.yml");
@@ -134,7 +122,7 @@ fn translate_alertmanager_routes_and_silences_human_reports() {
             "am",
         ],
     );
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     golden("routes.out", &out(&o));
     let merged = std::fs::read_to_string(tmp.path().join("am/new")).expect("merged config");
     assert!(
@@ -151,25 +139,15 @@ fn translate_alertmanager_routes_and_silences_human_reports() {
             r#"{"scope": "{team=\"core\"}"}"#,
         ],
     );
-    expect(&o, 0);
+    expect(&o, ExitClass::Ok.into());
     golden("silences.out", &out(&o));
 }
 
 #[test]
 fn translate_json_report_has_the_documented_shape() {
     let tmp = tempfile::tempdir().unwrap();
-    let o = run(
-        tmp.path(),
-        &[
-            "translate",
-            "prometheus-rules",
-            &fixture("rules.yml"),
-            "--params",
-            RULES_PARAMS,
-            "--json",
-        ],
-    );
-    expect(&o, 1);
+    let o = translate_rules(tmp.path(), &["--json"]);
+    expect(&o, ExitClass::Failed.into());
     let v: serde_json::Value = serde_json::from_str(&out(&o)).expect("json");
     // serde_json's map sorts keys; the printed order is the documented one.
     let obj = v.as_object().expect("object");
@@ -304,11 +282,11 @@ fn translate_exit_codes() {
     }
     std::fs::write(tmp.path().join("bad.yml"), "groups: [").unwrap();
     let o = run(tmp.path(), &["translate", "prometheus-rules", "bad.yml"]);
-    expect(&o, 2);
+    expect(&o, ExitClass::Usage.into());
     assert!(err(&o).contains("bad.yml"), "{}", err(&o));
     std::fs::write(tmp.path().join("bad.wasm"), b"\0asm\x01\0\0\0").unwrap();
     let o = run(tmp.path(), &["translate", "./bad.wasm", &rules]);
-    expect(&o, 3);
+    expect(&o, ExitClass::PluginLoad.into());
     // A translator given by path whose report does not add up: exit 4,
     // naming the translator and the item.
     let hostile = plugins_dir().join("hostile-translator.wasm");
@@ -325,7 +303,7 @@ fn translate_exit_codes() {
             r#"{"mode": "dup-ids"}"#,
         ],
     );
-    expect(&o, 4);
+    expect(&o, ExitClass::PluginCall.into());
     assert!(
         err(&o).contains("translator hostile-translator reported item \"same\" twice"),
         "{}",

@@ -19,27 +19,55 @@ use std::path::Path;
 use stream::Streamed;
 
 /// Input formats understood by the comparison engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
-    /// Alertmanager `GET /api/v2/alerts` (a JSON array).
+    /// Alertmanager API v2 alerts.
     AlertmanagerV2,
-    /// Prometheus `GET /api/v1/alerts` (`{"status":"success","data":{"alerts":[...]}}`).
+    /// Prometheus API v1 alerts.
     PrometheusV1,
-    /// Alertmanager webhook payloads, one JSON object per line.
+    /// Alertmanager webhook payloads.
     Webhook,
-    /// cutover's own export, `{"format":"cutover-alerts/v1",...}`.
+    /// cutover's own export.
     Cutover,
 }
 
-impl std::fmt::Display for Format {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+impl Format {
+    /// Every format, in the order `--help` lists them.
+    pub const ALL: [Format; 4] = [
+        Format::AlertmanagerV2,
+        Format::PrometheusV1,
+        Format::Webhook,
+        Format::Cutover,
+    ];
+
+    /// The format's name, as reports and the command line spell it.
+    pub fn name(self) -> &'static str {
+        match self {
             Format::AlertmanagerV2 => "alertmanager-v2",
             Format::PrometheusV1 => "prometheus-v1",
             Format::Webhook => "webhook",
             Format::Cutover => "cutover",
-        })
+        }
+    }
+
+    /// One line describing what a dump of this format is, as
+    /// `cutover compare --help` lists it.
+    pub fn about(self) -> &'static str {
+        match self {
+            Format::AlertmanagerV2 => "Alertmanager `GET /api/v2/alerts` (a JSON array)",
+            Format::PrometheusV1 => {
+                "Prometheus `GET /api/v1/alerts` (`{\"status\":\"success\",\"data\":{\"alerts\":[...]}}`)"
+            }
+            Format::Webhook => "Alertmanager webhook payloads, one JSON object per line",
+            Format::Cutover => "cutover's own export, `{\"format\":\"cutover-alerts/v1\",...}`",
+        }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -67,7 +95,7 @@ pub struct Parsed {
 
 /// Read and parse a file. `format` overrides auto-detection.
 ///
-/// Alertmanager dumps are streamed (see [`stream`]): memory is bounded by the
+/// Alertmanager dumps are streamed (see `stream`): memory is bounded by the
 /// alerts, not by the file. Other formats are read whole.
 pub fn parse_file(path: &Path, format: Option<Format>) -> Result<Parsed, CompareError> {
     let origin = path.display().to_string();
@@ -438,6 +466,12 @@ mod tests {
   "status": {"state": "active"}, "endsAt": "2026-11-20T10:00:00Z"}
 ]"#;
 
+    /// Stream [`TRICKY`] in blocks of `block` bytes into `sink`.
+    fn stream_tricky(block: usize, sink: &mut impl AmSink) -> Streamed {
+        let size = Some(TRICKY.len() as u64);
+        stream_blocks(TRICKY.as_bytes(), block, size, true, sink).unwrap()
+    }
+
     fn reference(text: &str) -> Vec<Alert> {
         let mut alerts = alertmanager::parse(text, "o").expect("serde reads it");
         sort_alerts(&mut alerts);
@@ -455,14 +489,7 @@ mod tests {
         assert_eq!(got, want);
         for block in [1, 2, 7, 13, 64, 1000] {
             let mut sink = AlertsSink::new("o");
-            let r = stream_blocks(
-                TRICKY.as_bytes(),
-                block,
-                Some(TRICKY.len() as u64),
-                true,
-                &mut sink,
-            )
-            .unwrap();
+            let r = stream_tricky(block, &mut sink);
             assert_eq!(r, Streamed::Done, "block {block}");
             let mut got = sink.into_alerts();
             sort_alerts(&mut got);
@@ -482,14 +509,7 @@ mod tests {
             .collect();
         for block in [3, 4096] {
             let mut sink = TableSink::default();
-            let r = stream_blocks(
-                TRICKY.as_bytes(),
-                block,
-                Some(TRICKY.len() as u64),
-                true,
-                &mut sink,
-            )
-            .unwrap();
+            let r = stream_tricky(block, &mut sink);
             assert_eq!(r, Streamed::Done);
             let mut table = sink.into_table();
             table.sort();

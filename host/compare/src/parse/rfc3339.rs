@@ -1,6 +1,9 @@
 //! Fast paths for the common RFC 3339 shapes, exact against
 //! [`crate::timefmt`] (jiff): anything else returns `None` and the caller
-//! uses jiff.
+//! uses jiff. The calendar arithmetic is the guests' dependency-free one
+//! ([`translate_core::time`]); only the byte handling is specific to here.
+
+use translate_core::time::{civil_from_days, days_from_civil, days_in_month};
 
 /// The last date parsed or written, as text and as days since the epoch:
 /// times of one dump mostly fall on a few days.
@@ -89,44 +92,6 @@ pub(crate) fn parse_utc_millis_cached(s: &str, cache: &mut DayCache) -> Option<i
     } else {
         floor
     })
-}
-
-fn is_leap(y: i64) -> bool {
-    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant).
-pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// (year, month, day) of days since 1970-01-01 (H. Hinnant).
-pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// Milliseconds of 0001-01-01T00:00:00Z and of 9999-01-01T00:00:00Z (jiff's

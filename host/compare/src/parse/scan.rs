@@ -142,6 +142,26 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// After an opening `{` or `[`: the members or elements up to `close`,
+    /// each read by `item` (none when `close` comes first).
+    #[inline]
+    pub(crate) fn items(
+        &mut self,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Scan<()>,
+    ) -> Scan<()> {
+        if self.peek()? == close {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            item(self)?;
+            if !self.next_or_close(close)? {
+                return Ok(());
+            }
+        }
+    }
+
     /// After a member or element: `,` (returns true) or `close` (false).
     #[inline]
     pub(crate) fn next_or_close(&mut self, close: u8) -> Scan<bool> {
@@ -403,31 +423,15 @@ impl<'a> Cursor<'a> {
             b'"' => self.skip_string(),
             b'{' => {
                 self.pos += 1;
-                if self.peek()? == b'}' {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                loop {
-                    self.skip_string()?;
-                    self.eat(b':')?;
-                    self.skip_nested(depth + 1)?;
-                    if !self.next_or_close(b'}')? {
-                        return Ok(());
-                    }
-                }
+                self.items(b'}', |c| {
+                    c.skip_string()?;
+                    c.eat(b':')?;
+                    c.skip_nested(depth + 1)
+                })
             }
             b'[' => {
                 self.pos += 1;
-                if self.peek()? == b']' {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                loop {
-                    self.skip_nested(depth + 1)?;
-                    if !self.next_or_close(b']')? {
-                        return Ok(());
-                    }
-                }
+                self.items(b']', |c| c.skip_nested(depth + 1))
             }
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
@@ -443,39 +447,26 @@ impl<'a> Cursor<'a> {
         scratch: &mut String,
     ) -> Scan<()> {
         self.eat(b'{')?;
-        if self.peek()? == b'}' {
-            self.pos += 1;
-            return Ok(());
-        }
-        loop {
-            let k = self.string(scratch)?;
-            self.eat(b':')?;
-            let v = self.string(scratch)?;
+        self.items(b'}', |c| {
+            let k = c.string(scratch)?;
+            c.eat(b':')?;
+            let v = c.string(scratch)?;
             out.push((k, v));
-            if !self.next_or_close(b'}')? {
-                return Ok(());
-            }
-        }
+            Ok(())
+        })
     }
 
     /// Skip an object of string values, validating it.
     pub(crate) fn skip_string_map(&mut self) -> Scan<()> {
         self.eat(b'{')?;
-        if self.peek()? == b'}' {
-            self.pos += 1;
-            return Ok(());
-        }
-        loop {
-            self.skip_string()?;
-            self.eat(b':')?;
-            if self.peek()? != b'"' {
+        self.items(b'}', |c| {
+            c.skip_string()?;
+            c.eat(b':')?;
+            if c.peek()? != b'"' {
                 return Err(Stop::Bail);
             }
-            self.skip_string()?;
-            if !self.next_or_close(b'}')? {
-                return Ok(());
-            }
-        }
+            c.skip_string()
+        })
     }
 }
 

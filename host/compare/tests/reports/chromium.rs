@@ -7,7 +7,7 @@
 //! cannot be installed the test fails (it is never skipped).
 
 use super::*;
-use cutover_compare::html::CSP;
+use cutover_compare::render::html::CSP;
 use cutover_compare::render_html;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -1,28 +1,21 @@
-//! `cutover compare --format ... --report-json/--report-md/--report-html`.
+//! `run` with `format` and report files: what `cutover compare --format ...
+//! --report-json/--report-md/--report-html` does.
 
-use super::*;
-use clap::Parser;
-use cutover_compare::cli::{Args, run};
-use cutover_compare::{CompareError, OutputFormat, REPORT_SCHEMA, Verdict};
+use crate::{reference, run_request};
+use cutover_compare::{CompareError, CompareRequest, OutputFormat, REPORT_SCHEMA, Verdict, run};
 
-fn reference_args(extra: &[&str]) -> Args {
-    let old = fixture("reference/old_alertmanager.json");
-    let new = fixture("reference/new_alertmanager.json");
-    let mut argv = vec![
-        "compare".to_string(),
-        old.display().to_string(),
-        new.display().to_string(),
-        "--ignore-label".into(),
-        "instance".into(),
-    ];
-    argv.extend(extra.iter().map(|s| s.to_string()));
-    Args::try_parse_from(argv).unwrap()
+/// The reference comparison, `instance` ignored, printed as `format`.
+fn reference_as(format: OutputFormat) -> CompareRequest {
+    reference(|r| {
+        r.options.ignore_labels = vec!["instance".into()];
+        r.format = format;
+    })
 }
 
-fn stdout_of(args: &Args) -> String {
-    let mut out = Vec::new();
-    assert_eq!(run(args, &mut out).unwrap(), Verdict::Fail);
-    String::from_utf8(out).unwrap()
+fn stdout_of(req: &CompareRequest) -> String {
+    let (verdict, out) = run_request(req);
+    assert_eq!(verdict, Verdict::Fail);
+    out
 }
 
 #[test]
@@ -33,26 +26,22 @@ fn report_files_are_written_next_to_the_stdout_report() {
     let json = dir.path().join("report.json");
     // An older report in place is replaced whole.
     std::fs::write(&html, "stale").unwrap();
-    let args = reference_args(&[
-        "--report-md",
-        md.to_str().unwrap(),
-        "--report-html",
-        html.to_str().unwrap(),
-        "--report-json",
-        json.to_str().unwrap(),
-    ]);
-    assert_eq!(args.stdout_format(), OutputFormat::Text);
-    let text = stdout_of(&args);
+    let mut req = reference_as(OutputFormat::Text);
+    req.report_files = vec![
+        (OutputFormat::Json, json.clone()),
+        (OutputFormat::Md, md.clone()),
+        (OutputFormat::Html, html.clone()),
+    ];
+    let text = stdout_of(&req);
     assert!(text.starts_with("Verdict: FAIL (risk high)"), "{text}");
 
     let md_file = std::fs::read_to_string(&md).unwrap();
     let html_file = std::fs::read_to_string(&html).unwrap();
     let json_file = std::fs::read_to_string(&json).unwrap();
     // The files hold exactly what the same format prints on stdout.
-    assert_eq!(md_file, stdout_of(&reference_args(&["--format", "md"])));
-    assert_eq!(html_file, stdout_of(&reference_args(&["--format", "html"])));
-    assert_eq!(json_file, stdout_of(&reference_args(&["--json"])));
-    assert_eq!(json_file, stdout_of(&reference_args(&["--format", "json"])));
+    assert_eq!(md_file, stdout_of(&reference_as(OutputFormat::Md)));
+    assert_eq!(html_file, stdout_of(&reference_as(OutputFormat::Html)));
+    assert_eq!(json_file, stdout_of(&reference_as(OutputFormat::Json)));
     assert!(md_file.starts_with("# Alert comparison: FAIL\n"));
     assert!(html_file.starts_with("<!DOCTYPE html>"));
     let v: serde_json::Value = serde_json::from_str(&json_file).unwrap();
@@ -63,25 +52,13 @@ fn report_files_are_written_next_to_the_stdout_report() {
 }
 
 #[test]
-fn format_flag_parses_and_conflicts_with_json() {
-    let a = Args::try_parse_from(["compare", "o", "n", "--format", "markdown"]).unwrap();
-    assert_eq!(a.stdout_format(), OutputFormat::Md);
-    let a = Args::try_parse_from(["compare", "o", "n", "--format", "html"]).unwrap();
-    assert_eq!(a.stdout_format(), OutputFormat::Html);
-    let a = Args::try_parse_from(["compare", "o", "n", "--json"]).unwrap();
-    assert_eq!(a.stdout_format(), OutputFormat::Json);
-    assert!(a.report_files().is_empty());
-    assert!(Args::try_parse_from(["compare", "o", "n", "--json", "--format", "md"]).is_err());
-    assert!(Args::try_parse_from(["compare", "o", "n", "--format", "pdf"]).is_err());
-}
-
-#[test]
 fn unwritable_report_path_is_named_in_the_error() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("missing-dir").join("r.html");
-    let args = reference_args(&["--report-html", bad.to_str().unwrap()]);
+    let mut req = reference_as(OutputFormat::Text);
+    req.report_files = vec![(OutputFormat::Html, bad.clone())];
     let mut out = Vec::new();
-    let err = run(&args, &mut out).unwrap_err();
+    let err = run(&req, &mut out).unwrap_err();
     assert!(matches!(err, CompareError::WriteReport { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(
@@ -89,4 +66,39 @@ fn unwritable_report_path_is_named_in_the_error() {
         "{msg}"
     );
     assert!(out.is_empty(), "nothing printed when a report file failed");
+}
+
+/// A writer that fails once `limit` bytes were written.
+struct Full {
+    written: usize,
+    limit: usize,
+}
+
+impl std::io::Write for Full {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.written + buf.len() > self.limit {
+            return Err(std::io::Error::other("disk full"));
+        }
+        self.written += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn output_errors_are_reported_in_every_format() {
+    for format in OutputFormat::ALL {
+        let mut full = Full {
+            written: 0,
+            limit: 10,
+        };
+        let err = run(&reference_as(format), &mut full).unwrap_err();
+        assert!(
+            matches!(err, CompareError::Output(_)),
+            "{format:?}: {err:?}"
+        );
+        assert!(err.to_string().contains("disk full"), "{err}");
+    }
 }

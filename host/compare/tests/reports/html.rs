@@ -3,7 +3,7 @@
 //! `chromium.rs`.
 
 use super::*;
-use cutover_compare::html::{CHART_ROWS_MAX, CSP, HTML_LIST_MAX};
+use cutover_compare::render::html::{CHART_ROWS_MAX, CSP, HTML_LIST_MAX};
 use cutover_compare::render_html;
 
 /// A start or end tag of the page.
@@ -400,4 +400,23 @@ fn html_timeline_groups_dense_episodes() {
     );
     assert!(c.contains(">1 missing</text>") && c.contains(">300 missing</text>"));
     assert!(c.contains(" missing episodes of Burst starting 2026-11-20 09:00:00Z to "));
+}
+
+#[test]
+fn html_timeline_mark_of_equal_starts_shows_the_smallest_key() {
+    // Listed out of key order: the mark names the first in (start, key) order.
+    let old = vec![
+        alert("Same", &[("n", "2")], T0),
+        alert("Same", &[("n", "1")], T0),
+        alert("Same", &[("n", "3")], T0),
+    ];
+    let html = render_html(&compare(&old, &[], &CompareOptions::default()));
+    let c = svg(&html, "timeline");
+    assert!(
+        c.contains(
+            "<title>3 missing episodes of Same starting 2026-11-20 09:00:00Z to \
+             2026-11-20 09:00:00Z, e.g. Same{n=&quot;1&quot;}; last still firing</title>"
+        ),
+        "{c}"
+    );
 }

@@ -1,9 +1,8 @@
 //! Markdown report: content of the reference scenario, escaping, caps.
 
 use super::*;
-use cutover_compare::render::render_text;
-use cutover_compare::render_md::MD_LIST_MAX;
-use cutover_compare::{NoiseFloor, render_markdown};
+use cutover_compare::render::markdown::MD_LIST_MAX;
+use cutover_compare::{NoiseFloor, render_markdown, render_text};
 
 /// The lines of the section `## {title}...` up to the next `## ` heading.
 fn section<'a>(md: &'a str, title: &str) -> Vec<&'a str> {

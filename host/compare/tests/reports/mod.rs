@@ -7,17 +7,8 @@ mod docs;
 mod html;
 mod markdown;
 
-use cutover_compare::{
-    Alert, AlertState, CompareOptions, InputInfo, Inputs, Report, compare, parse_file,
-};
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-
-pub(crate) fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+pub(crate) use crate::{T0, alert, fixture};
+use cutover_compare::{Alert, CompareOptions, InputInfo, Inputs, Report, compare, parse_file};
 
 /// The report of the reference scenario (old vs new Alertmanager dumps,
 /// `instance` ignored, broken down by `service`): 6 old, 4 new, 3 matched,
@@ -39,26 +30,6 @@ pub(crate) fn reference_report() -> Report {
     };
     compare(&old.alerts, &new.alerts, &opts).with_inputs(inputs)
 }
-
-pub(crate) fn alert(name: &str, labels: &[(&str, &str)], starts_at: i64) -> Alert {
-    let mut l: BTreeMap<String, String> = labels
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    l.insert("alertname".into(), name.into());
-    Alert {
-        labels: l,
-        annotations: BTreeMap::new(),
-        starts_at,
-        ends_at: None,
-        state: AlertState::Active,
-        source: "test".into(),
-        fingerprint: format!("{name}-{starts_at}"),
-    }
-}
-
-/// 2026-11-20T09:00:00Z in unix milliseconds.
-pub(crate) const T0: i64 = 1_795_165_200_000;
 
 /// Label values a hostile or careless rule author could produce.
 pub(crate) const HOSTILE: &str = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">|`x`*_[a](https://evil.example/)&amp;";

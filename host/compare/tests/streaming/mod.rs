@@ -1,51 +1,87 @@
-//! The streaming paths agree with the in-memory reference: `--json` (streamed
-//! from compact data) prints the same bytes as rendering the full report, and
-//! streamed file parsing gives the same alerts and errors as parsing the text.
+//! The streaming comparison agrees with the in-memory reference: `run`
+//! (compact data, alert lists walked, never held) prints in every format the
+//! bytes of rendering the full report of `compare`, and streamed file
+//! parsing gives the same alerts and errors as parsing the text.
 
-use cutover_compare::cli::{Args, run};
-use cutover_compare::{Format, parse_file, parse_str};
+use crate::{T0, fixture, run_request};
+use cutover_compare::{
+    CompareRequest, Format, InputInfo, Inputs, NoiseFloor, OutputFormat, Report, compare,
+    parse_file, parse_str,
+};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[path = "../../benches/million/dataset.rs"]
 #[allow(dead_code)]
 mod dataset;
 
-fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-/// stdout of `compare ARGS`: streamed with `--json`, and through the full
-/// report (asking for a report file too) for comparison.
-fn both_ways(args: &[&str], dir: &Path) -> (String, String) {
-    let go = |extra: &[&str]| {
-        let mut argv = vec!["compare"];
-        argv.extend_from_slice(args);
-        argv.extend_from_slice(extra);
-        let parsed = <Args as clap::Parser>::try_parse_from(argv).unwrap();
-        let mut out = Vec::new();
-        run(&parsed, &mut out).unwrap();
-        String::from_utf8(out).unwrap()
+/// The report `cutover compare` built before it streamed: both dumps parsed
+/// whole, compared in memory, inputs and noise floor attached.
+fn in_memory(req: &CompareRequest) -> Report {
+    let old = parse_file(&req.old, req.old_format).unwrap();
+    let new = parse_file(&req.new, req.new_format).unwrap();
+    let inputs = Inputs {
+        old: InputInfo::new(&req.old.display().to_string(), &old),
+        new: InputInfo::new(&req.new.display().to_string(), &new),
     };
-    let file = dir.join("report.json");
-    let full = go(&["--json", "--report-json", file.to_str().unwrap()]);
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), full);
-    (go(&["--json"]), full)
+    let mut report = compare(&old.alerts, &new.alerts, &req.options).with_inputs(inputs);
+    if let Some(path) = &req.noise {
+        let second = parse_file(path, req.old_format).unwrap();
+        let noise = NoiseFloor::measure(&old.alerts, &second.alerts, &req.options);
+        report = report.with_noise_floor(noise);
+    }
+    report
 }
 
-fn write_dump(dir: &Path, name: &str, plan: &dataset::Plan, side: dataset::Side) -> String {
+/// `run` prints, in every format, what rendering the in-memory report
+/// gives, and writes the same into report files.
+fn same_as_in_memory(mut req: CompareRequest, dir: &Path) {
+    let report = in_memory(&req);
+    let what = format!("{:?}", req.options);
+    for format in OutputFormat::ALL {
+        req.format = format;
+        let (verdict, streamed) = run_request(&req);
+        assert_eq!(verdict, report.verdict);
+        let held = format.render(&report).unwrap();
+        assert!(
+            streamed == held,
+            "streamed {format:?} differs from the full report for {what}"
+        );
+    }
+    req.report_files = ["json", "md", "html"]
+        .iter()
+        .zip([OutputFormat::Json, OutputFormat::Md, OutputFormat::Html])
+        .map(|(ext, f)| (f, dir.join(format!("report.{ext}"))))
+        .collect();
+    run_request(&req);
+    for (format, path) in &req.report_files {
+        let file = std::fs::read_to_string(path).unwrap();
+        assert!(
+            file == format.render(&report).unwrap(),
+            "{format:?} file differs for {what}"
+        );
+    }
+}
+
+fn write_dump(dir: &Path, name: &str, plan: &dataset::Plan, side: dataset::Side) -> PathBuf {
     let path = dir.join(name);
     let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
     dataset::write_dump(plan, side, &mut f).unwrap();
     std::io::Write::flush(&mut f).unwrap();
-    path.display().to_string()
+    path
+}
+
+/// A request edit, for the variants below.
+type Edit = Box<dyn Fn(&mut CompareRequest)>;
+
+fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+    p.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
 }
 
 #[test]
-fn streamed_json_equals_the_full_report_on_generated_dumps() {
+fn streamed_reports_equal_the_full_report_on_generated_dumps() {
     let dir = tempfile::tempdir().unwrap();
     let plan = dataset::Plan::scaled(3000, 42);
     let old = write_dump(dir.path(), "old.json", &plan, dataset::Side::Old);
@@ -53,115 +89,170 @@ fn streamed_json_equals_the_full_report_on_generated_dumps() {
     let other = dataset::Plan::scaled(2000, 43);
     let noise = write_dump(dir.path(), "noise.json", &other, dataset::Side::Old);
     let e = plan.expected();
-    let variants: Vec<Vec<&str>> = vec![
-        vec![],
-        vec!["--ignore-label", "instance"],
-        vec![
-            "--ignore-label",
-            "instance",
-            "--ignore-label",
-            "service",
-            "--by",
-            "job",
-        ],
-        vec![
-            "--rename",
-            "HighCPU=CpuHigh",
-            "--rename",
-            "DiskFull=HighCPU",
-        ],
-        vec![
-            "--rename-label",
-            "service=svc",
-            "--rename-label",
-            "job=service",
-        ],
-        vec![
-            "--rename-value",
-            "severity:warning=warn",
-            "--rename-value",
-            "severity:warn=w",
-        ],
-        vec!["--tolerance", "5s", "--by", "service", "--noise", &noise],
-        vec![
-            "--tolerance",
-            "0s",
-            "--noise",
-            &old,
-            "--ignore-label",
-            "alertname",
-        ],
-        vec![
-            "--tolerance",
-            "30m",
-            "--ignore-label",
-            "instance",
-            "--high-below",
-            "0.5",
-        ],
+    let (n1, n2) = (noise.clone(), old.clone());
+    let variants: Vec<Edit> = vec![
+        Box::new(|_| {}),
+        Box::new(|r| r.options.ignore_labels = vec!["instance".into()]),
+        Box::new(|r| {
+            r.options.ignore_labels = vec!["instance".into(), "service".into()];
+            r.options.breakdown_label = Some("job".into());
+        }),
+        Box::new(|r| {
+            r.options.rename_alerts = pairs(&[("HighCPU", "CpuHigh"), ("DiskFull", "HighCPU")])
+        }),
+        Box::new(|r| r.options.rename_labels = pairs(&[("service", "svc"), ("job", "service")])),
+        Box::new(|r| {
+            r.options.rename_values = vec![
+                ("severity".into(), "warning".into(), "warn".into()),
+                ("severity".into(), "warn".into(), "w".into()),
+            ]
+        }),
+        Box::new(move |r| {
+            r.options.tolerance = Duration::from_secs(5);
+            r.options.breakdown_label = Some("service".into());
+            r.noise = Some(n1.clone());
+        }),
+        Box::new(move |r| {
+            r.options.tolerance = Duration::ZERO;
+            r.noise = Some(n2.clone());
+            r.options.ignore_labels = vec!["alertname".into()];
+        }),
+        Box::new(|r| {
+            r.options.tolerance = Duration::from_secs(1800);
+            r.options.ignore_labels = vec!["instance".into()];
+            r.options.thresholds.high_below = 0.5;
+        }),
     ];
-    for extra in variants {
-        let mut args = vec![old.as_str(), new.as_str()];
-        args.extend(extra.iter().copied());
-        let (streamed, full) = both_ways(&args, dir.path());
-        assert!(
-            streamed == full,
-            "streamed JSON differs from the full report for {extra:?}"
-        );
-        if extra.is_empty() {
-            let r: serde_json::Value = serde_json::from_str(&streamed).unwrap();
-            let got = (
-                r["total_old"].as_u64(),
-                r["matched"].as_u64(),
-                r["missing"].as_u64(),
-            );
-            let want = (Some(e.total_old), Some(e.matched), Some(e.missing));
-            assert_eq!(got, want);
-            assert_eq!(r["extra"].as_u64(), Some(e.extra));
-        }
+    for edit in &variants {
+        let mut req = CompareRequest::new(&old, &new);
+        edit(&mut req);
+        same_as_in_memory(req, dir.path());
     }
+    let (_, r) = crate::run_json(CompareRequest::new(&old, &new));
+    let got = (
+        r["total_old"].as_u64(),
+        r["matched"].as_u64(),
+        r["missing"].as_u64(),
+        r["extra"].as_u64(),
+    );
+    let want = (
+        Some(e.total_old),
+        Some(e.matched),
+        Some(e.missing),
+        Some(e.extra),
+    );
+    assert_eq!(got, want);
+}
+
+/// An alert of [`am_dump`]: alertname, other labels, start and end (ms
+/// after [`T0`]).
+type DumpAlert = (Option<String>, Vec<(String, String)>, i64, Option<i64>);
+
+/// An Alertmanager dump of some alerts.
+fn am_dump(alerts: &[DumpAlert]) -> String {
+    let time = |ms: i64| format!("\"{}\"", cutover_compare::timefmt::format_millis(T0 + ms));
+    let items: Vec<String> = alerts
+        .iter()
+        .map(|(name, labels, start, end)| {
+            let mut l = serde_json::Map::new();
+            if let Some(n) = name {
+                l.insert("alertname".into(), n.clone().into());
+            }
+            for (k, v) in labels {
+                l.insert(k.clone(), v.clone().into());
+            }
+            format!(
+                "{{\"labels\":{},\"startsAt\":{},\"endsAt\":{},\"updatedAt\":{},\
+                 \"status\":{{\"state\":\"active\"}}}}",
+                serde_json::Value::Object(l),
+                time(*start),
+                end.map_or_else(|| time(86_400_000 * 9), time),
+                time(86_400_000 * 8)
+            )
+        })
+        .collect();
+    format!("[{}]", items.join(",\n"))
 }
 
 #[test]
-fn streamed_json_equals_the_full_report_on_fixtures() {
+fn streamed_reports_equal_the_full_report_past_every_cap() {
+    // More alertnames than the charts draw, more missing alerts than the
+    // tables list, alerts without a name, equal starts in one timeline
+    // mark, and text that needs escaping in every format.
+    let mut old = Vec::new();
+    let mut new = Vec::new();
+    for i in 0..700i64 {
+        let name = match (i / 3) % 47 {
+            0 => None,
+            1 => Some("Odd \"name\" <b>|`x`*".to_string()),
+            n => Some(format!("Rule{n:02}")),
+        };
+        let labels = vec![
+            ("n".to_string(), (i % 350).to_string()),
+            (
+                "severity".to_string(),
+                ["critical", "warning"][i as usize % 2].to_string(),
+            ),
+            ("svc".to_string(), format!("s{}\t\u{e9}", i % 7)),
+        ];
+        let start = (i / 3) * 20_000;
+        let end = (i % 4 == 0).then_some(start + 600_000);
+        if i % 5 != 0 {
+            let mut shifted = labels.clone();
+            if i % 11 == 0 {
+                shifted[2].1.push('!');
+            }
+            new.push((name.clone(), shifted, start + (i % 9) * 1_000 - 3_000, end));
+        }
+        old.push((name, labels, start, end));
+    }
+    new.push((Some("NewOnly".into()), vec![], 5_000, None));
+    let dir = tempfile::tempdir().unwrap();
+    let (o, n) = (dir.path().join("old.json"), dir.path().join("new.json"));
+    std::fs::write(&o, am_dump(&old)).unwrap();
+    std::fs::write(&n, am_dump(&new)).unwrap();
+    same_as_in_memory(CompareRequest::new(&o, &n), dir.path());
+    let mut req = CompareRequest::new(&o, &n);
+    req.options.breakdown_label = Some("svc".into());
+    req.options.rename_labels = pairs(&[("svc", "service")]);
+    same_as_in_memory(req, dir.path());
+}
+
+#[test]
+fn streamed_reports_equal_the_full_report_on_fixtures() {
     let dir = tempfile::tempdir().unwrap();
     let (old, new) = (
         fixture("reference/old_alertmanager.json"),
         fixture("reference/new_alertmanager.json"),
     );
     let second = fixture("reference/old_second_read.json");
-    let cases: Vec<Vec<&str>> = vec![
-        vec![&old, &new],
-        vec![&old, &new, "--ignore-label", "instance", "--by", "service"],
-        vec![
-            &old,
-            &new,
-            "--rename",
-            "ServiceDown=InstanceDown",
-            "--noise",
-            &second,
-        ],
-        vec![&new, &old, "--tolerance", "1s"],
-        vec![&old, &old],
+    let mut cases = vec![
+        CompareRequest::new(&old, &new),
+        CompareRequest::new(&old, &old),
     ];
-    let other: Vec<String> = [
+    let mut req = CompareRequest::new(&old, &new);
+    req.options.ignore_labels = vec!["instance".into()];
+    req.options.breakdown_label = Some("service".into());
+    cases.push(req);
+    let mut req = CompareRequest::new(&old, &new);
+    req.options.rename_alerts = pairs(&[("ServiceDown", "InstanceDown")]);
+    req.noise = Some(second);
+    cases.push(req);
+    let mut req = CompareRequest::new(&new, &old);
+    req.options.tolerance = Duration::from_secs(1);
+    cases.push(req);
+    for other in [
         "prometheus_v1.json",
         "webhook.jsonl",
         "cutover_export.json",
         "empty.json",
         "empty_array.json",
-    ]
-    .iter()
-    .map(|f| fixture(f))
-    .collect();
-    let mut all = cases;
-    for o in &other {
-        all.push(vec![o.as_str(), &new]);
-        all.push(vec![&old, o.as_str()]);
+    ] {
+        cases.push(CompareRequest::new(fixture(other), &new));
+        cases.push(CompareRequest::new(&old, fixture(other)));
     }
-    for args in all {
-        let (streamed, full) = both_ways(&args, dir.path());
-        assert!(streamed == full, "streamed JSON differs for {args:?}");
+    for req in cases {
+        same_as_in_memory(req, dir.path());
     }
 }
 
@@ -220,6 +311,6 @@ fn streamed_files_parse_and_fail_like_text() {
         "reference/old_alertmanager.json",
         "webhook.jsonl",
     ] {
-        same_as_text(Path::new(&fixture(f)), None);
+        same_as_text(&fixture(f), None);
     }
 }

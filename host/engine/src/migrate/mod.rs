@@ -10,9 +10,9 @@ pub mod prepare;
 
 use cutover_plan::{Phase, Step, StepAction};
 use cutover_runtime::ItemStatus;
-use serde::Serialize;
 
 use crate::consistency::Consistency;
+use crate::details::{MigrateDetails, MigrateOutcome, MigrateTypes, MigratedType, StepDetails};
 use crate::error::EngineError;
 use crate::event::StepStatus;
 use crate::runner::{Runner, StepExec};
@@ -23,25 +23,9 @@ pub use prepare::{PrepareError, StepPreview, TypePreview, preview};
 /// How many report items a step's details name (the rest: `cutover plan`).
 const NAMED_ITEMS: usize = 20;
 
-/// One type's result, journaled in the step's details.
-#[derive(Debug, Clone, Serialize)]
-struct TypeResult {
-    data_type: String,
-    scope: String,
-    ok: u64,
-    warning: u64,
-    untranslatable: u64,
-    /// Documents sent (rule files, one configuration, one silence list).
-    documents: usize,
-    /// `imported`, `unchanged` (already in place) or `not-imported`.
-    outcome: &'static str,
-    /// The items that were not plainly ok (up to [`NAMED_ITEMS`]).
-    notes: Vec<String>,
-}
-
-fn type_result(p: &Prepared, outcome: &'static str) -> TypeResult {
+fn type_result(p: &Prepared, outcome: MigrateOutcome) -> MigratedType {
     let s = p.report.summary;
-    TypeResult {
+    MigratedType {
         data_type: p.data_type.clone(),
         scope: p.selection.to_string(),
         ok: s.ok,
@@ -60,10 +44,25 @@ fn type_result(p: &Prepared, outcome: &'static str) -> TypeResult {
     }
 }
 
-fn failed(summary: String, details: serde_json::Value) -> StepExec {
+fn failed(
+    summary: String,
+    migrate: MigrateTypes,
+    consistency: Option<Vec<Consistency>>,
+) -> StepExec {
     let mut e = StepExec::new(StepStatus::Failed, summary);
-    e.details = details;
+    e.details = StepDetails::Migrate(MigrateDetails {
+        migrate,
+        consistency,
+    });
     e
+}
+
+/// Per-type results alone.
+fn types_only(types: Vec<MigratedType>) -> MigrateTypes {
+    MigrateTypes {
+        types: Some(types),
+        ..MigrateTypes::default()
+    }
 }
 
 impl Runner<'_> {
@@ -91,12 +90,17 @@ impl Runner<'_> {
                 Err(e) => {
                     return Ok(failed(
                         format!("{e}; nothing was imported"),
-                        serde_json::json!({ "migrate": { "failed_type": t, "error": e.to_string() } }),
+                        MigrateTypes {
+                            failed_type: Some(t.clone()),
+                            error: Some(e.to_string()),
+                            ..MigrateTypes::default()
+                        },
+                        None,
                     ));
                 }
             }
         }
-        let results = |outcome: &dyn Fn(&Prepared) -> &'static str| -> Vec<TypeResult> {
+        let results = |outcome: &dyn Fn(&Prepared) -> MigrateOutcome| -> Vec<MigratedType> {
             prepared
                 .iter()
                 .map(|p| type_result(p, outcome(p)))
@@ -129,7 +133,8 @@ impl Runner<'_> {
                         ""
                     }
                 ),
-                serde_json::json!({ "migrate": { "types": results(&|_| "not-imported") } }),
+                types_only(results(&|_| MigrateOutcome::NotImported)),
+                None,
             ));
         }
         // A scope that selects nothing proves nothing: never a silent pass.
@@ -143,7 +148,8 @@ impl Runner<'_> {
                         .collect::<Vec<_>>()
                         .join("; ")
                 ),
-                serde_json::json!({ "migrate": { "types": results(&|_| "not-imported") } }),
+                types_only(results(&|_| MigrateOutcome::NotImported)),
+                None,
             );
             e.verdict = Some("no-data".into());
             return Ok(e);
@@ -175,9 +181,9 @@ impl Runner<'_> {
                     )
                 })
                 .collect();
-            e.details = serde_json::json!({
-                "migrate": { "types": results(&|_| "unchanged") },
-                "consistency": agree,
+            e.details = StepDetails::Migrate(MigrateDetails {
+                migrate: types_only(results(&|_| MigrateOutcome::Unchanged)),
+                consistency: Some(agree),
             });
             return Ok(e);
         }
@@ -194,7 +200,8 @@ impl Runner<'_> {
         {
             return Ok(failed(
                 format!("{reason}; nothing was imported"),
-                serde_json::json!({ "migrate": { "types": results(&|_| "not-imported") } }),
+                types_only(results(&|_| MigrateOutcome::NotImported)),
+                None,
             ));
         }
         let target = parts.target.1.clone();
@@ -238,7 +245,13 @@ impl Runner<'_> {
                 }
             }
         }
-        let imported = |p: &Prepared| if p.in_place { "unchanged" } else { "imported" };
+        let imported = |p: &Prepared| {
+            if p.in_place {
+                MigrateOutcome::Unchanged
+            } else {
+                MigrateOutcome::Imported
+            }
+        };
         match problem {
             None => {
                 let mut e = StepExec::new(
@@ -248,9 +261,12 @@ impl Runner<'_> {
                         changed.join(", ")
                     ),
                 );
-                e.details = serde_json::json!({
-                    "migrate": { "types": results(&imported), "point": point },
-                    "consistency": agree,
+                e.details = StepDetails::Migrate(MigrateDetails {
+                    migrate: MigrateTypes {
+                        point: Some(point),
+                        ..types_only(results(&imported))
+                    },
+                    consistency: Some(agree),
                 });
                 Ok(e)
             }
@@ -261,10 +277,12 @@ impl Runner<'_> {
                 };
                 Ok(failed(
                     format!("{problem}; {undo}"),
-                    serde_json::json!({
-                        "migrate": { "types": results(&imported), "point": point, "rolled_back": true },
-                        "consistency": agree,
-                    }),
+                    MigrateTypes {
+                        point: Some(point),
+                        rolled_back: Some(true),
+                        ..types_only(results(&imported))
+                    },
+                    Some(agree),
                 ))
             }
         }

@@ -9,7 +9,8 @@ use cutover_runtime::{
 use serde::Serialize;
 
 use super::codec::Codec;
-use crate::plugins::{Loaded, Plugins};
+use crate::bridge::Loaded;
+use crate::plugins::Plugins;
 
 /// Why a type could not be prepared (nothing was changed).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -148,7 +149,7 @@ impl Parts {
             plugins
                 .get(&id)
                 .map(|l| (id, l))
-                .map_err(PrepareError::Load)
+                .map_err(|e| PrepareError::Load(e.to_string()))
         };
         Ok(Parts {
             source: get(side_adapter(plan, *from))?,

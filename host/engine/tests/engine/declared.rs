@@ -2,6 +2,8 @@
 //! when the plan asks for more, and a rollback reports a category the
 //! adapter cannot restore as `unsupported`, never `ok`.
 
+use cutover_plan::{PluginInfo, PluginKind, PluginResolver};
+
 use super::*;
 
 /// The real descriptors, except that every adapter claims to back up and
@@ -11,7 +13,7 @@ struct Overclaiming;
 
 impl PluginResolver for Overclaiming {
     fn describe(&self, id: &str, path: &Path) -> Result<PluginInfo, String> {
-        let mut info = Resolver.describe(id, path)?;
+        let mut info = bridge().describe(id, path)?;
         if info.kind == PluginKind::Adapter {
             info.support.backup_types.push("audit_logs".into());
         }
@@ -27,7 +29,7 @@ fn run_refuses_to_start_when_the_plan_asks_for_undeclared_types() {
         "system = \"old\"\ntypes = [\"configurations\", \"audit_logs\"]\n",
     )));
     // Validation with the real descriptors refuses it, located.
-    let diags = cutover_plan::load(&fx.path, &Resolver).expect_err("undeclared type");
+    let diags = cutover_plan::load(&fx.path, &bridge()).expect_err("undeclared type");
     let text = diags.render_plain();
     assert!(
         text.contains(
@@ -61,7 +63,7 @@ fn run_refuses_to_start_when_the_plan_asks_for_undeclared_types() {
         "{err}"
     );
     assert!(
-        ops::history(&fx.state_dir()).map_or(true, |h| h.is_empty()),
+        operator::history(&fx.state_dir()).map_or(true, |h| h.is_empty()),
         "nothing may be journaled"
     );
     assert!(
@@ -89,7 +91,8 @@ fn automatic_rollback_reports_capture_only_categories_unsupported() {
         })
         .expect("rolled-back journaled");
     for side in ["old", "new"] {
-        let r = &results[side];
+        // As journaled.
+        let r = &serde_json::to_value(&results[side]).expect("results");
         assert_eq!(
             r["unsupported"],
             serde_json::json!(["active_alerts"]),

@@ -46,7 +46,7 @@ fn a_phase_past_the_maximum_of_its_range_is_behind_schedule_once() {
         at(&|e| matches!(e, Event::PhaseBehindSchedule { .. }))
             < at(&|e| matches!(e, Event::PhaseFinished { phase, .. } if phase == "one"))
     );
-    let view = ops::status(&fx.state_dir()).expect("status");
+    let view = operator::status(&fx.state_dir()).expect("status");
     let one = &view.phases["one"];
     assert!(one.started_ms.is_some());
     let b = one.behind_schedule.as_ref().expect("journaled");
@@ -71,13 +71,13 @@ fn a_single_duration_is_the_maximum_and_a_paused_phase_is_overdue_live() {
     ));
     std::thread::sleep(std::time::Duration::from_millis(120));
     // No runner watches the paused run: the view says it is overdue.
-    let view = ops::status(&fx.state_dir()).expect("status");
+    let view = operator::status(&fx.state_dir()).expect("status");
     let one = &view.phases["one"];
     let elapsed = one.overdue_at(50, now()).expect("overdue while waiting");
     assert!(elapsed >= 120, "{elapsed}");
     assert_eq!(one.overdue_at(60_000, now()), None);
     // The next runner journals it.
-    ops::approve(&fx.load(), "one/ok", "alice", false).expect("approve");
+    operator::approve(&fx.load(), "one/ok", "alice", false).expect("approve");
     assert_eq!(fx.run(Mode::Resume).expect("resume"), RunOutcome::Completed);
     let found = behind(&fx.events());
     assert_eq!(found.len(), 1, "{found:?}");
@@ -141,7 +141,7 @@ fn incident_open_journals_who_and_why_and_pauses_the_run() {
     assert_eq!(inc.reason, "opened by alice: AM B down");
     assert_eq!(inc.escalation_ms, 1_800_000);
     assert_eq!(inc.steps.len(), 2);
-    let view = ops::status(&fx.state_dir()).expect("status");
+    let view = operator::status(&fx.state_dir()).expect("status");
     assert_eq!(view.status, RunStatus::Paused);
     assert!(
         view.reason.as_deref().is_some_and(|r| r.contains("INC-1")),
@@ -178,7 +178,7 @@ fn incident_open_journals_who_and_why_and_pauses_the_run() {
     assert_eq!(inc.status(), "resolved");
 
     // A finished run takes no new incident.
-    ops::approve(&plan, "one/ok", "alice", false).expect("approve");
+    operator::approve(&plan, "one/ok", "alice", false).expect("approve");
     assert_eq!(fx.run(Mode::Resume).expect("resume"), RunOutcome::Completed);
     let e = cutover_engine::incident::open(&plan, "data_inconsistency", "x", "alice")
         .expect_err("finished");

@@ -3,8 +3,9 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::common::repo;
 use cutover_ops::{METRIC_NAMES, MigrationMetrics};
+use cutover_test_kit::repo_path;
+use translate_core::promql;
 
 /// Sample names in an encoded registry (`name{...} value` lines).
 fn exported_samples() -> BTreeSet<String> {
@@ -23,111 +24,24 @@ fn exported_samples() -> BTreeSet<String> {
         .collect()
 }
 
-/// Keywords and aggregation operators (which may precede `by (...)`).
-const KEYWORDS: [&str; 25] = [
-    "by",
-    "without",
-    "on",
-    "ignoring",
-    "group_left",
-    "group_right",
-    "bool",
-    "offset",
-    "and",
-    "or",
-    "unless",
-    "inf",
-    "nan",
-    "sum",
-    "avg",
-    "min",
-    "max",
-    "count",
-    "group",
-    "stddev",
-    "stdvar",
-    "topk",
-    "bottomk",
-    "quantile",
-    "count_values",
-];
-
-/// Metric names a PromQL expression selects: identifiers that are not
-/// functions, keywords, label names (in `{}` or `by (...)`), durations or
-/// Grafana variables.
+/// Metric names a PromQL expression of the dashboard selects, as the
+/// translators' PromQL scanner finds them; Grafana's range variables
+/// (`[$__rate_interval]`, `[$__range]`) stand for a duration.
 fn metric_names(expr: &str) -> Vec<String> {
-    let chars: Vec<char> = expr.chars().collect();
-    let mut names = Vec::new();
-    let mut i = 0;
-    let mut label_list = false;
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            '{' | '[' | '"' => {
-                let close = match c {
-                    '{' => '}',
-                    '[' => ']',
-                    _ => '"',
-                };
-                i += 1;
-                while i < chars.len() && chars[i] != close {
-                    if chars[i] == '"' && close != '"' {
-                        i += 1;
-                        while i < chars.len() && chars[i] != '"' {
-                            i += 1;
-                        }
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
-            '$' => {
-                i += 1;
-                while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
-                    i += 1;
-                }
-            }
-            '(' => {
-                i += 1;
-            }
-            ')' => {
-                label_list = false;
-                i += 1;
-            }
-            c if c.is_ascii_digit() || c == '.' => {
-                while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.') {
-                    i += 1;
-                }
-            }
-            c if c.is_ascii_alphabetic() || c == '_' || c == ':' => {
-                let start = i;
-                while i < chars.len()
-                    && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == ':')
-                {
-                    i += 1;
-                }
-                let word: String = chars[start..i].iter().collect();
-                let mut j = i;
-                while j < chars.len() && chars[j] == ' ' {
-                    j += 1;
-                }
-                let is_call = j < chars.len() && chars[j] == '(';
-                let lower = word.to_ascii_lowercase();
-                if KEYWORDS.contains(&lower.as_str()) {
-                    if matches!(
-                        lower.as_str(),
-                        "by" | "without" | "on" | "ignoring" | "group_left" | "group_right"
-                    ) {
-                        label_list = true;
-                    }
-                } else if !is_call && !label_list {
-                    names.push(word);
-                }
-            }
-            _ => i += 1,
-        }
+    let mut plain = String::new();
+    let mut rest = expr;
+    while let Some(i) = rest.find("[$") {
+        plain.push_str(&rest[..i]);
+        plain.push_str("[5m]");
+        rest = rest[i..].split_once(']').map_or("", |(_, after)| after);
     }
-    names
+    plain.push_str(rest);
+    let analysis = promql::analyze(&plain).unwrap_or_else(|e| panic!("{expr}: {e}"));
+    analysis
+        .selectors
+        .into_iter()
+        .filter_map(|s| s.metric)
+        .collect()
 }
 
 #[test]
@@ -142,7 +56,7 @@ fn extractor_finds_metrics_and_skips_labels_and_functions() {
 
 #[test]
 fn dashboard_queries_only_exported_metrics() {
-    let path = repo().join("examples/grafana/cutover-migration.json");
+    let path = repo_path("examples/grafana/cutover-migration.json");
     let text = std::fs::read_to_string(&path).expect("dashboard");
     let dash: serde_json::Value = serde_json::from_str(&text).expect("dashboard is JSON");
     let exported = exported_samples();

@@ -4,22 +4,13 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::{golden, load_plan, repo};
+use crate::common::load_plan;
 use cutover_ops::{AlertRule, Thresholds, rule_group, rules_yaml};
+use cutover_test_kit::{golden::assert_golden, repo_path, tools};
 
-/// Debian's promtool (package prometheus, installed by scripts/system-deps.sh;
-/// tests never install anything).
+/// Debian's promtool (package prometheus, installed by scripts/system-deps.sh).
 fn promtool() -> String {
-    let found = Command::new("promtool")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "promtool is required to check the generated rules and is not installed: \
-         run scripts/system-deps.sh (or scripts/setup.sh) first"
-    );
-    "promtool".into()
+    tools::require("promtool", "to check the generated rules").into()
 }
 
 fn run(args: &[&str], dir: &Path) {
@@ -252,8 +243,8 @@ fn example_rules_file_is_current() {
     let loaded = load_plan("alerting-migration.toml");
     let plan = &loaded.plan;
     let yaml = rules_yaml(plan, &Thresholds::for_plan(plan)).expect("yaml");
-    golden(
-        &repo().join("examples/rules/cutover-migration.rules.yml"),
+    assert_golden(
+        &repo_path("examples/rules/cutover-migration.rules.yml"),
         &yaml,
     );
 }

@@ -1,15 +1,17 @@
 //! The runbook of the shipped plan matches its golden file.
 
-use crate::common::{golden, load_plan, manifest};
+use std::path::Path;
+
+use crate::common::load_plan;
+use cutover_test_kit::golden::assert_golden;
 
 #[test]
 fn alerting_migration_runbook_matches_golden() {
     let loaded = load_plan("alerting-migration.toml");
     let text = cutover_ops::runbook(&loaded.plan, "plans/alerting-migration.toml");
-    golden(
-        &manifest().join("tests/fixtures/alerting-migration.runbook.md"),
-        &text,
-    );
+    let golden =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/alerting-migration.runbook.md");
+    assert_golden(&golden, &text);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::duration::{RangePart, parse_duration, parse_duration_range, parse_size};
+use crate::duration::{RangePart, parse_duration_ms, parse_duration_range, parse_size};
 use crate::model::*;
 use crate::raw::*;
 use crate::resolver::{PluginInfo, PluginResolver};
@@ -22,7 +22,6 @@ mod support;
 
 pub use plugins::check_host;
 pub use steps::table_to_json;
-pub(crate) use steps::{STEP_FIELDS, allowed_fields, required_fields};
 
 /// A validated plan together with what was learned while validating it.
 #[derive(Debug, Clone)]
@@ -317,9 +316,10 @@ impl Checker<'_> {
     }
 
     fn duration_ms(&mut self, text: &Spanned<String>, what: &str) -> Option<u64> {
-        match parse_duration(text.get_ref()) {
-            Ok(d) => Some(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-            Err(mut e) => {
+        match parse_duration_ms(text.get_ref()) {
+            Ok(ms) => Some(ms),
+            Err(e) => {
+                let mut e = e.to_string();
                 if text.get_ref().contains("..") {
                     e.push_str("; a range MIN..MAX is only allowed for a phase's `duration`");
                 }

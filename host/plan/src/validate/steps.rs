@@ -11,6 +11,7 @@ use crate::diagnostics::Diagnostic;
 use crate::model::*;
 use crate::raw::*;
 use crate::resolver::PluginKind;
+use crate::step_fields::allowed_fields;
 
 impl Checker<'_> {
     pub(super) fn step(
@@ -481,91 +482,6 @@ pub(super) fn value_to_json(v: &toml::Value) -> serde_json::Value {
         toml::Value::Table(t) => table_to_json(t),
     }
 }
-
-/// Keys a step of `kind` may have.
-pub(crate) fn allowed_fields(kind: StepKind) -> Vec<&'static str> {
-    let mut v = vec!["id", "kind", "idempotent", "description"];
-    v.extend_from_slice(match kind {
-        StepKind::Action => &["plugin", "params"][..],
-        StepKind::Check => &["plugin", "params", "shadow"],
-        StepKind::Backup => &["system", "types"],
-        StepKind::Restore => &["backup", "types"],
-        StepKind::RollbackPoint => &["name", "categories"],
-        StepKind::ParallelRun => &[
-            "window",
-            "interval",
-            "tolerance",
-            "ignore_labels",
-            "rename",
-            "min_match_rate",
-            "shadow",
-            "noise",
-            "max_missing",
-            "min_alerts",
-            "noise_tolerant",
-            "allow_missing",
-        ],
-        StepKind::Approval => &["message", "approvers"],
-        StepKind::Wait => &["duration"],
-        StepKind::Notify => &["message", "target"],
-        StepKind::Migrate => &[
-            "from",
-            "to",
-            "types",
-            "translate",
-            "params",
-            "scope",
-            "allow_untranslatable",
-        ],
-    });
-    v
-}
-
-/// Keys a step of `kind` must have.
-pub(crate) fn required_fields(kind: StepKind) -> &'static [&'static str] {
-    match kind {
-        StepKind::Action | StepKind::Check => &["plugin"],
-        StepKind::Backup => &["system"],
-        StepKind::Restore => &["backup"],
-        StepKind::RollbackPoint => &["name"],
-        StepKind::ParallelRun => &["window", "interval"],
-        StepKind::Approval | StepKind::Notify => &["message"],
-        StepKind::Wait => &["duration"],
-        StepKind::Migrate => &["from", "to", "types"],
-    }
-}
-
-/// Every kind-specific step key.
-pub(crate) const STEP_FIELDS: [&str; 28] = [
-    "plugin",
-    "params",
-    "shadow",
-    "system",
-    "types",
-    "backup",
-    "name",
-    "categories",
-    "window",
-    "interval",
-    "tolerance",
-    "ignore_labels",
-    "rename",
-    "min_match_rate",
-    "noise",
-    "max_missing",
-    "min_alerts",
-    "noise_tolerant",
-    "allow_missing",
-    "message",
-    "approvers",
-    "duration",
-    "target",
-    "from",
-    "to",
-    "translate",
-    "scope",
-    "allow_untranslatable",
-];
 
 pub(super) fn present_fields(st: &RawStep) -> Vec<(&'static str, Range<usize>)> {
     let mut v = Vec::new();

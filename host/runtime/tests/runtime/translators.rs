@@ -3,52 +3,13 @@
 //! translator can get wrong, and hand-written components
 //! (`translator-template.wat`) for limits at `describe()`.
 
-use super::*;
 use cutover_runtime::{
-    Descriptor, Document, ItemStatus, Summary, TranslateError, TranslateRequest, Translation,
+    Denied, Descriptor, Document, ItemStatus, LoadError, PluginError, Summary, TranslateError,
+    TranslateRequest, Translation, World,
 };
+use cutover_test_kit::translator_sample;
 
-const RULES: &str = r#"groups:
-- name: node
-  rules:
-  - alert: NodeDown
-    expr: up{job="node", team="core"} == 0
-    for: 5m
-    labels:
-      severity: critical
-  - alert: WebDown
-    expr: up{job="web", team="web"} == 0
-  - record: job:up:sum
-    expr: sum by (job) (up{team="core"})
-"#;
-
-const AM_OLD: &str = r#"route:
-  receiver: default
-  routes:
-  - matchers: ['team="core"']
-    receiver: core-pager
-  - matchers: ['team="web"']
-    receiver: web-mail
-receivers:
-- name: default
-- name: core-pager
-  webhook_configs:
-  - url: http://127.0.0.1:9999/core
-- name: web-mail
-  webhook_configs:
-  - url: http://127.0.0.1:9999/web
-"#;
-
-const AM_NEW: &str = "route:\n  receiver: default\nreceivers:\n- name: default\n";
-
-const SILENCES: &str = r#"[
-  {"id": "s1", "matchers": [{"name": "team", "value": "core", "isRegex": false, "isEqual": true}],
-   "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2030-01-01T00:00:00Z",
-   "createdBy": "ops", "comment": "core maintenance", "status": {"state": "active"}},
-  {"id": "s2", "matchers": [{"name": "team", "value": "web", "isRegex": false, "isEqual": true}],
-   "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2030-01-01T00:00:00Z",
-   "createdBy": "ops", "comment": "web maintenance", "status": {"state": "active"}}
-]"#;
+use super::*;
 
 fn translate(
     name: &str,
@@ -59,6 +20,14 @@ fn translate(
 ) -> Result<Translation, TranslateError> {
     let p = load(name);
     rt().translate(&p, sb, &TranslateRequest::new(kind, params, docs))
+}
+
+/// The limit a translation ran into, when that is how it failed.
+fn call_limit(err: &TranslateError) -> Option<Limit> {
+    match err {
+        TranslateError::Call(e) => limit_of(e),
+        _ => None,
+    }
 }
 
 fn statuses(t: &Translation) -> Vec<(&str, ItemStatus)> {
@@ -99,7 +68,7 @@ fn first_party_translators_describe_themselves() {
 
 #[test]
 fn prometheus_rules_translates_in_scope_and_accounts_for_every_rule() {
-    let docs = [Document::new("node.yml", RULES)];
+    let docs = [Document::new("node.yml", translator_sample("rules.yml"))];
     let p = load("prometheus-rules");
     let params = r#"{"scope": "{team=\"core\"}", "renames": {"NodeDown": "HostDown"},
                      "label_renames": {"job": "service"}}"#;
@@ -151,7 +120,10 @@ fn prometheus_rules_translates_in_scope_and_accounts_for_every_rule() {
 
 #[test]
 fn alertmanager_routes_merges_old_into_new() {
-    let docs = [Document::new("old", AM_OLD), Document::new("new", AM_NEW)];
+    let docs = [
+        Document::new("old", translator_sample("routes-old.yml")),
+        Document::new("new", translator_sample("routes-new.yml")),
+    ];
     let t = translate(
         "alertmanager-routes",
         &Sandbox::default(),
@@ -170,7 +142,10 @@ fn alertmanager_routes_merges_old_into_new() {
 
 #[test]
 fn alertmanager_silences_keeps_the_scope() {
-    let docs = [Document::new("silences.json", SILENCES)];
+    let docs = [Document::new(
+        "silences.json",
+        translator_sample("silences.json"),
+    )];
     let t = translate(
         "alertmanager-silences",
         &Sandbox::default(),
@@ -311,45 +286,18 @@ fn translator_limits_are_typed() {
         "{err:?}"
     );
     let err = hostile_translate("memory", &Sandbox::default()).unwrap_err();
-    assert!(
-        matches!(
-            &err,
-            TranslateError::Call(CallError::Limit {
-                limit: Limit::Memory,
-                ..
-            })
-        ),
-        "{err:?}"
-    );
+    assert_eq!(call_limit(&err), Some(Limit::Memory), "{err:?}");
     let err = hostile_translate("trap", &Sandbox::default()).unwrap_err();
     assert!(
         matches!(&err, TranslateError::Call(CallError::Trap { plugin, .. }) if plugin == "hostile-translator"),
         "{err:?}"
     );
     let err = hostile_translate("big-report", &Sandbox::default()).unwrap_err();
-    assert!(
-        matches!(
-            &err,
-            TranslateError::Call(CallError::Limit {
-                limit: Limit::Output,
-                ..
-            })
-        ),
-        "{err:?}"
-    );
+    assert_eq!(call_limit(&err), Some(Limit::Output), "{err:?}");
     let mut capped = Sandbox::default();
     capped.limits.max_translation_bytes = 3 << 20;
     let err = hostile_translate("flood", &capped).unwrap_err();
-    assert!(
-        matches!(
-            &err,
-            TranslateError::Call(CallError::Limit {
-                limit: Limit::Output,
-                ..
-            })
-        ),
-        "{err:?}"
-    );
+    assert_eq!(call_limit(&err), Some(Limit::Output), "{err:?}");
     assert_healthy();
 }
 
@@ -400,25 +348,16 @@ fn requests_are_checked_before_the_call() {
     ));
 }
 
-/// A translator component from the template: `describe` runs `describe`,
-/// `translate` runs `body`; `kinds` is 0 or 1 (`alert_rules`).
-fn wat_translator(name: &str, describe: &str, body: &str, kinds: u8) -> String {
-    assert!(name.len() < 48);
-    hostile("translator-template.wat")
-        .replace("@DESCRIBE@", describe)
-        .replace("@BODY@", body)
-        .replace("@NAMELEN@", &format!("\\{:02x}", name.len()))
-        .replace("@KINDSLEN@", &format!("\\{kinds:02x}"))
-        .replace("@NAME@", name)
-}
-
 fn load_translator_wat(
     name: &str,
     describe: &str,
     body: &str,
     kinds: u8,
 ) -> Result<Plugin, LoadError> {
-    rt().load(wat_translator(name, describe, body, kinds).as_bytes(), name)
+    rt().load(
+        wat::translator(name, describe, body, kinds).as_bytes(),
+        name,
+    )
 }
 
 #[test]
@@ -437,7 +376,7 @@ fn a_hand_written_0_1_1_translator_loads_and_runs() {
     assert_eq!(t.documents, vec![]);
     assert_eq!(t.report.summary.total(), 0);
     // The same component, spinning in translate: the deadline stops it.
-    let spin = hostile("infinite-loop.body.wat");
+    let spin = wat::hostile("infinite-loop.body.wat");
     let p = load_translator_wat("wat-spin", "", &spin, 1).expect("loads");
     let err = rt()
         .translate(
@@ -461,17 +400,9 @@ fn describe_runs_under_the_same_limits() {
         Err(other) => panic!("{name}: expected a describe() error, got {other:?}"),
         Ok(_) => panic!("{name}: loaded"),
     };
-    assert!(matches!(
-        describe_err(
-            "wat-describe-memory",
-            "(drop (memory.grow (i32.const 2000)))",
-            1
-        ),
-        CallError::Limit {
-            limit: Limit::Memory,
-            ..
-        }
-    ));
+    let memory = "(drop (memory.grow (i32.const 2000)))";
+    let err = describe_err("wat-describe-memory", memory, 1);
+    assert_eq!(limit_of(&err), Some(Limit::Memory), "{err:?}");
     assert!(matches!(
         describe_err("wat-describe-trap", "unreachable", 1),
         CallError::Trap { .. }
@@ -479,13 +410,8 @@ fn describe_runs_under_the_same_limits() {
     // A 16 MiB description is more than the 8 MiB output cap.
     let flood =
         "(drop (memory.grow (i32.const 300))) (i32.store (i32.const 308) (i32.const 0x1000000))";
-    assert!(matches!(
-        describe_err("wat-describe-flood", flood, 1),
-        CallError::Limit {
-            limit: Limit::Output,
-            ..
-        }
-    ));
+    let err = describe_err("wat-describe-flood", flood, 1);
+    assert_eq!(limit_of(&err), Some(Limit::Output), "{err:?}");
     // A translator must say which data kinds it translates.
     assert!(matches!(
         describe_err("wat-no-kinds", "", 0),

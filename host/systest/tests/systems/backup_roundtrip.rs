@@ -19,7 +19,9 @@ use cutover_backup::{
 use cutover_runtime::{Plugin, Runtime, Sandbox};
 use cutover_systest::{Fixture, http};
 
-use super::{Env, Watchdog, am_status_config, eventually, root};
+use cutover_test_kit::plugin_path;
+
+use super::{Env, Watchdog, am_status_config, eventually, load_plugin, root};
 
 const PORTS: [(&str, &str); 6] = [
     ("FIXTURE_NODE_PORT", "19200"),
@@ -291,13 +293,8 @@ struct Adapters<'a> {
 #[test]
 fn backups_and_rollback_points_of_real_systems_round_trip() {
     let started = Instant::now();
-    let plugins = root().join("target/plugins");
     for name in ["alertmanager", "prometheus"] {
-        assert!(
-            plugins.join(format!("{name}.wasm")).exists(),
-            "{name}.wasm missing in {}: run scripts/build-plugins.sh first",
-            plugins.display()
-        );
+        plugin_path(name);
     }
     let run = tempfile::tempdir().expect("run dir");
     let fx = Fixture::start_with(&root().join("tests/fixture"), run.path(), &PORTS).unwrap_or_else(
@@ -311,12 +308,8 @@ fn backups_and_rollback_points_of_real_systems_round_trip() {
     let _watchdog = Watchdog::arm(&fx);
     let cache = tempfile::tempdir().expect("cache dir");
     let rt = Runtime::new(Some(cache.path())).expect("runtime");
-    let am = rt
-        .load_file(&plugins.join("alertmanager.wasm"), None)
-        .expect("load alertmanager");
-    let prom = rt
-        .load_file(&plugins.join("prometheus.wasm"), None)
-        .expect("load prometheus");
+    let am = load_plugin(&rt, "alertmanager");
+    let prom = load_plugin(&rt, "prometheus");
     let env = Env {
         rt,
         fx: &fx,

@@ -17,6 +17,8 @@ use cutover_runtime::{
 };
 use cutover_systest::Fixture;
 
+use cutover_test_kit::plugin_path;
+
 use super::{LogBuf, base64, label, log_into, now_ms, plugin_error, root, window};
 
 const USER: &str = "cutover-icinga";
@@ -101,12 +103,7 @@ fn live_icinga2_through_the_runtime() {
     let logs = LogBuf::default();
     let _log_guard = tracing::subscriber::set_default(log_into(&logs));
 
-    let wasm = root().join("target/plugins/icinga2.wasm");
-    assert!(
-        wasm.exists(),
-        "{} is missing: run scripts/build-plugins.sh first",
-        wasm.display()
-    );
+    let wasm = plugin_path("icinga2");
 
     let run = tempfile::tempdir().expect("run dir");
     let port = free_port().to_string();

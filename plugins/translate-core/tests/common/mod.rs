@@ -36,6 +36,13 @@ pub fn expect(items: &[Item], id: &str, status: Status, needle: &str) {
     );
 }
 
+/// [`expect`] for each `(id, status, needle)` row of a table.
+pub fn expect_all(items: &[Item], rows: &[(&str, Status, &str)]) {
+    for (id, status, needle) in rows {
+        expect(items, id, *status, needle);
+    }
+}
+
 pub fn counts(items: &[Item]) -> Counts {
     Counts::of(items)
 }

@@ -1,0 +1,160 @@
+//! `cutover history PLAN`: one line per journal record, read as the
+//! engine's typed events (fields, never string keys). Records the engine
+//! does not write (a repaired tail, a newer version's kinds) are shown as
+//! their JSON, shortened.
+
+use cutover_backup::RestoreStatus;
+use cutover_engine::Event;
+use cutover_engine::details::{RollbackResults, SystemRollback};
+
+/// How many characters of an unknown record's JSON a line shows.
+const RAW_CHARS: usize = 200;
+
+/// The text of one record (`kind`, `payload`) after its seq, time and kind.
+pub fn describe(kind: &str, payload: &serde_json::Value) -> String {
+    match Event::from_record(kind, payload) {
+        Some(ev) => describe_event(&ev).unwrap_or_else(|| raw(payload)),
+        None => raw(payload),
+    }
+}
+
+fn describe_event(ev: &Event) -> Option<String> {
+    Some(match ev {
+        Event::StepFinished {
+            phase,
+            step,
+            status,
+            summary,
+            verdict,
+            duration_ms,
+            plugin,
+            digest,
+            ..
+        } => format!(
+            "{phase}/{step} {} in {duration_ms} ms{}{}: {summary}",
+            status.as_str(),
+            match (plugin, digest) {
+                (Some(pl), Some(d)) => format!(" plugin {pl} sha256:{}", &d[..d.len().min(12)]),
+                (Some(pl), None) => format!(" plugin {pl}"),
+                _ => String::new(),
+            },
+            verdict
+                .as_deref()
+                .map_or(String::new(), |v| format!(" verdict {v}")),
+        ),
+        Event::StepStarted {
+            phase,
+            step,
+            step_kind,
+            idempotent,
+        } => format!("{phase}/{step} ({step_kind}, idempotent {idempotent})"),
+        Event::Approved { target, by, retry } => {
+            format!("{target} by {by}{}", if *retry { " (retry)" } else { "" })
+        }
+        Event::ParallelPoll {
+            step,
+            poll,
+            old,
+            new,
+            match_rate,
+            ..
+        } => format!(
+            "{step} poll {poll}: +{} old, +{} new, match rate {}",
+            old.len(),
+            new.len(),
+            super::migrate::pct(*match_rate)
+        ),
+        Event::RolledBack {
+            phase,
+            point,
+            results,
+            by,
+            now,
+        } => rollback_line(point, by, *now, phase, results, None),
+        Event::RollbackFailed {
+            phase,
+            point,
+            results,
+            by,
+            now,
+            error,
+        } => rollback_line(point, by, *now, phase, results, Some(error)),
+        Event::RollbackRequested {
+            point,
+            by,
+            reason,
+            approvers,
+        } => format!(
+            "to {point} by {by}, approvers {}{}",
+            approvers.join(", "),
+            reason
+                .as_deref()
+                .map_or(String::new(), |r| format!(": {r}"))
+        ),
+        Event::RunStarted {
+            run_id,
+            plan,
+            fingerprint,
+            ..
+        } => format!("{plan} {run_id} fingerprint {fingerprint}"),
+        _ => return None,
+    })
+}
+
+fn rollback_line(
+    point: &str,
+    by: &str,
+    now: bool,
+    phase: &str,
+    results: &RollbackResults,
+    error: Option<&str>,
+) -> String {
+    let systems: Vec<String> = results.iter().map(|(sys, r)| system_line(sys, r)).collect();
+    format!(
+        "to {point} by {by}{}{}: {}{}",
+        if now { " (--now)" } else { "" },
+        match phase {
+            "" => String::new(),
+            ph => format!(" in phase {ph}"),
+        },
+        systems.join("; "),
+        error.map_or(String::new(), |e| format!(" error: {e}"))
+    )
+}
+
+fn system_line(sys: &str, r: &SystemRollback) -> String {
+    let cats: Vec<String> = r
+        .categories
+        .iter()
+        .map(|c| {
+            let status = match c.status() {
+                RestoreStatus::Ok => "ok",
+                RestoreStatus::Unsupported => "unsupported",
+                RestoreStatus::Failed => "FAILED",
+            };
+            format!("{} {status}", c.category)
+        })
+        .collect();
+    format!(
+        "{sys}: [{}]{}",
+        cats.join(", "),
+        match r.resumed.len() {
+            0 => String::new(),
+            n => format!(" +{n} resumed"),
+        }
+    )
+}
+
+/// A record's JSON without the normalized plan, shortened.
+fn raw(payload: &serde_json::Value) -> String {
+    let mut v = payload.clone();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("normalized");
+    }
+    let text = v.to_string();
+    if text.chars().count() > RAW_CHARS {
+        format!("{}…", text.chars().take(RAW_CHARS).collect::<String>())
+    } else {
+        text
+    }
+}

@@ -1,0 +1,127 @@
+//! The lease: one holder at a time, heartbeats, force-unlock, and stale
+//! leases (expired heartbeat, killed holder) recovered.
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::time::{Duration, Instant};
+
+use cutover_state::{FileLease, Lease, LeaseError, LeaseHandle, LeaseInfo, StaleReason};
+
+use super::{child_command, child_dir};
+
+#[test]
+fn lease_second_holder_refused_and_force_unlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let lease = FileLease::new(dir.path()).unwrap();
+    let mut first = lease.acquire().unwrap();
+    assert!(first.recovered.is_none());
+    match lease.acquire() {
+        Err(LeaseError::Held { holder, pid, .. }) => {
+            assert_eq!(holder, first.handle.info().holder);
+            assert_eq!(pid, std::process::id());
+        }
+        other => panic!("second acquire should be refused: {other:?}"),
+    }
+    let before = lease.current().unwrap().unwrap().heartbeat_at;
+    std::thread::sleep(Duration::from_millis(5));
+    first.handle.heartbeat().unwrap();
+    assert!(lease.current().unwrap().unwrap().heartbeat_at > before);
+
+    let forced = lease.force_unlock("operator said so").unwrap().unwrap();
+    assert_eq!(forced.previous.unwrap().holder, first.handle.info().holder);
+    assert_eq!(forced.reason, "operator said so");
+    assert!(matches!(
+        first.handle.heartbeat(),
+        Err(LeaseError::Lost { .. })
+    ));
+    let second = lease.acquire().unwrap();
+    drop(first); // must not remove the new holder's lease
+    assert_eq!(
+        lease.current().unwrap().unwrap().holder,
+        second.handle.info().holder
+    );
+    second.handle.release().unwrap();
+    assert!(lease.current().unwrap().is_none());
+    assert!(lease.force_unlock("nothing there").unwrap().is_none());
+}
+
+#[test]
+fn lease_corrupt_file_requires_force_unlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let lease = FileLease::new(dir.path()).unwrap();
+    fs::write(dir.path().join(FileLease::FILE_NAME), b"{not json").unwrap();
+    assert!(matches!(lease.acquire(), Err(LeaseError::Corrupt { .. })));
+    let forced = lease.force_unlock("garbage").unwrap().unwrap();
+    assert!(forced.previous.is_none());
+    assert_eq!(forced.raw, "{not json");
+    lease.acquire().unwrap();
+}
+
+#[test]
+fn lease_expired_heartbeat_is_recovered() {
+    let dir = tempfile::tempdir().unwrap();
+    let lease = FileLease::with_ttl(dir.path(), Duration::from_secs(60)).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let other = |heartbeat_at| LeaseInfo {
+        holder: "feedface".into(),
+        pid: 1,
+        host: "some-other-host.invalid".into(),
+        boot_id: None,
+        pid_start: None,
+        acquired_at: now - 7_200_000,
+        heartbeat_at,
+    };
+    let path = dir.path().join(FileLease::FILE_NAME);
+    fs::write(&path, serde_json::to_vec(&other(now - 1000)).unwrap()).unwrap();
+    assert!(matches!(lease.acquire(), Err(LeaseError::Held { .. })));
+    fs::write(&path, serde_json::to_vec(&other(now - 3_600_000)).unwrap()).unwrap();
+    let got = lease.acquire().unwrap();
+    let rec = got.recovered.unwrap();
+    assert_eq!(rec.previous.holder, "feedface");
+    assert!(
+        matches!(rec.reason, StaleReason::HeartbeatExpired { age } if age >= Duration::from_secs(3600))
+    );
+}
+
+/// Helper run as a child: takes the lease, says so, then waits to be killed.
+#[test]
+#[ignore = "child helper for lease_of_killed_process_is_recovered"]
+fn lease_child_holder() {
+    let dir = child_dir();
+    let lease = FileLease::new(&dir).unwrap();
+    let held = lease.acquire().unwrap();
+    println!("HELD {}", held.handle.info().holder);
+    std::thread::sleep(Duration::from_secs(60));
+}
+
+#[test]
+fn lease_of_killed_process_is_recovered() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = child_command("lease::lease_child_holder", dir.path())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let holder = loop {
+        let line = lines.next().expect("child exited early").unwrap();
+        if let Some(at) = line.find("HELD ") {
+            break line[at + 5..].trim().to_string();
+        }
+    };
+    let lease = FileLease::new(dir.path()).unwrap();
+    match lease.acquire() {
+        Err(LeaseError::Held { pid, .. }) => assert_eq!(pid, child.id()),
+        other => panic!("live child's lease must be refused: {other:?}"),
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let start = Instant::now();
+    let got = lease.acquire().unwrap();
+    let rec = got.recovered.expect("stale lease should be reported");
+    assert_eq!(rec.previous.holder, holder);
+    assert_eq!(rec.previous.pid, child.id());
+    assert_eq!(rec.reason, StaleReason::DeadPid);
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
