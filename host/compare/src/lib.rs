@@ -10,6 +10,7 @@
 //! ([`CompareRequest`]), streaming every format; [`compare`] compares
 //! alerts held in memory and returns the whole [`Report`].
 
+pub mod backtest;
 pub mod error;
 mod in_memory;
 pub mod matching;

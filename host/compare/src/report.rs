@@ -2,6 +2,7 @@
 //! contract, `docs/report.md`). [`crate::compare`] builds one in memory;
 //! `Report::summarise` decides its verdict and advice.
 
+use crate::backtest::prediction::Prediction;
 use crate::model::Alert;
 use crate::options::CompareOptions;
 use crate::parse::{Format, ParseStats, Parsed};
@@ -252,6 +253,11 @@ pub struct Report {
     /// Earliest start to latest start or end over all episodes; `None`
     /// (null) when neither system fired.
     pub time_range: Option<TimeRange>,
+    /// How the alerts were predicted, when a backtest predicted them rather
+    /// than systems firing them (see [`crate::backtest`]); absent from the
+    /// JSON otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prediction: Option<Prediction>,
 }
 
 /// Label value used in breakdowns when the label is absent.

@@ -89,6 +89,7 @@ impl Report {
             by_label,
             options: opts.clone(),
             time_range,
+            prediction: None,
         };
         report.recommendations = recommend::recommendations(
             &report,

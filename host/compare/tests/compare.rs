@@ -1,5 +1,6 @@
 //! Integration tests of the comparison engine, on hand-written API dumps:
-//! running a comparison of two files ([`scenario`]), matching and risk on
+//! running a comparison of two files ([`scenario`]), the backtest of two
+//! rule sets on recorded series ([`backtest`]), matching and risk on
 //! alerts built in the test ([`matching`]), reading each dump format
 //! ([`parsing`]), the report renderings ([`reports`]) and the streaming
 //! paths against the in-memory reference ([`streaming`]).
@@ -8,6 +9,8 @@ use cutover_compare::{Alert, AlertState, CompareRequest, OutputFormat, Verdict, 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+#[path = "compare/backtest.rs"]
+mod backtest;
 #[path = "compare/matching.rs"]
 mod matching;
 #[path = "compare/parsing.rs"]
