@@ -187,6 +187,60 @@ impl StepCtx<'_, '_> {
         exec.digest = Some(adapter.digest);
         exec
     }
+
+    /// Rolls both systems back to `point` (each checksum is verified by the
+    /// store before anything is applied). `Err(reason)` when it failed.
+    pub(crate) fn rollback(&mut self, point: &str) -> Result<RollbackResults, String> {
+        let store = self.store()?;
+        // The systems the point was captured for (both, unless the journal
+        // says it holds fewer, like a migrate step's `before-<step>`).
+        let sides: Vec<SystemSide> = match self.view.points.iter().find(|p| p.name == point) {
+            Some(p) => SIDES
+                .into_iter()
+                .filter(|s| p.ids.contains_key(&s.to_string()))
+                .collect(),
+            None => SIDES.to_vec(),
+        };
+        // Every system's point verified before any system is touched.
+        for &side in &sides {
+            let stored = point_name(point, side);
+            let items = store
+                .verify(Some(&format!("point:{stored}")))
+                .map_err(|e| format!("rollback to {point} refused: {e}"))?;
+            if let Some(bad) = items.iter().find(|i| !i.ok) {
+                return Err(format!(
+                    "rollback to {point} refused, nothing applied: {} {} is corrupt ({})",
+                    bad.id,
+                    bad.kind,
+                    bad.problem.as_deref().unwrap_or("")
+                ));
+            }
+        }
+        let mut results = RollbackResults::new();
+        for &side in &sides {
+            let (_, adapter) = self.plugins.adapter(side)?;
+            let rt = self.plugins.runtime();
+            let stored = point_name(point, side);
+            let report = store
+                .rollback(rt, &adapter.plugin, &adapter.sandbox, &stored, None)
+                .map_err(|e| format!("rollback of the {side} system to {point} failed: {e}"))?;
+            let failed: Vec<String> = report
+                .failed()
+                .map(|t| format!("{}: {}", t.kind, t.reason.clone().unwrap_or_default()))
+                .collect();
+            if !failed.is_empty() {
+                return Err(format!(
+                    "rollback of the {side} system to {point} incomplete: {}",
+                    failed.join("; ")
+                ));
+            }
+            results.insert(
+                side.to_string(),
+                SystemRollback::of(&stored, true, Some(&report), None),
+            );
+        }
+        Ok(results)
+    }
 }
 
 impl Runner<'_> {
@@ -263,59 +317,5 @@ impl Runner<'_> {
             _ => "both systems".to_string(),
         };
         Ok(Ok(format!("rollback point {name} captured for {which}")))
-    }
-
-    /// Rolls both systems back to `point` (each checksum is verified by the
-    /// store before anything is applied). `Err(reason)` when it failed.
-    pub(crate) fn rollback(&mut self, point: &str) -> Result<RollbackResults, String> {
-        let store = self.step_ctx().store()?;
-        // The systems the point was captured for (both, unless the journal
-        // says it holds fewer, like a migrate step's `before-<step>`).
-        let sides: Vec<SystemSide> = match self.view.points.iter().find(|p| p.name == point) {
-            Some(p) => SIDES
-                .into_iter()
-                .filter(|s| p.ids.contains_key(&s.to_string()))
-                .collect(),
-            None => SIDES.to_vec(),
-        };
-        // Every system's point verified before any system is touched.
-        for &side in &sides {
-            let stored = point_name(point, side);
-            let items = store
-                .verify(Some(&format!("point:{stored}")))
-                .map_err(|e| format!("rollback to {point} refused: {e}"))?;
-            if let Some(bad) = items.iter().find(|i| !i.ok) {
-                return Err(format!(
-                    "rollback to {point} refused, nothing applied: {} {} is corrupt ({})",
-                    bad.id,
-                    bad.kind,
-                    bad.problem.as_deref().unwrap_or("")
-                ));
-            }
-        }
-        let mut results = RollbackResults::new();
-        for &side in &sides {
-            let (_, adapter) = self.plugins.adapter(side)?;
-            let rt = self.plugins.runtime();
-            let stored = point_name(point, side);
-            let report = store
-                .rollback(rt, &adapter.plugin, &adapter.sandbox, &stored, None)
-                .map_err(|e| format!("rollback of the {side} system to {point} failed: {e}"))?;
-            let failed: Vec<String> = report
-                .failed()
-                .map(|t| format!("{}: {}", t.kind, t.reason.clone().unwrap_or_default()))
-                .collect();
-            if !failed.is_empty() {
-                return Err(format!(
-                    "rollback of the {side} system to {point} incomplete: {}",
-                    failed.join("; ")
-                ));
-            }
-            results.insert(
-                side.to_string(),
-                SystemRollback::of(&stored, true, Some(&report), None),
-            );
-        }
-        Ok(results)
     }
 }

@@ -13,6 +13,7 @@ use crate::error::EngineError;
 use crate::event::{Event, SeenAlert, StepStatus};
 use crate::journal::now_ms;
 use crate::runner::{Runner, StepExec, StepRun};
+use crate::step_ctx::StepCtx;
 use crate::view::StepView;
 
 /// `width` cells of a bar `done` / `total` full.
@@ -68,6 +69,67 @@ fn progress_line(
     }
 }
 
+/// What a parallel run asks of the plugins and the state directory: no
+/// journaling (the runner journals each poll).
+impl StepCtx<'_, '_> {
+    /// Writes the step's report as `reports/<step>.{json,md,html}` in the
+    /// state directory (each atomically); returns the paths written.
+    pub(crate) fn write_reports(&self, step: &str, report: &Report) -> Result<Vec<String>, String> {
+        use cutover_compare::{OutputFormat, write_report};
+        let dir = self.state_dir.join("reports");
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut files = Vec::new();
+        for (format, ext) in [
+            (OutputFormat::Json, "json"),
+            (OutputFormat::Md, "md"),
+            (OutputFormat::Html, "html"),
+        ] {
+            let path = dir.join(format!("{step}.{ext}"));
+            write_report(report, format, &path).map_err(|e| e.to_string())?;
+            files.push(path.display().to_string());
+        }
+        Ok(files)
+    }
+
+    pub(crate) fn collect(
+        &mut self,
+        side: SystemSide,
+        window: wit::Window,
+    ) -> Result<(Vec<wit::Alert>, String), String> {
+        let (_, adapter) = self.plugins.adapter(side)?;
+        self.plugins
+            .runtime()
+            .collect_alerts(&adapter.plugin, &adapter.sandbox, window)
+            .map(|a| (a, adapter.digest.clone()))
+            .map_err(|e| format!("collecting alerts from the {side} system: {e}"))
+    }
+
+    /// Reads the noise source over `window`: the old system's adapter again,
+    /// or the declared secondary adapter.
+    pub(crate) fn collect_noise(
+        &mut self,
+        source: &NoiseSource,
+        window: wit::Window,
+    ) -> Result<Vec<wit::Alert>, String> {
+        match source {
+            NoiseSource::SecondRead => self
+                .collect(SystemSide::Old, window)
+                .map(|(a, _)| a)
+                .map_err(|e| format!("second read: {e}")),
+            NoiseSource::Adapter(id) => {
+                let adapter = self
+                    .plugins
+                    .get(id)
+                    .map_err(|e| format!("noise source `{id}`: {e}"))?;
+                self.plugins
+                    .runtime()
+                    .collect_alerts(&adapter.plugin, &adapter.sandbox, window)
+                    .map_err(|e| format!("collecting alerts from noise source `{id}`: {e}"))
+            }
+        }
+    }
+}
+
 impl Runner<'_> {
     /// A poll could not collect from `side`: the system counts as
     /// unavailable (journaled as a health record, so `system_availability`
@@ -95,63 +157,6 @@ impl Runner<'_> {
             message: format!("the {side} system is unavailable during parallel run: {error}"),
         };
         self.apply_alerts(phase, Some(step), vec![alert])
-    }
-
-    /// Writes the step's report as `reports/<step>.{json,md,html}` in the
-    /// state directory (each atomically); returns the paths written.
-    pub(crate) fn write_reports(&self, step: &str, report: &Report) -> Result<Vec<String>, String> {
-        use cutover_compare::{OutputFormat, write_report};
-        let dir = self.state_dir.join("reports");
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let mut files = Vec::new();
-        for (format, ext) in [
-            (OutputFormat::Json, "json"),
-            (OutputFormat::Md, "md"),
-            (OutputFormat::Html, "html"),
-        ] {
-            let path = dir.join(format!("{step}.{ext}"));
-            write_report(report, format, &path).map_err(|e| e.to_string())?;
-            files.push(path.display().to_string());
-        }
-        Ok(files)
-    }
-
-    fn collect(
-        &mut self,
-        side: SystemSide,
-        window: wit::Window,
-    ) -> Result<(Vec<wit::Alert>, String), String> {
-        let (_, adapter) = self.plugins.adapter(side)?;
-        self.plugins
-            .runtime()
-            .collect_alerts(&adapter.plugin, &adapter.sandbox, window)
-            .map(|a| (a, adapter.digest.clone()))
-            .map_err(|e| format!("collecting alerts from the {side} system: {e}"))
-    }
-
-    /// Reads the noise source over `window`: the old system's adapter again,
-    /// or the declared secondary adapter.
-    fn collect_noise(
-        &mut self,
-        source: &NoiseSource,
-        window: wit::Window,
-    ) -> Result<Vec<wit::Alert>, String> {
-        match source {
-            NoiseSource::SecondRead => self
-                .collect(SystemSide::Old, window)
-                .map(|(a, _)| a)
-                .map_err(|e| format!("second read: {e}")),
-            NoiseSource::Adapter(id) => {
-                let adapter = self
-                    .plugins
-                    .get(id)
-                    .map_err(|e| format!("noise source `{id}`: {e}"))?;
-                self.plugins
-                    .runtime()
-                    .collect_alerts(&adapter.plugin, &adapter.sandbox, window)
-                    .map_err(|e| format!("collecting alerts from noise source `{id}`: {e}"))
-            }
-        }
     }
 
     pub(crate) fn parallel_run(
@@ -212,12 +217,13 @@ impl Runner<'_> {
             };
             // Old, then the noise source (right after the old read it
             // calibrates), then new. Only a side failing fails the poll.
-            let collected = self
+            let mut ctx = self.step_ctx();
+            let collected = ctx
                 .collect(SystemSide::Old, window)
                 .map_err(|e| (SystemSide::Old, e))
                 .and_then(|(o, _)| {
-                    let noise_read = noise.as_ref().map(|src| self.collect_noise(src, window));
-                    self.collect(SystemSide::New, window)
+                    let noise_read = noise.as_ref().map(|src| ctx.collect_noise(src, window));
+                    ctx.collect(SystemSide::New, window)
                         .map(|(n, _)| (o, noise_read, n))
                         .map_err(|e| (SystemSide::New, e))
                 });

@@ -142,7 +142,7 @@ impl Runner<'_> {
             noise_error,
             total_noise,
         } = w;
-        let written = self.write_reports(&step.id, &report);
+        let written = self.step_ctx().write_reports(&step.id, &report);
         let target = format!("{}/{}", phase.id, step.id);
         if judgement.gate == Gate::Inconclusive && !*shadow && accepted_by.is_none() {
             let reason = format!(

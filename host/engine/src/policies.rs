@@ -109,7 +109,7 @@ impl Runner<'_> {
                 format!("{reason}; no rollback point has been captured to roll back to"),
             );
         };
-        match self.rollback(&point) {
+        match self.step_ctx().rollback(&point) {
             Ok(results) => {
                 self.emit_batch(vec![
                     Event::RolledBack {

@@ -8,14 +8,16 @@
 pub mod codec;
 pub mod prepare;
 
-use cutover_plan::{Phase, Step, StepAction};
+use cutover_plan::{Phase, Step, StepAction, SystemSide};
 use cutover_runtime::ItemStatus;
 
+use crate::bridge::Loaded;
 use crate::consistency::Consistency;
 use crate::details::{MigrateDetails, MigrateOutcome, MigrateTypes, MigratedType, StepDetails};
 use crate::error::EngineError;
 use crate::event::StepStatus;
 use crate::runner::{Runner, StepExec};
+use crate::step_ctx::StepCtx;
 use prepare::{Parts, Prepared, prepare};
 
 pub use prepare::{PrepareError, StepPreview, TypePreview, preview};
@@ -65,9 +67,46 @@ fn types_only(types: Vec<MigratedType>) -> MigrateTypes {
     }
 }
 
-impl Runner<'_> {
-    /// Runs migrate step `step` of `phase`.
-    pub(crate) fn migrate(&mut self, phase: &Phase, step: &Step) -> Result<StepExec, EngineError> {
+/// A migration prepared and judged importable.
+struct Ready {
+    /// Each type, prepared.
+    prepared: Vec<Prepared>,
+    /// The target system's adapter.
+    target: Loaded,
+    /// The target system.
+    to: SystemSide,
+    /// The target's rollback point, `before-<step>`.
+    point: String,
+    /// The types that will change on the target.
+    changed: Vec<String>,
+}
+
+/// Each prepared type's result with `outcome`.
+fn results(
+    prepared: &[Prepared],
+    outcome: &dyn Fn(&Prepared) -> MigrateOutcome,
+) -> Vec<MigratedType> {
+    prepared
+        .iter()
+        .map(|p| type_result(p, outcome(p)))
+        .collect()
+}
+
+/// What the verification found for one type.
+fn consistency(p: &Prepared, landed: codec::Landed) -> Consistency {
+    Consistency {
+        data_type: p.data_type.clone(),
+        agreeing: landed.agreeing,
+        total: landed.total,
+    }
+}
+
+impl StepCtx<'_, '_> {
+    /// Exports, translates and judges each type of migrate step `step`.
+    /// `Err` ends the step here: a type that cannot be prepared, an
+    /// untranslatable item not allowed, a scope that selects nothing, or
+    /// everything already in place.
+    fn prepare_migration(&mut self, step: &Step) -> Result<Ready, Box<StepExec>> {
         let StepAction::Migrate {
             to,
             types,
@@ -75,12 +114,15 @@ impl Runner<'_> {
             ..
         } = &step.action
         else {
-            return Ok(StepExec::new(StepStatus::Failed, "not a migrate step"));
+            return Err(Box::new(StepExec::new(
+                StepStatus::Failed,
+                "not a migrate step",
+            )));
         };
         let plan = &self.plan.plan;
-        let parts = match Parts::load(&mut self.plugins, plan, step) {
+        let parts = match Parts::load(self.plugins, plan, step) {
             Ok(p) => p,
-            Err(e) => return Ok(StepExec::new(StepStatus::Failed, e.to_string())),
+            Err(e) => return Err(Box::new(StepExec::new(StepStatus::Failed, e.to_string()))),
         };
         let rt = self.plugins.runtime();
         let mut prepared = Vec::new();
@@ -88,7 +130,7 @@ impl Runner<'_> {
             match prepare(rt, plan, step, &parts, t) {
                 Ok(p) => prepared.push(p),
                 Err(e) => {
-                    return Ok(failed(
+                    return Err(Box::new(failed(
                         format!("{e}; nothing was imported"),
                         MigrateTypes {
                             failed_type: Some(t.clone()),
@@ -96,16 +138,11 @@ impl Runner<'_> {
                             ..MigrateTypes::default()
                         },
                         None,
-                    ));
+                    )));
                 }
             }
         }
-        let results = |outcome: &dyn Fn(&Prepared) -> MigrateOutcome| -> Vec<MigratedType> {
-            prepared
-                .iter()
-                .map(|p| type_result(p, outcome(p)))
-                .collect()
-        };
+        let results = |outcome: &dyn Fn(&Prepared) -> MigrateOutcome| results(&prepared, outcome);
         let untranslatable: Vec<String> = prepared
             .iter()
             .flat_map(|p| {
@@ -117,7 +154,7 @@ impl Runner<'_> {
             })
             .collect();
         if !untranslatable.is_empty() && !allow_untranslatable {
-            return Ok(failed(
+            return Err(Box::new(failed(
                 format!(
                     "{} untranslatable item(s), nothing was imported: {}{}",
                     untranslatable.len(),
@@ -135,7 +172,7 @@ impl Runner<'_> {
                 ),
                 types_only(results(&|_| MigrateOutcome::NotImported)),
                 None,
-            ));
+            )));
         }
         // A scope that selects nothing proves nothing: never a silent pass.
         if prepared.iter().all(|p| p.moved == Some(0)) {
@@ -152,13 +189,8 @@ impl Runner<'_> {
                 None,
             );
             e.verdict = Some("no-data".into());
-            return Ok(e);
+            return Err(Box::new(e));
         }
-        let consistency = |p: &Prepared, landed: codec::Landed| Consistency {
-            data_type: p.data_type.clone(),
-            agreeing: landed.agreeing,
-            total: landed.total,
-        };
         if prepared.iter().all(|p| p.in_place) {
             let mut e = StepExec::new(
                 StepStatus::Succeeded,
@@ -185,26 +217,34 @@ impl Runner<'_> {
                 migrate: types_only(results(&|_| MigrateOutcome::Unchanged)),
                 consistency: Some(agree),
             });
-            return Ok(e);
+            return Err(Box::new(e));
         }
-        // The target's state before anything changes, once per run (a
-        // resumed step keeps the point its first attempt captured).
         let point = format!("before-{}", step.id);
         let changed: Vec<String> = prepared
             .iter()
             .filter(|p| !p.in_place)
             .map(|p| p.data_type.clone())
             .collect();
-        if !self.view.points.iter().any(|p| p.name == point)
-            && let Err(reason) = self.capture_point_of(&phase.id, &point, &changed, &[*to])?
-        {
-            return Ok(failed(
-                format!("{reason}; nothing was imported"),
-                types_only(results(&|_| MigrateOutcome::NotImported)),
-                None,
-            ));
-        }
-        let target = parts.target.1.clone();
+        Ok(Ready {
+            target: parts.target.1.clone(),
+            to: *to,
+            point,
+            changed,
+            prepared,
+        })
+    }
+
+    /// Imports what was prepared into the target and reads it back; a
+    /// failed import or verification rolls the target back to the point.
+    fn import_and_verify(&mut self, ready: Ready) -> StepExec {
+        let Ready {
+            prepared,
+            target,
+            to,
+            point,
+            changed,
+        } = ready;
+        let rt = self.plugins.runtime();
         let mut problem: Option<String> = None;
         for p in prepared.iter().filter(|p| !p.in_place) {
             let size = p.payload.len() as u64;
@@ -264,27 +304,51 @@ impl Runner<'_> {
                 e.details = StepDetails::Migrate(MigrateDetails {
                     migrate: MigrateTypes {
                         point: Some(point),
-                        ..types_only(results(&imported))
+                        ..types_only(results(&prepared, &imported))
                     },
                     consistency: Some(agree),
                 });
-                Ok(e)
+                e
             }
             Some(problem) => {
                 let undo = match self.rollback(&point) {
                     Ok(_) => format!("the {to} system was rolled back to {point}"),
                     Err(e) => format!("ROLLBACK TO {point} FAILED: {e}"),
                 };
-                Ok(failed(
+                failed(
                     format!("{problem}; {undo}"),
                     MigrateTypes {
                         point: Some(point),
                         rolled_back: Some(true),
-                        ..types_only(results(&imported))
+                        ..types_only(results(&prepared, &imported))
                     },
                     Some(agree),
-                ))
+                )
             }
         }
+    }
+}
+
+impl Runner<'_> {
+    /// Runs migrate step `step` of `phase`: prepared and imported through
+    /// the step's narrow context; the runner journals the target's
+    /// `before-<step>` point in between (once per run: a resumed step keeps
+    /// the point its first attempt captured).
+    pub(crate) fn migrate(&mut self, phase: &Phase, step: &Step) -> Result<StepExec, EngineError> {
+        let ready = match self.step_ctx().prepare_migration(step) {
+            Ok(r) => r,
+            Err(done) => return Ok(*done),
+        };
+        if !self.view.points.iter().any(|p| p.name == ready.point)
+            && let Err(reason) =
+                self.capture_point_of(&phase.id, &ready.point, &ready.changed, &[ready.to])?
+        {
+            return Ok(failed(
+                format!("{reason}; nothing was imported"),
+                types_only(results(&ready.prepared, &|_| MigrateOutcome::NotImported)),
+                None,
+            ));
+        }
+        Ok(self.step_ctx().import_and_verify(ready))
     }
 }
