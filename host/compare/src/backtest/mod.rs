@@ -38,12 +38,14 @@
 
 mod eval;
 mod machine;
+mod observed;
 pub mod prediction;
 mod source;
 mod spec;
 mod template;
 
 pub use eval::{BacktestError, Evaluation, MAX_STEPS, Window};
+pub use observed::{ALERTSTATE_LABEL, firing_episodes};
 pub use prediction::{Prediction, RuleOutcome};
 pub use source::{
     MAX_POINTS_PER_QUERY, RangeSeries, RangeSource, STALE_NAN_BITS, SourceError, is_stale_marker,
