@@ -71,26 +71,17 @@ impl StepCtx<'_, '_> {
                         failed.join("; ")
                     )
                 };
-                let mut e = StepExec::new(
-                    if ok {
-                        StepStatus::Succeeded
-                    } else {
-                        StepStatus::Failed
-                    },
+                StepExec::ended(
+                    ok,
                     summary,
-                );
-                e.details = StepDetails::Backup(BackupDetails {
-                    backup_id: m.id.clone(),
-                    system: side.to_string(),
-                    results: m.results.iter().map(BackupTypeDetails::from).collect(),
-                });
-                e
+                    StepDetails::Backup(BackupDetails {
+                        backup_id: m.id.clone(),
+                        system: side.to_string(),
+                        results: m.results.iter().map(BackupTypeDetails::from).collect(),
+                    }),
+                )
             }
-            Err(err) => {
-                let mut e = StepExec::new(StepStatus::Failed, format!("backup failed: {err}"));
-                e.details = StepDetails::error(err.kind());
-                e
-            }
+            Err(err) => StepExec::error(err.kind(), format!("backup failed: {err}")),
         };
         exec.plugin = Some(id);
         exec.digest = Some(adapter.digest);
@@ -163,25 +154,16 @@ impl StepCtx<'_, '_> {
                         failed.join("; ")
                     )
                 };
-                let mut e = StepExec::new(
-                    if ok {
-                        StepStatus::Succeeded
-                    } else {
-                        StepStatus::Failed
-                    },
+                StepExec::ended(
+                    ok,
                     summary,
-                );
-                e.details = StepDetails::Restore(RestoreDetails {
-                    backup_id: backup_id.clone(),
-                    results: r.results,
-                });
-                e
+                    StepDetails::Restore(RestoreDetails {
+                        backup_id: backup_id.clone(),
+                        results: r.results,
+                    }),
+                )
             }
-            Err(err) => {
-                let mut e = StepExec::new(StepStatus::Failed, format!("restore failed: {err}"));
-                e.details = StepDetails::error(err.kind());
-                e
-            }
+            Err(err) => StepExec::error(err.kind(), format!("restore failed: {err}")),
         };
         exec.plugin = Some(id);
         exec.digest = Some(adapter.digest);

@@ -79,11 +79,7 @@ impl StepCtx<'_, '_> {
                     });
                     e
                 }
-                Err(err) => {
-                    let mut e = StepExec::new(StepStatus::Failed, err.to_string());
-                    e.details = StepDetails::error(err.kind());
-                    e
-                }
+                Err(err) => StepExec::error(err.kind(), err.to_string()),
             };
         exec.plugin = Some(plugin.to_string());
         exec.digest = Some(loaded.digest);

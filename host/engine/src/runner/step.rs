@@ -25,6 +25,27 @@ pub(crate) struct StepExec {
 }
 
 impl StepExec {
+    /// A step that succeeded when `ok` and failed otherwise, with its details.
+    pub(crate) fn ended(ok: bool, summary: impl Into<String>, details: StepDetails) -> Self {
+        let status = if ok {
+            StepStatus::Succeeded
+        } else {
+            StepStatus::Failed
+        };
+        StepExec {
+            details,
+            ..StepExec::new(status, summary)
+        }
+    }
+
+    /// A step whose operation failed with an error of `kind`.
+    pub(crate) fn error(kind: &str, summary: impl Into<String>) -> Self {
+        StepExec {
+            details: StepDetails::error(kind),
+            ..StepExec::new(StepStatus::Failed, summary)
+        }
+    }
+
     pub(crate) fn new(status: StepStatus, summary: impl Into<String>) -> Self {
         StepExec {
             status,
