@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use cutover_base::adapter_support::AdapterSupport;
 use cutover_base::exit::{ExitClass, HasExitClass};
-use cutover_plan::{LoadedPlan, PluginInfo, PluginKind, PluginResolver};
+use cutover_plan::{LoadedPlan, PluginInfo, PluginKind, PluginResolver, SystemSide};
 use cutover_runtime::{
     Descriptor, DirGrant, EnvSecrets, Grants, Limits, LoadError, MAX_MEMORY_BYTES, Origin, Plugin,
     Runtime, Sandbox, TlsCa, World,
@@ -104,6 +104,20 @@ impl<'r> PluginBridge<'r> {
             runtime,
             by_path: RefCell::default(),
         }
+    }
+
+    /// A bridge over `runtime` that starts with the plugins `loaded` (by
+    /// path), e.g. those another bridge loaded to validate the plan.
+    pub fn with_loaded(runtime: &'r Runtime, loaded: BTreeMap<PathBuf, Arc<Plugin>>) -> Self {
+        PluginBridge {
+            runtime,
+            by_path: RefCell::new(loaded),
+        }
+    }
+
+    /// The plugins loaded so far, by path.
+    pub fn into_loaded(self) -> BTreeMap<PathBuf, Arc<Plugin>> {
+        self.by_path.into_inner()
     }
 
     /// The runtime.
@@ -241,11 +255,12 @@ pub fn sandbox_for(plan: &LoadedPlan, plugin_id: &str) -> Result<Sandbox, Bridge
 
 /// The adapter plugin id of system `side` (`old` or `new`).
 pub fn adapter_id<'a>(plan: &'a LoadedPlan, side: &str) -> Result<&'a str, BridgeError> {
-    match side {
-        "old" => Ok(&plan.plan.systems.old.adapter),
-        "new" => Ok(&plan.plan.systems.new.adapter),
-        other => Err(BridgeError::UnknownSystem { side: other.into() }),
-    }
+    let side = match side {
+        "old" => SystemSide::Old,
+        "new" => SystemSide::New,
+        other => return Err(BridgeError::UnknownSystem { side: other.into() }),
+    };
+    Ok(&plan.plan.systems.side(side).adapter)
 }
 
 /// What plan validation knows of a plugin, from its `describe()`: kind,

@@ -9,10 +9,7 @@ use cutover_state::{FileJournal, Journal, JournalError, Record};
 use crate::error::EngineError;
 use crate::view::RunView;
 
-/// Milliseconds since the Unix epoch.
-pub(crate) fn now_ms() -> i64 {
-    cutover_base::time::now_ms()
-}
+pub(crate) use cutover_base::time::now_ms;
 
 /// Opens the journal of `state_dir` (cutting a torn last line, which was never
 /// acknowledged) and folds it.

@@ -17,8 +17,14 @@ pub struct Plugins<'a> {
 impl<'a> Plugins<'a> {
     /// Plugins of `plan`, loaded on first use.
     pub fn new(runtime: &'a Runtime, plan: &'a LoadedPlan) -> Self {
+        Self::with_bridge(PluginBridge::new(runtime), plan)
+    }
+
+    /// Plugins of `plan` through `bridge`: the plugins it loaded to
+    /// validate the plan are not loaded again.
+    pub fn with_bridge(bridge: PluginBridge<'a>, plan: &'a LoadedPlan) -> Self {
         Plugins {
-            bridge: PluginBridge::new(runtime),
+            bridge,
             plan,
             loaded: BTreeMap::new(),
         }
@@ -32,10 +38,7 @@ impl<'a> Plugins<'a> {
     /// The adapter of system `side`: its plugin id and the plugin. The
     /// error is one line, for a step's summary.
     pub fn adapter(&mut self, side: SystemSide) -> Result<(String, Loaded), String> {
-        let id = match side {
-            SystemSide::Old => &self.plan.plan.systems.old.adapter,
-            SystemSide::New => &self.plan.plan.systems.new.adapter,
-        };
+        let id = &self.plan.plan.systems.side(side).adapter;
         let l = self.get(id).map_err(|e| e.to_string())?;
         Ok((id.clone(), l))
     }

@@ -119,6 +119,16 @@ pub struct Systems {
     pub new: SystemSpec,
 }
 
+impl Systems {
+    /// The system on `side`.
+    pub fn side(&self, side: SystemSide) -> &SystemSpec {
+        match side {
+            SystemSide::Old => &self.old,
+            SystemSide::New => &self.new,
+        }
+    }
+}
+
 /// One system.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SystemSpec {

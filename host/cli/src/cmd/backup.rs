@@ -1,5 +1,6 @@
 //! `cutover backup create|list|show|verify|restore|prune` and `cutover rollback`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -126,33 +127,41 @@ pub struct RollbackArgs {
     pub categories: Vec<String>,
 }
 
-/// A loaded plan with its runtime and backup store.
+/// A loaded plan with its runtime, the plugins validation loaded, and the
+/// backup store.
 struct Ctx {
     rt: Runtime,
     loaded: LoadedPlan,
+    plugins: BTreeMap<PathBuf, Arc<Plugin>>,
     store: BackupStore,
 }
 
 impl Ctx {
     fn open(plan: &Path) -> anyhow::Result<Result<Ctx, u8>> {
         let rt = super::runtime()?;
-        let loaded = {
-            let resolver = PluginBridge::new(&rt);
-            match cutover_plan::load(plan, &resolver) {
-                Ok(l) => l,
-                Err(diags) => {
-                    eprint!("{}", diags.render_auto());
-                    return Ok(Err(exit::USAGE));
-                }
+        let resolver = PluginBridge::new(&rt);
+        let loaded = match cutover_plan::load(plan, &resolver) {
+            Ok(l) => l,
+            Err(diags) => {
+                eprint!("{}", diags.render_auto());
+                return Ok(Err(exit::USAGE));
             }
         };
+        let plugins = resolver.into_loaded();
         let store = BackupStore::open(&loaded.state_dir())?;
-        Ok(Ok(Ctx { rt, loaded, store }))
+        Ok(Ok(Ctx {
+            rt,
+            loaded,
+            plugins,
+            store,
+        }))
     }
 
     /// The adapter plugin and sandbox of system `side`.
     fn adapter(&self, side: &str) -> anyhow::Result<(Arc<Plugin>, Sandbox)> {
-        match PluginBridge::new(&self.rt).adapter(&self.loaded, side) {
+        // The adapter validation loaded, not loaded again.
+        let bridge = PluginBridge::with_loaded(&self.rt, self.plugins.clone());
+        match bridge.adapter(&self.loaded, side) {
             Ok((_, l)) => Ok((l.plugin, l.sandbox)),
             Err(BridgeError::Load { id, cause }) => Err(anyhow::Error::from(*cause)
                 .context(format!("loading adapter `{id}` of the {side} system"))),

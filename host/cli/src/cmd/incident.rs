@@ -203,7 +203,7 @@ pub fn run(cmd: IncidentCmd) -> anyhow::Result<u8> {
 
 fn open(a: OpenArgs) -> anyhow::Result<u8> {
     let rt = crate::cmd::runtime()?;
-    let loaded = super::load(&a.plan, &rt)?;
+    let loaded = super::load(&a.plan, &cutover_engine::PluginBridge::new(&rt))?;
     let who = super::by(a.by);
     let opened = incident::open(&loaded, &a.procedure, &a.details, &who)?;
     if a.json {

@@ -247,9 +247,8 @@ pub fn exit_class(o: &RunOutcome) -> ExitClass {
     }
 }
 
-fn load(plan: &Path, rt: &cutover_runtime::Runtime) -> anyhow::Result<cutover_plan::LoadedPlan> {
-    let resolver = PluginBridge::new(rt);
-    cutover_plan::load(plan, &resolver).map_err(|diags| {
+fn load(plan: &Path, bridge: &PluginBridge<'_>) -> anyhow::Result<cutover_plan::LoadedPlan> {
+    cutover_plan::load(plan, bridge).map_err(|diags| {
         eprint!("{}", diags.render_auto());
         usage(format!(
             "{} is not a valid plan (see above)",
@@ -267,7 +266,8 @@ fn execute(
 ) -> anyhow::Result<u8> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
     let rt = super::runtime()?;
-    let loaded = load(plan, &rt)?;
+    let bridge = PluginBridge::new(&rt);
+    let loaded = load(plan, &bridge)?;
     let meta = &loaded.plan.meta;
     // --on-alert, else CUTOVER_ON_ALERT, else the plan's on_alert, else pause.
     let on_alert = monitor
@@ -315,7 +315,8 @@ fn execute(
             .collect(),
         ..RunOptions::default()
     };
-    let mut runner = Runner::open(&rt, &loaded, mode, opts)?;
+    // The run uses the plugins validation loaded.
+    let mut runner = Runner::open_with(bridge, &loaded, mode, opts)?;
     for note in runner.notes() {
         eprintln!("note: {note}");
     }
@@ -339,7 +340,7 @@ fn execute(
 
 fn approve(a: ApproveArgs) -> anyhow::Result<u8> {
     let rt = super::runtime()?;
-    let loaded = load(&a.plan, &rt)?;
+    let loaded = load(&a.plan, &PluginBridge::new(&rt))?;
     let who = by(a.by);
     if let Some(point) = a.target.strip_prefix("rollback:") {
         if a.retry {

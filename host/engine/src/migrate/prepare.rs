@@ -120,13 +120,6 @@ pub(crate) struct Parts {
     pub translator: Option<(String, Loaded)>,
 }
 
-fn side_adapter(plan: &Plan, side: SystemSide) -> String {
-    match side {
-        SystemSide::Old => plan.systems.old.adapter.clone(),
-        SystemSide::New => plan.systems.new.adapter.clone(),
-    }
-}
-
 impl Parts {
     pub(crate) fn load(
         plugins: &mut Plugins<'_>,
@@ -152,8 +145,8 @@ impl Parts {
                 .map_err(|e| PrepareError::Load(e.to_string()))
         };
         Ok(Parts {
-            source: get(side_adapter(plan, *from))?,
-            target: get(side_adapter(plan, *to))?,
+            source: get(plan.systems.side(*from).adapter.clone())?,
+            target: get(plan.systems.side(*to).adapter.clone())?,
             translator: match translate {
                 Some(t) => Some(get(t.clone())?),
                 None => None,

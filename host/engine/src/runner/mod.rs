@@ -16,6 +16,7 @@ use cutover_plan::{LoadedPlan, Phase};
 use cutover_runtime::Runtime;
 use cutover_state::{FileJournal, FileLease, FileLeaseHandle, Journal, Lease, LeaseHandle};
 
+use crate::bridge::PluginBridge;
 use crate::control::{self, ControlRequest};
 use crate::error::EngineError;
 use crate::event::{Event, PhaseStatus, RunEnd};
@@ -82,6 +83,17 @@ impl<'a> Runner<'a> {
         mode: Mode,
         opts: RunOptions,
     ) -> Result<Runner<'a>, EngineError> {
+        Self::open_with(PluginBridge::new(runtime), plan, mode, opts)
+    }
+
+    /// [`Runner::open`] with the bridge that validated `plan`: the plugins
+    /// it loaded are used, not loaded again.
+    pub fn open_with(
+        bridge: PluginBridge<'a>,
+        plan: &'a LoadedPlan,
+        mode: Mode,
+        opts: RunOptions,
+    ) -> Result<Runner<'a>, EngineError> {
         let state_dir = plan.state_dir();
         let lease = FileLease::new(&state_dir)?;
         let acquired = lease.acquire()?;
@@ -93,7 +105,7 @@ impl<'a> Runner<'a> {
         let mut runner = Runner {
             sender,
             plan,
-            plugins: Plugins::new(runtime, plan),
+            plugins: Plugins::with_bridge(bridge, plan),
             journal,
             lease: acquired.handle,
             view,

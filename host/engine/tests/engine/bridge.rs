@@ -171,4 +171,8 @@ fn a_run_reuses_what_validation_loaded_and_checks_the_pin() {
         bridge.load(&loaded, "nope"),
         Err(BridgeError::NotDeclared { .. })
     ));
+    // Another bridge seeded with what this one loaded loads nothing again.
+    let seeded = PluginBridge::with_loaded(runtime(), bridge.into_loaded());
+    let again = seeded.load(&loaded, "file-new").unwrap();
+    assert!(Arc::ptr_eq(&validated, &again.plugin), "loaded twice");
 }
