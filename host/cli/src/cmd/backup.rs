@@ -4,12 +4,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use cutover_backup::{
     BackupManifest, BackupStore, Lineage, RestoreReport, RestoreStatus, RollbackReport,
     TypeRestore, TypeResult,
 };
-use cutover_engine::bridge::{BridgeError, PluginBridge};
+use cutover_engine::bridge::PluginBridge;
 use cutover_plan::{LoadedPlan, StepAction, SystemSide};
 use cutover_runtime::{Plugin, Runtime, Sandbox};
 use serde::Serialize;
@@ -161,12 +162,11 @@ impl Ctx {
     fn adapter(&self, side: &str) -> anyhow::Result<(Arc<Plugin>, Sandbox)> {
         // The adapter validation loaded, not loaded again.
         let bridge = PluginBridge::with_loaded(&self.rt, self.plugins.clone());
-        match bridge.adapter(&self.loaded, side) {
-            Ok((_, l)) => Ok((l.plugin, l.sandbox)),
-            Err(BridgeError::Load { id, cause }) => Err(anyhow::Error::from(*cause)
-                .context(format!("loading adapter `{id}` of the {side} system"))),
-            Err(e) => Err(usage(e.to_string())),
-        }
+        // A bridge error says its exit class (a plugin that cannot load: 3).
+        let (_, l) = bridge
+            .adapter(&self.loaded, side)
+            .with_context(|| format!("the adapter of the {side} system"))?;
+        Ok((l.plugin, l.sandbox))
     }
 }
 
@@ -362,7 +362,7 @@ fn create(opt: &PlanOpt, system: &str, types: Vec<String>) -> anyhow::Result<u8>
 /// Runs `cutover rollback --to POINT`: verify every checksum, pass the
 /// approval gate (unless `--now`), apply, journal.
 pub fn rollback(a: RollbackArgs) -> anyhow::Result<u8> {
-    use cutover_engine::rollback::{self as rb, Outcome, RollbackError};
+    use cutover_engine::rollback::{self as rb, Outcome};
     let rt = super::runtime()?;
     let loaded = {
         let resolver = PluginBridge::new(&rt);
@@ -382,15 +382,8 @@ pub fn rollback(a: RollbackArgs) -> anyhow::Result<u8> {
         dry_run: a.dry_run,
         categories: a.categories.clone(),
     };
-    let done = rb::rollback(&rt, &loaded, &req).map_err(|e| match e {
-        RollbackError::Engine(e) => anyhow::Error::from(e),
-        RollbackError::Backup(e) => anyhow::Error::from(e),
-        RollbackError::Adapter { system, source } => match source {
-            BridgeError::Load { id, cause } => anyhow::Error::from(*cause)
-                .context(format!("cannot load adapter `{id}` of the {system} system")),
-            other => usage(format!("the adapter of the {system} system: {other}")),
-        },
-    })?;
+    // Each error says its exit class (a plugin that cannot load: 3).
+    let done = rb::rollback(&rt, &loaded, &req)?;
     for note in &done.notes {
         eprintln!("note: {note}");
     }
