@@ -18,6 +18,7 @@
 #   clang-14 lld-14 libclang-rt-14-dev-wasm32 wasi-libc
 #                   the C guest toolchain (scripts/build-polyglot.sh)
 #   openssl curl    the Icinga2 fixture's private CA and readiness probes
+#   g++             libFuzzer, which cargo-fuzz compiles (scripts/fuzz.sh)
 # Usage: scripts/system-deps.sh [--check | --list]
 #   --check: say what is missing, exit 1 if anything is; --list: print the packages
 set -euo pipefail
@@ -36,9 +37,10 @@ declare -A probe=(
     [wasi-libc]=/usr/lib/wasm32-wasi/libc.a
     [openssl]=/usr/bin/openssl
     [curl]=/usr/bin/curl
+    [g++]=/usr/bin/g++
 )
 order=(prometheus prometheus-alertmanager prometheus-node-exporter victoria-metrics icinga2 chromium
-    clang-14 lld-14 libclang-rt-14-dev-wasm32 wasi-libc openssl curl)
+    clang-14 lld-14 libclang-rt-14-dev-wasm32 wasi-libc openssl curl g++)
 
 if [ "${1:-}" = "--list" ]; then
     printf '%s\n' "${order[@]}"

@@ -319,7 +319,6 @@ impl AlertTable {
     }
 
     /// State of alert `i`.
-    #[cfg(test)]
     fn state(&self, i: usize) -> AlertState {
         self.rest[i].state
     }
@@ -445,7 +444,6 @@ impl AlertTable {
     }
 
     /// Rebuild full [`Alert`]s (annotations empty, `source` as given).
-    #[cfg(test)]
     pub(crate) fn to_alerts(&self, source: &str) -> Vec<Alert> {
         (0..self.len())
             .map(|i| Alert {

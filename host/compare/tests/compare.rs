@@ -2,7 +2,8 @@
 //! running a comparison of two files ([`scenario`]), the backtest of two
 //! rule sets on recorded series ([`backtest`]), matching and risk on
 //! alerts built in the test ([`matching`]), reading each dump format
-//! ([`parsing`]), the report renderings ([`reports`]) and the streaming
+//! ([`parsing`]) and the fuzzer's inputs ([`fuzzed`]), the report
+//! renderings ([`reports`]) and the streaming
 //! paths against the in-memory reference ([`streaming`]).
 
 use cutover_compare::{Alert, AlertState, CompareRequest, OutputFormat, Verdict, run};
@@ -11,6 +12,8 @@ use std::path::PathBuf;
 
 #[path = "compare/backtest.rs"]
 mod backtest;
+#[path = "compare/fuzzed.rs"]
+mod fuzzed;
 #[path = "compare/matching.rs"]
 mod matching;
 #[path = "compare/parsing.rs"]

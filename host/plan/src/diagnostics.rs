@@ -1,6 +1,7 @@
 //! Collected validation errors and their rendering (file:line:column, the
 //! offending line, a caret under the span, and a help line).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::IsTerminal;
 use std::ops::Range;
@@ -131,7 +132,15 @@ impl Diagnostics {
         let (line, col) = self.line_col(span.start);
         let _ = (line, col);
         let title = d.message.clone();
-        let snippet = Snippet::source(&self.source)
+        let source = displayable(&self.source);
+        // annotate-snippets 0.11 underflows trimming a long line when the
+        // span starts in its leading whitespace: never trim such a line.
+        let renderer = if in_leading_whitespace(&source, span.start) {
+            renderer.clone().term_width(usize::MAX / 4)
+        } else {
+            renderer.clone()
+        };
+        let snippet = Snippet::source(&source)
             .origin(&self.file_name)
             .fold(true)
             .annotation(Level::Error.span(span).label(&d.label));
@@ -160,6 +169,40 @@ impl Diagnostics {
         }
         start..end
     }
+}
+
+/// The source as the snippet renderer is given it, byte for byte (spans stay
+/// valid): control characters (NUL, a `\r` not ending a line...) shown as `?`
+/// and other whitespace than spaces and line ends (tabs...) as spaces, so
+/// every character the renderer counts as leading whitespace is one column
+/// wide, as it assumes (a zero-width one made it underflow and panic).
+fn displayable(src: &str) -> Cow<'_, str> {
+    let odd = |i: usize, c: char| match c {
+        '\n' | ' ' => false,
+        '\r' => !src[i + 1..].starts_with('\n'),
+        c => c.is_control() || c.is_whitespace(),
+    };
+    if !src.char_indices().any(|(i, c)| odd(i, c)) {
+        return Cow::Borrowed(src);
+    }
+    let mut out = String::with_capacity(src.len());
+    for (i, c) in src.char_indices() {
+        if odd(i, c) {
+            let blank = c == '\t' || c.is_whitespace() && !c.is_control();
+            let fill = if blank { ' ' } else { '?' };
+            out.extend(std::iter::repeat_n(fill, c.len_utf8()));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Whether byte `at` of `src` is in the leading whitespace of its line.
+fn in_leading_whitespace(src: &str, at: usize) -> bool {
+    let line_start = src[..at].rfind('\n').map_or(0, |i| i + 1);
+    src[line_start..at].chars().all(char::is_whitespace)
+        && src[at..].chars().next().is_some_and(char::is_whitespace)
 }
 
 fn clamp_to_boundary(src: &str, mut offset: usize) -> usize {

@@ -132,6 +132,12 @@ impl Merge<'_> {
             Ok(m) => m,
             Err(e) => return item(Status::Untranslatable, e),
         };
+        if let Some(r) = child.get("receiver")
+            && !matches!(r, Yaml::Null | Yaml::Str(_))
+        {
+            let why = "its `receiver` is not a receiver name";
+            return item(Status::Untranslatable, why.to_owned());
+        }
         let mut names = Vec::new();
         am::receivers_in(&child, &mut names);
         if own_receiver.is_none() {
@@ -158,6 +164,9 @@ impl Merge<'_> {
         let mut copy = child.clone();
         let mut notes = Vec::new();
         if own_receiver.is_none() {
+            // `receiver: null` inherits too: replace it, or the copy would
+            // have the key twice.
+            copy.remove("receiver");
             copy.0
                 .insert(0, ("receiver".into(), Yaml::Str(receiver.clone())));
             notes.push(format!(

@@ -427,3 +427,51 @@ fn errors() {
     );
     assert_eq!(out.items.len(), 19);
 }
+
+/// Found by fuzzing (`scripts/fuzz.sh`, target `alertmanager_config`): an
+/// old child route with `receiver:` left empty (null) inherits the root's
+/// receiver, and was copied with a second `receiver` key, which the merged
+/// configuration then refused as a duplicate key.
+#[test]
+fn a_null_child_receiver_is_inherited_once() {
+    let old = include_str!("data/fuzz/am-null-child-receiver.yml");
+    let all = translate_core::Selection::all();
+    let once = translate_core::merge_routes_in(old, AM_NEW, &all).unwrap();
+    let merged =
+        AmConfig::parse("merged", &once.config).unwrap_or_else(|e| panic!("{e}\n{}", once.config));
+    let web = merged
+        .children()
+        .iter()
+        .filter_map(Yaml::as_map)
+        .find(|m| {
+            translate_core::alertmanager::matchers_of(m, "")
+                .is_ok_and(|ms| translate_core::alertmanager::canonical(&ms) == r#"{team="web"}"#)
+        })
+        .expect("the team=\"web\" route is copied");
+    let receivers: Vec<_> = web.0.iter().filter(|(k, _)| k == "receiver").collect();
+    assert_eq!(receivers.len(), 1, "{}", once.config);
+    assert_eq!(receivers[0].1.as_str(), Some("default"));
+    let twice = translate_core::merge_routes_in(old, &once.config, &all).unwrap();
+    assert_eq!(twice.config, once.config);
+}
+
+/// A child route whose `receiver` is neither a name nor empty is not copied
+/// (nor given the root's receiver in its place).
+#[test]
+fn a_child_receiver_that_is_not_a_name_is_untranslatable() {
+    let old = "route:\n  receiver: default\n  routes:\n  - matchers: ['team=\"web\"']\n    receiver: [a, b]\nreceivers:\n- name: default\n";
+    let all = translate_core::Selection::all();
+    let out = translate_core::merge_routes_in(old, AM_NEW, &all).unwrap();
+    let route = out
+        .items
+        .iter()
+        .find(|i| i.kind == ItemKind::Route)
+        .expect("one route item");
+    assert_eq!(route.status, Status::Untranslatable, "{route:?}");
+    assert!(route.reason.contains("not a receiver name"), "{route:?}");
+    assert!(
+        !out.config.contains("[a, b]") && !out.config.contains("- a\n"),
+        "{}",
+        out.config
+    );
+}

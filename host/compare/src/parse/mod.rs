@@ -2,6 +2,8 @@
 
 mod alertmanager;
 mod cutover;
+#[doc(hidden)]
+pub mod fuzzing;
 mod prometheus;
 pub(crate) mod rfc3339;
 pub(crate) mod scan;
