@@ -53,7 +53,7 @@ pub(crate) fn wrong_world(p: &Plugin, expected: World) -> CallError {
 
 macro_rules! with_instance {
     ($self:ident, $p:ident, $sb:ident, $variant:ident, $world:expr, |$store:ident, $inst:ident| $body:expr) => {{
-        let Pre::$variant(pre) = &$p.pre else {
+        let Pre::$variant(pre, ..) = &$p.pre else {
             return Err(wrong_world($p, $world));
         };
         $self.call(&$p.name, $sb, |$store| {
@@ -78,7 +78,7 @@ impl Runtime {
                     pre.instantiate(&mut *store)?.call_describe(&mut *store)
                 })?
                 .into(),
-            Pre::Adapter(pre) => self
+            Pre::Adapter(pre, _) => self
                 .call(&p.name, sb, |store| {
                     pre.instantiate(&mut *store)?.call_describe(&mut *store)
                 })?

@@ -1,7 +1,8 @@
 //! Host-side bindings for the plugin worlds, generated from `wit/`.
 //!
 //! The `types` and `host` interfaces are generated once (with the `action`
-//! world) and shared by the `check`, `adapter` and `translator` worlds.
+//! world) and shared by the `check`, `adapter`, `history-adapter` and
+//! `translator` worlds.
 
 pub(crate) mod action {
     wasmtime::component::bindgen!({
@@ -33,6 +34,22 @@ pub(crate) mod adapter {
     wasmtime::component::bindgen!({
         path: "../../wit",
         world: "cutover:plugin/adapter",
+        imports: { default: trappable },
+        additional_derives: [serde::Serialize, serde::Deserialize],
+        with: {
+            "cutover:plugin/types": super::action::cutover::plugin::types,
+            "cutover:plugin/host": super::action::cutover::plugin::host,
+        },
+    });
+}
+
+/// `history-adapter` (contract 0.1.2): an adapter that also exports
+/// `query-range`. Loaded as an adapter; this pre-instantiation is kept
+/// beside the adapter one only when the component exports `query-range`.
+pub(crate) mod history_adapter {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "cutover:plugin/history-adapter",
         imports: { default: trappable },
         additional_derives: [serde::Serialize, serde::Deserialize],
         with: {

@@ -126,11 +126,13 @@ impl Runtime {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
-        let ticks = limits
-            .deadline
-            .as_millis()
-            .div_ceil(EPOCH_TICK.as_millis())
-            .max(1) as u64;
+        // The store starts somewhere within a tick, and the epoch may lag
+        // the wall clock by ticks the ticker is about to catch up; one tick
+        // more than the deadline plus that lag holds: never stopped before
+        // its deadline, and at most two ticks after it (plus scheduling).
+        let ticks = (limits.deadline.as_millis().div_ceil(EPOCH_TICK.as_millis()) as u64)
+            .saturating_add(1)
+            .saturating_add(self.epoch_lag());
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
         store.set_hostcall_fuel(limits.max_output_bytes);
@@ -200,21 +202,23 @@ fn emit_output(plugin: &str, stream: &str, cap: &Captured, secrets: &[String]) {
 
 fn classify(e: wasmtime::Error, store: &Store<HostState>, plugin: &str, sb: &Sandbox) -> CallError {
     let plugin = plugin.to_string();
-    let detail = format!("{e:#}");
-    if let Some(limit) = store.data().limiter.hit {
+    // The limiter's own words say what was refused; wasmtime's rendering of
+    // the trap would repeat the limit (`LimitHit`) the variant already names.
+    if let Some(refused) = store.data().limiter.hit {
         return CallError::Limit {
             plugin,
-            limit,
-            detail,
+            limit: refused.limit,
+            detail: refused.detail(),
         };
     }
     if let Some(hit) = e.downcast_ref::<LimitHit>() {
         return CallError::Limit {
             plugin,
             limit: hit.limit,
-            detail,
+            detail: "stopped by the host".into(),
         };
     }
+    let detail = format!("{e:#}");
     if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
         return match trap {
             wasmtime::Trap::Interrupt => CallError::Deadline {
@@ -244,7 +248,10 @@ fn classify(e: wasmtime::Error, store: &Store<HostState>, plugin: &str, sb: &San
         return CallError::Limit {
             plugin,
             limit: Limit::Output,
-            detail,
+            detail: format!(
+                "handed the host more than {} bytes at once",
+                sb.limits.max_output_bytes
+            ),
         };
     }
     if let Some(denied) = store

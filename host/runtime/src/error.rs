@@ -130,6 +130,18 @@ pub enum CallError {
         /// The plugin's world.
         found: World,
     },
+    /// The plugin's world lacks an optional export the call needs (an
+    /// adapter without contract 0.1.2 query-range, for instance).
+    #[error("plugin {plugin} does not export {export}: {why}")]
+    NotExported {
+        /// Plugin name.
+        plugin: String,
+        /// The export and the contract version that added it, e.g.
+        /// `contract 0.1.2 query-range`.
+        export: String,
+        /// Why it is needed and what to use instead.
+        why: String,
+    },
     /// The host failed to set up or run the call.
     #[error("host error calling plugin {plugin}: {detail}")]
     Host {
@@ -151,6 +163,7 @@ impl CallError {
             CallError::Plugin { .. } => "plugin-error",
             CallError::InvalidOutput { .. } => "invalid-output",
             CallError::WorldMismatch { .. } => "world-mismatch",
+            CallError::NotExported { .. } => "not-exported",
             CallError::Host { .. } => "host",
         }
     }
@@ -160,13 +173,14 @@ impl CallError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LoadError {
-    /// The file could not be read.
-    #[error("cannot read plugin {path}: {source}")]
+    /// The file could not be read. The I/O error is part of the message,
+    /// not a separate cause, so that a chain never says it twice.
+    #[error("cannot read plugin {path}: {cause}")]
     Io {
         /// The path.
         path: String,
         /// The I/O error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The file's digest differs from the pin.
     #[error("plugin {path} does not match its pin: expected sha256 {expected}, found {actual}")]
@@ -177,6 +191,21 @@ pub enum LoadError {
         expected: String,
         /// The file's digest.
         actual: String,
+    },
+    /// A memory or table the component declares starts larger than the
+    /// plugin may have: the limits it is loaded with (the plan's or the
+    /// command line's memory, the host's table cap) or the pooling
+    /// allocator's slot, whichever is smaller.
+    #[error("{origin} declares a {} of {asked} {unit}, over the {limit} limit of {allowed} {unit}", over_limit_what(.limit), unit = over_limit_unit(.limit))]
+    OverLimit {
+        /// Where the bytes came from.
+        origin: String,
+        /// [`Limit::Memory`] or [`Limit::TableElements`].
+        limit: Limit,
+        /// The declared initial size (bytes of memory, table elements).
+        asked: u64,
+        /// The most allowed, in the same unit.
+        allowed: u64,
     },
     /// Not a valid WebAssembly component.
     #[error("{origin} is not a valid WebAssembly component: {detail}")]
@@ -214,13 +243,16 @@ pub enum LoadError {
         /// Which import is missing or mistyped.
         detail: String,
     },
-    /// `describe()` failed or contradicted the world.
-    #[error("{origin}: describe() failed: {source}")]
+    /// `describe()` failed or contradicted the world. The call error is
+    /// part of the message, not a separate cause, so that a chain never
+    /// says it twice; it names the plugin by its origin (the name a plugin
+    /// has until its `describe()` returns), so the message does not again.
+    #[error("describe() at load failed: {cause}")]
     Describe {
         /// Where the bytes came from.
         origin: String,
         /// The call error.
-        source: CallError,
+        cause: CallError,
     },
     /// `describe()` names a kind other than the world the component implements.
     #[error("{origin} implements the {world} world but describe() says kind {declared}")]
@@ -248,6 +280,7 @@ impl LoadError {
         match self {
             LoadError::Io { .. } => "io",
             LoadError::PinMismatch { .. } => "pin-mismatch",
+            LoadError::OverLimit { .. } => "over-limit",
             LoadError::Malformed { .. } => "malformed",
             LoadError::ContractVersion { .. } => "contract-version",
             LoadError::WrongWorld { .. } => "wrong-world",
@@ -259,19 +292,36 @@ impl LoadError {
     }
 }
 
+/// What [`LoadError::OverLimit`] calls the thing that is too large.
+fn over_limit_what(limit: &Limit) -> &'static str {
+    match limit {
+        Limit::TableElements => "table",
+        _ => "linear memory",
+    }
+}
+
+/// The unit of [`LoadError::OverLimit`]'s sizes.
+fn over_limit_unit(limit: &Limit) -> &'static str {
+    match limit {
+        Limit::TableElements => "elements",
+        _ => "bytes",
+    }
+}
+
 /// Errors creating the runtime.
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     /// The engine could not be configured.
     #[error("cannot create the wasm engine: {0}")]
     Engine(String),
-    /// The cache directory could not be created.
-    #[error("cannot open the component cache at {path}: {source}")]
+    /// The cache directory could not be created (the I/O error is part of
+    /// the message, not a separate cause).
+    #[error("cannot open the component cache at {path}: {cause}")]
     Cache {
         /// The directory.
         path: String,
         /// The I/O error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -399,6 +449,7 @@ impl HasExitClass for LoadError {
         match self {
             LoadError::Io { .. }
             | LoadError::PinMismatch { .. }
+            | LoadError::OverLimit { .. }
             | LoadError::Malformed { .. }
             | LoadError::ContractVersion { .. }
             | LoadError::WrongWorld { .. }
@@ -422,6 +473,7 @@ impl HasExitClass for CallError {
             | CallError::InvalidOutput { .. }
             | CallError::WorldMismatch { .. }
             | CallError::Host { .. } => ExitClass::PluginCall,
+            CallError::NotExported { .. } => ExitClass::Usage,
         }
     }
 }

@@ -7,16 +7,21 @@
 //! Translators (contract 0.1.1) are called with [`Runtime::translate`]:
 //! named [`Document`]s in, a checked [`Translation`] (output documents and a
 //! [`TranslationReport`]) out, every failure a [`TranslateError`].
+//!
+//! Adapters of the `history-adapter` world (contract 0.1.2) also answer
+//! [`Runtime::query_range`] (see [`Plugin::has_query_range`]).
 
 mod api;
 mod bindings;
 mod cache;
 mod call;
 mod data;
+mod declared;
 mod describe;
 mod documents;
 mod error;
 mod grants;
+mod history;
 mod http;
 mod limits;
 mod output;
@@ -34,17 +39,18 @@ mod world;
 
 pub use api::Exported;
 pub use bindings::wit;
-pub use cache::{CacheStatus, ComponentCache};
+pub use cache::{CacheStatus, ComponentCache, EntryCheck, Rejection};
 pub use call::Sandbox;
 pub use describe::Descriptor;
 pub use documents::{Document, MAX_DOCUMENT_NAME};
 pub use error::{CallError, Denied, LoadError, PluginError, RuntimeError, TranslateError};
 pub use grants::{DirGrant, Grants, Origin, OriginError};
+pub use history::{QUERY_RANGE_EXPORT, RangeQuery};
 pub use http::Recorded;
-pub use limits::{Limit, LimitHit, Limits, MAX_MEMORY_BYTES};
+pub use limits::{Limit, LimitHit, Limits, MAX_MEMORY_BYTES, MAX_TABLE_ELEMENTS};
 pub use plugin::{Plugin, PluginInfo, sha256_hex};
 pub use report::{ItemStatus, ReportItem, Summary, TranslationReport};
-pub use runtime::{Allocator, EPOCH_TICK, MAX_WASM_STACK, Runtime};
+pub use runtime::{Allocator, EPOCH_TICK, MAX_WASM_STACK, NO_POOLING_ENV, Runtime, RuntimeOptions};
 pub use secrets::{EnvSecrets, SecretSource, StaticSecrets};
 pub use state::ProgressFn;
 pub use tls::{TlsCa, TlsCaError};

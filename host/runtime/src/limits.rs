@@ -98,6 +98,10 @@ fn default_max_translation_bytes() -> u64 {
 /// reserves slots of this size).
 pub const MAX_MEMORY_BYTES: usize = 1 << 30;
 
+/// The most elements one table may have (the pooling allocator reserves
+/// slots of this size); `Limits::table_elements` is at most this.
+pub const MAX_TABLE_ELEMENTS: usize = 200_000;
+
 /// The error a limiter raises; found again by downcast when classifying.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("plugin exceeded its {limit} limit")]
@@ -106,10 +110,39 @@ pub struct LimitHit {
     pub limit: Limit,
 }
 
+/// The first growth a [`Limiter`] refused: what was asked and what is allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Refused {
+    /// [`Limit::Memory`] (bytes) or [`Limit::TableElements`] (elements).
+    pub(crate) limit: Limit,
+    /// The size the guest asked to grow to.
+    pub(crate) desired: usize,
+    /// The most allowed: the limit, or the memory's or table's own maximum.
+    pub(crate) allowed: usize,
+}
+
+impl Refused {
+    /// What happened, for [`crate::CallError::Limit`]'s detail (which
+    /// already names the plugin and the limit).
+    pub(crate) fn detail(&self) -> String {
+        let Refused {
+            desired, allowed, ..
+        } = self;
+        match self.limit {
+            Limit::TableElements => {
+                format!("it asked to grow a table to {desired} elements; {allowed} are allowed")
+            }
+            _ => format!(
+                "it asked to grow a linear memory to {desired} bytes; {allowed} are allowed"
+            ),
+        }
+    }
+}
+
 /// `wasmtime::ResourceLimiter` that traps on the first excess and remembers it.
 pub(crate) struct Limiter {
     limits: Limits,
-    pub(crate) hit: Option<Limit>,
+    pub(crate) hit: Option<Refused>,
 }
 
 impl Limiter {
@@ -117,8 +150,18 @@ impl Limiter {
         Self { limits, hit: None }
     }
 
-    fn exceed(&mut self, limit: Limit) -> wasmtime::Result<bool> {
-        self.hit.get_or_insert(limit);
+    fn exceed(
+        &mut self,
+        limit: Limit,
+        desired: usize,
+        cap: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.hit.get_or_insert(Refused {
+            limit,
+            desired,
+            allowed: maximum.map_or(cap, |m| m.min(cap)),
+        });
         Err(wasmtime::Error::new(LimitHit { limit }))
     }
 }
@@ -131,7 +174,7 @@ impl wasmtime::ResourceLimiter for Limiter {
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         if desired > self.limits.memory_bytes || maximum.is_some_and(|m| desired > m) {
-            return self.exceed(Limit::Memory);
+            return self.exceed(Limit::Memory, desired, self.limits.memory_bytes, maximum);
         }
         Ok(true)
     }
@@ -143,7 +186,12 @@ impl wasmtime::ResourceLimiter for Limiter {
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         if desired > self.limits.table_elements || maximum.is_some_and(|m| desired > m) {
-            return self.exceed(Limit::TableElements);
+            return self.exceed(
+                Limit::TableElements,
+                desired,
+                self.limits.table_elements,
+                maximum,
+            );
         }
         Ok(true)
     }

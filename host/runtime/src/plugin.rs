@@ -8,12 +8,15 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
+use crate::bindings::history_adapter::HistoryAdapterPre;
 use crate::bindings::translator::TranslatorPre;
 use crate::bindings::{action::ActionPre, adapter::AdapterPre, check::CheckPre};
-use crate::cache::CacheStatus;
+use crate::cache::{self, CacheStatus};
 use crate::call::Sandbox;
+use crate::declared;
 use crate::describe::{self, Descriptor};
 use crate::error::{CallError, LoadError};
+use crate::limits::Limits;
 use crate::runtime::Runtime;
 use crate::state::HostState;
 use crate::version::{CONTRACT_PACKAGE, CONTRACT_VERSION, Version};
@@ -22,7 +25,12 @@ use crate::world::World;
 pub(crate) enum Pre {
     Action(ActionPre<HostState>),
     Check(CheckPre<HostState>),
-    Adapter(AdapterPre<HostState>),
+    /// An adapter, with its `history-adapter` pre-instantiation when it
+    /// also exports `query-range` (contract 0.1.2).
+    Adapter(
+        AdapterPre<HostState>,
+        Option<Box<HistoryAdapterPre<HostState>>>,
+    ),
     Translator(TranslatorPre<HostState>),
 }
 
@@ -86,34 +94,80 @@ impl Plugin {
     pub fn descriptor(&self) -> &Descriptor {
         &self.info.descriptor
     }
+
+    /// Whether the plugin is an adapter that also exports `query-range`
+    /// (contract 0.1.2, world `history-adapter`).
+    pub fn answers_query_range(&self) -> bool {
+        matches!(self.pre, Pre::Adapter(_, Some(_)))
+    }
 }
 
 impl Runtime {
-    /// Loads a plugin file, refusing it when `pin` is given and differs.
+    /// Loads a plugin file, refusing it when `pin` is given and differs;
+    /// [`Runtime::load_file_with`] the default [`Limits`].
     pub fn load_file(&self, path: &Path, pin: Option<&str>) -> Result<Plugin, LoadError> {
-        let origin = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-            path: origin.clone(),
-            source,
-        })?;
-        if let Some(expected) = pin {
-            let actual = sha256_hex(&bytes);
-            if !expected.eq_ignore_ascii_case(&actual) {
-                return Err(LoadError::PinMismatch {
-                    path: origin,
-                    expected: expected.to_string(),
-                    actual,
-                });
-            }
-        }
-        self.load(&bytes, &origin)
+        self.load_file_with(path, pin, &Limits::default())
     }
 
-    /// Loads a plugin from bytes (binary component, or component text).
+    /// Loads a plugin file under `limits` (those the plugin will be called
+    /// with: the plan's, or the command line's), refusing it when `pin` is
+    /// given and differs. See [`Runtime::load_with`].
+    pub fn load_file_with(
+        &self,
+        path: &Path,
+        pin: Option<&str>,
+        limits: &Limits,
+    ) -> Result<Plugin, LoadError> {
+        let origin = path.display().to_string();
+        let bytes = cache::read_component(path).map_err(|cause| LoadError::Io {
+            path: origin.clone(),
+            cause,
+        })?;
+        self.load_pinned(&bytes, &origin, limits, pin)
+    }
+
+    /// Loads a plugin from bytes (binary component, or component text);
+    /// [`Runtime::load_with`] the default [`Limits`].
     pub fn load(&self, bytes: &[u8], origin: &str) -> Result<Plugin, LoadError> {
-        let digest: [u8; 32] = Sha256::digest(bytes).into();
+        self.load_with(bytes, origin, &Limits::default())
+    }
+
+    /// Loads a plugin from bytes (binary component, or component text)
+    /// under `limits`: a memory or table it declares larger than they (or
+    /// the pooling allocator's slot) allow is refused as
+    /// [`LoadError::OverLimit`], and its `describe()` runs with their
+    /// deadline and memory, like any call.
+    pub fn load_with(
+        &self,
+        bytes: &[u8],
+        origin: &str,
+        limits: &Limits,
+    ) -> Result<Plugin, LoadError> {
+        self.load_pinned(bytes, origin, limits, None)
+    }
+
+    /// [`Runtime::load_with`], refusing bytes whose sha256 is not `pin`
+    /// (the digest is computed, or taken from the verified cache entry,
+    /// once per load).
+    fn load_pinned(
+        &self,
+        bytes: &[u8],
+        origin: &str,
+        limits: &Limits,
+        pin: Option<&str>,
+    ) -> Result<Plugin, LoadError> {
         let started = Instant::now();
-        let (component, cache) = self.compile(bytes, &digest, origin)?;
+        let identified = cache::identify(self.cache.as_ref(), bytes, origin, pin)?;
+        let digest = identified.sha256;
+        if let Some(e) = declared::excess(bytes, limits) {
+            return Err(LoadError::OverLimit {
+                origin: origin.to_string(),
+                limit: e.limit,
+                asked: e.asked,
+                allowed: e.allowed,
+            });
+        }
+        let (component, cache) = self.compile(bytes, identified, origin)?;
         let compile_ms = started.elapsed().as_secs_f64() * 1e3;
         let ty = component.component_type();
         let imports: Vec<String> = ty
@@ -150,11 +204,15 @@ impl Runtime {
                 compile_ms,
             },
         };
+        let sandbox = Sandbox {
+            limits: limits.clone(),
+            ..Sandbox::default()
+        };
         let descriptor = self
-            .describe(&plugin, &Sandbox::default())
-            .map_err(|source| LoadError::Describe {
+            .describe(&plugin, &sandbox)
+            .map_err(|cause| LoadError::Describe {
                 origin: origin.to_string(),
-                source,
+                cause,
             })?;
         if descriptor.kind != world {
             return Err(LoadError::KindMismatch {
@@ -166,7 +224,7 @@ impl Runtime {
         if let Some(detail) = describe::problem(&descriptor) {
             return Err(LoadError::Describe {
                 origin: origin.to_string(),
-                source: CallError::InvalidOutput {
+                cause: CallError::InvalidOutput {
                     plugin: origin.to_string(),
                     detail,
                 },
@@ -180,31 +238,40 @@ impl Runtime {
     fn compile(
         &self,
         bytes: &[u8],
-        digest: &[u8; 32],
+        identified: cache::Identified,
         origin: &str,
     ) -> Result<(Component, CacheStatus), LoadError> {
         check_header(bytes, origin)?;
-        let mut status = CacheStatus::Disabled;
-        if let Some(cache) = &self.cache {
-            let (hit, rejected) = cache.load(&self.engine, digest);
-            if let Some(c) = hit {
-                return Ok((c, CacheStatus::Hit));
-            }
-            status = if rejected {
+        let cache::Identified {
+            sha256,
+            key,
+            lookup,
+        } = identified;
+        let status = match (&self.cache, lookup) {
+            (None, _) => CacheStatus::Disabled,
+            (Some(_), cache::Lookup::Absent) => CacheStatus::Miss,
+            (Some(_), cache::Lookup::Rejected(why)) => {
+                tracing::warn!(origin, ?why, "discarding cache entry");
                 CacheStatus::Replaced
-            } else {
-                CacheStatus::Miss
-            };
-        }
+            }
+            (Some(_), cache::Lookup::Found(entry)) => match entry.deserialize(&self.engine) {
+                Ok(c) => return Ok((c, CacheStatus::Hit)),
+                Err(_) => CacheStatus::Replaced,
+            },
+        };
         let component = Component::new(&self.engine, bytes).map_err(|e| LoadError::Malformed {
             origin: origin.to_string(),
             detail: format!("{e:#}"),
         })?;
-        if let Some(cache) = &self.cache {
+        if let (Some(cache), Some(key)) = (&self.cache, key) {
             let stored = component
                 .serialize()
                 .map_err(|e| e.to_string())
-                .and_then(|payload| cache.store(digest, &payload).map_err(|e| e.to_string()));
+                .and_then(|payload| {
+                    cache
+                        .store(&key, &sha256, &payload)
+                        .map_err(|e| e.to_string())
+                });
             if let Err(e) = stored {
                 tracing::warn!(origin, error = %e, "could not write the component cache entry");
             }
@@ -240,7 +307,20 @@ impl Runtime {
         Ok(match world {
             World::Action => Pre::Action(ActionPre::new(pre).map_err(wrong)?),
             World::Check => Pre::Check(CheckPre::new(pre).map_err(wrong)?),
-            World::Adapter => Pre::Adapter(AdapterPre::new(pre).map_err(wrong)?),
+            World::Adapter => {
+                let history = if exports_query_range(component, &self.engine) {
+                    let wrong = |e: wasmtime::Error| LoadError::WrongWorld {
+                        origin: origin.to_string(),
+                        detail: format!("exports do not match the history-adapter world: {e:#}"),
+                    };
+                    Some(Box::new(
+                        HistoryAdapterPre::new(pre.clone()).map_err(wrong)?,
+                    ))
+                } else {
+                    None
+                };
+                Pre::Adapter(AdapterPre::new(pre).map_err(wrong)?, history)
+            }
             World::Translator => Pre::Translator(TranslatorPre::new(pre).map_err(wrong)?),
         })
     }
@@ -263,6 +343,15 @@ fn check_header(bytes: &[u8], origin: &str) -> Result<(), LoadError> {
             "not a wasm binary (bad magic) and not component text",
         )),
     }
+}
+
+/// Whether an adapter also exports `query-range` (the `history-adapter`
+/// world of contract 0.1.2).
+fn exports_query_range(component: &Component, engine: &wasmtime::Engine) -> bool {
+    component
+        .component_type()
+        .exports(engine)
+        .any(|(n, _)| n == "query-range")
 }
 
 fn detect_world(exports: &[String]) -> Option<World> {

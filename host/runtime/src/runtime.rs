@@ -1,10 +1,10 @@
 //! One wasmtime engine per process: epoch ticker, pooling allocator (with a
 //! clean fallback), the shared linker and the compiled-component cache.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
@@ -12,7 +12,7 @@ use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAlloc
 use crate::bindings::wit_host;
 use crate::cache::ComponentCache;
 use crate::error::RuntimeError;
-use crate::limits::MAX_MEMORY_BYTES;
+use crate::limits::{MAX_MEMORY_BYTES, MAX_TABLE_ELEMENTS};
 use crate::state::HostState;
 
 /// How often the epoch advances; deadlines are enforced at this granularity.
@@ -21,21 +21,66 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Maximum wasm stack per call (deep recursion traps with `Limit::Stack`).
 pub const MAX_WASM_STACK: usize = 512 * 1024;
 
-/// Which instance allocator the engine ended up with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+/// An instance allocator: the one asked for in [`RuntimeOptions`], or the
+/// one the engine ended up with ([`Runtime::allocator`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Allocator {
-    /// Pre-reserved instance slots (fast instantiation).
+    /// Pre-reserved instance slots (fast instantiation). Asked for, it falls
+    /// back to [`Allocator::OnDemand`] when the pool cannot be reserved.
+    #[default]
     Pooling,
-    /// Allocation per instance (fallback when the pool cannot be reserved).
+    /// Allocation per instance.
     OnDemand,
 }
 
-struct Ticker(Arc<AtomicBool>);
+/// The environment variable that makes [`RuntimeOptions::from_env`] ask for
+/// [`Allocator::OnDemand`] (set to anything).
+pub const NO_POOLING_ENV: &str = "CUTOVER_NO_POOLING";
+
+/// How to set up a [`Runtime`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuntimeOptions {
+    /// Where compiled components are cached (`None`: no cache).
+    pub cache_dir: Option<PathBuf>,
+    /// The instance allocator asked for.
+    pub allocator: Allocator,
+}
+
+impl RuntimeOptions {
+    /// The options [`Runtime::new`] uses: `cache_dir`, and
+    /// [`Allocator::OnDemand`] when [`NO_POOLING_ENV`] is set, else pooling.
+    pub fn from_env(cache_dir: Option<&Path>) -> Self {
+        Self {
+            cache_dir: cache_dir.map(Path::to_path_buf),
+            allocator: match std::env::var_os(NO_POOLING_ENV) {
+                Some(_) => Allocator::OnDemand,
+                None => Allocator::Pooling,
+            },
+        }
+    }
+}
+
+/// The epoch ticker's clock: the engine's epoch counts [`EPOCH_TICK`]s of
+/// wall-clock time since `started`, `applied` of them so far.
+struct Clock {
+    started: Instant,
+    applied: AtomicU64,
+    stop: AtomicBool,
+}
+
+impl Clock {
+    /// Ticks of wall-clock time since the clock started.
+    fn due(&self) -> u64 {
+        (self.started.elapsed().as_nanos() / EPOCH_TICK.as_nanos()) as u64
+    }
+}
+
+struct Ticker(Arc<Clock>);
 
 impl Drop for Ticker {
     fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.0.stop.store(true, Ordering::Relaxed);
     }
 }
 
@@ -45,7 +90,7 @@ pub struct Runtime {
     pub(crate) linker: Linker<HostState>,
     pub(crate) cache: Option<ComponentCache>,
     allocator: Allocator,
-    _ticker: Ticker,
+    ticker: Ticker,
 }
 
 fn base_config() -> Config {
@@ -72,7 +117,7 @@ fn pooling_config() -> PoolingAllocationConfig {
         .total_tables(256)
         .total_stacks(64)
         .max_memory_size(MAX_MEMORY_BYTES)
-        .table_elements(200_000);
+        .table_elements(MAX_TABLE_ELEMENTS);
     // Reset freed slots by scanning for the pages the plugin dirtied and
     // zeroing/restoring just those, instead of `madvise` over the whole
     // slot (which also makes the next instance page-fault everything back
@@ -89,11 +134,18 @@ fn pooling_config() -> PoolingAllocationConfig {
 }
 
 impl Runtime {
-    /// Creates the engine. `cache_dir` enables the compiled-component cache.
+    /// Creates the engine. `cache_dir` enables the compiled-component cache;
+    /// the allocator is pooling unless [`NO_POOLING_ENV`] is set (see
+    /// [`RuntimeOptions::from_env`]).
     pub fn new(cache_dir: Option<&Path>) -> Result<Self, RuntimeError> {
-        let force_on_demand = std::env::var_os("CUTOVER_NO_POOLING").is_some();
-        let (engine, allocator) = match force_on_demand {
-            false => {
+        Self::with_options(&RuntimeOptions::from_env(cache_dir))
+    }
+
+    /// Creates the engine as `options` say, whatever the environment.
+    pub fn with_options(options: &RuntimeOptions) -> Result<Self, RuntimeError> {
+        let cache_dir = options.cache_dir.as_deref();
+        let (engine, allocator) = match options.allocator {
+            Allocator::Pooling => {
                 let mut cfg = base_config();
                 cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config()));
                 match Engine::new(&cfg) {
@@ -104,7 +156,7 @@ impl Runtime {
                     }
                 }
             }
-            true => Self::on_demand()?,
+            Allocator::OnDemand => Self::on_demand()?,
         };
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
@@ -115,24 +167,33 @@ impl Runtime {
             .map_err(|e| RuntimeError::Engine(e.to_string()))?;
         let cache =
             match cache_dir {
-                Some(dir) => Some(ComponentCache::open(dir, &engine).map_err(|source| {
+                Some(dir) => Some(ComponentCache::open(dir, &engine).map_err(|cause| {
                     RuntimeError::Cache {
                         path: dir.display().to_string(),
-                        source,
+                        cause,
                     }
                 })?),
                 None => None,
             };
-        let stop = Arc::new(AtomicBool::new(false));
-        let (flag, ticking) = (stop.clone(), engine.weak());
+        let clock = Arc::new(Clock {
+            started: Instant::now(),
+            applied: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+        });
+        let (ticks, ticking) = (clock.clone(), engine.weak());
         std::thread::Builder::new()
             .name("cutover-epoch".into())
             .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
+                // The epoch counts elapsed wall-clock ticks, not sleeps: a
+                // sleep that overruns (a loaded machine) is caught up at
+                // once, so a long deadline does not drift later and later.
+                while !ticks.stop.load(Ordering::Relaxed) {
                     std::thread::sleep(EPOCH_TICK);
-                    match ticking.upgrade() {
-                        Some(e) => e.increment_epoch(),
-                        None => break,
+                    let Some(e) = ticking.upgrade() else { break };
+                    let due = ticks.due();
+                    while ticks.applied.load(Ordering::Relaxed) < due {
+                        e.increment_epoch();
+                        ticks.applied.fetch_add(1, Ordering::Release);
                     }
                 }
             })
@@ -142,7 +203,7 @@ impl Runtime {
             linker,
             cache,
             allocator,
-            _ticker: Ticker(stop),
+            ticker: Ticker(clock),
         })
     }
 
@@ -151,6 +212,16 @@ impl Runtime {
         Engine::new(&cfg)
             .map(|e| (e, Allocator::OnDemand))
             .map_err(|e| RuntimeError::Engine(e.to_string()))
+    }
+
+    /// How many ticks the engine's epoch is behind the wall clock (the
+    /// ticker thread was late); a store's deadline adds them, since the
+    /// ticker catches them up at once.
+    pub(crate) fn epoch_lag(&self) -> u64 {
+        let clock = &self.ticker.0;
+        clock
+            .due()
+            .saturating_sub(clock.applied.load(Ordering::Acquire))
     }
 
     /// The instance allocator in use.

@@ -1,7 +1,7 @@
 //! Approximate in-memory size of values a plugin returns, for the output cap.
 
 use crate::bindings::wit::{
-    Alert, Capabilities, Descriptor, ExportInfo, HealthReport, Outcome, PluginError,
+    Alert, Capabilities, Descriptor, ExportInfo, HealthReport, Outcome, PluginError, RangeSeries,
     TranslationReport, TranslatorDescriptor, Verdict,
 };
 
@@ -77,6 +77,13 @@ impl OutputSize for Verdict {
 impl OutputSize for Alert {
     fn output_size(&self) -> usize {
         pairs(&self.labels) + pairs(&self.annotations) + self.fingerprint.len() + 32
+    }
+}
+
+impl OutputSize for RangeSeries {
+    fn output_size(&self) -> usize {
+        // A sample is an s64 and an f64.
+        pairs(&self.labels) + self.samples.len() * 16 + 16
     }
 }
 

@@ -1,13 +1,27 @@
 //! Integration tests of the sandboxed runtime with real components: the
 //! first-party plugins built by `scripts/build-plugins.sh` and the
 //! hand-written hostile fixtures in `tests/fixtures/hostile`. One binary:
-//! loading, pins and the cache (`runtime/loading.rs`), limits
-//! (`runtime/limits.rs`), grants (`runtime/grants.rs`), HTTPS with granted
-//! certificate authorities (`runtime/tls.rs`) and translators (contract
-//! 0.1.1, `runtime/translators.rs`).
+//! loading, pins and the cache (`runtime/loading.rs`), cache entry
+//! integrity (`runtime/cache.rs`), limits
+//! (`runtime/limits.rs`), the deadline bound (`runtime/bounds.rs`), the
+//! hostile corpus under each allocator (`runtime/corpus.rs`), error chains
+//! (`runtime/chains.rs`), grants (`runtime/grants.rs`), HTTPS with granted
+//! certificate authorities (`runtime/tls.rs`), translators (contract
+//! 0.1.1, `runtime/translators.rs`) and `query-range` (contract 0.1.2,
+//! `runtime/history.rs`).
 
+#[path = "runtime/bounds.rs"]
+mod bounds;
+#[path = "runtime/cache.rs"]
+mod cache;
+#[path = "runtime/chains.rs"]
+mod chains;
+#[path = "runtime/corpus.rs"]
+mod corpus;
 #[path = "runtime/grants.rs"]
 mod grants;
+#[path = "runtime/history.rs"]
+mod history;
 #[path = "runtime/limits.rs"]
 mod limits;
 #[path = "runtime/loading.rs"]
@@ -23,12 +37,14 @@ use std::time::Duration;
 use cutover_runtime::{CallError, Limit, Plugin, Runtime, Sandbox, wit};
 use cutover_test_kit::{plugin_path, wat};
 
+/// This test process's compiled-component cache.
+fn cache_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("cutover-rt-test-{}", std::process::id()))
+}
+
 fn rt() -> &'static Runtime {
     static RT: OnceLock<Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("cutover-rt-test-{}", std::process::id()));
-        Runtime::new(Some(&dir)).expect("runtime")
-    })
+    RT.get_or_init(|| Runtime::new(Some(&cache_dir())).expect("runtime"))
 }
 
 /// The built first-party plugin `name`.

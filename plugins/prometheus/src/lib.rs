@@ -7,6 +7,10 @@
 //! `alertmanager_auth` (`none` | `basic` for that Alertmanager: the secrets
 //! `alertmanager_user`/`alertmanager_password`, granted in the plan).
 //!
+//! It is a `history-adapter` (contract 0.1.2): `query-range` evaluates an
+//! expression over the server's recorded history (`/api/v1/query_range`,
+//! see `range`), which backtests read.
+//!
 //! With `alertmanager_url` the adapter speaks for the whole stack
 //! (Prometheus evaluating the rules, the Alertmanager it sends to):
 //! `collect-alerts` reads what that Alertmanager holds (`/api/v2/alerts`,
@@ -31,6 +35,7 @@
 
 mod alerts;
 mod bundle;
+mod range;
 mod stack_am;
 
 use std::collections::BTreeMap;
@@ -42,12 +47,12 @@ use cutover_adapter_util::am_alerts;
 use cutover_adapter_util::client::{Client, describe};
 use cutover_adapter_util::files::{list, read_optional};
 use cutover_adapter_util::reload::{ApplyError, apply_with_rollback};
-use cutover_plugin_sdk::adapter::Guest;
+use cutover_plugin_sdk::history_adapter::Guest;
 use cutover_plugin_sdk::http::HttpMethod;
 use cutover_plugin_sdk::{
     Alert, Capabilities, DataSink, DataSource, Descriptor, DirectoryRequest, ExportInfo,
-    HealthReport, Outcome, PluginError, PluginKind, SinkWriter, SourceReader, Window, config,
-    failed, invalid_input, log, unavailable, unsupported,
+    HealthReport, Outcome, PluginError, PluginKind, RangeSeries, SinkWriter, SourceReader, Window,
+    config, failed, invalid_input, log, unavailable, unsupported,
 };
 
 /// Where the granted `rules` directory is mounted.
@@ -346,9 +351,20 @@ impl Guest for Prometheus {
             ))),
         }
     }
+
+    fn query_range(
+        query: String,
+        start: i64,
+        end: i64,
+        step_ms: u64,
+    ) -> Result<Vec<RangeSeries>, PluginError> {
+        let series = range::query_range(&client()?, &query, start, end, step_ms)?;
+        log::debug(format!("query_range returned {} series", series.len()));
+        Ok(series)
+    }
 }
 
-cutover_plugin_sdk::export_adapter!(Prometheus);
+cutover_plugin_sdk::export_history_adapter!(Prometheus);
 
 #[cfg(test)]
 mod tests {

@@ -1,12 +1,13 @@
 //! # cutover-plugin-sdk
 //!
 //! Everything a cutover plugin (a WebAssembly component targeting one of the
-//! `action`, `check`, `adapter` or `translator` worlds of `wit/plugin.wit`)
-//! needs:
+//! `action`, `check`, `adapter`, `history-adapter` or `translator` worlds of
+//! `wit/plugin.wit`) needs:
 //!
 //! * the generated bindings ([`action`], [`check`], [`adapter`],
-//!   [`translator`]) and their export macros ([`export_action!`],
-//!   [`export_check!`], [`export_adapter!`], [`export_translator!`]);
+//!   [`history_adapter`], [`translator`]) and their export macros
+//!   ([`export_action!`], [`export_check!`], [`export_adapter!`],
+//!   [`export_history_adapter!`], [`export_translator!`]);
 //! * for translators, the document framing of their streams
 //!   ([`read_documents`], [`write_documents`]) and [`report`], which counts
 //!   the summary from the items;
@@ -56,8 +57,9 @@ mod translate;
 pub use bindings::action::export_action;
 pub use bindings::adapter::export_adapter;
 pub use bindings::check::export_check;
+pub use bindings::history_adapter::export_history_adapter;
 pub use bindings::translator::export_translator;
-pub use bindings::{action, adapter, check, translator};
+pub use bindings::{action, adapter, check, history_adapter, translator};
 pub use errors::{denied, failed, invalid_input, unavailable, unsupported};
 pub use hostfns::{config, descriptor, params, progress, secret};
 pub use io::{CHUNK_SIZE, ChunkSink, ChunkSource, SinkWriter, SourceReader};
@@ -76,7 +78,7 @@ pub use action::cutover::plugin::host::{DataSink, DataSource, LogLevel};
 /// The shared WIT `types` interface.
 pub use action::cutover::plugin::types::{
     Alert, AlertState, Capabilities, Context, Descriptor, DirectoryRequest, ExportInfo,
-    HealthReport, ItemStatus, Measurement, Outcome, Pairs, PluginError, PluginKind, ReportItem,
-    ReportSummary, Timestamp, TranslationReport, TranslatorDescriptor, Verdict, VerdictKind,
-    Window,
+    HealthReport, ItemStatus, Measurement, Outcome, Pairs, PluginError, PluginKind, RangeSeries,
+    ReportItem, ReportSummary, Sample, Timestamp, TranslationReport, TranslatorDescriptor, Verdict,
+    VerdictKind, Window,
 };

@@ -45,8 +45,8 @@ fn infinite_loop_hits_the_deadline() {
         ),
         "{err:?}"
     );
-    // The bench reports the exact overrun against the +100 ms target; here we
-    // only prove the call was interrupted rather than running on.
+    // The deadline + 100 ms bound is asserted in `bounds.rs` (and the bench
+    // reports the overrun); here only that the call was interrupted.
     assert!(
         elapsed < Duration::from_millis(300 + 2_000),
         "took {elapsed:?}"

@@ -18,7 +18,7 @@ fn first_party_plugins_describe_themselves() {
         assert_eq!(p.world(), world, "{name}");
         assert_eq!(p.name(), name);
         let info = p.info();
-        assert_eq!(info.contract_version.as_deref(), Some("0.1.1"));
+        assert_eq!(info.contract_version.as_deref(), Some("0.1.2"));
         assert_eq!(
             info.sha256,
             cutover_runtime::sha256_hex(&std::fs::read(plugin_path(name)).unwrap())
@@ -26,7 +26,7 @@ fn first_party_plugins_describe_themselves() {
         assert!(
             info.imports
                 .iter()
-                .any(|i| i == "cutover:plugin/host@0.1.1")
+                .any(|i| i == "cutover:plugin/host@0.1.2")
         );
     }
     let fa = load("file-adapter");
@@ -82,7 +82,7 @@ fn incompatible_contract_versions_name_both_versions() {
         match rt().load(text.as_bytes(), file) {
             Err(LoadError::ContractVersion { plugin, host, .. }) => {
                 assert_eq!(plugin, want);
-                assert_eq!(host, "0.1.1");
+                assert_eq!(host, "0.1.2");
             }
             Err(other) => panic!("{file}: expected ContractVersion, got {other:?}"),
             Ok(_) => panic!("{file}: loaded"),
@@ -122,8 +122,7 @@ fn cache_hits_and_rejects_corrupt_or_foreign_entries() {
         CacheStatus::Miss
     );
     assert_eq!(rt.load(&bytes, "a").unwrap().info().cache, CacheStatus::Hit);
-    let digest = cutover_runtime::sha256_hex(&bytes);
-    let entry = rt.cache().unwrap().entry_path(&digest);
+    let entry = rt.cache().unwrap().entry_path(&bytes);
     // Corrupt: flip one byte in the payload.
     let mut e = std::fs::read(&entry).unwrap();
     let mid = e.len() / 2;
@@ -141,10 +140,7 @@ fn cache_hits_and_rejects_corrupt_or_foreign_entries() {
     // Foreign: another component's entry under this digest's name.
     let other = std::fs::read(plugin_path("http-probe")).unwrap();
     rt.load(&other, "b").unwrap();
-    let other_entry = rt
-        .cache()
-        .unwrap()
-        .entry_path(&cutover_runtime::sha256_hex(&other));
+    let other_entry = rt.cache().unwrap().entry_path(&other);
     std::fs::copy(&other_entry, &entry).unwrap();
     let p = rt.load(&bytes, "a").unwrap();
     assert_eq!(p.info().cache, CacheStatus::Replaced);

@@ -49,8 +49,8 @@ fn first_party_translators_describe_themselves() {
         assert_eq!(p.world(), World::Translator, "{name}");
         assert_eq!(p.name(), name);
         let info = p.info();
-        assert_eq!(info.contract_version.as_deref(), Some("0.1.1"), "{name}");
-        assert_eq!(info.host_contract_version, "0.1.1");
+        assert_eq!(info.contract_version.as_deref(), Some("0.1.2"), "{name}");
+        assert_eq!(info.host_contract_version, "0.1.2");
         assert!(info.exports.iter().any(|e| e == "translate"), "{name}");
         let d: &Descriptor = p.descriptor();
         assert_eq!(d.kind, World::Translator);
@@ -396,7 +396,7 @@ fn describe_runs_under_the_same_limits() {
     let describe_err = |name: &str, describe: &str, kinds: u8| match load_translator_wat(
         name, describe, "", kinds,
     ) {
-        Err(LoadError::Describe { source, .. }) => source,
+        Err(LoadError::Describe { cause, .. }) => cause,
         Err(other) => panic!("{name}: expected a describe() error, got {other:?}"),
         Ok(_) => panic!("{name}: loaded"),
     };
