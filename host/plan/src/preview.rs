@@ -48,6 +48,67 @@ fn describe_step(step: &Step, plan: &Plan) -> String {
                 ""
             }
         ),
+        StepAction::Canary {
+            plugin,
+            params,
+            shadow,
+        } => format!(
+            "canary: `{plugin}` pages through both Alertmanagers with {}, then resolves the \
+             synthetic alert{}",
+            params_text(params),
+            if *shadow {
+                " [shadow: recorded, never gates]"
+            } else {
+                ""
+            }
+        ),
+        StepAction::Backtest(b) => {
+            let mut s = format!(
+                "backtest: the {} system's ({}) alert rules over its last {} of history",
+                b.system,
+                label(b.system),
+                format_duration_ms(b.history_ms)
+            );
+            match &b.translate {
+                Some(t) => {
+                    let _ = write!(
+                        s,
+                        " against their translation by `{t}` with {}",
+                        params_text(&b.params)
+                    );
+                }
+                None => {
+                    let _ = write!(s, " against the {} system's", b.system.other());
+                }
+            }
+            if let Some(step) = b.step_ms {
+                let _ = write!(s, ", every {}", format_duration_ms(step));
+            }
+            if let Some(scope) = &b.scope {
+                let _ = write!(s, ", in scope {scope}");
+            }
+            let _ = write!(s, ", tolerance {}", format_duration_ms(b.tolerance_ms));
+            if let Some(rate) = b.min_match_rate {
+                let _ = write!(s, ", min predicted match rate {rate}");
+            }
+            if !b.ignore_labels.is_empty() {
+                let _ = write!(s, ", ignoring labels {}", b.ignore_labels.join(", "));
+            }
+            if !b.rename.is_empty() {
+                let pairs: Vec<String> = b.rename.iter().map(|(a, b)| format!("{a}={b}")).collect();
+                let _ = write!(s, ", renaming {}", pairs.join(", "));
+            }
+            let _ = write!(
+                s,
+                "; gate: {} missing alert{} allowed; no data waits for a person",
+                b.max_missing,
+                if b.max_missing == 1 { "" } else { "s" }
+            );
+            if b.shadow {
+                s.push_str(" [shadow: recorded, never gates]");
+            }
+            s
+        }
         StepAction::Backup { system, types } => {
             format!(
                 "backup: {system} system ({}): {}",
@@ -197,6 +258,13 @@ pub fn preview(loaded: &LoadedPlan, infos: &BTreeMap<String, PluginInfo>) -> Str
     );
     if !plan.meta.notify.is_empty() {
         let _ = writeln!(o, "Notifications to: {}", plan.meta.notify.join(", "));
+    }
+    if !plan.meta.notify_tls_ca.is_empty() {
+        let _ = writeln!(
+            o,
+            "Notifications over https trust: {} (instead of the public roots)",
+            plan.meta.notify_tls_ca.join(", ")
+        );
     }
     let _ = writeln!(
         o,

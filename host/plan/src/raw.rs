@@ -73,6 +73,12 @@ pub struct RawMeta {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub notify: Vec<SStr>,
+    /// PEM files of certificate authorities (relative to the plan file) that
+    /// `https://` notification targets must chain to. When given, they
+    /// replace the public web PKI roots for every notification of the plan.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub notify_tls_ca: Vec<SStr>,
 }
 
 /// Limits of one plugin call.
@@ -304,6 +310,13 @@ pub struct RawStep {
     /// parallel-run: how long to compare.
     #[schemars(with = "Option<String>")]
     pub window: Option<SStr>,
+    /// backtest: how much recorded history, ending when the step runs.
+    #[schemars(with = "Option<String>")]
+    pub history: Option<SStr>,
+    /// backtest: one evaluation step for every rule group (default: each
+    /// group's own interval).
+    #[schemars(with = "Option<String>")]
+    pub step: Option<SStr>,
     /// parallel-run: how often to sample.
     #[schemars(with = "Option<String>")]
     pub interval: Option<SStr>,
@@ -426,7 +439,8 @@ pub struct RawEmergency {
     pub rollback_to: Option<SStr>,
     /// Who to notify.
     #[serde(default)]
-    pub notify: Vec<String>,
+    #[schemars(with = "Vec<String>")]
+    pub notify: Vec<SStr>,
     /// Manual instructions, in order.
     #[serde(default)]
     pub steps: Vec<String>,

@@ -61,6 +61,10 @@ pub struct PluginInfo {
     /// The data kinds a translator accepts (empty for other plugins).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kinds: Vec<String>,
+    /// An adapter that also answers `query-range` (contract 0.1.2, world
+    /// `history-adapter`): backtests can read its system's history.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub history: bool,
 }
 
 /// Describes plugins for validation. The real implementation instantiates the
@@ -69,6 +73,20 @@ pub trait PluginResolver {
     /// Describes the plugin `plugin_id` stored at `path` (already resolved
     /// against the plan's directory). The error says why it could not.
     fn describe(&self, plugin_id: &str, path: &Path) -> Result<PluginInfo, String>;
+
+    /// [`PluginResolver::describe`] under the limits the plan gives the
+    /// plugin (its `deadline` and `memory`): a resolver that runs
+    /// `describe()` runs it within them. Validation calls this one; by
+    /// default the limits are not needed.
+    fn describe_within(
+        &self,
+        plugin_id: &str,
+        path: &Path,
+        limits: &crate::model::Limits,
+    ) -> Result<PluginInfo, String> {
+        let _ = limits;
+        self.describe(plugin_id, path)
+    }
 }
 
 /// Resolver reading a JSON [`PluginInfo`] from `<plugin path>.describe.json`;

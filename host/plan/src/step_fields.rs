@@ -11,7 +11,7 @@ pub(crate) fn allowed_fields(kind: StepKind) -> Vec<&'static str> {
     let mut v = vec!["id", "kind", "idempotent", "description"];
     v.extend_from_slice(match kind {
         StepKind::Action => &["plugin", "params"][..],
-        StepKind::Check => &["plugin", "params", "shadow"],
+        StepKind::Check | StepKind::Canary => &["plugin", "params", "shadow"],
         StepKind::Backup => &["system", "types"],
         StepKind::Restore => &["backup", "types"],
         StepKind::RollbackPoint => &["name", "categories"],
@@ -32,6 +32,20 @@ pub(crate) fn allowed_fields(kind: StepKind) -> Vec<&'static str> {
         StepKind::Approval => &["message", "approvers"],
         StepKind::Wait => &["duration"],
         StepKind::Notify => &["message", "target"],
+        StepKind::Backtest => &[
+            "system",
+            "history",
+            "step",
+            "translate",
+            "params",
+            "scope",
+            "tolerance",
+            "ignore_labels",
+            "rename",
+            "min_match_rate",
+            "max_missing",
+            "shadow",
+        ],
         StepKind::Migrate => &[
             "from",
             "to",
@@ -49,6 +63,7 @@ pub(crate) fn allowed_fields(kind: StepKind) -> Vec<&'static str> {
 fn required_fields(kind: StepKind) -> &'static [&'static str] {
     match kind {
         StepKind::Action | StepKind::Check => &["plugin"],
+        StepKind::Canary => &["plugin", "params"],
         StepKind::Backup => &["system"],
         StepKind::Restore => &["backup"],
         StepKind::RollbackPoint => &["name"],
@@ -56,11 +71,12 @@ fn required_fields(kind: StepKind) -> &'static [&'static str] {
         StepKind::Approval | StepKind::Notify => &["message"],
         StepKind::Wait => &["duration"],
         StepKind::Migrate => &["from", "to", "types"],
+        StepKind::Backtest => &["history"],
     }
 }
 
 /// Every kind-specific step key.
-const STEP_FIELDS: [&str; 28] = [
+const STEP_FIELDS: [&str; 30] = [
     "plugin",
     "params",
     "shadow",
@@ -70,6 +86,8 @@ const STEP_FIELDS: [&str; 28] = [
     "name",
     "categories",
     "window",
+    "history",
+    "step",
     "interval",
     "tolerance",
     "ignore_labels",

@@ -285,6 +285,12 @@ fn shipped_plans_are_valid_apart_from_plugin_binaries() {
                 assert_eq!(loaded.plan.phases.len(), 5, "{name}");
                 let text = preview(&loaded, &loaded.infos);
                 assert!(text.contains("decommission"), "{text}");
+                if name == "alerting-migration.toml" {
+                    assert!(
+                        text.contains("canary: `alertmanager-canary` pages through both Alertmanagers with {\"labels\":{\"alertname\":\"CutoverCanary\""),
+                        "{text}"
+                    );
+                }
             }
             Err(d) => panic!("{name}:\n{}", d.render_plain()),
         }
@@ -485,4 +491,63 @@ fn phase_duration_ranges_are_typed_previewed_and_fingerprinted() {
     let same =
         validate_in(&same, "x.toml", &loaded.base_dir, &DescriptorFileResolver).expect("valid");
     assert_eq!(same.fingerprint(), loaded.fingerprint());
+}
+
+#[test]
+fn https_notification_targets_with_a_ca_file_validate() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ca = tmp.path().join("hooks-ca.pem");
+    std::fs::write(
+        &ca,
+        "-----BEGIN CERTIFICATE-----\nMAMCAQA=\n-----END CERTIFICATE-----\n",
+    )
+    .expect("write CA");
+    let src = std::fs::read_to_string(manifest().join("tests/ui/valid-plan.toml")).expect("plan");
+    let header = format!(
+        "[plan]\nnotify = [\"am+https://hooks.example:8443/cutover\", \"slack+https://hooks.example/x\", \"#ops\"]\nnotify_tls_ca = [{:?}]\n",
+        ca.display().to_string()
+    );
+    let src = src.replacen("[plan]\n", &header, 1).replacen(
+        "notify = [\"#incident\"]",
+        "notify = [\"#incident\", \"https://pager.example/hook\"]",
+        1,
+    );
+    let loaded = validate_in(
+        &src,
+        "tests/ui/valid-plan.toml",
+        &manifest().join("tests/ui"),
+        &DescriptorFileResolver,
+    )
+    .unwrap_or_else(|d| panic!("{}", d.render_plain()));
+    assert_eq!(
+        loaded.plan.meta.notify_tls_ca,
+        vec![ca.display().to_string()]
+    );
+    assert_eq!(loaded.plan.meta.notify.len(), 3);
+    assert_eq!(
+        loaded.plan.emergency["abort"].notify,
+        vec!["#incident".to_string(), "https://pager.example/hook".into()]
+    );
+    // The CA files are part of the plan: changing them changes the fingerprint.
+    let without = src.replacen(
+        &format!("notify_tls_ca = [{:?}]\n", ca.display().to_string()),
+        "",
+        1,
+    );
+    let other = validate_in(
+        &without,
+        "tests/ui/valid-plan.toml",
+        &manifest().join("tests/ui"),
+        &DescriptorFileResolver,
+    )
+    .unwrap_or_else(|d| panic!("{}", d.render_plain()));
+    assert_ne!(loaded.fingerprint(), other.fingerprint());
+    let text = preview(&loaded, &loaded.infos);
+    assert!(
+        text.contains(&format!(
+            "Notifications over https trust: {} (instead of the public roots)",
+            ca.display()
+        )),
+        "{text}"
+    );
 }

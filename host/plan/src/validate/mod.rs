@@ -13,6 +13,8 @@ use crate::model::*;
 use crate::raw::*;
 use crate::resolver::{PluginInfo, PluginResolver};
 
+mod backtest;
+mod canary;
 mod migrate;
 mod phases;
 mod plugins;
@@ -112,6 +114,7 @@ pub fn validate_in(
         infos: BTreeMap::new(),
         plugin_ids: Vec::new(),
         system_adapters: (String::new(), String::new()),
+        plugin_deadlines: BTreeMap::new(),
     };
     let plan = checker.plan(&raw);
     if checker.diags.is_empty() {
@@ -176,6 +179,8 @@ struct Checker<'a> {
     plugin_ids: Vec<String>,
     /// Adapter plugin ids of the old and the new system.
     system_adapters: (String, String),
+    /// Each plugin's deadline in ms (a canary's wait must fit in it).
+    plugin_deadlines: BTreeMap<String, u64>,
 }
 
 fn span_of<T>(s: &Spanned<T>) -> Range<usize> {
@@ -197,6 +202,8 @@ impl Checker<'_> {
         let mut plugins = BTreeMap::new();
         for (id, plugin) in &raw.plugins {
             let spec = self.plugin(id, plugin, &meta.defaults);
+            self.plugin_deadlines
+                .insert(id.clone(), spec.limits.deadline_ms);
             plugins.insert(id.clone(), spec);
         }
         let systems = self.systems(raw);
@@ -240,6 +247,11 @@ impl Checker<'_> {
             rollback_approvers: self.rollback_approvers(&m.rollback_approvers),
             on_alert: m.on_alert.as_ref().map(|s| s.get_ref().trim().to_string()),
             notify: m.notify.iter().map(|s| s.get_ref().clone()).collect(),
+            notify_tls_ca: m
+                .notify_tls_ca
+                .iter()
+                .map(|s| s.get_ref().clone())
+                .collect(),
         }
     }
 
@@ -279,12 +291,26 @@ impl Checker<'_> {
             }
         }
         for t in &m.notify {
-            if t.get_ref().trim().is_empty() {
+            self.notify_target(t);
+        }
+        for ca in &m.notify_tls_ca {
+            if let Err((message, label)) = plugins::check_tls_ca(self.base_dir, ca.get_ref()) {
                 self.err(
-                    Diagnostic::at(span_of(t), "notification target is empty", "empty target")
-                        .help("a webhook URL (http://...) or a name such as \"#alerting\""),
+                    Diagnostic::at(span_of(ca), format!("notify_tls_ca: {message}"), label)
+                        .help("give a PEM file of the CA certificate(s) that sign the webhook server's certificate, relative to the plan file, e.g. \"./certs/hooks-ca.pem\""),
                 );
             }
+        }
+    }
+
+    /// A notification target (`[plan] notify`, an emergency procedure's
+    /// `notify`, a notify step's `target`) that can never be sent to.
+    fn notify_target(&mut self, t: &Spanned<String>) {
+        if let Err(e) = cutover_notify::Target::check(t.get_ref()) {
+            self.err(
+                Diagnostic::at(span_of(t), e.to_string(), e.label())
+                    .help("a webhook URL (http://host:port/path or https://..., optionally prefixed am+ or slack+) or a name such as \"#alerting\""),
+            );
         }
     }
 

@@ -455,6 +455,9 @@ impl Checker<'_> {
             if let Some(t) = &e.rollback_to {
                 self.point_ref(t, None, points);
             }
+            for t in &e.notify {
+                self.notify_target(t);
+            }
             let escalation_ms = e
                 .escalation
                 .as_ref()
@@ -465,7 +468,7 @@ impl Checker<'_> {
                 Emergency {
                     description: e.description.clone(),
                     rollback_to: e.rollback_to.as_ref().map(|s| s.get_ref().clone()),
-                    notify: e.notify.clone(),
+                    notify: e.notify.iter().map(|t| t.get_ref().clone()).collect(),
                     steps: e.steps.clone(),
                     escalation_ms,
                 },

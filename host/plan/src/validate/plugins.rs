@@ -101,7 +101,7 @@ impl Checker<'_> {
             None => *defaults,
         };
         if digest.is_some() {
-            match self.resolver.describe(id, &full) {
+            match self.resolver.describe_within(id, &full, &limits) {
                 Ok(info) => {
                     self.capabilities(id, &info, &grants, grants_span);
                     self.infos.insert(id.to_string(), info);

@@ -143,11 +143,18 @@ impl Checker<'_> {
                 StepAction::Wait { duration_ms }
             }
             StepKind::Migrate => self.migrate(&sid, st),
+            StepKind::Backtest => self.backtest(&sid, st, kind_span.clone()),
+            StepKind::Canary => {
+                let plugin = need(self, st.plugin.as_ref(), "plugin");
+                self.canary(&sid, st, plugin, kind_span.clone())
+            }
             StepKind::Notify => StepAction::Notify {
                 message: need(self, st.message.as_ref(), "message"),
+                // A target that can never be sent to is refused here.
                 target: st
                     .target
                     .as_ref()
+                    .inspect(|t| self.notify_target(t))
                     .map(|t| t.get_ref().clone())
                     .unwrap_or_default(),
             },
@@ -384,7 +391,7 @@ impl Checker<'_> {
     }
 
     /// A non-negative whole number field of step `sid` (`default` when absent).
-    fn count_field(
+    pub(super) fn count_field(
         &mut self,
         sid: &str,
         v: Option<&Spanned<i64>>,
