@@ -7,6 +7,7 @@ use cutover_state::{BlobStore, Digest, write_checked_json};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{BackupError, check_name};
+use crate::lock::SharedLock;
 use crate::manifest::{AdapterRef, BACKUP_FORMAT, BackupManifest, Lineage, TypeResult};
 use crate::pipe::stream_to_blob;
 use crate::store::BackupStore;
@@ -118,6 +119,56 @@ pub struct PruneReport {
     pub freed_bytes: u64,
     /// Blobs kept because something references them.
     pub kept_blobs: usize,
+    /// Backups (`point:NAME`: points) whose writer died before committing
+    /// them: their in-progress markers were removed, their blobs pruned.
+    pub abandoned: Vec<String>,
+}
+
+/// A backup that has begun ([`BackupStore::begin_backup`]): its id is
+/// fixed and the store's writer lock is held until [`PendingBackup::write`]
+/// has committed the manifest (or it is dropped).
+#[derive(Debug)]
+pub struct PendingBackup<'a> {
+    store: &'a BackupStore,
+    id: String,
+    created_ms: i64,
+    _lock: SharedLock,
+}
+
+impl PendingBackup<'_> {
+    /// The id the manifest will have.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Exports each type into the blob store, then commits the manifest.
+    pub fn write(
+        self,
+        rt: &Runtime,
+        adapter: &Plugin,
+        sb: &Sandbox,
+        system: &str,
+        types: &[String],
+        lineage: Lineage,
+    ) -> Result<BackupManifest, BackupError> {
+        let results = types
+            .iter()
+            .map(|kind| export_one(self.store, rt, adapter, sb, kind, Source::Data))
+            .collect();
+        let manifest = BackupManifest {
+            format: BACKUP_FORMAT.to_string(),
+            id: self.id.clone(),
+            created_at: rfc3339(self.created_ms),
+            created_ms: self.created_ms,
+            system: system.to_string(),
+            adapter: adapter_ref(adapter),
+            types: types.to_vec(),
+            results,
+            lineage,
+        };
+        write_checked_json(&self.store.manifest_path(&self.id), &manifest)?;
+        Ok(manifest)
+    }
 }
 
 pub(crate) fn adapter_ref(adapter: &Plugin) -> AdapterRef {
@@ -174,7 +225,8 @@ impl BackupStore {
     /// streamed straight into the blob store. A type that fails is recorded
     /// with its error and does not stop the others. Blobs are durable before
     /// the manifest is written (atomically), so a crash never leaves a
-    /// manifest pointing at a missing blob.
+    /// manifest pointing at a missing blob. [`BackupStore::begin_backup`]
+    /// then [`PendingBackup::write`].
     pub fn backup(
         &self,
         rt: &Runtime,
@@ -184,25 +236,24 @@ impl BackupStore {
         types: &[String],
         lineage: Lineage,
     ) -> Result<BackupManifest, BackupError> {
+        self.begin_backup()?
+            .write(rt, adapter, sb, system, types, lineage)
+    }
+
+    /// Begins a backup: picks its id (so a caller can journal it before any
+    /// data is written) and takes the store's writer lock, held until the
+    /// manifest is committed or the [`PendingBackup`] is dropped; `prune`
+    /// is refused meanwhile.
+    pub fn begin_backup(&self) -> Result<PendingBackup<'_>, BackupError> {
         let created_ms = now_ms();
         let id = backup_id(created_ms);
-        let results = types
-            .iter()
-            .map(|kind| export_one(self, rt, adapter, sb, kind, Source::Data))
-            .collect();
-        let manifest = BackupManifest {
-            format: BACKUP_FORMAT.to_string(),
-            id: id.clone(),
-            created_at: rfc3339(created_ms),
+        let lock = self.lock_shared(Some(&id))?;
+        Ok(PendingBackup {
+            store: self,
+            id,
             created_ms,
-            system: system.to_string(),
-            adapter: adapter_ref(adapter),
-            types: types.to_vec(),
-            results,
-            lineage,
-        };
-        write_checked_json(&self.manifest_path(&id), &manifest)?;
-        Ok(manifest)
+            _lock: lock,
+        })
     }
 
     /// Restores backup `id` (all stored types, or `types`) through
@@ -219,6 +270,8 @@ impl BackupStore {
         id: &str,
         types: Option<&[String]>,
     ) -> Result<RestoreReport, BackupError> {
+        // Held until every blob is applied: `prune` waits for no one.
+        let _lock = self.lock_shared(None)?;
         let manifest = self.show(id)?;
         // Every stored blob asked for is verified before anything is applied.
         let verified = wanted(id, &manifest.results, types)?
@@ -301,15 +354,21 @@ impl BackupStore {
     /// Keeps the newest `keep_backups` backups and `keep_points` points,
     /// deletes the rest, then deletes blobs no remaining manifest or point
     /// references. Refuses (with the error) if any manifest or point cannot be
-    /// read, since its references would be unknown.
+    /// read, since its references would be unknown, and
+    /// ([`BackupError::InProgress`]) while a backup or point is being
+    /// written or restored: its blobs are referenced by no manifest yet.
     pub fn prune(
         &self,
         keep_backups: usize,
         keep_points: usize,
     ) -> Result<PruneReport, BackupError> {
+        let lock = self.lock_exclusive()?;
         let backups = self.list()?;
         let points = self.list_points()?;
-        let mut report = PruneReport::default();
+        let mut report = PruneReport {
+            abandoned: lock.abandoned.clone(),
+            ..PruneReport::default()
+        };
         let drop_b = backups.len().saturating_sub(keep_backups);
         let drop_p = points.len().saturating_sub(keep_points);
         for m in &backups[..drop_b] {

@@ -57,6 +57,19 @@ pub enum BackupError {
         /// Why it cannot be restored.
         why: String,
     },
+    /// A backup or rollback point is being written to (or restored from)
+    /// the store: `prune` deleted nothing.
+    #[error(
+        "{}: a backup or rollback point is being written or restored ({}); nothing was pruned: try again when it has finished",
+        dir.display(),
+        if writing.is_empty() { "a restore".to_string() } else { writing.join(", ") }
+    )]
+    InProgress {
+        /// The store's `backups` directory.
+        dir: PathBuf,
+        /// Backup ids (`point:NAME` for points) being written.
+        writing: Vec<String>,
+    },
     /// An id, point name or type name that cannot be used as a file name.
     #[error("invalid {what} {name:?}: {why}")]
     InvalidName {
@@ -78,6 +91,7 @@ impl BackupError {
             BackupError::NotFound { .. } => "not-found",
             BackupError::NotRestorable { .. } => "not-restorable",
             BackupError::InvalidName { .. } => "invalid-name",
+            BackupError::InProgress { .. } => "in-progress",
         }
     }
 }
@@ -90,7 +104,8 @@ impl HasExitClass for BackupError {
             BackupError::Io { .. }
             | BackupError::File(_)
             | BackupError::Blob(_)
-            | BackupError::Corrupt { .. } => ExitClass::State,
+            | BackupError::Corrupt { .. }
+            | BackupError::InProgress { .. } => ExitClass::State,
             BackupError::NotFound { .. }
             | BackupError::NotRestorable { .. }
             | BackupError::InvalidName { .. } => ExitClass::Usage,

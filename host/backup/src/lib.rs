@@ -38,22 +38,36 @@
 //! them is written atomically, so a crash never leaves a manifest pointing at
 //! a missing blob (at worst an unreferenced blob that [`BackupStore::prune`]
 //! removes). Mutating calls (`backup`, `capture_point`, `rollback`, `prune`)
-//! assume a single writer (the runner's lease).
+//! run under the plan's lease (the runner's, or a `cutover backup` command's);
+//! in addition the store's own writer lock (`backups/.write.lock`, see
+//! [`BackupError::InProgress`]) keeps `prune` from running while a backup or
+//! point is being written or a restore reads its blobs, whoever calls it.
 
+// Without the plugins, the helpers only backups and points use are idle.
+#![cfg_attr(not(feature = "plugins"), allow(dead_code, unused_imports))]
+
+#[cfg(feature = "plugins")]
 mod backup;
 mod error;
+mod lock;
 mod manifest;
+#[cfg(feature = "plugins")]
 mod pipe;
+#[cfg(feature = "plugins")]
 mod point;
 mod store;
 mod time;
 
-pub use backup::{OutcomeRecord, PruneReport, RestoreReport, RestoreStatus, TypeRestore};
+#[cfg(feature = "plugins")]
+pub use backup::{
+    OutcomeRecord, PendingBackup, PruneReport, RestoreReport, RestoreStatus, TypeRestore,
+};
 pub use error::BackupError;
 pub use manifest::{
     AdapterRef, BACKUP_FORMAT, BackupManifest, Lineage, POINT_FORMAT, PointManifest,
     RollbackProgress, TypeResult,
 };
+#[cfg(feature = "plugins")]
 pub use point::{DEFAULT_CATEGORIES, RollbackReport};
 pub use store::{BackupStore, VerifyItem};
 pub use time::rfc3339;

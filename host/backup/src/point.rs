@@ -79,6 +79,8 @@ impl BackupStore {
         for c in &categories {
             check_name("category", c)?;
         }
+        // Held until the point is committed: `prune` is refused meanwhile.
+        let _lock = self.lock_shared(Some(&format!("point:{name}")))?;
         let created_ms = now_ms();
         let results = categories
             .iter()
@@ -116,6 +118,8 @@ impl BackupStore {
         name: &str,
         categories: Option<&[String]>,
     ) -> Result<RollbackReport, BackupError> {
+        // Held until every blob is applied: `prune` waits for no one.
+        let _lock = self.lock_shared(None)?;
         let point = self.point(name)?;
         let id = format!("point:{name}");
         let selected = select(&id, &point.results, categories)?;

@@ -1,10 +1,13 @@
 //! Backups, restores and rollbacks through the real `file-adapter`
 //! component, one binary: backups and restores (`backup/restore.rs`),
-//! rollback points (`backup/rollback.rs`), and what SIGKILL, corruption and
-//! pruning cannot break (`backup/durability.rs`).
+//! rollback points (`backup/rollback.rs`), what SIGKILL, corruption and
+//! pruning cannot break (`backup/durability.rs`), and no prune during a
+//! backup in progress (`backup/in_progress.rs`).
 
 #[path = "backup/durability.rs"]
 mod durability;
+#[path = "backup/in_progress.rs"]
+mod in_progress;
 #[path = "backup/restore.rs"]
 mod restore;
 #[path = "backup/rollback.rs"]

@@ -9,6 +9,14 @@ pub enum NotifyError {
     /// The target has no transport (a plain name such as `#ops`).
     #[error("target `{0}` is not a webhook URL: nothing to send to")]
     NoTransport(String),
+    /// A CA file named for HTTPS deliveries is unusable.
+    #[error("CA certificate file `{path}` for notification webhooks is unusable: {reason}")]
+    CaFile {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
     /// Every attempt failed, or the time budget ran out.
     #[error("gave up on {target} after {attempts} attempt(s): {last}")]
     GaveUp {
@@ -25,18 +33,18 @@ impl NotifyError {
     /// Attempts made (0 when nothing was sent).
     pub fn attempts(&self) -> u32 {
         match self {
-            NotifyError::NoTransport(_) => 0,
+            NotifyError::NoTransport(_) | NotifyError::CaFile { .. } => 0,
             NotifyError::GaveUp { attempts, .. } => *attempts,
         }
     }
 }
 
-/// Usage when the target is not something to send to; failed when the
-/// delivery was tried and gave up.
+/// Usage when the target is not something to send to or a CA file is
+/// unusable; failed when the delivery was tried and gave up.
 impl HasExitClass for NotifyError {
     fn exit_class(&self) -> ExitClass {
         match self {
-            NotifyError::NoTransport(_) => ExitClass::Usage,
+            NotifyError::NoTransport(_) | NotifyError::CaFile { .. } => ExitClass::Usage,
             NotifyError::GaveUp { .. } => ExitClass::Failed,
         }
     }

@@ -10,6 +10,10 @@
 //! * anything else (`#ops`, `oncall@example.org`) — a named recipient without
 //!   a transport: the caller journals and logs it only.
 //!
+//! HTTPS uses rustls (ring) and trusts the public web PKI roots, or only the
+//! CA certificates of PEM files ([`TrustRoots`], `[plan] notify_tls_ca`).
+//! [`Target::check`] refuses a target that can never be sent to.
+//!
 //! Sends block, each attempt with a timeout, retried with exponential backoff
 //! within a bounded attempt count and total time ([`RetryPolicy`]).
 
@@ -17,8 +21,10 @@ mod error;
 mod payload;
 mod send;
 mod target;
+mod tls;
 
 pub use error::NotifyError;
 pub use payload::{Notification, NotificationKind, Severity, alertmanager_payload, slack_payload};
 pub use send::{Delivery, RetryPolicy, Sender};
-pub use target::{Format, Target};
+pub use target::{Format, Target, TargetError};
+pub use tls::TrustRoots;

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use crate::error::NotifyError;
 use crate::payload::{Notification, alertmanager_payload, slack_payload};
 use crate::target::{Format, Target};
+use crate::tls::TrustRoots;
 
 /// How hard to try.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,15 +80,30 @@ pub struct Delivery {
 pub struct Sender {
     policy: RetryPolicy,
     receiver: String,
+    roots: TrustRoots,
 }
 
 impl Sender {
     /// A sender with `policy`; `receiver` names it in Alertmanager payloads.
+    /// HTTPS targets must chain to the public roots ([`Sender::with_roots`]
+    /// changes that).
     pub fn new(policy: RetryPolicy, receiver: impl Into<String>) -> Self {
         Sender {
             policy,
             receiver: receiver.into(),
+            roots: TrustRoots::Public,
         }
+    }
+
+    /// The same sender trusting `roots` for HTTPS targets.
+    pub fn with_roots(mut self, roots: TrustRoots) -> Self {
+        self.roots = roots;
+        self
+    }
+
+    /// The roots HTTPS targets must chain to.
+    pub fn roots(&self) -> &TrustRoots {
+        &self.roots
     }
 
     /// The retry policy.
@@ -103,9 +119,10 @@ impl Sender {
         }
     }
 
-    /// Posts `n` to `target`, retrying failures (connection errors,
-    /// timeouts, non-2xx answers) with exponential backoff until it is
-    /// accepted, the attempts are used up or the time budget is spent.
+    /// Posts `n` to `target`, retrying failures (connection errors, TLS
+    /// errors such as an untrusted certificate, timeouts, non-2xx answers)
+    /// with exponential backoff until it is accepted, the attempts are used
+    /// up or the time budget is spent.
     pub fn send(&self, target: &Target, n: &Notification) -> Result<Delivery, NotifyError> {
         let (format, url) = match target {
             Target::Webhook { format, url } => (*format, url.as_str()),
@@ -128,7 +145,7 @@ impl Sender {
             } else {
                 self.policy.timeout.min(left)
             };
-            match post(url, &body, timeout) {
+            match self.post(url, &body, timeout) {
                 Ok(status) if (200..300).contains(&status) => {
                     return Ok(Delivery { attempts, status });
                 }
@@ -151,18 +168,38 @@ impl Sender {
     }
 }
 
-fn post(url: &str, body: &str, timeout: Duration) -> Result<u16, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .http_status_as_error(false)
-        .build()
-        .into();
-    agent
-        .post(url)
-        .header("content-type", "application/json")
-        .send(body)
-        .map(|r| r.status().as_u16())
-        .map_err(|e| e.to_string())
+impl Sender {
+    fn post(&self, url: &str, body: &str, timeout: Duration) -> Result<u16, String> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(timeout))
+            .http_status_as_error(false)
+            .tls_config(self.roots.tls_config())
+            .build()
+            .into();
+        agent
+            .post(url)
+            .header("content-type", "application/json")
+            .send(body)
+            .map(|r| r.status().as_u16())
+            .map_err(|e| match tls_error(&e) {
+                Some(tls @ rustls::Error::InvalidCertificate(_)) => format!(
+                    "untrusted certificate: {tls} (it must chain to {})",
+                    self.roots.describe()
+                ),
+                Some(tls) => format!("TLS failed: {tls}"),
+                None => e.to_string(),
+            })
+    }
+}
+
+/// The rustls error behind `e`, if any (ureq passes handshake errors on
+/// inside an I/O error).
+fn tls_error(e: &ureq::Error) -> Option<&rustls::Error> {
+    match e {
+        ureq::Error::Rustls(tls) => Some(tls),
+        ureq::Error::Io(io) => io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,8 @@
-//! Webhook delivery against local sinks on 127.0.0.1.
+//! Webhook delivery against local sinks on 127.0.0.1 (HTTP here, HTTPS
+//! with a private CA in `tls`).
+
+#[path = "webhook/tls.rs"]
+mod tls;
 
 use std::time::{Duration, Instant};
 

@@ -13,6 +13,7 @@
 //! - [`tools`]: system tools tests run (`promtool`), checked to be there.
 //! - [`rng`]: a seeded PRNG for torture tests.
 //! - [`state`]: a run's state directory, tampered with.
+//! - [`tls`]: a private CA and an HTTPS webhook sink on 127.0.0.1.
 //!
 //! A dev-dependency only, and it depends on no cutover crate, so that any
 //! host crate (plan and runtime included) can use it without a cycle.
@@ -23,7 +24,9 @@ pub mod http;
 pub mod paths;
 pub mod plan;
 pub mod rng;
+pub mod slow_am;
 pub mod state;
+pub mod tls;
 pub mod tools;
 pub mod wat;
 

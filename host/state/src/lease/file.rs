@@ -22,6 +22,7 @@ use crate::atomic::{FileError, temp_path_for, write_atomic};
 pub struct FileLease {
     dir: PathBuf,
     ttl: Duration,
+    purpose: Option<String>,
 }
 
 /// A held file lease; released on drop.
@@ -119,6 +120,7 @@ fn remove_lease(dir: &Path) -> Result<(), LeaseError> {
 
 fn held(info: &LeaseInfo) -> LeaseError {
     LeaseError::Held {
+        purpose: info.purpose.clone(),
         holder: info.holder.clone(),
         pid: info.pid,
         host: info.host.clone(),
@@ -139,12 +141,20 @@ impl FileLease {
         Self::with_ttl(dir, Self::DEFAULT_TTL)
     }
 
+    /// Records what the holder does (`cutover backup create by ana`) in the
+    /// lease it acquires, so whoever is refused reads it.
+    pub fn for_purpose(mut self, purpose: impl Into<String>) -> FileLease {
+        self.purpose = Some(purpose.into());
+        self
+    }
+
     /// Lease over `dir` with a custom heartbeat TTL.
     pub fn with_ttl(dir: &Path, ttl: Duration) -> Result<FileLease, LeaseError> {
         fs::create_dir_all(dir).map_err(io(dir, "create state directory"))?;
         Ok(FileLease {
             dir: dir.to_path_buf(),
             ttl,
+            purpose: None,
         })
     }
 
@@ -221,6 +231,7 @@ impl Lease for FileLease {
             pid_start: sys::own_start_time(),
             acquired_at: now,
             heartbeat_at: now,
+            purpose: self.purpose.clone(),
         };
         self.create(&info)?;
         Ok(Acquired {

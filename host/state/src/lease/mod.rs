@@ -30,6 +30,10 @@ pub struct LeaseInfo {
     pub acquired_at: i64,
     /// Last heartbeat, ms since the Unix epoch.
     pub heartbeat_at: i64,
+    /// What the holder does (`cutover backup create by ana`), when it said
+    /// ([`FileLease::for_purpose`]); absent in leases written before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
 }
 
 /// Why an existing lease was judged stale and taken over.
@@ -81,8 +85,13 @@ pub struct ForcedUnlock {
 #[derive(Debug, thiserror::Error)]
 pub enum LeaseError {
     /// Someone else holds a live lease.
-    #[error("lease held by {holder} (pid {pid} on {host}, last heartbeat {heartbeat_age:?} ago)")]
+    #[error(
+        "lease held by {}{holder} (pid {pid} on {host}, last heartbeat {heartbeat_age:?} ago)",
+        purpose.as_ref().map_or(String::new(), |p| format!("`{p}`, holder "))
+    )]
     Held {
+        /// What the holder does, if it said.
+        purpose: Option<String>,
         /// Holder id.
         holder: String,
         /// Holder pid.

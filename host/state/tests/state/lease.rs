@@ -46,6 +46,49 @@ fn lease_second_holder_refused_and_force_unlock() {
 }
 
 #[test]
+fn a_refused_acquirer_reads_what_the_holder_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = FileLease::new(dir.path())
+        .unwrap()
+        .for_purpose("cutover backup create by ana")
+        .acquire()
+        .unwrap();
+    assert_eq!(
+        first.handle.info().purpose.as_deref(),
+        Some("cutover backup create by ana")
+    );
+    let raw = fs::read_to_string(dir.path().join(FileLease::FILE_NAME)).unwrap();
+    assert!(
+        raw.contains("\"purpose\": \"cutover backup create by ana\""),
+        "{raw}"
+    );
+    let err = FileLease::new(dir.path()).unwrap().acquire().unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("lease held by `cutover backup create by ana`, holder "),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("(pid {} on ", std::process::id())),
+        "{text}"
+    );
+    drop(first);
+    // A lease written before `purpose` existed reads as one without it.
+    let old = r#"{"holder":"feedface","pid":1,"host":"some-other-host.invalid","acquired_at":1,"heartbeat_at":1}"#;
+    let info: LeaseInfo = serde_json::from_str(old).unwrap();
+    assert_eq!(info.purpose, None);
+    let unsaid = FileLease::new(dir.path()).unwrap().acquire().unwrap();
+    let err = FileLease::new(dir.path()).unwrap().acquire().unwrap_err();
+    assert!(
+        err.to_string().starts_with(&format!(
+            "lease held by {} (pid",
+            unsaid.handle.info().holder
+        )),
+        "{err}"
+    );
+}
+
+#[test]
 fn lease_corrupt_file_requires_force_unlock() {
     let dir = tempfile::tempdir().unwrap();
     let lease = FileLease::new(dir.path()).unwrap();
@@ -73,6 +116,7 @@ fn lease_expired_heartbeat_is_recovered() {
         pid_start: None,
         acquired_at: now - 7_200_000,
         heartbeat_at,
+        purpose: None,
     };
     let path = dir.path().join(FileLease::FILE_NAME);
     fs::write(&path, serde_json::to_vec(&other(now - 1000)).unwrap()).unwrap();
