@@ -22,8 +22,8 @@ use cutover_base::adapter_support::AdapterSupport;
 use cutover_base::exit::{ExitClass, HasExitClass};
 use cutover_plan::{LoadedPlan, PluginInfo, PluginKind, PluginResolver, SystemSide};
 use cutover_runtime::{
-    Descriptor, DirGrant, EnvSecrets, Grants, Limits, LoadError, MAX_MEMORY_BYTES, Origin, Plugin,
-    Runtime, Sandbox, TlsCa, World,
+    DirGrant, EnvSecrets, Grants, Limits, LoadError, MAX_MEMORY_BYTES, Origin, Plugin, Runtime,
+    Sandbox, TlsCa, World,
 };
 
 /// Why a plan's plugin entry could not become a sandboxed plugin.
@@ -138,13 +138,14 @@ impl<'r> PluginBridge<'r> {
         let path = plan
             .plugin_path(id)
             .ok_or_else(|| BridgeError::NotDeclared { id: id.into() })?;
+        let sandbox = sandbox_for(plan, id)?;
         let cached = self.by_path.borrow().get(&path).cloned();
         let plugin = match cached {
             Some(p) if p.info().sha256 == spec.sha256 => p,
             _ => {
                 let p = self
                     .runtime
-                    .load_file(&path, Some(&spec.sha256))
+                    .load_file_with(&path, Some(&spec.sha256), &sandbox.limits)
                     .map_err(|e| BridgeError::Load {
                         id: id.into(),
                         cause: Box::new(e),
@@ -156,7 +157,7 @@ impl<'r> PluginBridge<'r> {
         };
         Ok(Loaded {
             digest: plugin.info().sha256.clone(),
-            sandbox: sandbox_for(plan, id)?,
+            sandbox,
             plugin,
         })
     }
@@ -173,22 +174,52 @@ impl<'r> PluginBridge<'r> {
     }
 }
 
-impl PluginResolver for PluginBridge<'_> {
-    fn describe(&self, _plugin_id: &str, path: &Path) -> Result<PluginInfo, String> {
+impl PluginBridge<'_> {
+    /// The plugin at `path`, loaded once (under `limits`, the first time).
+    fn describe_under(&self, path: &Path, limits: &Limits) -> Result<PluginInfo, String> {
         if let Some(p) = self.loaded_from(path) {
-            return Ok(plugin_info(p.descriptor()));
+            return Ok(plugin_info(&p));
         }
         // Validation checks the pin itself (and says how to fix it); here the
         // file only has to be a plugin.
         let plugin = self
             .runtime
-            .load_file(path, None)
+            .load_file_with(path, None, limits)
             .map_err(|e| e.to_string())?;
-        let info = plugin_info(plugin.descriptor());
+        let info = plugin_info(&plugin);
         self.by_path
             .borrow_mut()
             .insert(path.to_path_buf(), Arc::new(plugin));
         Ok(info)
+    }
+}
+
+impl PluginResolver for PluginBridge<'_> {
+    fn describe(&self, _plugin_id: &str, path: &Path) -> Result<PluginInfo, String> {
+        self.describe_under(path, &Limits::default())
+    }
+
+    /// `describe()` within the plan's deadline and memory for the plugin.
+    fn describe_within(
+        &self,
+        _plugin_id: &str,
+        path: &Path,
+        limits: &cutover_plan::Limits,
+    ) -> Result<PluginInfo, String> {
+        self.describe_under(path, &runtime_limits(limits))
+    }
+}
+
+/// The runtime's limits for a plan's plugin limits: its deadline (at least
+/// 1 ms) and memory (at most [`MAX_MEMORY_BYTES`]); the rest host policy.
+pub fn runtime_limits(limits: &cutover_plan::Limits) -> Limits {
+    let memory = usize::try_from(limits.memory_bytes)
+        .unwrap_or(MAX_MEMORY_BYTES)
+        .min(MAX_MEMORY_BYTES);
+    Limits {
+        deadline: Duration::from_millis(limits.deadline_ms.max(1)),
+        memory_bytes: memory,
+        ..Limits::default()
     }
 }
 
@@ -231,9 +262,6 @@ pub fn sandbox_for(plan: &LoadedPlan, plugin_id: &str) -> Result<Sandbox, Bridge
         let ca = TlsCa::load(&files).map_err(|e| grant_error(e.to_string()))?;
         Some(Arc::new(ca))
     };
-    let memory = usize::try_from(spec.limits.memory_bytes)
-        .unwrap_or(MAX_MEMORY_BYTES)
-        .min(MAX_MEMORY_BYTES);
     Ok(Sandbox {
         grants: Arc::new(Grants {
             hosts,
@@ -241,11 +269,7 @@ pub fn sandbox_for(plan: &LoadedPlan, plugin_id: &str) -> Result<Sandbox, Bridge
             secrets: g.secrets.clone(),
             config: g.config.clone(),
         }),
-        limits: Limits {
-            deadline: Duration::from_millis(spec.limits.deadline_ms.max(1)),
-            memory_bytes: memory,
-            ..Limits::default()
-        },
+        limits: runtime_limits(&spec.limits),
         secrets: Arc::new(EnvSecrets),
         progress: None,
         http_replay: None,
@@ -265,8 +289,10 @@ pub fn adapter_id<'a>(plan: &'a LoadedPlan, side: &str) -> Result<&'a str, Bridg
 
 /// What plan validation knows of a plugin, from its `describe()`: kind,
 /// requested capabilities, declared support (adapters) and kinds
-/// (translators). The one conversion every resolver uses.
-pub fn plugin_info(d: &Descriptor) -> PluginInfo {
+/// (translators), and from its exports whether it answers `query-range`.
+/// The one conversion every resolver uses.
+pub fn plugin_info(plugin: &Plugin) -> PluginInfo {
+    let d = plugin.descriptor();
     let c = &d.capabilities;
     PluginInfo {
         kind: match d.kind {
@@ -287,5 +313,6 @@ pub fn plugin_info(d: &Descriptor) -> PluginInfo {
         config_keys: c.config_keys.clone(),
         support: AdapterSupport::from_description(&d.description),
         kinds: d.kinds.clone(),
+        history: plugin.answers_query_range(),
     }
 }

@@ -11,12 +11,16 @@
 use std::collections::BTreeMap;
 
 use cutover_backup::{RestoreStatus, RollbackReport, TypeRestore, TypeResult};
-use cutover_compare::{RiskLevel, Verdict};
-use cutover_plan::Selection;
 use serde::{Deserialize, Serialize};
 
 use crate::consistency::Consistency;
-use crate::gate::Judgement;
+
+mod gating;
+
+pub use gating::{
+    BacktestDetails, BacktestRuleError, CanaryDetails, CanaryReceipt, NoiseFloorDetails,
+    ParallelRunDetails,
+};
 
 /// Kind-specific details of a finished step.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -27,12 +31,16 @@ pub enum StepDetails {
     None,
     /// A parallel run (or its verdict on resume).
     ParallelRun(Box<ParallelRunDetails>),
+    /// A backtest (`kind = "backtest"`): a predicted comparison.
+    Backtest(Box<BacktestDetails>),
     /// A backup step.
     Backup(BackupDetails),
     /// A restore step.
     Restore(RestoreDetails),
     /// A migrate step.
     Migrate(MigrateDetails),
+    /// A paging canary (`kind = "canary"`).
+    Canary(CanaryDetails),
     /// A check step.
     Check(CheckDetails),
     /// An action that ran.
@@ -70,6 +78,7 @@ impl StepDetails {
         match self {
             StepDetails::Error(e) => Some(&e.error_kind),
             StepDetails::Check(c) => c.error_kind.as_deref(),
+            StepDetails::Canary(c) => c.error_kind.as_deref(),
             _ => None,
         }
     }
@@ -79,6 +88,22 @@ impl StepDetails {
         match self {
             StepDetails::Backup(b) => Some(&b.backup_id),
             StepDetails::Restore(r) => Some(&r.backup_id),
+            _ => None,
+        }
+    }
+
+    /// The paging canary's details.
+    pub fn canary(&self) -> Option<&CanaryDetails> {
+        match self {
+            StepDetails::Canary(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The backtest's details.
+    pub fn backtest(&self) -> Option<&BacktestDetails> {
+        match self {
+            StepDetails::Backtest(b) => Some(b),
             _ => None,
         }
     }
@@ -97,75 +122,6 @@ impl StepDetails {
             error_kind: kind.into(),
         })
     }
-}
-
-/// What a parallel run compared and how its gate decided.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ParallelRunDetails {
-    /// The scope the run compared in (`*` for everything).
-    pub scope: Selection,
-    /// The comparison's own verdict.
-    pub compare_verdict: Verdict,
-    /// Matched / old episodes (`None` without old alerts).
-    pub match_rate: Option<f64>,
-    /// The lowest match rate the plan accepts, when it sets one.
-    pub min_match_rate: Option<f64>,
-    /// Matched episodes.
-    pub matched: usize,
-    /// Old episodes the new system did not fire.
-    pub missing: usize,
-    /// New episodes the old system did not fire.
-    pub extra: usize,
-    /// Old episodes.
-    pub total_old: usize,
-    /// New episodes.
-    pub total_new: usize,
-    /// The comparison's risk level.
-    pub risk_level: RiskLevel,
-    /// Polls made.
-    pub polls: u32,
-    /// Whether the run is shadow (never gates).
-    pub shadow: bool,
-    /// Keys of the missing alerts.
-    pub missing_alerts: Vec<String>,
-    /// Keys of the extra alerts.
-    pub extra_alerts: Vec<String>,
-    /// The gate's decision (later readers take it, never decide again).
-    pub gate: Judgement,
-    /// Who accepted an inconclusive run.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accepted_by: Option<String>,
-    /// The noise floor, when the plan names a noise source.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub noise_floor: Option<NoiseFloorDetails>,
-    /// Report files written.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reports: Option<Vec<String>>,
-    /// Why the report files could not be written (never fatal).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub report_error: Option<String>,
-}
-
-/// The same comparison against the noise source (the old system against
-/// itself, or a replica).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NoiseFloorDetails {
-    /// The source, as the plan writes it.
-    pub source: String,
-    /// Whether the noise comparison could be made.
-    pub available: bool,
-    /// Its match rate.
-    pub match_rate: Option<f64>,
-    /// Its missing episodes.
-    pub missing: Option<usize>,
-    /// Its extra episodes.
-    pub extra: Option<usize>,
-    /// Noise episodes seen.
-    pub total_noise: usize,
-    /// Polls whose noise read failed.
-    pub failed_reads: u32,
-    /// The last noise read error.
-    pub error: Option<String>,
 }
 
 /// What a backup step stored.

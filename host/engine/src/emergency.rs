@@ -46,6 +46,7 @@ impl Runner<'_> {
             &self.view,
             &self.plan.plan.meta.name,
             &self.opts.notify,
+            "engine",
         );
         self.emit_batch(evs)
     }

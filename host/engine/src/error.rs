@@ -11,7 +11,8 @@ pub enum EngineError {
     #[error("journal: {0}")]
     Journal(#[from] JournalError),
     /// Another runner holds the lease, or the lease could not be handled.
-    #[error("lease: {0}")]
+    /// (Transparent: "lease held by ..." says it once, not once per cause.)
+    #[error(transparent)]
     Lease(#[from] LeaseError),
     /// The plan or a plugin changed since the run started.
     #[error(

@@ -50,7 +50,7 @@ pub fn ack(
 ) -> Result<Ack, EngineError> {
     let lease = FileLease::new(state_dir)?.acquire()?;
     let (mut journal, mut view, _) = open_journal(state_dir)?;
-    let escalated = escalate_into(&mut journal, &mut view, "")?;
+    let escalated = escalate_into(&mut journal, &mut view, "", by)?;
     let inc = view
         .incident(id)
         .cloned()
@@ -203,7 +203,7 @@ pub fn open(
     let mut targets = plan.plan.meta.notify.clone();
     targets.extend(proc_.notify.iter().cloned());
     targets.dedup();
-    let sender = Sender::new(RetryPolicy::from_env(), "cutover");
+    let sender = crate::notifications::sender_for(plan, RetryPolicy::from_env())?;
     evs.extend(crate::notifications::deliver(
         &sender,
         &format!("incident {id}"),
@@ -236,11 +236,13 @@ pub fn open(
 }
 
 /// Escalates every unresolved incident past its escalation time (for a
-/// scheduler while the run is paused). Takes the lease. Returns the ids.
-pub fn escalate(state_dir: &Path, plan_name: &str) -> Result<Vec<String>, EngineError> {
+/// scheduler while the run is paused), journaled as escalated by `by`.
+/// Takes the lease. Returns the ids. (`cutover watch` escalates without
+/// holding the lease while it sends: see [`crate::watch`].)
+pub fn escalate(state_dir: &Path, plan_name: &str, by: &str) -> Result<Vec<String>, EngineError> {
     let lease = FileLease::new(state_dir)?.acquire()?;
     let (mut journal, mut view, _) = open_journal(state_dir)?;
-    let out = escalate_into(&mut journal, &mut view, plan_name)?;
+    let out = escalate_into(&mut journal, &mut view, plan_name, by)?;
     drop(lease.handle);
     Ok(out)
 }
@@ -249,6 +251,7 @@ fn escalate_into(
     journal: &mut cutover_state::FileJournal,
     view: &mut crate::RunView,
     plan_name: &str,
+    by: &str,
 ) -> Result<Vec<String>, EngineError> {
     let sender = Sender::new(RetryPolicy::from_env(), "cutover");
     let name = if plan_name.is_empty() {
@@ -256,7 +259,7 @@ fn escalate_into(
     } else {
         plan_name.to_string()
     };
-    let evs = crate::notifications::escalations(&sender, view, &name, &[]);
+    let evs = crate::notifications::escalations(&sender, view, &name, &[], by);
     if evs.is_empty() {
         return Ok(Vec::new());
     }

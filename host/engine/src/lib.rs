@@ -16,8 +16,11 @@
 //! # Ok(()) }
 //! ```
 
+pub mod backtest;
+pub mod backup_cmd;
 mod backups;
 pub mod bridge;
+mod canary;
 mod checklist;
 pub mod consistency;
 pub mod control;
@@ -48,6 +51,7 @@ mod step_ctx;
 mod steps;
 mod support;
 mod view;
+pub mod watch;
 
 pub use bridge::{PluginBridge, plugin_info};
 pub use details::StepDetails;

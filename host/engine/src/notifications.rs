@@ -1,10 +1,30 @@
 //! Notifications of a run: delivery to every target (webhooks journaled,
 //! named targets logged) and the escalations of overdue incidents.
 
-use cutover_notify::{Notification, NotificationKind, Severity, Target};
+use cutover_notify::{
+    Notification, NotificationKind, RetryPolicy, Sender, Severity, Target, TrustRoots,
+};
+use cutover_plan::LoadedPlan;
 
+use crate::error::EngineError;
 use crate::event::Event;
 use crate::journal::now_ms;
+
+/// The sender of `plan`'s notifications: `https://` targets must chain to
+/// the CA files of `[plan] notify_tls_ca` (resolved against the plan's
+/// directory) when it names any, else to the public web PKI roots.
+pub(crate) fn sender_for(plan: &LoadedPlan, policy: RetryPolicy) -> Result<Sender, EngineError> {
+    let files: Vec<_> = plan
+        .plan
+        .meta
+        .notify_tls_ca
+        .iter()
+        .map(|f| plan.base_dir.join(f))
+        .collect();
+    let roots = TrustRoots::from_pem_files(&files)
+        .map_err(|e| EngineError::Operator(format!("[plan] notify_tls_ca: {e}")))?;
+    Ok(Sender::new(policy, "cutover").with_roots(roots))
+}
 
 /// Sends `n` to every target; returns the journal records of the webhook
 /// deliveries (named targets are only logged).
@@ -41,16 +61,44 @@ pub(crate) fn deliver(
     evs
 }
 
+/// One escalation to make: the record and the notification to send.
+pub(crate) struct Escalation {
+    /// `escalation INC-N`.
+    pub subject: String,
+    /// Where the notification goes.
+    pub targets: Vec<String>,
+    /// What is sent.
+    pub notification: Notification,
+    /// The `incident-escalated` record.
+    pub event: Event,
+}
+
 /// Escalation records (and notifications) for every incident of `view`
-/// past its escalation time.
+/// past its escalation time, escalated by `by`.
 pub(crate) fn escalations(
     sender: &cutover_notify::Sender,
     view: &crate::RunView,
     plan_name: &str,
     extra: &[String],
+    by: &str,
 ) -> Vec<Event> {
-    let now = now_ms();
     let mut evs = Vec::new();
+    for e in due_escalations(view, plan_name, extra, by) {
+        evs.extend(deliver(sender, &e.subject, &e.targets, &e.notification));
+        evs.push(e.event);
+    }
+    evs
+}
+
+/// The escalations due now, nothing sent yet.
+pub(crate) fn due_escalations(
+    view: &crate::RunView,
+    plan_name: &str,
+    extra: &[String],
+    by: &str,
+) -> Vec<Escalation> {
+    let now = now_ms();
+    let mut out = Vec::new();
     for inc in view.incidents.iter().filter(|i| i.escalation_due(now)) {
         let mut targets = inc.notify.clone();
         targets.extend(extra.iter().cloned());
@@ -71,13 +119,17 @@ pub(crate) fn escalations(
         .label("plan", plan_name)
         .label("incident", inc.id.clone())
         .label("phase", inc.phase.clone());
-        let subject = format!("escalation {}", inc.id);
-        evs.extend(deliver(sender, &subject, &targets, &n));
-        evs.push(Event::IncidentEscalated {
-            id: inc.id.clone(),
+        out.push(Escalation {
+            subject: format!("escalation {}", inc.id),
+            event: Event::IncidentEscalated {
+                id: inc.id.clone(),
+                targets: targets.clone(),
+                at_ms: now,
+                by: by.to_string(),
+            },
             targets,
-            at_ms: now,
+            notification: n,
         });
     }
-    evs
+    out
 }

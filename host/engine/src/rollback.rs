@@ -512,7 +512,7 @@ pub fn approve(plan: &LoadedPlan, point: &str, by: &str) -> Result<u64, EngineEr
 }
 
 /// Journals the recovery of a stale lease (`lease-recovered`).
-fn journal_recovery(
+pub(crate) fn journal_recovery(
     journal: &mut FileJournal,
     view: &mut RunView,
     rec: cutover_state::StaleRecovery,
@@ -530,7 +530,7 @@ fn journal_recovery(
     .map(|_| ())
 }
 
-fn append(
+pub(crate) fn append(
     journal: &mut FileJournal,
     view: &mut RunView,
     evs: Vec<Event>,

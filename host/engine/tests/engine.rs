@@ -3,10 +3,17 @@
 //! interrupted steps and journals (`engine/lifecycle.rs`), parallel runs
 //! and alert policies (`engine/parallel.rs`), incidents, notifications and
 //! risks (`engine/monitoring.rs`), noise floors (`engine/noise_floor.rs`),
-//! schedules (`engine/schedule_incident.rs`), what adapters declare
-//! (`engine/declared.rs`), the plugin bridge (`engine/bridge.rs`) and
-//! journals of earlier versions (`engine/journal_compat.rs`).
+//! schedules (`engine/schedule_incident.rs`), backtests through the
+//! prometheus adapter (`engine/backtest.rs`), what adapters declare
+//! (`engine/declared.rs`), the plugin bridge (`engine/bridge.rs`), operator
+//! backup commands (`engine/backup_cmds.rs`), the watcher of `cutover watch`
+//! (`engine/watch.rs`) and journals of earlier versions
+//! (`engine/journal_compat.rs`).
 
+#[path = "engine/backtest.rs"]
+mod backtest;
+#[path = "engine/backup_cmds.rs"]
+mod backup_cmds;
 #[path = "engine/bridge.rs"]
 mod bridge;
 #[path = "engine/checklist.rs"]
@@ -25,6 +32,8 @@ mod noise_floor;
 mod parallel;
 #[path = "engine/schedule_incident.rs"]
 mod schedule_incident;
+#[path = "engine/watch.rs"]
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -95,13 +95,17 @@ impl<'a> Runner<'a> {
         opts: RunOptions,
     ) -> Result<Runner<'a>, EngineError> {
         let state_dir = plan.state_dir();
-        let lease = FileLease::new(&state_dir)?;
+        // Named in the lease, so a refused backup command says who holds it.
+        let lease = FileLease::new(&state_dir)?.for_purpose(match mode {
+            Mode::Run => "cutover run",
+            Mode::Resume => "cutover resume",
+        });
         let acquired = lease.acquire()?;
         let (journal, view, note) = open_journal(&state_dir)?;
-        let sender = Sender::new(
+        let sender = crate::notifications::sender_for(
+            plan,
             opts.notify_retry.unwrap_or_else(RetryPolicy::from_env),
-            "cutover",
-        );
+        )?;
         let mut runner = Runner {
             sender,
             plan,

@@ -270,6 +270,12 @@ impl Runner<'_> {
             StepAction::Notify { message, target } => done(self.notify(step, message, target)),
             StepAction::Approval { .. } => done(StepExec::new(StepStatus::Succeeded, "approved")),
             StepAction::Migrate { .. } => done(self.migrate(phase, step)?),
+            StepAction::Canary {
+                plugin,
+                params,
+                shadow,
+            } => self.canary(phase, step, plugin, params, *shadow),
+            StepAction::Backtest(b) => self.backtest(phase, step, b),
         }
     }
 }

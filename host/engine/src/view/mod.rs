@@ -208,7 +208,11 @@ impl RunView {
                     }
                 }
             }
-            Event::LeaseRecovered { .. } | Event::Unlocked { .. } | Event::Notified { .. } => {}
+            Event::LeaseRecovered { .. }
+            | Event::Unlocked { .. }
+            | Event::Notified { .. }
+            | Event::BackupStarted(_)
+            | Event::BackupFinished(_) => {}
             Event::PhaseStarted { phase, at_ms } => {
                 let p = self.phase_mut(phase);
                 p.status = PhaseStatus::Running;

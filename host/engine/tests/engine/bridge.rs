@@ -176,3 +176,61 @@ fn a_run_reuses_what_validation_loaded_and_checks_the_pin() {
     let again = seeded.load(&loaded, "file-new").unwrap();
     assert!(Arc::ptr_eq(&validated, &again.plugin), "loaded twice");
 }
+
+#[test]
+fn validation_runs_describe_within_the_plugins_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    // A translator whose describe() spins forever, with a 300 ms deadline.
+    let text = cutover_test_kit::wat::translator(
+        "spin",
+        &cutover_test_kit::wat::hostile("infinite-loop.body.wat"),
+        "",
+        1,
+    );
+    fs::write(dir.path().join("spin.wat"), &text).unwrap();
+    let pin = cutover_test_kit::sha256_hex(text.as_bytes());
+    let plan = cutover_test_kit::plan::PlanBuilder::new("t")
+        .file_systems()
+        .build(&format!(
+            "\n[plugins.spin]\npath = \"spin.wat\"\nsha256 = \"{pin}\"\nlimits = {{ deadline = \"300ms\" }}\n"
+        ));
+    let path = dir.path().join("plan.toml");
+    fs::write(&path, plan).unwrap();
+    let bridge = PluginBridge::new(runtime());
+    let started = std::time::Instant::now();
+    let diags = cutover_plan::load(&path, &bridge).expect_err("describe() never returns");
+    let elapsed = started.elapsed();
+    let text = diags.render_plain();
+    assert!(
+        text.contains("plugin `spin` could not be described")
+            && text.contains("exceeded its deadline of 300 ms"),
+        "{text}"
+    );
+    // Not the runtime's default of 10 s.
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+}
+
+#[test]
+fn validation_knows_which_adapters_answer_query_range() {
+    use cutover_plan::PluginResolver;
+    let rt = runtime();
+    let bridge = PluginBridge::new(rt);
+    for (name, history) in [
+        ("prometheus", true),
+        ("file-adapter", false),
+        ("alertmanager", false),
+    ] {
+        let (wasm, _) = plugin(name);
+        let wasm = Path::new(&wasm);
+        let info = bridge.describe(name, wasm).expect(name);
+        assert_eq!(info.history, history, "{name}");
+        assert_eq!(
+            bridge
+                .loaded_from(wasm)
+                .expect("loaded")
+                .answers_query_range(),
+            history,
+            "{name}"
+        );
+    }
+}

@@ -127,3 +127,59 @@ fn each_kind_of_details_keeps_its_json() {
     assert!(matches!(read(written[10]), StepDetails::Restore(_)));
     assert!(matches!(read(written[11]), StepDetails::Backup(_)));
 }
+
+#[test]
+fn backup_command_records_keep_their_json_and_fold_as_nothing() {
+    // One record of each shape `cutover backup create|point|restore|prune`
+    // writes, frozen: later versions must read them back unchanged.
+    let written = [
+        (
+            "backup-started",
+            r#"{"op":{"command":"create","id":"b-20261206T150224Z-9bdfb4","system":"old","types":["configurations"]},"by":"ana"}"#,
+        ),
+        (
+            "backup-started",
+            r#"{"op":{"command":"point","name":"p","system":"new","categories":[]},"by":"bob"}"#,
+        ),
+        (
+            "backup-started",
+            r#"{"op":{"command":"restore","id":"b1","system":"old","types":["configurations"]},"by":"carol"}"#,
+        ),
+        (
+            "backup-started",
+            r#"{"op":{"command":"prune","keep":1,"keep_points":2},"by":"dan"}"#,
+        ),
+        (
+            "backup-finished",
+            r#"{"started_seq":1,"by":"ana","ok":false,"done":{"command":"create","id":"b1","results":[{"kind":"configurations","ok":true,"error":null,"digest":"ab","size":5},{"kind":"x","ok":false,"error":"no","digest":null,"size":0}]},"error":null}"#,
+        ),
+        (
+            "backup-finished",
+            r#"{"started_seq":3,"by":"bob","ok":true,"done":{"command":"point","name":"p","results":[]},"error":null}"#,
+        ),
+        (
+            "backup-finished",
+            r#"{"started_seq":5,"by":"carol","ok":true,"done":{"command":"restore","id":"b1","results":[{"kind":"configurations","status":"ok","reason":null,"outcome":{"summary":"ok","details":[]}}]},"error":null}"#,
+        ),
+        (
+            "backup-finished",
+            r#"{"started_seq":7,"by":"dan","ok":true,"done":{"command":"prune","deleted_backups":["b1"],"deleted_points":[],"deleted_blobs":2,"freed_bytes":9},"error":null}"#,
+        ),
+        (
+            "backup-finished",
+            r#"{"started_seq":9,"by":"dan","ok":false,"done":null,"error":"in progress"}"#,
+        ),
+    ];
+    let mut view = cutover_engine::RunView::default();
+    for (seq, (kind, text)) in written.iter().enumerate() {
+        let payload: serde_json::Value = serde_json::from_str(text).expect("json");
+        let ev = Event::from_record(kind, &payload)
+            .unwrap_or_else(|| panic!("{kind} {text} does not decode"));
+        assert_eq!(ev.to_record(), (kind.to_string(), payload), "{text}");
+        view.apply_record(seq as u64 + 1, kind, &ev.to_record().1);
+    }
+    // They change nothing a run is made of.
+    assert_eq!(view.status, RunStatus::NotStarted);
+    assert_eq!(view.records, written.len() as u64);
+    assert!(view.points.is_empty() && view.rollbacks.is_empty());
+}

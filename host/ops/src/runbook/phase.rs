@@ -68,6 +68,49 @@ fn step_text(plan: &Plan, action: &StepAction) -> String {
                 "; stop if it fails"
             }
         ),
+        StepAction::Canary {
+            plugin,
+            params: p,
+            shadow,
+        } => format!(
+            "Page through both Alertmanagers with the paging canary {}{}: each expected \
+             receiver must get the synthetic alert, which is resolved afterwards{}.",
+            code(plugin),
+            params(p),
+            if *shadow {
+                " (shadow: recorded, never blocks)"
+            } else {
+                "; stop if a receiver never gets it"
+            }
+        ),
+        StepAction::Backtest(b) => {
+            let mut t = format!(
+                "Backtest the {} system's ({}) alert rules on its last {} of recorded history",
+                b.system,
+                label(b.system),
+                format_duration_ms(b.history_ms)
+            );
+            match &b.translate {
+                Some(tr) => t.push_str(&format!(
+                    " against their translation by {}{}",
+                    code(tr),
+                    params(&b.params)
+                )),
+                None => t.push_str(&format!(" against the {} system's rules", b.system.other())),
+            }
+            t.push_str(" (`cutover backtest` does the same by hand); predicted, not observed");
+            if let Some(r) = b.min_match_rate {
+                t.push_str(&format!(
+                    "; the predicted match rate must be at or above {r}"
+                ));
+            }
+            t.push_str(if b.shadow {
+                " (shadow: recorded, never blocks)."
+            } else {
+                "; no data waits for a person."
+            });
+            t
+        }
         StepAction::Backup { system, types } => format!(
             "Back up {} of the {system} system ({}); keep the backup id.",
             types.join(", "),
