@@ -16,6 +16,8 @@ use cutover_systest::{Fixture, http};
 use cutover_test_kit::plugin_path;
 use tracing_subscriber::util::SubscriberInitExt;
 
+#[path = "systems/backtest.rs"]
+mod backtest;
 #[path = "systems/backup_roundtrip.rs"]
 mod backup_roundtrip;
 #[path = "systems/icinga2.rs"]

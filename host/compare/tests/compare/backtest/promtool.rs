@@ -8,7 +8,15 @@
 //! The in-memory source ([`Steps::recorded`], [`query_recorded`])
 //! evaluates only what these rules use: a selector `name{label="value",...}`, optionally compared with a
 //! number (`> < >= <= == !=`, filtering, `__name__` dropped), each sample
-//! looked up with Prometheus's 5-minute lookback and stale markers.
+//! looked up with Prometheus's 5-minute lookback and stale markers, and
+//! `vector(N)`.
+//!
+//! [`fixture_rules_on_scraped_series_agree_with_promtool`] does the same
+//! with the real fixture's old rules (`tests/fixture/rules/v1-old.rules.yml`,
+//! unchanged: 1 s group interval, `for: 1s`) over its series as Prometheus
+//! scrapes them from node-exporter (`job`, `instance` added; the values
+//! `tests/fixture/textfile/fixture.prom` serves when alerting), with a
+//! failed scrape and a vanished target among them.
 
 use super::*;
 use std::path::Path;
@@ -226,6 +234,22 @@ pub(super) fn query_recorded(
     recorded: &[Raw],
     (expr, start, end, step): (&str, i64, i64, i64),
 ) -> Result<Vec<RangeSeries>, SourceError> {
+    if let Some(n) = expr
+        .strip_prefix("vector(")
+        .and_then(|r| r.strip_suffix(')'))
+        .and_then(|n| n.parse::<f64>().ok())
+    {
+        // `vector(1)`: one series without labels at every step.
+        let samples = (0..)
+            .map(|i| start + i * step)
+            .take_while(|&t| t <= end)
+            .map(|t| (t, n))
+            .collect();
+        return Ok(vec![RangeSeries {
+            labels: BTreeMap::new(),
+            samples,
+        }]);
+    }
     let q = Query::parse(expr).map_err(|message| SourceError::Rejected { message })?;
     let mut out = Vec::new();
     for r in recorded.iter().filter(|r| q.selects(&r.labels)) {
@@ -275,13 +299,13 @@ fn expectations(e: &cutover_compare::backtest::Evaluation) -> Vec<Expectation> {
     out
 }
 
-/// promtool's unit test file for the rules in file `rules`, [`input`] and
-/// `expected`.
-fn unit_test(rules: &str, expected: &[Expectation]) -> String {
+/// promtool's unit test file for the rules in file `rules`, evaluated
+/// every `every` (`1m`) over `input`, expecting `expected`.
+fn unit_test(rules: &str, every: &str, input: &[Raw], expected: &[Expectation]) -> String {
     let mut s = format!(
-        "rule_files: [{rules}]\nevaluation_interval: 1m\ntests:\n- interval: 15s\n  input_series:\n"
+        "rule_files: [{rules}]\nevaluation_interval: {every}\ntests:\n- interval: 15s\n  input_series:\n"
     );
-    for r in input() {
+    for r in input {
         let mut l = r.labels.clone();
         let name = l.remove("__name__").unwrap();
         let sel: Vec<String> = l.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
@@ -332,12 +356,17 @@ fn promtool(dir: &Path, test: &str) -> (bool, String) {
 
 /// The backtest of `rules` over [`input`].
 fn backtest_of(rules: &str) -> cutover_compare::backtest::Evaluation {
+    backtest_over(rules, input())
+}
+
+/// The backtest of `rules` (each group at its own interval) over `input`.
+fn backtest_over(rules: &str, input: Vec<Raw>) -> cutover_compare::backtest::Evaluation {
     let files = vec![RuleFile::parse("rules.yml", rules).unwrap()];
     let window = Window {
         from_ms: 0,
         to_ms: MINUTES * M,
     };
-    evaluate(&files, &mut Steps::recorded(input()), window, None).unwrap()
+    evaluate(&files, &mut Steps::recorded(input), window, None).unwrap()
 }
 
 /// Whether promtool can be run; says why the test is skipped when not.
@@ -379,7 +408,10 @@ fn firing_alerts_agree_with_promtool() {
     let expected = expectations(&e);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("rules.yml"), RULES).unwrap();
-    let (passed, out) = promtool(dir.path(), &unit_test("rules.yml", &expected));
+    let (passed, out) = promtool(
+        dir.path(),
+        &unit_test("rules.yml", "1m", &input(), &expected),
+    );
     assert!(passed, "promtool disagrees with the backtest:\n{out}");
 
     // The comparison can fail: one firing alert left out...
@@ -387,7 +419,7 @@ fn firing_alerts_agree_with_promtool() {
     let first = fewer.iter_mut().find(|x| !x.2.is_empty()).unwrap();
     first.2.pop();
     let at = format!("alertname: {}, time: ", first.1);
-    let (passed, out) = promtool(dir.path(), &unit_test("rules.yml", &fewer));
+    let (passed, out) = promtool(dir.path(), &unit_test("rules.yml", "1m", &input(), &fewer));
     assert!(!passed && out.contains(&at), "{out}");
     // ... or one alert said to fire one evaluation after it resolved.
     let ended = e.alerts.iter().find(|a| a.ends_at.is_some()).unwrap();
@@ -400,7 +432,7 @@ fn firing_alerts_agree_with_promtool() {
     let mut l = ended.labels.clone();
     l.remove("alertname");
     slot.2.push(l);
-    let (passed, out) = promtool(dir.path(), &unit_test("rules.yml", &later));
+    let (passed, out) = promtool(dir.path(), &unit_test("rules.yml", "1m", &input(), &later));
     assert!(!passed, "{out}");
 }
 
@@ -418,7 +450,134 @@ fn failed_evaluations_agree_with_promtool() {
     }
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("override.yml"), OVERRIDE).unwrap();
-    let (passed, out) = promtool(dir.path(), &unit_test("override.yml", &expectations(&e)));
+    let (passed, out) = promtool(
+        dir.path(),
+        &unit_test("override.yml", "1m", &input(), &expectations(&e)),
+    );
     let failure = "rule: Override, time: 5m0s, err: vector contains metrics with the same labelset";
     assert!(!passed && out.contains(failure), "{out}");
+}
+
+/// The fixture's series as Prometheus A scrapes them (`job`, `instance`
+/// added), quiet (`L`) or at the value `textfile/fixture.prom` serves (`H`),
+/// one character per minute; `_` a failed scrape, `S` the target gone.
+fn fixture_input() -> Vec<Raw> {
+    let l = |extra: &str| format!("instance=127.0.0.1:19100,job=fixture,{extra}");
+    let depth = |h: f64| [('L', 10.0), ('H', h)];
+    vec![
+        raw(
+            "fixture_queue_depth",
+            &l("queue=orders"),
+            "LHHLLLHHHLLHLLLLHHHHLLLHLLHHLLL",
+            &depth(75.0),
+        ),
+        raw(
+            "fixture_queue_depth",
+            &l("queue=emails"),
+            "LLLHHLLLLLLLHH___HLLLLHHHHLLLLL",
+            &depth(95.0),
+        ),
+        raw(
+            "fixture_service_up",
+            &l("service=api"),
+            "HHLLLHHLHHHLLHHHHHLHHHHHHLLLHHH",
+            &[('H', 1.0), ('L', 0.0)],
+        ),
+        raw(
+            "fixture_service_up",
+            &l("service=db"),
+            "HHHHHLLHHHHHLHHLLS_____________",
+            &[('H', 1.0), ('L', 0.0)],
+        ),
+        raw(
+            "fixture_disk_used_ratio",
+            &l("mount=/data"),
+            "LLLLHHHLLLLLLLHHLLLLHHHHHHHLLLL",
+            &[('L', 0.5), ('H', 0.95)],
+        ),
+        raw(
+            "fixture_error_rate",
+            &l("service=api"),
+            "LLHLLHLLHHLHLLLLLHLLLHHLLLHLLLL",
+            &[('L', 0.01), ('H', 0.2)],
+        ),
+    ]
+}
+
+#[test]
+fn fixture_rules_on_scraped_series_agree_with_promtool() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixture/rules/v1-old.rules.yml");
+    // Without annotations: promtool compares them too, the backtest leaves
+    // them out (they play no part in an alert's identity). The fixture
+    // writes each on one line (`annotations: {summary: ...}`).
+    let rules: String = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            let a = l.trim_start().starts_with("annotations:");
+            assert!(!a || l.trim_end().ends_with('}'), "not one line: {l}");
+            !a
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(rules.contains("for: 1s") && rules.contains("interval: 1s"));
+    let e = backtest_over(&rules, fixture_input());
+    for r in &e.rules {
+        assert_eq!(
+            (r.error.as_ref(), r.warnings.len()),
+            (None, 0),
+            "{}",
+            r.rule
+        );
+        // Evaluated at the group's 1 s interval.
+        assert_eq!(r.evaluations as i64, MINUTES * 60 + 1, "{}", r.rule);
+    }
+    let episodes = |name: &str| e.rules.iter().find(|r| r.rule == name).unwrap().episodes;
+    // Every rule fires and resolves: queue orders 6 + emails 3 (one run
+    // bridged by the lookback over three failed scrapes), api 5 + db 3 (then
+    // the target vanishes), disk 3, errors 7; the Watchdog all along.
+    assert_eq!(
+        [
+            episodes("HighQueueDepth"),
+            episodes("ServiceDown"),
+            episodes("DiskAlmostFull"),
+            episodes("ErrorRateHigh"),
+            episodes("Watchdog"),
+        ],
+        [9, 8, 3, 7, 1]
+    );
+    let a = &e
+        .alerts
+        .iter()
+        .find(|a| a.alertname() == "ServiceDown")
+        .unwrap()
+        .labels;
+    assert_eq!(
+        (
+            a["job"].as_str(),
+            a["instance"].as_str(),
+            a["severity"].as_str()
+        ),
+        ("fixture", "127.0.0.1:19100", "critical")
+    );
+    if !have_promtool() {
+        return;
+    }
+    let expected = expectations(&e);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("v1-old.rules.yml"), &rules).unwrap();
+    let test = unit_test("v1-old.rules.yml", "1s", &fixture_input(), &expected);
+    let (passed, out) = promtool(dir.path(), &test);
+    assert!(passed, "promtool disagrees with the backtest:\n{out}");
+    // One minute's firing alerts left out: promtool notices.
+    let mut fewer = expected.clone();
+    let first = fewer
+        .iter_mut()
+        .find(|x| x.1 == "ServiceDown" && !x.2.is_empty())
+        .unwrap();
+    first.2.pop();
+    let test = unit_test("v1-old.rules.yml", "1s", &fixture_input(), &fewer);
+    let (passed, out) = promtool(dir.path(), &test);
+    assert!(!passed && out.contains("alertname: ServiceDown"), "{out}");
 }
