@@ -33,6 +33,9 @@ enum Command {
     Plan(cmd::plan::PlanArgs),
     /// Compare alerts fired by the old and the new system (offline dumps).
     Compare(cmd::compare::Args),
+    /// Predict what an old and a new rule set would have fired over a
+    /// Prometheus's recorded history, and compare them like a parallel run.
+    Backtest(cmd::backtest::BacktestArgs),
     /// Run a translator on files (offline) and print its report: every
     /// input item ok, warning or untranslatable, with the reason.
     Translate(cmd::translate::TranslateArgs),
@@ -52,6 +55,10 @@ enum Command {
     /// Serve the migration metrics at http://ADDR/metrics (loopback only),
     /// folded from the plan's journal and refreshed every second.
     ServeMetrics(cmd::artifacts::ServeMetricsArgs),
+    /// Watch a paused or waiting run: escalate its incidents on time, send
+    /// their notifications and serve /metrics, until SIGTERM or Ctrl-C.
+    /// It never runs steps; `cutover resume` works while it watches.
+    Watch(cmd::watch::WatchArgs),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +85,7 @@ fn main() -> ExitCode {
         Command::Validate(a) => cmd::plan::validate(a),
         Command::Plan(a) => cmd::plan::preview(a),
         Command::Compare(a) => cmd::compare::run(a),
+        Command::Backtest(a) => cmd::backtest::run(a),
         Command::Translate(a) => cmd::translate::run(a),
         Command::Backup(c) => cmd::backup::run(c),
         Command::Rollback(a) => cmd::backup::rollback(a),
@@ -86,6 +94,7 @@ fn main() -> ExitCode {
         Command::Risks(a) => cmd::artifacts::risks(a),
         Command::Runbook(a) => cmd::artifacts::runbook(a),
         Command::ServeMetrics(a) => cmd::artifacts::serve_metrics(a),
+        Command::Watch(a) => cmd::watch::watch(a),
     };
     let e = match code {
         Ok(c) => return ExitCode::from(c),

@@ -2,17 +2,28 @@
 //! binary: running, resuming and operating a plan (`cli/run_cmds.rs`), a
 //! SIGKILL torture run (`cli/torture.rs`), metrics and incidents
 //! (`cli/monitoring.rs`), gates (`cli/gates.rs`), rollbacks
-//! (`cli/rollback.rs`), what adapters declare (`cli/declared.rs`), `init`
+//! (`cli/rollback.rs`), the backup commands (`cli/backup_cmds.rs`), what adapters declare (`cli/declared.rs`), `init`
 //! (`cli/init.rs`), migrations (`cli/migrate.rs`), the plugin commands
-//! (`cli/plugin_cmds.rs`), `translate` (`cli/translate.rs`), output
-//! snapshots (`cli/snapshots.rs`) and the real-system runs (`cli/e2e*.rs`).
+//! (`cli/plugin_cmds.rs`; their limits, `cli/plugin_limits.rs`), `translate` (`cli/translate.rs`), output
+//! snapshots (`cli/snapshots.rs`), `backtest` (`cli/backtest.rs`), `watch`
+//! (`cli/watch.rs`) and the real-system runs (`cli/e2e*.rs`;
+//! `cli/e2e_torture.rs` SIGKILLs the reference migration, its rollback and
+//! a second migration; `cli/e2e_canary.rs` runs the paging canary).
 
+#[path = "cli/backtest.rs"]
+mod backtest;
+#[path = "cli/backup_cmds.rs"]
+mod backup_cmds;
 #[path = "cli/declared.rs"]
 mod declared;
 #[path = "cli/e2e.rs"]
 mod e2e;
+#[path = "cli/e2e_canary.rs"]
+mod e2e_canary;
 #[path = "cli/e2e_migration.rs"]
 mod e2e_migration;
+#[path = "cli/e2e_torture.rs"]
+mod e2e_torture;
 #[path = "cli/gates.rs"]
 mod gates;
 #[path = "cli/init.rs"]
@@ -23,6 +34,8 @@ mod migrate;
 mod monitoring;
 #[path = "cli/plugin_cmds.rs"]
 mod plugin_cmds;
+#[path = "cli/plugin_limits.rs"]
+mod plugin_limits;
 #[path = "cli/rollback.rs"]
 mod rollback;
 #[path = "cli/run_cmds.rs"]
@@ -33,6 +46,8 @@ mod snapshots;
 mod torture;
 #[path = "cli/translate.rs"]
 mod translate;
+#[path = "cli/watch.rs"]
+mod watch;
 
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};

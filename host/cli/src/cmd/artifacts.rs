@@ -63,7 +63,7 @@ pub struct ServeMetricsArgs {
 }
 
 /// Loads the plan, printing diagnostics; `Err(code)` when it is invalid.
-fn load(plan: &Path) -> anyhow::Result<Result<cutover_plan::LoadedPlan, u8>> {
+pub(crate) fn load(plan: &Path) -> anyhow::Result<Result<cutover_plan::LoadedPlan, u8>> {
     let rt = super::runtime()?;
     let resolver = PluginBridge::new(&rt);
     Ok(cutover_plan::load(plan, &resolver).map_err(|diags| {
@@ -137,30 +137,67 @@ pub fn runbook(a: RunbookArgs) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-/// Serves the metrics registry until interrupted: every phase of the plan,
-/// with the values folded from the run's journal (progress, match rate,
-/// availability, consistency, plugin calls), refreshed every second.
+/// The metrics registry of a plan's run served at `http://ADDR/metrics`:
+/// every phase of the plan, with the values folded from the run's journal
+/// (progress, match rate, availability, consistency, plugin calls). Used by
+/// `serve-metrics` and `watch`; dropping it stops the server.
+pub(crate) struct MetricsFeed {
+    metrics: Arc<MigrationMetrics>,
+    folded: cutover_engine::JournalMetrics,
+    state_dir: PathBuf,
+    server: cutover_ops::MetricsServer,
+}
+
+impl MetricsFeed {
+    /// Folds the journal once and starts serving on `listen` (loopback only).
+    pub(crate) fn start(
+        loaded: &cutover_plan::LoadedPlan,
+        listen: SocketAddr,
+    ) -> anyhow::Result<MetricsFeed> {
+        let metrics = Arc::new(MigrationMetrics::from_plan_progress(&loaded.plan, &[])?);
+        let state_dir = loaded.state_dir();
+        let mut folded = cutover_engine::JournalMetrics::new();
+        folded.refresh(&state_dir, &loaded.plan, &metrics)?;
+        let server =
+            cutover_ops::serve(metrics.clone(), listen).map_err(|e| super::usage(e.to_string()))?;
+        Ok(MetricsFeed {
+            metrics,
+            folded,
+            state_dir,
+            server,
+        })
+    }
+
+    /// The address served.
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.server.local_addr()
+    }
+
+    /// Folds what the journal gained since the last refresh; a failure is
+    /// printed as a warning (the previous values stay served).
+    pub(crate) fn refresh(&mut self, plan: &cutover_plan::Plan) {
+        if let Err(e) = self.folded.refresh(&self.state_dir, plan, &self.metrics) {
+            eprintln!("warning: cannot fold the journal: {e}");
+        }
+    }
+}
+
+/// Serves the metrics registry until interrupted ([`MetricsFeed`]),
+/// refreshed every second.
 pub fn serve_metrics(a: ServeMetricsArgs) -> anyhow::Result<u8> {
     let loaded = match load(&a.plan)? {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
-    let metrics = Arc::new(MigrationMetrics::from_plan_progress(&loaded.plan, &[])?);
-    let state_dir = loaded.state_dir();
-    let mut folded = cutover_engine::JournalMetrics::new();
-    folded.refresh(&state_dir, &loaded.plan, &metrics)?;
-    let server =
-        cutover_ops::serve(metrics.clone(), a.listen).map_err(|e| super::usage(e.to_string()))?;
+    let mut feed = MetricsFeed::start(&loaded, a.listen)?;
     eprintln!(
         "serving metrics of plan {:?} (state dir {}) at http://{}/metrics; Ctrl-C stops",
         loaded.plan.meta.name,
         loaded.state_dir().display(),
-        server.local_addr()
+        feed.addr()
     );
     loop {
         std::thread::sleep(std::time::Duration::from_secs(1));
-        if let Err(e) = folded.refresh(&state_dir, &loaded.plan, &metrics) {
-            eprintln!("warning: cannot fold the journal: {e}");
-        }
+        feed.refresh(&loaded.plan);
     }
 }

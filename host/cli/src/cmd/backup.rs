@@ -1,20 +1,20 @@
-//! `cutover backup create|list|show|verify|restore|prune` and `cutover rollback`.
+//! `cutover backup create|list|show|verify|restore|prune|point`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use cutover_backup::{
-    BackupManifest, BackupStore, Lineage, RestoreReport, RestoreStatus, RollbackReport,
-    TypeRestore, TypeResult,
+    BackupManifest, BackupStore, RestoreReport, RestoreStatus, TypeRestore, TypeResult,
 };
+use cutover_engine::backup_cmd;
 use cutover_engine::bridge::PluginBridge;
 use cutover_plan::{LoadedPlan, StepAction, SystemSide};
-use cutover_runtime::{Plugin, Runtime, Sandbox};
+use cutover_runtime::{Plugin, Runtime};
 use serde::Serialize;
 
+pub use super::rollback::{RollbackArgs, rollback};
 use super::usage;
 use crate::exit;
 
@@ -32,7 +32,8 @@ pub struct PlanOpt {
 /// `cutover backup ...`.
 #[derive(Subcommand)]
 pub enum BackupCmd {
-    /// Back up data types of one system through its adapter.
+    /// Back up data types of one system through its adapter (under the
+    /// plan's lease; journaled).
     Create {
         #[command(flatten)]
         opt: PlanOpt,
@@ -42,6 +43,9 @@ pub enum BackupCmd {
         /// Comma-separated data types (default: the plan's backup steps for this system).
         #[arg(long, value_delimiter = ',')]
         types: Vec<String>,
+        /// Who (default: $USER); journaled.
+        #[arg(long)]
+        by: Option<String>,
     },
     /// List backups, oldest first.
     List {
@@ -62,7 +66,8 @@ pub enum BackupCmd {
         #[command(flatten)]
         opt: PlanOpt,
     },
-    /// Verify a backup, then restore it into its system through the adapter.
+    /// Verify a backup, then restore it into its system through the adapter
+    /// (under the plan's lease; journaled).
     /// A named type the backup lacks fails (exit 1); the others still restore.
     Restore {
         /// Backup id.
@@ -72,8 +77,12 @@ pub enum BackupCmd {
         /// Comma-separated types to restore (default: every stored type).
         #[arg(long, value_delimiter = ',')]
         types: Vec<String>,
+        /// Who (default: $USER); journaled.
+        #[arg(long)]
+        by: Option<String>,
     },
-    /// Capture a rollback point of one system (`capture-state` per category).
+    /// Capture a rollback point of one system (`capture-state` per
+    /// category; under the plan's lease; journaled).
     Point {
         #[command(flatten)]
         opt: PlanOpt,
@@ -87,8 +96,13 @@ pub enum BackupCmd {
         /// system_metrics, user_permissions).
         #[arg(long, value_delimiter = ',')]
         categories: Vec<String>,
+        /// Who (default: $USER); journaled.
+        #[arg(long)]
+        by: Option<String>,
     },
-    /// Keep the newest backups and points; delete the rest and unreferenced blobs.
+    /// Keep the newest backups and points; delete the rest and unreferenced
+    /// blobs (under the plan's lease; journaled; never while a backup is
+    /// being written).
     Prune {
         #[command(flatten)]
         opt: PlanOpt,
@@ -98,34 +112,10 @@ pub enum BackupCmd {
         /// Rollback points to keep (default: all).
         #[arg(long)]
         keep_points: Option<usize>,
+        /// Who (default: $USER); journaled.
+        #[arg(long)]
+        by: Option<String>,
     },
-}
-
-/// `cutover rollback --to POINT`.
-#[derive(Args)]
-pub struct RollbackArgs {
-    #[command(flatten)]
-    pub opt: PlanOpt,
-    /// Rollback point name (`NAME`, or the pair `NAME.old`/`NAME.new` a
-    /// phase captures).
-    #[arg(long)]
-    pub to: String,
-    /// Incident fast path: skip the approval gate (journaled). Never skips
-    /// verification.
-    #[arg(long, conflicts_with = "dry_run")]
-    pub now: bool,
-    /// Verify the point and show what would be restored; change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Who rolls back (default: $USER); journaled.
-    #[arg(long)]
-    pub by: Option<String>,
-    /// Why (journaled with a request for approval).
-    #[arg(long)]
-    pub reason: Option<String>,
-    /// Comma-separated categories (default: every captured category).
-    #[arg(long, value_delimiter = ',')]
-    pub categories: Vec<String>,
 }
 
 /// A loaded plan with its runtime, the plugins validation loaded, and the
@@ -158,15 +148,9 @@ impl Ctx {
         }))
     }
 
-    /// The adapter plugin and sandbox of system `side`.
-    fn adapter(&self, side: &str) -> anyhow::Result<(Arc<Plugin>, Sandbox)> {
-        // The adapter validation loaded, not loaded again.
-        let bridge = PluginBridge::with_loaded(&self.rt, self.plugins.clone());
-        // A bridge error says its exit class (a plugin that cannot load: 3).
-        let (_, l) = bridge
-            .adapter(&self.loaded, side)
-            .with_context(|| format!("the adapter of the {side} system"))?;
-        Ok((l.plugin, l.sandbox))
+    /// A bridge over the plugins validation loaded (not loaded again).
+    fn bridge(&self) -> PluginBridge<'_> {
+        PluginBridge::with_loaded(&self.rt, self.plugins.clone())
     }
 }
 
@@ -179,7 +163,7 @@ macro_rules! open_or_return {
     };
 }
 
-fn print_json<T: Serialize>(v: &T) -> anyhow::Result<()> {
+pub(crate) fn print_json<T: Serialize>(v: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
 }
@@ -187,7 +171,12 @@ fn print_json<T: Serialize>(v: &T) -> anyhow::Result<()> {
 /// Runs `cutover backup ...`.
 pub fn run(c: BackupCmd) -> anyhow::Result<u8> {
     match c {
-        BackupCmd::Create { opt, system, types } => create(&opt, &system, types),
+        BackupCmd::Create {
+            opt,
+            system,
+            types,
+            by,
+        } => create(&opt, &system, types, by),
         BackupCmd::List { opt } => {
             let ctx = open_or_return!(&opt.plan);
             let all = ctx.store.list()?;
@@ -238,47 +227,47 @@ pub fn run(c: BackupCmd) -> anyhow::Result<u8> {
             }
             Ok(if bad == 0 { exit::OK } else { exit::STATE })
         }
-        BackupCmd::Restore { id, opt, types } => {
+        BackupCmd::Restore { id, opt, types, by } => {
             let ctx = open_or_return!(&opt.plan);
-            let m = ctx.store.show(&id)?;
-            let (plugin, sb) = ctx.adapter(&m.system)?;
-            let sel = (!types.is_empty()).then_some(types.as_slice());
-            let report = ctx.store.restore(&ctx.rt, &plugin, &sb, &id, sel)?;
-            print_restore(&opt, &report)?;
-            Ok(if report.ok() { exit::OK } else { exit::FAILED })
+            let by = super::migrate::by(by);
+            // Each error says its exit class (unknown id: 2, corrupt or lease held: 8).
+            let done = backup_cmd::restore(&ctx.bridge(), &ctx.loaded, &id, &types, &by)?;
+            notes(&done.notes);
+            print_restore(&opt, &done.value)?;
+            if !opt.json {
+                print_journaled(&done, &by);
+            }
+            Ok(if done.value.ok() {
+                exit::OK
+            } else {
+                exit::FAILED
+            })
         }
         BackupCmd::Point {
             opt,
             system,
             name,
             categories,
+            by,
         } => {
             let ctx = open_or_return!(&opt.plan);
-            let (plugin, sb) = ctx.adapter(&system)?;
-            let lineage = Lineage {
-                plan_fingerprint: ctx.loaded.fingerprint(),
-                journal_seq: 0,
-            };
-            let p = ctx.store.capture_point(
-                &ctx.rt,
-                &plugin,
-                &sb,
-                &system,
-                &name,
-                &categories,
-                lineage,
-            )?;
+            let by = super::migrate::by(by);
+            let done =
+                backup_cmd::point(&ctx.bridge(), &ctx.loaded, &system, &name, &categories, &by)?;
+            notes(&done.notes);
+            let p = &done.value;
             let ok = p.results.iter().all(|r| r.ok);
             if opt.json {
-                print_json(&p)?;
+                print_json(p)?;
             } else {
                 println!(
-                    "rollback point {} ({} system, captured {})",
-                    p.name, p.system, p.created_at
+                    "rollback point {} ({} system, captured {}, journal seq {})",
+                    p.name, p.system, p.created_at, p.lineage.journal_seq
                 );
                 for r in &p.results {
                     println!("  {:<20} {}", r.kind, result_line(r));
                 }
+                print_journaled(&done, &by);
             }
             Ok(if ok { exit::OK } else { exit::FAILED })
         }
@@ -286,15 +275,15 @@ pub fn run(c: BackupCmd) -> anyhow::Result<u8> {
             opt,
             keep,
             keep_points,
+            by,
         } => {
             let ctx = open_or_return!(&opt.plan);
-            let keep_points = match keep_points {
-                Some(k) => k,
-                None => ctx.store.point_names()?.len(),
-            };
-            let r = ctx.store.prune(keep, keep_points)?;
+            let by = super::migrate::by(by);
+            let done = backup_cmd::prune(&ctx.loaded, keep, keep_points, &by)?;
+            notes(&done.notes);
+            let r = &done.value;
             if opt.json {
-                print_json(&r)?;
+                print_json(r)?;
             } else {
                 println!(
                     "deleted {} backup(s), {} point(s), {} blob(s) ({} bytes); kept {} blob(s)",
@@ -304,10 +293,34 @@ pub fn run(c: BackupCmd) -> anyhow::Result<u8> {
                     r.freed_bytes,
                     r.kept_blobs
                 );
+                for id in &r.deleted_backups {
+                    println!("  deleted backup {id}");
+                }
+                for name in &r.deleted_points {
+                    println!("  deleted point {name}");
+                }
+                for id in &r.abandoned {
+                    println!("  cleared {id}: its writer died before committing it");
+                }
+                print_journaled(&done, &by);
             }
             Ok(exit::OK)
         }
     }
+}
+
+fn notes(notes: &[String]) {
+    for n in notes {
+        eprintln!("note: {n}");
+    }
+}
+
+/// `journaled as seq N..M by WHO`.
+fn print_journaled<T>(done: &backup_cmd::Journaled<T>, by: &str) {
+    println!(
+        "journaled by {by}: backup-started seq {}, backup-finished seq {}",
+        done.started_seq, done.finished_seq
+    );
 }
 
 /// The data types the plan's backup steps name for `side`.
@@ -331,9 +344,13 @@ fn plan_types(loaded: &LoadedPlan, side: &str) -> Vec<String> {
     out
 }
 
-fn create(opt: &PlanOpt, system: &str, types: Vec<String>) -> anyhow::Result<u8> {
+fn create(
+    opt: &PlanOpt,
+    system: &str,
+    types: Vec<String>,
+    by: Option<String>,
+) -> anyhow::Result<u8> {
     let ctx = open_or_return!(&opt.plan);
-    let (plugin, sb) = ctx.adapter(system)?;
     let types = if types.is_empty() {
         plan_types(&ctx.loaded, system)
     } else {
@@ -344,210 +361,21 @@ fn create(opt: &PlanOpt, system: &str, types: Vec<String>) -> anyhow::Result<u8>
             "no --types given and the plan has no backup step for the {system} system"
         )));
     }
-    let lineage = Lineage {
-        plan_fingerprint: ctx.loaded.fingerprint(),
-        journal_seq: 0,
-    };
-    let m = ctx
-        .store
-        .backup(&ctx.rt, &plugin, &sb, system, &types, lineage)?;
+    let by = super::migrate::by(by);
+    // Each error says its exit class (a plugin that cannot load: 3, lease held: 8).
+    let done = backup_cmd::create(&ctx.bridge(), &ctx.loaded, system, &types, &by)?;
+    notes(&done.notes);
+    let m = &done.value;
     if opt.json {
-        print_json(&m)?;
+        print_json(m)?;
     } else {
-        print_manifest(&m);
+        print_manifest(m);
+        print_journaled(&done, &by);
     }
     Ok(if m.complete() { exit::OK } else { exit::FAILED })
 }
 
-/// Runs `cutover rollback --to POINT`: verify every checksum, pass the
-/// approval gate (unless `--now`), apply, journal.
-pub fn rollback(a: RollbackArgs) -> anyhow::Result<u8> {
-    use cutover_engine::rollback::{self as rb, Outcome};
-    let rt = super::runtime()?;
-    let loaded = {
-        let resolver = PluginBridge::new(&rt);
-        match cutover_plan::load(&a.opt.plan, &resolver) {
-            Ok(l) => l,
-            Err(diags) => {
-                eprint!("{}", diags.render_auto());
-                return Ok(exit::USAGE);
-            }
-        }
-    };
-    let req = rb::Request {
-        point: a.to.clone(),
-        by: super::migrate::by(a.by.clone()),
-        reason: a.reason.clone(),
-        now: a.now,
-        dry_run: a.dry_run,
-        categories: a.categories.clone(),
-    };
-    // Each error says its exit class (a plugin that cannot load: 3).
-    let done = rb::rollback(&rt, &loaded, &req)?;
-    for note in &done.notes {
-        eprintln!("note: {note}");
-    }
-    let plan = a.opt.plan.display();
-    let code = match &done.outcome {
-        Outcome::Corrupt { .. } => exit::STATE,
-        Outcome::DryRun { .. } | Outcome::RolledBack { .. } => exit::OK,
-        Outcome::AwaitingApproval { .. } => exit::PAUSED,
-        Outcome::Failed { .. } => exit::FAILED,
-    };
-    if a.opt.json {
-        let mut doc = serde_json::to_value(&done)?;
-        doc["exit_code"] = code.into();
-        print_json(&doc)?;
-    }
-    match &done.outcome {
-        Outcome::Corrupt { targets, bad } => {
-            if !a.opt.json {
-                print_targets(targets, "would restore");
-                for i in bad {
-                    println!(
-                        "  CORRUPT {} {}: {}",
-                        i.id,
-                        i.kind,
-                        i.problem.as_deref().unwrap_or("")
-                    );
-                }
-            }
-            for i in bad {
-                eprintln!(
-                    "error: refusing to roll back to {}: {} {} is corrupt ({}); nothing was applied",
-                    a.to,
-                    i.id,
-                    i.kind,
-                    i.problem.as_deref().unwrap_or("")
-                );
-            }
-        }
-        Outcome::DryRun {
-            targets,
-            approvers,
-            approved_by,
-        } if !a.opt.json => {
-            print_targets(targets, "would restore");
-            match (approvers.is_empty(), approved_by) {
-                (true, _) => {}
-                (false, Some(by)) => println!("approval: given by {by}"),
-                (false, None) => println!(
-                    "approval: needed from one of {} (or --now)",
-                    approvers.join(", ")
-                ),
-            }
-            println!("verified; nothing changed (dry run)");
-        }
-        Outcome::AwaitingApproval {
-            point,
-            approvers,
-            seq,
-            requested_now,
-            ..
-        } => {
-            if !a.opt.json {
-                println!(
-                    "rollback to {point} {} (journal seq {seq}); it needs an approval by one of: {}",
-                    if *requested_now {
-                        "requested"
-                    } else {
-                        "already requested"
-                    },
-                    approvers.join(", ")
-                );
-                println!("approve with:");
-                for who in approvers {
-                    println!("  cutover approve {plan} rollback:{point} --by {who}");
-                }
-                println!("then apply it with: cutover rollback --plan {plan} --to {point}");
-            }
-            eprintln!("paused: rollback to {point} awaits approval; nothing was applied");
-        }
-        Outcome::RolledBack {
-            point,
-            systems,
-            gate,
-            seq,
-        } => {
-            if !a.opt.json {
-                let mut unsupported = Vec::new();
-                for s in systems {
-                    if let Some(r) = &s.report {
-                        print_rollback(&s.system, r);
-                        let kinds: Vec<&str> = r.unsupported().map(|t| t.kind.as_str()).collect();
-                        if !kinds.is_empty() {
-                            unsupported.push(format!("{}: {}", s.system, kinds.join(", ")));
-                        }
-                    }
-                }
-                println!(
-                    "rolled back to {point} by {}{} (journal seq {seq})",
-                    req.by,
-                    gate_text(gate)
-                );
-                if !unsupported.is_empty() {
-                    println!(
-                        "not restored, the adapter cannot (kept as evidence): {}",
-                        unsupported.join("; ")
-                    );
-                }
-            }
-        }
-        Outcome::Failed {
-            point,
-            systems,
-            error,
-            ..
-        } => {
-            if !a.opt.json {
-                for s in systems {
-                    match &s.report {
-                        Some(r) => print_rollback(&s.system, r),
-                        None => println!(
-                            "{} system ({}): {}",
-                            s.system,
-                            s.point,
-                            s.error.as_deref().unwrap_or("")
-                        ),
-                    }
-                }
-            }
-            eprintln!(
-                "error: rollback to {point} incomplete: {error}; run the same command again to resume"
-            );
-        }
-        Outcome::DryRun { .. } => {}
-    }
-    Ok(code)
-}
-
-fn gate_text(g: &cutover_engine::rollback::Gate) -> String {
-    use cutover_engine::rollback::Gate;
-    match g {
-        Gate::NotRequired => String::new(),
-        Gate::Skipped { .. } => ", --now: approval gate skipped".into(),
-        Gate::Approved { by, .. } => format!(", approved by {by}"),
-    }
-}
-
-fn print_targets(targets: &[cutover_engine::rollback::Target], verb: &str) {
-    for t in targets {
-        match &t.point {
-            Some(p) => {
-                println!(
-                    "rollback point {} ({} system, captured {})",
-                    p.name, p.system, p.created_at
-                );
-                for r in p.results.iter().filter(|r| t.categories.contains(&r.kind)) {
-                    println!("  {verb} {:<18} {}", r.kind, result_line(r));
-                }
-            }
-            None => println!("rollback point {} (unreadable)", t.name),
-        }
-    }
-}
-
-fn result_line(r: &TypeResult) -> String {
+pub(crate) fn result_line(r: &TypeResult) -> String {
     match (&r.digest, &r.error) {
         (Some(d), _) if r.ok => format!("{} bytes sha256:{}", r.size, &d[..16.min(d.len())]),
         (_, e) => format!("FAILED: {}", e.as_deref().unwrap_or("unknown error")),
@@ -573,7 +401,7 @@ fn print_manifest(m: &BackupManifest) {
 
 /// One line per type or category: `ok`, `FAILED` or `unsupported`, with
 /// what the adapter said or why not.
-fn print_types(results: &[TypeRestore]) {
+pub(crate) fn print_types(results: &[TypeRestore]) {
     for r in results {
         let status = match r.status {
             RestoreStatus::Ok => "ok",
@@ -608,12 +436,4 @@ fn print_restore(opt: &PlanOpt, r: &RestoreReport) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-fn print_rollback(system: &str, r: &RollbackReport) {
-    println!("{system} system: {} (verified before applying)", r.point);
-    for c in &r.resumed {
-        println!("  done    {c:<20} (applied by an earlier, interrupted rollback)");
-    }
-    print_types(&r.results);
 }

@@ -1,5 +1,6 @@
 //! `cutover compare OLD NEW`: the command-line arguments, turned into a
-//! [`CompareRequest`] for `cutover_compare::run`.
+//! [`CompareRequest`] for `cutover_compare::run`; [`ReportArgs`], the
+//! options and outputs `cutover backtest` shares.
 
 use clap::builder::PossibleValue;
 use cutover_base::time::parse_duration;
@@ -26,6 +27,19 @@ pub struct Args {
     /// Format of NEW (default: detected).
     #[arg(long, value_enum)]
     pub new_format: Option<Choice<Format>>,
+    /// Second read of the old system, to measure the noise floor.
+    #[arg(long, value_name = "OLD2")]
+    pub noise: Option<PathBuf>,
+    /// Comparison options and report outputs.
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// The comparison options (renames, ignored labels, tolerance, breakdown,
+/// risk thresholds) and report outputs (stdout format, report files) that
+/// `cutover compare` and `cutover backtest` share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReportArgs {
     /// Label to drop from both sides before matching (repeatable).
     #[arg(long = "ignore-label", value_name = "LABEL")]
     pub ignore_label: Vec<String>,
@@ -61,9 +75,6 @@ pub struct Args {
     /// (atomically).
     #[arg(long, value_name = "PATH")]
     pub report_html: Option<PathBuf>,
-    /// Second read of the old system, to measure the noise floor.
-    #[arg(long, value_name = "OLD2")]
-    pub noise: Option<PathBuf>,
     /// Match rate below this is high risk.
     #[arg(long, default_value_t = 0.8)]
     pub high_below: f64,
@@ -72,7 +83,7 @@ pub struct Args {
     pub medium_below: f64,
 }
 
-impl Args {
+impl ReportArgs {
     /// Format of the report printed on stdout: `--format`, else JSON with
     /// `--json`, else text.
     pub fn stdout_format(&self) -> OutputFormat {
@@ -112,7 +123,9 @@ impl Args {
             },
         }
     }
+}
 
+impl Args {
     /// The comparison these arguments ask for.
     pub fn request(&self) -> CompareRequest {
         CompareRequest {
@@ -121,9 +134,9 @@ impl Args {
             new: self.new.clone(),
             new_format: self.new_format.map(|Choice(f)| f),
             noise: self.noise.clone(),
-            options: self.options(),
-            format: self.stdout_format(),
-            report_files: self.report_files(),
+            options: self.report.options(),
+            format: self.report.stdout_format(),
+            report_files: self.report.report_files(),
         }
     }
 }
@@ -297,7 +310,7 @@ mod tests {
 
     #[test]
     fn format_flag_parses_and_conflicts_with_json() {
-        let format = |argv: &[&str]| parse(argv).unwrap().stdout_format();
+        let format = |argv: &[&str]| parse(argv).unwrap().report.stdout_format();
         assert_eq!(
             format(&["o", "n", "--format", "markdown"]),
             OutputFormat::Md

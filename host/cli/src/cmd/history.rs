@@ -5,6 +5,8 @@
 
 use cutover_backup::RestoreStatus;
 use cutover_engine::Event;
+use cutover_engine::backup_cmd::{BackupDone, BackupFinished, BackupOp, BackupStarted};
+use cutover_engine::details::BackupTypeDetails;
 use cutover_engine::details::{RollbackResults, SystemRollback};
 
 /// How many characters of an unknown record's JSON a line shows.
@@ -62,7 +64,7 @@ fn describe_event(ev: &Event) -> Option<String> {
             "{step} poll {poll}: +{} old, +{} new, match rate {}",
             old.len(),
             new.len(),
-            super::migrate::pct(*match_rate)
+            super::status::pct(*match_rate)
         ),
         Event::RolledBack {
             phase,
@@ -97,6 +99,8 @@ fn describe_event(ev: &Event) -> Option<String> {
             fingerprint,
             ..
         } => format!("{plan} {run_id} fingerprint {fingerprint}"),
+        Event::BackupStarted(s) => backup_started(s),
+        Event::BackupFinished(f) => backup_finished(f),
         _ => return None,
     })
 }
@@ -143,6 +147,88 @@ fn system_line(sys: &str, r: &SystemRollback) -> String {
             n => format!(" +{n} resumed"),
         }
     )
+}
+
+/// `items` joined, or `none` (what an empty list means) when empty.
+fn list(items: &[String], none: &str) -> String {
+    if items.is_empty() {
+        none.to_string()
+    } else {
+        items.join(", ")
+    }
+}
+
+fn backup_started(s: &BackupStarted) -> String {
+    let what = match &s.op {
+        BackupOp::Create { id, system, types } => {
+            format!(
+                "create {id} of the {system} system ({})",
+                list(types, "no types")
+            )
+        }
+        BackupOp::Point {
+            name,
+            system,
+            categories,
+        } => format!(
+            "point {name} of the {system} system ({})",
+            list(categories, "default categories")
+        ),
+        BackupOp::Restore { id, system, types } => {
+            format!(
+                "restore {id} to the {system} system ({})",
+                list(types, "every stored type")
+            )
+        }
+        BackupOp::Prune { keep, keep_points } => {
+            format!("prune keeping {keep} backup(s) and {keep_points} point(s)")
+        }
+    };
+    format!("{what} by {}", s.by)
+}
+
+fn backup_finished(f: &BackupFinished) -> String {
+    let status = if f.ok { "ok" } else { "FAILED" };
+    let head = format!("{status} by {} (started seq {})", f.by, f.started_seq);
+    let types = |rs: &[BackupTypeDetails]| -> String {
+        rs.iter()
+            .map(|r| format!("{} {}", r.kind, if r.ok { "ok" } else { "FAILED" }))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let what = match &f.done {
+        None => String::new(),
+        Some(BackupDone::Create { id, results }) => format!("create {id}: {}", types(results)),
+        Some(BackupDone::Point { name, results }) => format!("point {name}: {}", types(results)),
+        Some(BackupDone::Restore { id, results }) => format!(
+            "restore {id}: {}",
+            results
+                .iter()
+                .map(|r| format!("{} {}", r.kind, r.status))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Some(BackupDone::Prune {
+            deleted_backups,
+            deleted_points,
+            deleted_blobs,
+            freed_bytes,
+            abandoned,
+        }) => format!(
+            "prune: deleted {} backup(s), {} point(s), {deleted_blobs} blob(s) ({freed_bytes} bytes){}",
+            deleted_backups.len(),
+            deleted_points.len(),
+            match abandoned.len() {
+                0 => String::new(),
+                n => format!(", cleared {n} abandoned"),
+            }
+        ),
+    };
+    match (&f.error, what.is_empty()) {
+        (Some(e), true) => format!("{head}: error: {e}"),
+        (Some(e), false) => format!("{head}: {what} error: {e}"),
+        (None, _) => format!("{head}: {what}"),
+    }
 }
 
 /// A record's JSON without the normalized plan, shortened.

@@ -188,7 +188,7 @@ pub fn run(cmd: IncidentCmd) -> anyhow::Result<u8> {
         }
         IncidentCmd::Escalate(a) => {
             let dir = super::state_dir_of(&a.plan)?;
-            let ids = incident::escalate(&dir, "")?;
+            let ids = incident::escalate(&dir, "", &super::by(None))?;
             if a.json {
                 println!("{}", serde_json::to_string(&ids)?);
             } else if ids.is_empty() {

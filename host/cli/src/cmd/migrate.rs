@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use cutover_base::exit::ExitClass;
-use cutover_base::time::now_ms;
-use cutover_engine::{AlertPolicy, Mode, RunOptions, RunOutcome, RunView, Runner, operator};
+use cutover_engine::{AlertPolicy, Mode, RunOptions, RunOutcome, Runner, operator};
 
+use super::status::{PlanOutline, history, status};
 use super::usage;
 use crate::exit;
 use cutover_engine::PluginBridge;
@@ -285,12 +285,22 @@ fn execute(
         ),
         (None, None) => None,
     };
-    // The plan's targets, plus --notify and CUTOVER_NOTIFY.
-    let mut targets = meta.notify.clone();
-    targets.extend(monitor.notify);
+    // The plan's targets, plus --notify and CUTOVER_NOTIFY (checked here
+    // as validation checks the plan's: one that can never work is refused).
+    let mut extra = monitor.notify;
     if let Some(more) = env("CUTOVER_NOTIFY") {
-        targets.extend(more.split(',').map(|t| t.trim().to_string()));
+        extra.extend(
+            more.split(',')
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty()),
+        );
     }
+    for t in &extra {
+        cutover_notify::Target::check(t)
+            .map_err(|e| usage(format!("--notify / CUTOVER_NOTIFY: {e}")))?;
+    }
+    let mut targets = meta.notify.clone();
+    targets.extend(extra);
     targets.dedup();
     let metrics = metrics_addr.map(|_| Arc::new(cutover_ops::MigrationMetrics::new()));
     let _server = match (metrics_addr, &metrics) {
@@ -384,257 +394,5 @@ fn approve(a: ApproveArgs) -> anyhow::Result<u8> {
         ap.seq,
         a.plan.display()
     );
-    Ok(exit::OK)
-}
-
-/// What the operator commands need from a plan without validating it (so
-/// they work even when the plan no longer validates).
-struct PlanOutline {
-    state_dir: PathBuf,
-    phases: Vec<(String, Vec<String>)>,
-    /// Each phase's `duration` as written and its maximum in ms.
-    durations: std::collections::BTreeMap<String, (String, u64)>,
-}
-
-impl PlanOutline {
-    fn read(plan: &Path) -> anyhow::Result<PlanOutline> {
-        let src = super::read_input(plan, "plan")?;
-        let doc: toml_edit::DocumentMut = src
-            .parse()
-            .map_err(|e| usage(format!("{}: {e}", plan.display())))?;
-        let dir = doc
-            .get("plan")
-            .and_then(|p| p.get("state_dir"))
-            .and_then(|v| v.as_str())
-            .unwrap_or(".cutover");
-        let base = plan.parent().unwrap_or(Path::new(""));
-        let str_of =
-            |t: &toml_edit::Table, k: &str| t.get(k).and_then(|v| v.as_str()).map(str::to_string);
-        let durations = doc
-            .get("phases")
-            .and_then(|p| p.as_array_of_tables())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|ph| {
-                        let text = str_of(ph, "duration")?;
-                        let (_, max) = cutover_plan::duration::parse_duration_range(&text).ok()?;
-                        Some((str_of(ph, "id")?, (text, max)))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let phases = doc
-            .get("phases")
-            .and_then(|p| p.as_array_of_tables())
-            .map(|a| {
-                a.iter()
-                    .map(|ph| {
-                        let steps = ph
-                            .get("steps")
-                            .and_then(|s| s.as_array_of_tables())
-                            .map(|s| s.iter().filter_map(|st| str_of(st, "id")).collect())
-                            .unwrap_or_default();
-                        (str_of(ph, "id").unwrap_or_default(), steps)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(PlanOutline {
-            state_dir: base.join(dir),
-            phases,
-            durations,
-        })
-    }
-
-    /// Whether phase `id` is behind schedule: as journaled by a runner, or
-    /// (between runner invocations) still running or paused past the maximum
-    /// of its `duration`. `(duration as written, elapsed ms)`.
-    fn behind_schedule(&self, view: &RunView, id: &str) -> Option<(String, u64)> {
-        let phase = view.phases.get(id)?;
-        if let Some(b) = &phase.behind_schedule {
-            let elapsed = phase.overdue_at(b.max_ms, now_ms()).unwrap_or(b.elapsed_ms);
-            return Some((b.duration.clone(), elapsed));
-        }
-        let (text, max) = self.durations.get(id)?;
-        let elapsed = phase.overdue_at(*max, now_ms())?;
-        Some((text.clone(), elapsed))
-    }
-}
-
-pub(crate) fn pct(r: Option<f64>) -> String {
-    r.map_or("n/a".to_string(), |r| format!("{:.1}%", r * 100.0))
-}
-
-fn status(plan: &Path, json: bool) -> anyhow::Result<u8> {
-    let outline = PlanOutline::read(plan)?;
-    let view = operator::status(&outline.state_dir)?;
-    if json {
-        let phases: Vec<serde_json::Value> = outline
-            .phases
-            .iter()
-            .map(|(id, steps)| {
-                serde_json::json!({
-                    "id": id,
-                    "status": view.phase_status(id).as_str(),
-                    "duration": outline.durations.get(id).map(|(t, _)| t),
-                    "started_ms": view.phases.get(id).and_then(|p| p.started_ms),
-                    "behind_schedule": outline.behind_schedule(&view, id).map(|(d, e)| {
-                        serde_json::json!({ "duration": d, "elapsed_ms": e })
-                    }),
-                    "overall_passed": view.phases.get(id).is_none_or(|p| p.overall_passed()),
-                    "checklist": view.phases.get(id).map(|p| &p.items),
-                    "steps": steps.iter().map(|s| serde_json::json!({
-                        "id": s,
-                        "status": view.step_status(s).as_str(),
-                        "summary": view.steps.get(s).map(|v| v.summary.clone()),
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        let doc = serde_json::json!({
-            "plan": plan.display().to_string(),
-            "state_dir": outline.state_dir.display().to_string(),
-            "run_id": view.run_id,
-            "status": view.status.as_str(),
-            "fingerprint": view.fingerprint,
-            "current": view.current.as_ref().map(|(p, s)| format!("{p}/{s}")),
-            "waiting_for": view.waiting_for,
-            "reason": view.reason,
-            "match_rate": view.match_rate,
-            "open_incident": view.open_incident().map(|i| i.id.clone()),
-            "rollbacks": view.rollbacks,
-            "rollback_requests": pending_rollbacks(&view),
-            "records": view.records,
-            "phases": phases,
-        });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
-        return Ok(exit::OK);
-    }
-    print_status(plan, &outline, &view);
-    Ok(exit::OK)
-}
-
-fn print_status(plan: &Path, outline: &PlanOutline, view: &RunView) {
-    println!("plan        {}", plan.display());
-    println!("run         {}", view.run_id.as_deref().unwrap_or("(none)"));
-    println!("status      {}", view.status.as_str());
-    println!(
-        "fingerprint {}",
-        view.fingerprint.as_deref().unwrap_or("(none)")
-    );
-    if let Some((p, s)) = &view.current {
-        println!("current     {p}/{s} ({})", view.step_status(s).as_str());
-    }
-    if let Some(w) = &view.waiting_for {
-        println!("waiting for {w}");
-    }
-    if let Some(r) = &view.reason {
-        println!("reason      {r}");
-    }
-    println!("match rate  {}", pct(view.match_rate));
-    if let Some(r) = view.rollbacks.last() {
-        println!(
-            "rollback    to {} by {}{}: {}",
-            r.point,
-            r.by,
-            if r.now { " (--now)" } else { "" },
-            match &r.error {
-                None => "done".to_string(),
-                Some(e) => format!("FAILED: {e}"),
-            }
-        );
-    }
-    for r in pending_rollbacks(view) {
-        println!(
-            "rollback    to {} requested by {}, awaiting approval: cutover approve {} rollback:{} --by <{}>",
-            r.point,
-            r.by,
-            plan.display(),
-            r.point,
-            r.approvers.join("|")
-        );
-    }
-    if let Some(i) = view.open_incident() {
-        println!(
-            "incident    {} ({}, {}): see `cutover incident show {} {}`",
-            i.id,
-            i.procedure,
-            i.status(),
-            plan.display(),
-            i.id
-        );
-    }
-    for (id, steps) in &outline.phases {
-        match outline.behind_schedule(view, id) {
-            Some((planned, elapsed)) => println!(
-                "phase {id:<24} {:<15} behind schedule: {} since its start, planned {planned}",
-                view.phase_status(id).as_str(),
-                // Whole seconds once it is a minute or more.
-                cutover_plan::duration::format_duration_ms(if elapsed >= 60_000 {
-                    elapsed / 1000 * 1000
-                } else {
-                    elapsed
-                })
-            ),
-            None => println!("phase {id:<24} {}", view.phase_status(id).as_str()),
-        }
-        for s in steps {
-            let st = view.step_status(s);
-            let summary = view.steps.get(s).map(|v| v.summary.as_str()).unwrap_or("");
-            println!("  {s:<26} {:<15} {summary}", st.as_str());
-        }
-        if let Some(p) = view.phases.get(id).filter(|p| !p.items.is_empty()) {
-            for i in &p.items {
-                let item = format!("checklist #{}", i.index);
-                println!("  {item:<26} {:<15} {}", i.status.as_str(), i.message);
-            }
-            if !p.overall_passed() {
-                println!(
-                    "  {:<26} a critical item has not passed",
-                    "overall_passed false"
-                );
-            }
-        }
-    }
-}
-
-/// Rollback requests not yet settled by a completed rollback (latest per point).
-fn pending_rollbacks(view: &RunView) -> Vec<&cutover_engine::RollbackRequestView> {
-    let mut points: Vec<&str> = Vec::new();
-    for r in &view.rollback_requests {
-        if !points.contains(&r.point.as_str()) {
-            points.push(&r.point);
-        }
-    }
-    points
-        .into_iter()
-        .filter_map(|p| view.pending_rollback(p))
-        .filter(|r| view.rollback_approval(&r.point).is_none())
-        .collect()
-}
-
-fn history(plan: &Path, json: bool) -> anyhow::Result<u8> {
-    let outline = PlanOutline::read(plan)?;
-    let records = operator::history(&outline.state_dir)?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&records)?);
-        return Ok(exit::OK);
-    }
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    for r in &records {
-        if writeln!(
-            out,
-            "{:>5} {} {:<16} {}",
-            r.seq,
-            r.ts_ms,
-            r.kind,
-            super::history::describe(&r.kind, &r.payload)
-        )
-        .is_err()
-        {
-            break;
-        }
-    }
     Ok(exit::OK)
 }

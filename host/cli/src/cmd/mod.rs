@@ -1,6 +1,7 @@
 //! Subcommands, one module each.
 
 pub mod artifacts;
+pub mod backtest;
 pub mod backup;
 pub mod compare;
 pub mod history;
@@ -11,8 +12,11 @@ pub mod plan;
 pub mod plan_migrate;
 pub mod plugin;
 pub mod plugin_test;
+pub mod rollback;
 pub mod scaffold;
+pub mod status;
 pub mod translate;
+pub mod watch;
 
 use cutover_base::exit::{ExitClass, HasExitClass};
 
@@ -53,7 +57,9 @@ fn class_of(cause: &(dyn std::error::Error + 'static)) -> Option<ExitClass> {
         cutover_compare::CompareError,
         cutover_engine::EngineError,
         cutover_engine::bridge::BridgeError,
+        cutover_engine::backtest::HistoryError,
         cutover_engine::rollback::RollbackError,
+        cutover_engine::backup_cmd::BackupCmdError,
         cutover_backup::BackupError,
         cutover_ops::OpsError,
     )

@@ -36,6 +36,9 @@ pub struct InspectArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Deadline for describe() at load, e.g. 500ms, 10s.
+    #[arg(long, default_value = "10s")]
+    pub deadline: String,
 }
 
 /// Arguments of `plugin run`.
@@ -80,7 +83,7 @@ pub struct RunArgs {
     /// roots, as the plan's `tls_ca` grant does (repeatable).
     #[arg(long = "tls-ca")]
     pub tls_ca: Vec<PathBuf>,
-    /// Deadline per call, e.g. 500ms, 10s.
+    /// Deadline per call (describe() at load included), e.g. 500ms, 10s.
     #[arg(long, default_value = "10s")]
     pub deadline: String,
     /// Memory cap, e.g. 64MiB.
@@ -111,7 +114,11 @@ pub fn run(cmd: PluginCmd) -> anyhow::Result<u8> {
 
 fn inspect(a: InspectArgs) -> anyhow::Result<u8> {
     let rt = super::runtime()?;
-    let plugin = rt.load_file(&a.file, None)?;
+    let limits = Limits {
+        deadline: deadline_arg(&a.deadline)?,
+        ..Limits::default()
+    };
+    let plugin = rt.load_file_with(&a.file, None, &limits)?;
     let info = plugin.info();
     if a.json {
         println!("{}", serde_json::to_string_pretty(info)?);
@@ -159,6 +166,13 @@ fn list(v: &[String]) -> String {
     }
 }
 
+/// A `--deadline` value (at least 1 ms).
+pub(crate) fn deadline_arg(text: &str) -> anyhow::Result<Duration> {
+    let deadline =
+        cutover_base::time::parse_duration(text).map_err(|e| usage(format!("--deadline: {e}")))?;
+    Ok(deadline.max(Duration::from_millis(1)))
+}
+
 fn sandbox(a: &RunArgs) -> anyhow::Result<Sandbox> {
     let mut grants = Grants::default();
     for h in &a.allow_host {
@@ -187,8 +201,7 @@ fn sandbox(a: &RunArgs) -> anyhow::Result<Sandbox> {
             .ok_or_else(|| usage(format!("--config {kv:?}: expected KEY=VALUE")))?;
         grants.config.insert(k.to_string(), v.to_string());
     }
-    let deadline = cutover_base::time::parse_duration(&a.deadline)
-        .map_err(|e| usage(format!("--deadline: {e}")))?;
+    let deadline = deadline_arg(&a.deadline)?;
     let memory = cutover_plan::duration::parse_size(&a.memory)
         .map_err(|e| usage(format!("--memory: {e}")))?;
     if memory as usize > cutover_runtime::MAX_MEMORY_BYTES {
@@ -208,7 +221,7 @@ fn sandbox(a: &RunArgs) -> anyhow::Result<Sandbox> {
     Ok(Sandbox {
         grants: Arc::new(grants),
         limits: Limits {
-            deadline: deadline.max(Duration::from_millis(1)),
+            deadline,
             memory_bytes: memory as usize,
             ..Limits::default()
         },
@@ -282,8 +295,9 @@ fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
 
 fn invoke(a: RunArgs) -> anyhow::Result<u8> {
     let rt = super::runtime()?;
-    let plugin = rt.load_file(&a.file, None)?;
     let sb = sandbox(&a)?;
+    // describe() at load gets the same deadline and memory as the call.
+    let plugin = rt.load_file_with(&a.file, None, &sb.limits)?;
     let ctx = wit::Context {
         plan: String::new(),
         phase: String::new(),

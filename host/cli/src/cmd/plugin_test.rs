@@ -20,7 +20,8 @@ use std::sync::Arc;
 
 use clap::Args;
 use cutover_runtime::{
-    CallError, DirGrant, Grants, Origin, Plugin, Recorded, Runtime, Sandbox, StaticSecrets, wit,
+    CallError, DirGrant, Grants, Limits, Origin, Plugin, Recorded, Runtime, Sandbox, StaticSecrets,
+    wit,
 };
 use serde::Deserialize;
 
@@ -37,6 +38,9 @@ pub struct TestArgs {
     /// Fixture files (JSON).
     #[arg(required = true)]
     pub fixtures: Vec<PathBuf>,
+    /// Deadline per call, describe() at load included, e.g. 500ms, 10s.
+    #[arg(long, default_value = "10s")]
+    pub deadline: String,
 }
 
 #[derive(Deserialize)]
@@ -103,7 +107,7 @@ fn error_name(e: &CallError) -> String {
     }
 }
 
-fn sandbox(f: &Fixture, base: &Path) -> anyhow::Result<Sandbox> {
+fn sandbox(f: &Fixture, base: &Path, limits: &Limits) -> anyhow::Result<Sandbox> {
     let mut hosts: Vec<Origin> = Vec::new();
     for r in &f.http {
         let uri: http::Uri = r
@@ -132,6 +136,7 @@ fn sandbox(f: &Fixture, base: &Path) -> anyhow::Result<Sandbox> {
     };
     Ok(Sandbox {
         grants: Arc::new(grants),
+        limits: limits.clone(),
         secrets: Arc::new(StaticSecrets(f.secrets.clone())),
         http_replay: Some(Arc::new(f.http.clone())),
         ..Sandbox::default()
@@ -266,7 +271,11 @@ fn check(expect: &Expect, seen: &Result<Seen, CallError>) -> Vec<String> {
 /// Runs every fixture; exit 0 when all pass, 1 when any fails.
 pub fn test(a: TestArgs) -> anyhow::Result<u8> {
     let rt = super::runtime()?;
-    let plugin = rt.load_file(&a.file, None)?;
+    let limits = Limits {
+        deadline: super::plugin::deadline_arg(&a.deadline)?,
+        ..Limits::default()
+    };
+    let plugin = rt.load_file_with(&a.file, None, &limits)?;
     let mut failed = 0;
     for path in &a.fixtures {
         let text = super::read_input(path, "fixture")?;
@@ -279,7 +288,7 @@ pub fn test(a: TestArgs) -> anyhow::Result<u8> {
             ))
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
-        let sb = sandbox(&f, base)?;
+        let sb = sandbox(&f, base, &limits)?;
         let seen = call(&rt, &plugin, &sb, &f)?;
         let bad = check(&f.expect, &seen);
         if bad.is_empty() {

@@ -7,13 +7,14 @@
 use std::time::Instant;
 
 use cutover_base::exit::ExitClass;
+use cutover_engine::StepDetails;
 use serde_json::Value;
 
 use super::e2e::{Stage, assert_no_canary_in, get, names, records, stage};
 use super::{err, expect, out};
 
 /// Alert rule names Prometheus `key` has loaded (`/api/v1/rules`).
-fn prom_rules(st: &Stage, key: &str) -> Vec<String> {
+pub(crate) fn prom_rules(st: &Stage, key: &str) -> Vec<String> {
     let body = get(st.port(key), "/api/v1/rules").unwrap_or_default();
     let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     let mut names: Vec<String> = v["data"]["groups"]
@@ -29,14 +30,14 @@ fn prom_rules(st: &Stage, key: &str) -> Vec<String> {
 }
 
 /// The configuration Alertmanager `key` runs (`/api/v2/status`).
-fn am_config(st: &Stage, key: &str) -> String {
+pub(crate) fn am_config(st: &Stage, key: &str) -> String {
     let body = get(st.port(key), "/api/v2/status").unwrap_or_default();
     let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     v["config"]["original"].as_str().unwrap_or("").to_string()
 }
 
 /// `(createdBy, comment)` of every active silence of Alertmanager `key`.
-fn active_silences(st: &Stage, key: &str) -> Vec<(String, String)> {
+pub(crate) fn active_silences(st: &Stage, key: &str) -> Vec<(String, String)> {
     let body = get(st.port(key), "/api/v2/silences").unwrap_or_default();
     let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     let mut out: Vec<(String, String)> = v
@@ -53,12 +54,12 @@ fn active_silences(st: &Stage, key: &str) -> Vec<(String, String)> {
     out
 }
 
-fn strings(v: &[&str]) -> Vec<String> {
+pub(crate) fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
-const WEB_RULES: [&str; 2] = ["WebApiDown", "WebErrorRateHigh"];
-const ALL_RULES: [&str; 6] = [
+pub(crate) const WEB_RULES: [&str; 2] = ["WebApiDown", "WebErrorRateHigh"];
+pub(crate) const ALL_RULES: [&str; 6] = [
     "DiskAlmostFull",
     "EmailsQueueDepth",
     "OrdersQueueDepth",
@@ -66,11 +67,44 @@ const ALL_RULES: [&str; 6] = [
     "WebApiDown",
     "WebErrorRateHigh",
 ];
-const FIXTURE_SILENCES: [&str; 3] = [
+pub(crate) const FIXTURE_SILENCES: [&str; 3] = [
     "api maintenance window",
     "disk replacement scheduled",
     "receipts backlog is known",
 ];
+
+/// The typed details of the last `step-finished` record of `step`.
+fn step_details(h: &[Value], step: &str) -> StepDetails {
+    let r = records(h, "step-finished")
+        .into_iter()
+        .rev()
+        .find(|r| r["payload"]["step"] == step)
+        .unwrap_or_else(|| panic!("{step} never finished"));
+    serde_json::from_value(r["payload"]["details"].clone())
+        .unwrap_or_else(|e| panic!("{step}: details do not read as StepDetails: {e}"))
+}
+
+/// The preparation's backtest (issue 15) predicted, from Prometheus A's
+/// recorded history, a match rate for the migrated rules within 0.1 of
+/// what the full migration's live parallel run measured.
+fn assert_backtest_predicted_the_parallel_run(h: &[Value]) {
+    let d = step_details(h, "backtest-rules");
+    let b = d.backtest().expect("backtest-rules has backtest details");
+    assert!(!b.no_data, "{b:?}");
+    assert!(b.rule_errors.is_empty(), "{:?}", b.rule_errors);
+    assert_eq!((b.old_rules, b.new_rules), (6, 6), "{b:?}");
+    assert!(b.total_old >= 6, "every rule fired at least once: {b:?}");
+    let predicted = b.match_rate.expect("predicted match rate");
+    let d = step_details(h, "parallel-full");
+    let live = d
+        .parallel_run()
+        .and_then(|p| p.match_rate)
+        .expect("parallel-full match rate");
+    assert!(
+        (predicted - live).abs() <= 0.1,
+        "predicted {predicted} vs live {live}"
+    );
+}
 
 /// Runs the plan until the non-critical pilot waits for team web, checks
 /// that wave landed on stack B, and confirms it.
@@ -129,6 +163,7 @@ fn reference_migration_moves_every_wave_and_decommissions_the_old_stack() {
     expect(&o, ExitClass::Ok.into());
     assert!(out(&o).contains("run completed"), "{}", out(&o));
     stage(t0, "run completed");
+    super::e2e_canary::assert_pilot_canaries(&st, plan);
 
     // Stack B holds what stack A had: rules, team routes, silences.
     assert_eq!(prom_rules(&st, "FIXTURE_PROM_B_PORT"), strings(&ALL_RULES));
@@ -190,6 +225,7 @@ fn reference_migration_moves_every_wave_and_decommissions_the_old_stack() {
         assert_eq!(s["types"][0]["in_place"], true, "{s:#}");
     }
     let h = st.history(plan);
+    assert_backtest_predicted_the_parallel_run(&h);
     let points: Vec<&str> = records(&h, "point-captured")
         .iter()
         .filter_map(|r| r["payload"]["name"].as_str())
@@ -279,4 +315,9 @@ fn broken_translation_halts_its_wave_and_rolls_back_only_that_wave() {
     expect(&o, ExitClass::Ok.into());
     let status: Value = serde_json::from_str(&out(&o)).expect("status json");
     assert_eq!(status["status"], "rolled-back", "{status:#}");
+    // The web pilot's canary resolved its synthetic alert on both stacks.
+    super::e2e_canary::assert_no_synthetic_alert(&[
+        st.port("FIXTURE_AM_A_PORT"),
+        st.port("FIXTURE_AM_B_PORT"),
+    ]);
 }

@@ -356,6 +356,9 @@ fn rollback_now_skips_the_gate_and_dry_run_changes_nothing() {
         );
     }
 
+    // `backup point` journaled its captures; the dry run adds nothing.
+    let journal = || std::fs::read_to_string(dir.join(".state/journal.log")).unwrap_or_default();
+    let captured = journal();
     let o = rollback(dir, "pre", &["--dry-run"], ExitClass::Ok.into());
     let text = out(&o);
     assert_has(&text, "rollback point pre.old (old system, captured");
@@ -368,10 +371,7 @@ fn rollback_now_skips_the_gate_and_dry_run_changes_nothing() {
     );
     assert_eq!(err(&o), "");
     assert_eq!(state(dir, "old", "configurations"), r#"{"old":2}"#);
-    assert!(
-        !dir.join(".state/journal.log").exists(),
-        "a dry run journals nothing"
-    );
+    assert_eq!(journal(), captured, "a dry run journals nothing");
 
     let o = rollback(dir, "pre", &["--now", "--dry-run"], ExitClass::Usage.into());
     assert_has(&err(&o), "cannot be used with");
@@ -387,8 +387,12 @@ fn rollback_now_skips_the_gate_and_dry_run_changes_nothing() {
         "rolled back to pre by oncall, --now: approval gate skipped (journal seq",
     );
     assert_configurations(dir, 1);
-    // The journal was created for it; no run was started.
-    assert_eq!(kinds(dir), ["rolled-back"]);
+    // Journaled after the two `backup point` captures; no run was started.
+    let capture = ["backup-started", "backup-finished"];
+    assert_eq!(
+        kinds(dir),
+        [&capture[..], &capture, &["rolled-back"]].concat()
+    );
     let p = last(dir, "rolled-back");
     assert_eq!(
         (p["by"].as_str(), p["now"].as_bool()),
