@@ -14,6 +14,7 @@
 //! - [`rng`]: a seeded PRNG for torture tests.
 //! - [`state`]: a run's state directory, tampered with.
 //! - [`tls`]: a private CA and an HTTPS webhook sink on 127.0.0.1.
+//! - [`prom_range`]: a canned Prometheus answering `query_range`.
 //!
 //! A dev-dependency only, and it depends on no cutover crate, so that any
 //! host crate (plan and runtime included) can use it without a cycle.
@@ -23,6 +24,7 @@ pub mod golden;
 pub mod http;
 pub mod paths;
 pub mod plan;
+pub mod prom_range;
 pub mod rng;
 pub mod slow_am;
 pub mod state;

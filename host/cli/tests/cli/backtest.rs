@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use cutover_base::exit::ExitClass;
-use cutover_test_kit::http::{CannedServer, Request, Response};
+use cutover_test_kit::http::CannedServer;
+use cutover_test_kit::prom_range::canned_prometheus;
 use serde::Deserialize;
 
 use super::{cutover, err, expect, out, root};
@@ -46,50 +47,9 @@ fn json(o: &std::process::Output) -> Json {
     serde_json::from_str(&out(o)).unwrap_or_else(|e| panic!("{e}: {}", out(o)))
 }
 
-fn form(r: &Request) -> std::collections::BTreeMap<String, String> {
-    r.text()
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-/// A canned Prometheus: `up == 0` returns `{job="api"}` from T0+10m to
-/// T0+30m, `rate(bad` is rejected with `bad_data`, the rest is empty.
+/// The canned Prometheus of these tests (see [`canned_prometheus`]).
 fn prometheus() -> CannedServer {
-    CannedServer::start(|_, r| {
-        let f = form(r);
-        let query = f.get("query").map(String::as_str).unwrap_or_default();
-        if query.starts_with("rate%28bad") {
-            return Response::json(
-                400,
-                r#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:13: parse error: unclosed left parenthesis"}"#,
-            );
-        }
-        let secs = |k: &str| f[k].parse::<f64>().unwrap() as i64;
-        let (start, end, step) = (secs("start"), secs("end"), secs("step"));
-        let mut result = String::new();
-        if query == "up%20%3D%3D%200" {
-            let values: Vec<String> = (0..)
-                .map(|i| start + i * step)
-                .take_while(|t| *t <= end)
-                .filter(|t| (T0 + 600..=T0 + 1800).contains(t))
-                .map(|t| format!("[{t},\"0\"]"))
-                .collect();
-            if !values.is_empty() {
-                result = format!(
-                    r#"{{"metric":{{"job":"api","team":"web"}},"values":[{}]}}"#,
-                    values.join(",")
-                );
-            }
-        }
-        Response::json(
-            200,
-            format!(
-                r#"{{"status":"success","data":{{"resultType":"matrix","result":[{result}]}}}}"#
-            ),
-        )
-    })
+    canned_prometheus(T0 * 1000)
 }
 
 const OLD: &str = "groups:

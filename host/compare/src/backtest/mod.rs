@@ -4,8 +4,8 @@
 //! [`backtest`] evaluates the alerting rules of an old and a new set of
 //! Prometheus rule files (as [`RuleFile::parse`] reads them) over a
 //! [`Window`] of history held by a [`RangeSource`] (a Prometheus
-//! `query_range`, through an adapter; [`parse_query_range_json`] reads its
-//! answer), then compares the two sets of predicted episodes with
+//! `query_range`, through an adapter that answers with typed series),
+//! then compares the two sets of predicted episodes with
 //! [`crate::compare`]. The [`Report`] it returns is marked as predicted
 //! ([`Report::prediction`], and a first recommendation line in every
 //! rendering) and lists how each rule fared.
@@ -49,7 +49,6 @@ pub use observed::{ALERTSTATE_LABEL, firing_episodes};
 pub use prediction::{Prediction, RuleOutcome};
 pub use source::{
     MAX_POINTS_PER_QUERY, RangeSeries, RangeSource, STALE_NAN_BITS, SourceError, is_stale_marker,
-    parse_query_range_json,
 };
 
 use crate::in_memory::compare;

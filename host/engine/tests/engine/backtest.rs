@@ -11,7 +11,8 @@ use cutover_compare::backtest::{RangeSource, SourceError, Window};
 use cutover_compare::{CompareOptions, Verdict};
 use cutover_engine::backtest::{AdapterRangeSource, BacktestRequest, HistoryError, run};
 use cutover_runtime::{Grants, Origin, Sandbox};
-use cutover_test_kit::http::{CannedServer, Request, Response};
+use cutover_test_kit::http::{CannedServer, Response};
+use cutover_test_kit::prom_range::{canned_prometheus, form};
 use translate_core::Selection;
 use translate_core::rules::RuleFile;
 
@@ -23,54 +24,9 @@ use super::*;
 const T0: i64 = 1_699_999_980_000;
 const MIN: i64 = 60_000;
 
-fn form(r: &Request) -> std::collections::BTreeMap<String, String> {
-    r.text()
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-/// A canned Prometheus: `up == 0` returns `{job="api"}` = 0 from T0+10m to
-/// T0+30m (inclusive), `rate(bad` is rejected with `bad_data`, anything
-/// else returns no series.
+/// The canned Prometheus of these tests (see [`canned_prometheus`]).
 fn prometheus() -> CannedServer {
-    CannedServer::start(|_, r| {
-        if r.path != "/api/v1/query_range" || r.method != "POST" {
-            return Response::new(404, "not found");
-        }
-        let f = form(r);
-        let query = f["query"].as_str();
-        if query.starts_with("rate%28bad") {
-            return Response::json(
-                400,
-                r#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:10: parse error: unclosed left parenthesis"}"#,
-            );
-        }
-        let secs = |k: &str| (f[k].parse::<f64>().unwrap() * 1000.0) as i64;
-        let (start, end, step) = (secs("start"), secs("end"), secs("step"));
-        let mut result = String::new();
-        if query == "up%20%3D%3D%200" {
-            let values: Vec<String> = (0..)
-                .map(|i| start + i * step)
-                .take_while(|t| *t <= end)
-                .filter(|t| (T0 + 10 * MIN..=T0 + 30 * MIN).contains(t))
-                .map(|t| format!("[{},\"0\"]", t as f64 / 1000.0))
-                .collect();
-            if !values.is_empty() {
-                result = format!(
-                    r#"{{"metric":{{"job":"api","team":"web"}},"values":[{}]}}"#,
-                    values.join(",")
-                );
-            }
-        }
-        Response::json(
-            200,
-            format!(
-                r#"{{"status":"success","data":{{"resultType":"matrix","result":[{result}]}}}}"#
-            ),
-        )
-    })
+    canned_prometheus(T0)
 }
 
 fn source(server: &CannedServer) -> AdapterRangeSource<'static> {
