@@ -7,8 +7,9 @@
 //! hostile corpus under each allocator (`runtime/corpus.rs`), error chains
 //! (`runtime/chains.rs`), grants (`runtime/grants.rs`), HTTPS with granted
 //! certificate authorities (`runtime/tls.rs`), translators (contract
-//! 0.1.1, `runtime/translators.rs`) and `query-range` (contract 0.1.2,
-//! `runtime/history.rs`).
+//! 0.1.1, `runtime/translators.rs`), `query-range` (contract 0.1.2,
+//! `runtime/history.rs`) and `list<alert>` transfer from the `bulk-alerts`
+//! bench plugin (`runtime/transfer.rs`).
 
 #[path = "runtime/bounds.rs"]
 mod bounds;
@@ -28,6 +29,8 @@ mod limits;
 mod loading;
 #[path = "runtime/tls.rs"]
 mod tls;
+#[path = "runtime/transfer.rs"]
+mod transfer;
 #[path = "runtime/translators.rs"]
 mod translators;
 
