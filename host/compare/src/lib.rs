@@ -34,6 +34,7 @@ pub use model::{Alert, AlertState};
 pub use options::{CompareOptions, RiskThresholds};
 pub use output::{OutputFormat, write_atomic, write_report};
 pub use parse::{Format, ParseStats, Parsed, parse_file, parse_str};
+pub use render::json::{JsonLayout, render_json_with};
 pub use render::{render_html, render_json, render_markdown, render_text};
 pub use report::{
     Breakdown, InputInfo, Inputs, MatchedAlert, NoiseFloor, REPORT_SCHEMA, Report, RiskLevel,

@@ -2,7 +2,7 @@
 
 use crate::error::CompareError;
 use crate::render::html::{render_html, write_html};
-use crate::render::json::render_json;
+use crate::render::json::{JsonLayout, render_json_with};
 use crate::render::markdown::{render_markdown, write_markdown};
 use crate::render::source::{Out, Source};
 use crate::render::text::{render_text, write_text};
@@ -17,7 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub enum OutputFormat {
     /// Compact human text.
     Text,
-    /// Pretty JSON, the stable contract documented in docs/report.md.
+    /// JSON, the stable contract documented in docs/report.md (compact or
+    /// pretty, see [`JsonLayout`]).
     Json,
     /// Markdown.
     Md,
@@ -48,26 +49,32 @@ impl OutputFormat {
     pub fn about(self) -> &'static str {
         match self {
             OutputFormat::Text => "Compact human text",
-            OutputFormat::Json => "Pretty JSON, the stable contract documented in docs/report.md",
+            OutputFormat::Json => "JSON, the stable contract documented in docs/report.md",
             OutputFormat::Md => "Markdown (alias: markdown)",
             OutputFormat::Html => "One self-contained HTML page with charts",
         }
     }
 
-    /// Render `report` in this format.
-    pub fn render(self, report: &Report) -> Result<String, CompareError> {
+    /// Render `report` in this format (JSON in `layout`).
+    pub fn render(self, report: &Report, layout: JsonLayout) -> Result<String, CompareError> {
         Ok(match self {
             OutputFormat::Text => render_text(report),
-            OutputFormat::Json => render_json(report)?,
+            OutputFormat::Json => render_json_with(report, layout)?,
             OutputFormat::Md => render_markdown(report),
             OutputFormat::Html => render_html(report),
         })
     }
 
-    /// Render `src` in this format to `out` as the text is produced.
-    pub(crate) fn write(self, src: &dyn Source, out: &mut dyn Write) -> Result<(), CompareError> {
+    /// Render `src` in this format (JSON in `layout`) to `out` as the text
+    /// is produced.
+    pub(crate) fn write(
+        self,
+        src: &dyn Source,
+        layout: JsonLayout,
+        out: &mut dyn Write,
+    ) -> Result<(), CompareError> {
         let render = match self {
-            OutputFormat::Json => return src.write_json(out),
+            OutputFormat::Json => return src.write_json(layout, out),
             OutputFormat::Text => write_text,
             OutputFormat::Md => write_markdown,
             OutputFormat::Html => write_html,
@@ -79,13 +86,14 @@ impl OutputFormat {
 }
 
 /// Render `report` as `format` into `path` atomically
-/// ([`write_atomic_with`]).
+/// ([`write_atomic_with`]), JSON in `layout`.
 pub fn write_report(
     report: &Report,
     format: OutputFormat,
+    layout: JsonLayout,
     path: &Path,
 ) -> Result<(), CompareError> {
-    write_atomic_with(path, |f| format.write(report, f))
+    write_atomic_with(path, |f| format.write(report, layout, f))
 }
 
 /// Write `contents` to `path` atomically (see [`write_atomic_with`]).
@@ -181,8 +189,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for format in OutputFormat::ALL {
             let p = dir.path().join(format.name());
-            write_report(&report, format, &p).unwrap();
-            let rendered = format.render(&report).unwrap();
+            write_report(&report, format, JsonLayout::default(), &p).unwrap();
+            let rendered = format.render(&report, JsonLayout::default()).unwrap();
             assert!(rendered.contains("A"), "{format:?}: {rendered}");
             assert_eq!(std::fs::read_to_string(&p).unwrap(), rendered);
         }

@@ -203,8 +203,9 @@ impl TimeRange {
 
 /// Value of [`Report::schema`]: names the JSON layout documented in
 /// `docs/report.md`. Fields are only ever added under this name; a removal or
-/// change of meaning would bump the version.
-pub const REPORT_SCHEMA: &str = "cutover.compare.report/v1";
+/// change of meaning bumps the version (v2: `matched_alerts` is `null`
+/// unless the pairs are asked for, see [`crate::JsonLayout`]).
+pub const REPORT_SCHEMA: &str = "cutover.compare.report/v2";
 
 /// The comparison result. Field names are a stable JSON contract
 /// (`docs/report.md`).

@@ -5,6 +5,7 @@ use crate::error::CompareError;
 use crate::options::CompareOptions;
 use crate::output::{OutputFormat, write_atomic_with};
 use crate::parse::Format;
+use crate::render::json::JsonLayout;
 use crate::render::source::Source;
 use crate::report::Verdict;
 use crate::streaming::{Dumps, compare_files, phase};
@@ -31,6 +32,11 @@ pub struct CompareRequest {
     pub format: OutputFormat,
     /// Report files also written (each atomically), in this order.
     pub report_files: Vec<(OutputFormat, PathBuf)>,
+    /// Layout of the JSON report, on the output and in files.
+    pub json: JsonLayout,
+    /// The output of [`run`] is a terminal: JSON written there is pretty
+    /// even without `json.pretty`.
+    pub terminal: bool,
 }
 
 impl CompareRequest {
@@ -46,6 +52,8 @@ impl CompareRequest {
             options: CompareOptions::default(),
             format: OutputFormat::Text,
             report_files: Vec::new(),
+            json: JsonLayout::default(),
+            terminal: false,
         }
     }
 }
@@ -67,9 +75,13 @@ pub fn run(req: &CompareRequest, out: &mut dyn Write) -> Result<Verdict, Compare
     };
     let report = compare_files(&dumps, &req.options)?;
     for (format, path) in &req.report_files {
-        write_atomic_with(path, |file| format.write(&report, file))?;
+        write_atomic_with(path, |file| format.write(&report, req.json, file))?;
     }
-    req.format.write(&report, out)?;
+    let stdout = JsonLayout {
+        pretty: req.json.pretty || req.terminal,
+        ..req.json
+    };
+    req.format.write(&report, stdout, out)?;
     phase("write");
     Ok(report.report().verdict)
 }

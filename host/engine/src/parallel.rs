@@ -75,7 +75,7 @@ impl StepCtx<'_, '_> {
     /// Writes the step's report as `reports/<step>.{json,md,html}` in the
     /// state directory (each atomically); returns the paths written.
     pub(crate) fn write_reports(&self, step: &str, report: &Report) -> Result<Vec<String>, String> {
-        use cutover_compare::{OutputFormat, write_report};
+        use cutover_compare::{JsonLayout, OutputFormat, write_report};
         let dir = self.state_dir.join("reports");
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let mut files = Vec::new();
@@ -85,7 +85,8 @@ impl StepCtx<'_, '_> {
             (OutputFormat::Html, "html"),
         ] {
             let path = dir.join(format!("{step}.{ext}"));
-            write_report(report, format, &path).map_err(|e| e.to_string())?;
+            write_report(report, format, JsonLayout::default(), &path)
+                .map_err(|e| e.to_string())?;
             files.push(path.display().to_string());
         }
         Ok(files)

@@ -18,7 +18,7 @@ use std::time::Duration;
 use clap::Args;
 use cutover_base::time::{UnixUnit, parse_duration, parse_instant};
 use cutover_compare::backtest::{BacktestReport, RuleOutcome, Window};
-use cutover_compare::{OutputFormat, Verdict, write_report};
+use cutover_compare::{JsonLayout, OutputFormat, Verdict, write_report};
 use cutover_engine::backtest::{AdapterRangeSource, BacktestRequest, run as run_backtest};
 use cutover_runtime::{Grants, Origin, Sandbox};
 use translate_core::rules::RuleFile;
@@ -175,11 +175,16 @@ pub fn run(a: BacktestArgs) -> anyhow::Result<u8> {
     if let Some(e) = source.unavailable() {
         return Err(e.into());
     }
+    let layout = a.report.json_layout();
     for (format, path) in a.report.report_files() {
-        write_report(&result.report, format, &path)?;
+        write_report(&result.report, format, layout, &path)?;
     }
     let format = a.report.stdout_format();
-    let mut text = format.render(&result.report)?;
+    let stdout = JsonLayout {
+        pretty: layout.pretty || std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        ..layout
+    };
+    let mut text = format.render(&result.report, stdout)?;
     if format == OutputFormat::Text {
         text.push_str(&rules_text(&result));
     }

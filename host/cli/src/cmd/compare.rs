@@ -5,7 +5,7 @@
 use clap::builder::PossibleValue;
 use cutover_base::time::parse_duration;
 use cutover_compare::{
-    CompareOptions, CompareRequest, Format, OutputFormat, RiskThresholds, Verdict,
+    CompareOptions, CompareRequest, Format, JsonLayout, OutputFormat, RiskThresholds, Verdict,
 };
 use std::path::PathBuf;
 use std::time::Duration;
@@ -59,9 +59,17 @@ pub struct ReportArgs {
     /// Break results down by this label (e.g. service).
     #[arg(long = "by", value_name = "LABEL")]
     pub by: Option<String>,
-    /// Print the report as pretty JSON (same as `--format json`).
+    /// Print the report as JSON (same as `--format json`).
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// Indent the JSON report (stdout and `--report-json`); without it JSON
+    /// is compact unless printed on a terminal.
+    #[arg(long)]
+    pub pretty: bool,
+    /// List every matched pair in the JSON report (`matched_alerts`); without
+    /// it matched pairs are only summarised (counts, delays, breakdowns).
+    #[arg(long)]
+    pub matched: bool,
     /// Format of the report printed on stdout (default: text).
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Choice<OutputFormat>>,
@@ -107,6 +115,15 @@ impl ReportArgs {
         .collect()
     }
 
+    /// Layout of the JSON report (`--pretty`, `--matched`); stdout adds
+    /// pretty printing when it is a terminal.
+    pub fn json_layout(&self) -> JsonLayout {
+        JsonLayout {
+            pretty: self.pretty,
+            matched: self.matched,
+        }
+    }
+
     /// The [`CompareOptions`] these arguments describe.
     pub fn options(&self) -> CompareOptions {
         CompareOptions {
@@ -137,14 +154,21 @@ impl Args {
             options: self.report.options(),
             format: self.report.stdout_format(),
             report_files: self.report.report_files(),
+            json: self.report.json_layout(),
+            terminal: false,
         }
     }
 }
 
 /// Runs the comparison and maps the verdict to an exit code.
 pub fn run(args: Args) -> anyhow::Result<u8> {
+    use std::io::IsTerminal;
     let mut out = std::io::stdout().lock();
-    Ok(match cutover_compare::run(&args.request(), &mut out)? {
+    let req = CompareRequest {
+        terminal: out.is_terminal(),
+        ..args.request()
+    };
+    Ok(match cutover_compare::run(&req, &mut out)? {
         Verdict::Pass => exit::OK,
         Verdict::Fail => exit::FAILED,
         Verdict::Inconclusive | Verdict::NoData => exit::INCONCLUSIVE,
@@ -299,6 +323,11 @@ mod tests {
         assert_eq!(o.thresholds.medium_below, 0.95);
         assert_eq!(req.format, OutputFormat::Text);
         assert!(req.report_files.is_empty());
+        assert_eq!(req.json, JsonLayout::default());
+        let full = parse(&["o", "n", "--pretty", "--matched"])
+            .unwrap()
+            .request();
+        assert_eq!(full.json, JsonLayout::FULL);
         assert!(parse(&["o", "n", "--rename", "AB"]).is_err());
         assert!(parse(&["o", "n", "--rename-value", ":a=b"]).is_err());
         assert!(parse(&["o", "n", "--tolerance", "3 days"]).is_err());

@@ -227,3 +227,34 @@ fn compare_text_and_markdown() {
     let md = [&args[..], &["--format", "markdown"]].concat();
     assert_output("compare_markdown", &dir, &md, 1);
 }
+
+#[test]
+fn compare_json_is_compact_on_a_pipe_and_summarises_pairs() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../compare/tests/fixtures/reference");
+    let args = [
+        "compare",
+        "old_alertmanager.json",
+        "new_alertmanager.json",
+        "--ignore-label",
+        "instance",
+        "--json",
+    ];
+    // stdout is a pipe here: one compact line, matched pairs summarised.
+    let compact = out(&run_expect(&dir, &args, 1));
+    assert_eq!(compact.lines().count(), 1, "{compact}");
+    let v: serde_json::Value = serde_json::from_str(&compact).unwrap();
+    assert_eq!(v["schema"], "cutover.compare.report/v2");
+    assert_eq!(v["matched"], 3);
+    assert!(v["matched_alerts"].is_null(), "{v:#}");
+    assert_eq!(v["missing_alerts"].as_array().map(Vec::len), Some(3));
+    // --pretty indents the same report; --matched lists the pairs.
+    let pretty = out(&run_expect(&dir, &[&args[..], &["--pretty"]].concat(), 1));
+    assert!(pretty.lines().count() > 50, "{pretty}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&pretty).unwrap(),
+        v
+    );
+    let full = out(&run_expect(&dir, &[&args[..], &["--matched"]].concat(), 1));
+    let full: serde_json::Value = serde_json::from_str(&full).unwrap();
+    assert_eq!(full["matched_alerts"].as_array().map(Vec::len), Some(3));
+}

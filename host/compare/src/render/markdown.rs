@@ -160,7 +160,7 @@ fn alert_list(s: &mut Out<'_>, src: &dyn Source, kind: Kind) {
             code(a.key, true)
         );
     });
-    if let Some(more) = more_line(len, MD_LIST_MAX) {
+    if let Some(more) = more_line(kind, len, MD_LIST_MAX) {
         let _ = writeln!(s, "\n{more}");
     }
     s.push('\n');

@@ -9,6 +9,7 @@
 
 use crate::error::CompareError;
 use crate::model::Interner;
+use crate::render::json::JsonLayout;
 use crate::render::wording::Kind;
 use crate::report::Report;
 use std::collections::BTreeMap;
@@ -25,9 +26,9 @@ pub(crate) trait Source {
     fn early(&self) -> usize;
     /// Call `each` on the first `limit` alerts of a list, in report order.
     fn rows(&self, kind: Kind, limit: usize, each: &mut dyn FnMut(&Row<'_>));
-    /// Write the report as pretty JSON followed by a newline (the bytes of
-    /// [`crate::render_json`]).
-    fn write_json(&self, out: &mut dyn Write) -> Result<(), CompareError>;
+    /// Write the report as JSON in `layout` followed by a newline (the bytes
+    /// of [`crate::render::json::render_json_with`]).
+    fn write_json(&self, layout: JsonLayout, out: &mut dyn Write) -> Result<(), CompareError>;
 }
 
 /// One alert of a report's lists.
@@ -137,9 +138,8 @@ impl Source for Report {
         }
     }
 
-    fn write_json(&self, out: &mut dyn Write) -> Result<(), CompareError> {
-        out.write_all(crate::render::json::render_json(self)?.as_bytes())?;
-        Ok(())
+    fn write_json(&self, layout: JsonLayout, out: &mut dyn Write) -> Result<(), CompareError> {
+        crate::render::json::write_json(self, layout, out)
     }
 }
 

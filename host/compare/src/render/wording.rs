@@ -84,11 +84,17 @@ pub(crate) fn ended(end: Option<i64>) -> String {
     end.map_or_else(|| "still firing".to_string(), short_time)
 }
 
-/// The line closing a list cut at `shown` of `len` items, if it was cut.
-pub(crate) fn more_line(len: usize, shown: usize) -> Option<String> {
+/// The line closing a list of `kind` cut at `shown` of `len` items, if it
+/// was cut: how many more, and where they all are (the JSON report, which
+/// lists matched pairs only with `--matched`).
+pub(crate) fn more_line(kind: Kind, len: usize, shown: usize) -> Option<String> {
+    let with = match kind {
+        Kind::Matched => " with --matched",
+        Kind::Missing | Kind::Extra => "",
+    };
     (len > shown).then(|| {
         format!(
-            "... and {} more (the JSON report lists them all)",
+            "... and {} more (the JSON report lists them all{with})",
             len - shown
         )
     })

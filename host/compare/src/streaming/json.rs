@@ -8,6 +8,7 @@
 use crate::error::CompareError;
 use crate::parse::rfc3339::{DayCache, write_utc_millis_cached};
 use crate::parse::scan::find_special;
+use crate::render::json::{Compact, JsonLayout, JsonView};
 use crate::render::wording::Kind;
 use crate::report::{MatchedAlert, Report, UnmatchedAlert};
 use crate::streaming::comparison::Comparison;
@@ -19,23 +20,44 @@ use std::io::Write;
 const CHUNK: usize = 4096;
 
 impl Comparison<'_> {
-    /// Write `report` as `render_json` writes it, with the three alert
-    /// lists streamed from the compact data.
+    /// Write `report` as `render_json_with` writes it in `layout`, with the
+    /// alert lists streamed from the compact data. The pretty text is
+    /// written through [`Compact`] unless `layout.pretty`.
     pub(super) fn write_json(
         &self,
         report: &Report,
+        layout: JsonLayout,
         out: &mut dyn Write,
     ) -> Result<(), CompareError> {
-        let text = serde_json::to_vec_pretty(report).map_err(CompareError::Serialize)?;
+        if layout.pretty {
+            self.write_pretty(report, layout.matched, out)?;
+        } else {
+            self.write_pretty(report, layout.matched, &mut Compact::to(out))?;
+        }
+        out.write_all(b"\n")?;
+        Ok(())
+    }
+
+    /// The pretty JSON of `report`, without the final newline.
+    fn write_pretty(
+        &self,
+        report: &Report,
+        matched: bool,
+        out: &mut dyn Write,
+    ) -> Result<(), CompareError> {
+        let view = JsonView::new(report, matched);
+        let text = serde_json::to_vec_pretty(&view).map_err(CompareError::Serialize)?;
         // Top-level fields are the only lines indented by exactly two spaces
         // (strings cannot hold a raw newline), so the markers are unique.
+        // Without `matched`, `matched_alerts` is `null` and stays so.
         let lists: [(&[u8], Kind); 3] = [
             (b"\n  \"missing_alerts\": []", Kind::Missing),
             (b"\n  \"extra_alerts\": []", Kind::Extra),
             (b"\n  \"matched_alerts\": []", Kind::Matched),
         ];
+        let lists = &lists[..if matched { 3 } else { 2 }];
         let mut at = 0;
-        for (marker, list) in lists {
+        for &(marker, list) in lists {
             let pos = text[at..]
                 .windows(marker.len())
                 .position(|w| w == marker)
@@ -50,7 +72,6 @@ impl Comparison<'_> {
             at = open + 2;
         }
         out.write_all(&text[at..])?;
-        out.write_all(b"\n")?;
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 //! alert lists walked from the compact data one alert at a time.
 
 use crate::error::CompareError;
+use crate::render::json::JsonLayout;
 use crate::render::source::{Labels, Row, Source};
 use crate::render::wording::Kind;
 use crate::report::Report;
@@ -93,8 +94,8 @@ impl Source for Streamed<'_> {
         }
     }
 
-    fn write_json(&self, out: &mut dyn Write) -> Result<(), CompareError> {
-        self.cmp.write_json(&self.summary, out)
+    fn write_json(&self, layout: JsonLayout, out: &mut dyn Write) -> Result<(), CompareError> {
+        self.cmp.write_json(&self.summary, layout, out)
     }
 }
 

@@ -3,7 +3,7 @@
 //! option checks.
 
 use super::*;
-use cutover_compare::CompareError;
+use cutover_compare::{CompareError, JsonLayout};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -32,7 +32,8 @@ fn alertnames(list: &Value) -> BTreeSet<String> {
 #[test]
 fn reference_scenario_fails_with_expected_counts() {
     let (verdict, r) = run_json(reference(|r| {
-        r.options.ignore_labels = labels(&["instance"])
+        r.options.ignore_labels = labels(&["instance"]);
+        r.json.matched = true;
     }));
     assert_eq!(verdict, Verdict::Fail);
     assert_eq!(r["total_old"], 6);
@@ -137,10 +138,53 @@ fn report_has_the_contracted_top_level_fields() {
 }
 
 #[test]
+fn json_is_compact_and_summarises_pairs_unless_asked() {
+    let edit = |r: &mut CompareRequest| {
+        r.options.ignore_labels = labels(&["instance"]);
+        r.format = OutputFormat::Json;
+    };
+    let (_, default) = run_request(&reference(edit));
+    assert_eq!(default.lines().count(), 1, "{default}");
+    let r: Value = serde_json::from_str(&default).unwrap();
+    assert_eq!(r["schema"], "cutover.compare.report/v2");
+    assert!(r["matched_alerts"].is_null(), "{r:#}");
+    // The pairs are still summarised: counts, delays, breakdowns.
+    assert_eq!(r["matched"], 3);
+    assert_eq!(r["delay_seconds"]["count"], 3);
+    let matched_by_name: u64 = r["by_alertname"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|b| b["matched"].as_u64().unwrap())
+        .sum();
+    assert_eq!(matched_by_name, 3);
+    assert_eq!(r["missing_alerts"].as_array().unwrap().len(), 3);
+    // A terminal, or `pretty`, indents; `matched` lists the pairs.
+    let (_, on_terminal) = run_request(&reference(|r| {
+        edit(r);
+        r.terminal = true;
+    }));
+    let (_, pretty) = run_request(&reference(|r| {
+        edit(r);
+        r.json = JsonLayout::PRETTY;
+    }));
+    assert_eq!(on_terminal, pretty);
+    assert!(pretty.lines().count() > 50, "{pretty}");
+    assert_eq!(serde_json::from_str::<Value>(&pretty).unwrap(), r);
+    let (_, full) = run_request(&reference(|r| {
+        edit(r);
+        r.json.matched = true;
+    }));
+    let full: Value = serde_json::from_str(&full).unwrap();
+    assert_eq!(full["matched_alerts"].as_array().unwrap().len(), 3);
+}
+
+#[test]
 fn reference_scenario_with_rename_matches_four() {
     let (verdict, r) = run_json(reference(|r| {
         r.options.ignore_labels = labels(&["instance"]);
         r.options.rename_alerts = vec![("ServiceDown".into(), "InstanceDown".into())];
+        r.json.matched = true;
     }));
     assert_eq!(r["matched"], 4);
     assert_eq!(r["missing"], 2);
@@ -235,6 +279,7 @@ fn tolerance_option_decides_a_late_match() {
         run_json(reference(|r| {
             r.options.ignore_labels = labels(&["instance"]);
             r.options.tolerance = Duration::from_millis(ms);
+            r.json.matched = true;
         }))
         .1
     };

@@ -114,6 +114,7 @@ window.addEventListener('load', function () {
     delay_bars: boxes('#chart-delay .bar'),
     timeline_marks: boxes('#chart-timeline .mark'),
     resources: performance.getEntriesByType('resource').map(function (e) { return e.name; }),
+    load_ms: performance.now(),
     errors: window.__probeErrors
   };
   var json = JSON.stringify(probe).replace(/[^\x20-\x7e]|[<>&]/g, function (c) {
@@ -129,7 +130,7 @@ window.addEventListener('load', function () {
 /// Load `html` (with the probe injected, the CSP removed so that the probe
 /// may run and nothing but the page itself stops a resource load) and
 /// return what the probe saw.
-fn what_a_reader_sees(html: &str, dir: &Path, name: &str) -> Value {
+pub(super) fn what_a_reader_sees(html: &str, dir: &Path, name: &str) -> Value {
     let csp = format!("<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n");
     assert_eq!(html.matches(&csp).count(), 1, "page without its CSP meta");
     assert_eq!(html.matches("<head>").count(), 1);

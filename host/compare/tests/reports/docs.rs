@@ -1,7 +1,7 @@
 //! docs/report.md documents every field the JSON report has.
 
 use super::*;
-use cutover_compare::{NoiseFloor, REPORT_SCHEMA, render_json};
+use cutover_compare::{JsonLayout, NoiseFloor, REPORT_SCHEMA, render_json_with};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -48,7 +48,7 @@ fn docs_describe_every_json_field() {
         &second.alerts,
         &opts,
     ));
-    let v: Value = serde_json::from_str(&render_json(&r).unwrap()).unwrap();
+    let v: Value = serde_json::from_str(&render_json_with(&r, JsonLayout::FULL).unwrap()).unwrap();
     let top: Vec<&String> = v.as_object().unwrap().keys().collect();
     assert!(top.len() >= 20, "{top:?}");
     for k in &top {
@@ -76,7 +76,14 @@ fn docs_describe_every_json_field() {
         );
     }
     assert!(doc.contains(REPORT_SCHEMA));
-    for flag in ["--report-md", "--report-html", "--report-json", "--format"] {
+    for flag in [
+        "--report-md",
+        "--report-html",
+        "--report-json",
+        "--format",
+        "--pretty",
+        "--matched",
+    ] {
         assert!(doc.contains(flag), "docs/report.md does not mention {flag}");
     }
 }

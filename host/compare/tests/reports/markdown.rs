@@ -208,7 +208,7 @@ fn markdown_of_the_reference_scenario() {
     assert!(options.contains(&"- Ignored labels: `instance`"));
     assert!(
         md.trim_end()
-            .ends_with("Report schema: `cutover.compare.report/v1`")
+            .ends_with("Report schema: `cutover.compare.report/v2`")
     );
     assert_tables_are_rectangular(&md);
     // The text rendering is unchanged by the new formats.

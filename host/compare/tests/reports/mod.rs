@@ -5,6 +5,7 @@ mod chromium;
 mod cli;
 mod docs;
 mod html;
+mod large;
 mod markdown;
 
 pub(crate) use crate::{T0, alert, fixture};

@@ -5,8 +5,8 @@
 
 use crate::{T0, fixture, run_request};
 use cutover_compare::{
-    CompareRequest, Format, InputInfo, Inputs, NoiseFloor, OutputFormat, Report, compare,
-    parse_file, parse_str,
+    CompareRequest, Format, InputInfo, Inputs, JsonLayout, NoiseFloor, OutputFormat, Report,
+    compare, parse_file, parse_str,
 };
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -40,14 +40,31 @@ fn same_as_in_memory(mut req: CompareRequest, dir: &Path) {
     let what = format!("{:?}", req.options);
     for format in OutputFormat::ALL {
         req.format = format;
-        let (verdict, streamed) = run_request(&req);
-        assert_eq!(verdict, report.verdict);
-        let held = format.render(&report).unwrap();
-        assert!(
-            streamed == held,
-            "streamed {format:?} differs from the full report for {what}"
-        );
+        // Every JSON layout: compact or pretty, pairs summarised or listed.
+        let layouts: &[JsonLayout] = match format {
+            OutputFormat::Json => &[
+                JsonLayout::default(),
+                JsonLayout::PRETTY,
+                JsonLayout::FULL,
+                JsonLayout {
+                    pretty: false,
+                    matched: true,
+                },
+            ],
+            _ => &[JsonLayout::default()],
+        };
+        for &layout in layouts {
+            req.json = layout;
+            let (verdict, streamed) = run_request(&req);
+            assert_eq!(verdict, report.verdict);
+            let held = format.render(&report, layout).unwrap();
+            assert!(
+                streamed == held,
+                "streamed {format:?} ({layout:?}) differs from the full report for {what}"
+            );
+        }
     }
+    req.json = JsonLayout::default();
     req.report_files = ["json", "md", "html"]
         .iter()
         .zip([OutputFormat::Json, OutputFormat::Md, OutputFormat::Html])
@@ -57,7 +74,7 @@ fn same_as_in_memory(mut req: CompareRequest, dir: &Path) {
     for (format, path) in &req.report_files {
         let file = std::fs::read_to_string(path).unwrap();
         assert!(
-            file == format.render(&report).unwrap(),
+            file == format.render(&report, JsonLayout::default()).unwrap(),
             "{format:?} file differs for {what}"
         );
     }

@@ -235,7 +235,7 @@ fn unmatched_table(s: &mut Out<'_>, src: &dyn Source, kind: Kind) {
             ended(a.end)
         );
     });
-    more_row(s, len, 4);
+    more_row(s, kind, len, 4);
     s.push_str("</tbody>\n</table>\n</section>\n");
 }
 
@@ -266,12 +266,12 @@ fn matched_table(s: &mut Out<'_>, src: &dyn Source) {
             secs_opt(m.delay)
         );
     });
-    more_row(s, len, 5);
+    more_row(s, Kind::Matched, len, 5);
     s.push_str("</tbody>\n</table>\n</details>\n</section>\n");
 }
 
-fn more_row(s: &mut Out<'_>, len: usize, cols: usize) {
-    if let Some(more) = more_line(len, HTML_LIST_MAX) {
+fn more_row(s: &mut Out<'_>, kind: Kind, len: usize, cols: usize) {
+    if let Some(more) = more_line(kind, len, HTML_LIST_MAX) {
         let _ = writeln!(
             s,
             "<tr class=\"more\"><td colspan=\"{cols}\">{more}</td></tr>"
