@@ -2,10 +2,19 @@
 //! OLD and a NEW system, with a known mix of matched, delayed, late (beyond
 //! the default 60 s tolerance), missing and extra episodes.
 //!
+//! Each alert has the fields, field order, status fields, common labels,
+//! annotation keys, receivers and size spread of a real Alertmanager's
+//! answer, read from the saved sample (`shape.rs`); the label values and
+//! times come from the plan below.
+//!
 //! Every label set is unique within a dump (as in a real Alertmanager, which
 //! keys alerts by fingerprint). The planted outcome is exact, so the expected
 //! totals are known without running any comparison (see [`Plan::expected`]).
 
+#[path = "shape.rs"]
+pub mod shape;
+
+use shape::{Field, Shape, StatusField, Template};
 use std::io::{self, Write};
 
 /// Start of the generated window: 2026-11-20T00:00:00Z in unix milliseconds.
@@ -210,13 +219,21 @@ fn kind(plan: &Plan, p: u64) -> Kind {
     }
 }
 
-/// Write one dump. Returns the number of alerts written.
+/// Mean compact size of a generated alert in bytes: what real dumps of
+/// production Alertmanagers measured (issue 19). The spread around it is the
+/// real sample's (each alert takes the size of a sample alert, scaled).
+pub const MEAN_ALERT_BYTES: f64 = 485.0;
+
+/// Write one dump in the shape of the saved real Alertmanager answer
+/// (`shape.rs`). Returns the number of alerts written.
 pub fn write_dump(plan: &Plan, side: Side, out: &mut impl Write) -> io::Result<u64> {
+    let shape = Shape::load().map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     let keys = plan.keys();
     assert!(
         keys <= RULES.len() as u64 * HOSTS * 2,
         "plan too large for the label space"
     );
+    let scale = MEAN_ALERT_BYTES / shape.mean_bytes();
     // Position -> key: which label set plays which part.
     let key_of = permutation(keys, plan.seed);
     // The positions present on this side, in file order (shuffled).
@@ -234,7 +251,7 @@ pub fn write_dump(plan: &Plan, side: Side, out: &mut impl Write) -> io::Result<u
     let order = permutation(n, plan.seed ^ salt);
     // Snapshot time: the end of the window; alerts ending before it are resolved.
     let updated = WINDOW_START + WINDOW_MS;
-    let mut buf = String::with_capacity(1024);
+    let mut buf = String::with_capacity(4096);
     out.write_all(b"[")?;
     for i in 0..n {
         let p = present[order(i) as usize];
@@ -267,35 +284,123 @@ pub fn write_dump(plan: &Plan, side: Side, out: &mut impl Write) -> io::Result<u
             85..95 => "suppressed",
             _ => "unprocessed",
         };
+        // Shape choices of this label set, the same on both sides.
+        let mut looks = Rng::new(plan.seed ^ k.wrapping_mul(0x2545_f491_4f6c_dd1d));
+        let template = &shape.templates[looks.below(shape.templates.len() as u64) as usize];
+        let jitter = 0.9 + looks.below(201) as f64 / 1000.0;
+        let target = (template.bytes as f64 * scale * jitter) as usize;
+        let a = Alert {
+            k,
+            side,
+            start: rfc3339(start, nanos),
+            ends: rfc3339(ends, None),
+            updated: rfc3339(updated, None),
+            state,
+            template,
+            silence: silence_id(&mut looks, shape.silence_id_len),
+            filler_seed: looks.next(),
+        };
         buf.clear();
         if i > 0 {
             buf.push(',');
         }
-        alert_json(&mut buf, k, side, start, nanos, ends, updated, state);
+        let at = buf.len();
+        alert_json(&mut buf, &shape, &a, 0);
+        let short = target.saturating_sub(buf.len() - at);
+        if short > 0 && !template.annotations.is_empty() {
+            buf.truncate(at);
+            alert_json(&mut buf, &shape, &a, short);
+        }
         out.write_all(buf.as_bytes())?;
     }
     out.write_all(b"]\n")?;
     Ok(n)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn alert_json(
-    s: &mut String,
+/// The per-alert values of one generated alert.
+struct Alert<'a> {
     k: u64,
     side: Side,
-    start: i64,
-    nanos: Option<u64>,
-    ends: i64,
-    updated: i64,
-    state: &str,
-) {
+    start: String,
+    ends: String,
+    updated: String,
+    state: &'static str,
+    template: &'a Template,
+    silence: String,
+    filler_seed: u64,
+}
+
+/// A silence id of the sample's length (UUID-formatted when 36 long).
+fn silence_id(rng: &mut Rng, len: usize) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    (0..len)
+        .map(|i| {
+            if len == 36 && matches!(i, 8 | 13 | 18 | 23) {
+                '-'
+            } else {
+                HEX[rng.below(16) as usize] as char
+            }
+        })
+        .collect()
+}
+
+/// Words of the padding text that brings annotations to the target size.
+const FILLER: [&str; 16] = [
+    "current",
+    "value",
+    "is",
+    "above",
+    "the",
+    "threshold",
+    "for",
+    "more",
+    "than",
+    "5m",
+    "see",
+    "runbook",
+    "and",
+    "dashboard",
+    "check",
+    "recent",
+];
+
+/// Append about `n` bytes of annotation text (JSON-safe).
+fn filler(s: &mut String, n: usize, seed: u64) {
+    let end = s.len() + n;
+    let mut rng = Rng::new(seed);
+    while s.len() < end {
+        s.push(' ');
+        s.push_str(FILLER[rng.below(FILLER.len() as u64) as usize]);
+    }
+    s.truncate(end);
+}
+
+/// Go's `url.QueryEscape`.
+fn query_escape(s: &mut String, raw: &str) {
     use std::fmt::Write as _;
-    let (r, h, v) = key_parts(k);
+    for b in raw.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                s.push(b as char)
+            }
+            b' ' => s.push('+'),
+            _ => {
+                let _ = write!(s, "%{b:02X}");
+            }
+        }
+    }
+}
+
+/// One alert as JSON, fields in the sample's order; `pad` bytes of text go
+/// into the first annotation.
+fn alert_json(s: &mut String, shape: &Shape, a: &Alert, pad: usize) {
+    use std::fmt::Write as _;
+    let (r, h, v) = key_parts(a.k);
     let (name, severity, job, spec_label, values, summary) = RULES[r];
     let service = format!("svc-{:02}", h % SERVICES);
     let spec = values[v];
     let instance = format!("10.{}.{}.{}:9100", h / 4096, h / 64 % 64, h % 64);
-    let labels: [(&str, &str); 6] = [
+    let mut labels: Vec<(&str, &str)> = vec![
         ("alertname", name),
         ("instance", &instance),
         ("job", job),
@@ -303,36 +408,108 @@ fn alert_json(
         ("severity", severity),
         (spec_label, spec),
     ];
-    let mut labels = labels.to_vec();
-    labels.sort_by(|a, b| a.0.cmp(b.0));
+    // Labels most real alerts carry beyond these (the fixture's `team`),
+    // with the values the real dump has.
+    for (key, seen) in &shape.common_labels {
+        if !labels.iter().any(|(k, _)| k == key) {
+            labels.push((key, &seen[(h as usize + r) % seen.len()]));
+        }
+    }
+    labels.sort_by(|x, y| x.0.cmp(y.0));
     let fp = fnv(&labels);
-    let (prom, receiver) = match side {
-        Side::Old => ("prom-old-0", "pagerduty"),
-        Side::New => ("mimir-ruler", "opsgenie"),
+    let origin = match a.side {
+        Side::Old => "http://prom-old-0:9090",
+        Side::New => "http://mimir-ruler:9090",
     };
-    let silenced = if state == "suppressed" {
-        "\"silence-7f3a\""
-    } else {
-        ""
-    };
-    let _ = write!(
-        s,
-        "{{\"annotations\":{{\"summary\":\"{summary}\"}},\
-         \"endsAt\":\"{ends}\",\"fingerprint\":\"{fp:016x}\",\"receivers\":[{{\"name\":\"{receiver}\"}}],\
-         \"startsAt\":\"{start}\",\"status\":{{\"inhibitedBy\":[],\"silencedBy\":[{silenced}],\
-         \"state\":\"{state}\"}},\"updatedAt\":\"{updated}\",\
-         \"generatorURL\":\"http://{prom}:9090/graph?g0.expr={name}\",\"labels\":{{",
-        ends = rfc3339(ends, None),
-        start = rfc3339(start, nanos),
-        updated = rfc3339(updated, None),
-    );
-    for (i, (k, v)) in labels.iter().enumerate() {
+    s.push('{');
+    for (i, field) in shape.fields.iter().enumerate() {
         if i > 0 {
             s.push(',');
         }
-        let _ = write!(s, "\"{k}\":\"{v}\"");
+        match field {
+            Field::Annotations => {
+                s.push_str("\"annotations\":{");
+                for (j, key) in a.template.annotations.iter().enumerate() {
+                    if j > 0 {
+                        s.push(',');
+                    }
+                    let _ = write!(s, "\"{key}\":\"");
+                    if key == "summary" {
+                        s.push_str(summary);
+                    } else {
+                        let _ = write!(s, "{name} {spec_label}={spec}");
+                    }
+                    if j == 0 {
+                        filler(s, pad, a.filler_seed);
+                    }
+                    s.push('"');
+                }
+                s.push('}');
+            }
+            Field::EndsAt => {
+                let _ = write!(s, "\"endsAt\":\"{}\"", a.ends);
+            }
+            Field::Fingerprint => {
+                let _ = write!(s, "\"fingerprint\":\"{fp:016x}\"");
+            }
+            Field::Receivers => {
+                s.push_str("\"receivers\":[");
+                for (j, r) in a.template.receivers.iter().enumerate() {
+                    if j > 0 {
+                        s.push(',');
+                    }
+                    let _ = write!(s, "{{\"name\":\"{r}\"}}");
+                }
+                s.push(']');
+            }
+            Field::StartsAt => {
+                let _ = write!(s, "\"startsAt\":\"{}\"", a.start);
+            }
+            Field::Status => {
+                s.push_str("\"status\":{");
+                for (j, f) in shape.status_fields.iter().enumerate() {
+                    if j > 0 {
+                        s.push(',');
+                    }
+                    match f {
+                        StatusField::InhibitedBy => s.push_str("\"inhibitedBy\":[]"),
+                        StatusField::SilencedBy if a.state == "suppressed" => {
+                            let _ = write!(s, "\"silencedBy\":[\"{}\"]", a.silence);
+                        }
+                        StatusField::SilencedBy => s.push_str("\"silencedBy\":[]"),
+                        StatusField::State => {
+                            let _ = write!(s, "\"state\":\"{}\"", a.state);
+                        }
+                    }
+                }
+                s.push('}');
+            }
+            Field::UpdatedAt => {
+                let _ = write!(s, "\"updatedAt\":\"{}\"", a.updated);
+            }
+            Field::GeneratorUrl => {
+                let _ = write!(s, "\"generatorURL\":\"{origin}{}", shape.url_before_expr);
+                let expr = format!(
+                    "{}{{{spec_label}=\"{spec}\"}} > 0.9",
+                    name.to_ascii_lowercase()
+                );
+                query_escape(s, &expr);
+                s.push_str(&shape.url_after_expr);
+                s.push('"');
+            }
+            Field::Labels => {
+                s.push_str("\"labels\":{");
+                for (j, (k, v)) in labels.iter().enumerate() {
+                    if j > 0 {
+                        s.push(',');
+                    }
+                    let _ = write!(s, "\"{k}\":\"{v}\"");
+                }
+                s.push('}');
+            }
+        }
     }
-    s.push_str("}}");
+    s.push('}');
 }
 
 fn fnv(labels: &[(&str, &str)]) -> u64 {

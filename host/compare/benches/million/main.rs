@@ -1,20 +1,44 @@
 //! `cutover compare` on 1,000,000 old and 1,000,000 new Alertmanager alerts
-//! (about 1 GB of JSON), next to a straightforward Python implementation of
-//! the same semantics (`benches/compare_ref.py`), both run in the same
-//! process tree as child processes.
+//! in the shape of a real Alertmanager's `GET /api/v2/alerts` answer (about
+//! 1.1 GB of JSON), next to a straightforward Python implementation of the
+//! same semantics (`benches/compare_ref.py`), both run in the same process
+//! tree as child processes, and next to a plain read of the same files.
 //!
 //! 1. Generates the two dumps deterministically into `target/bench-data/`
-//!    (reused when the manifest says they are complete and the sizes match).
+//!    (reused when the manifest says they are complete, from the same real
+//!    sample and the sizes match). The shape (fields and their order, status
+//!    fields, common label keys and values, annotation keys, receivers,
+//!    `generatorURL` form, per-alert size spread) is read from
+//!    `alertmanager-v2-alerts.json`, a real answer saved from Alertmanager A
+//!    of the fixture (`FIXTURE_SCENARIO=migration`); see `shape.rs`.
 //! 2. Builds the release `cutover` binary (`cargo build --release -p cutover`
 //!    with `CARGO_TARGET_DIR=<workspace>/target`), unless `CUTOVER_BIN` names one.
-//! 3. Runs `cutover compare OLD NEW --json` (best of `CUTOVER_BENCH_RUNS`,
-//!    default 3) and `python3 compare_ref.py OLD NEW` once, each with stdout
-//!    to a file; wall time from spawn to exit and peak RSS from `wait4`.
+//! 3. Times `cat OLD NEW > /dev/null` (the ceiling), `cutover compare OLD NEW
+//!    --json` (best of `CUTOVER_BENCH_RUNS`, default 3) and `python3
+//!    compare_ref.py OLD NEW` once, each with stdout to a file; wall and CPU
+//!    time (cores busy = CPU / wall) and peak RSS from `wait4`; MB/s of input.
 //! 4. Checks both reports against the planted totals and against each other
 //!    (totals, risk, verdict, delay statistics, breakdowns and a digest of
-//!    every missing/extra/matched entry); panics loudly on any disagreement.
-//! 5. Prints times, peak memory, the ratios and PASS/MISS against the targets
-//!    (>= 35x faster, <= 1/5 of the Python peak memory).
+//!    every missing/extra entry, and of every matched pair when listed);
+//!    panics loudly on any disagreement.
+//! 5. Prints times, MB/s, the share of the cat ceiling, peak memory, the
+//!    ratios and PASS/MISS against issue 19's bars (>= 50x faster, <= 1/10 of
+//!    the Python peak memory).
+//!
+//! What bounds it now (measured 2026-12-06 on the 2-core VM while other
+//! builds kept the load average at ~5; `perf record -e cpu-clock`, as the VM
+//! has no hardware counters): CPU, not I/O. 1.1 GB in; `cat` reads it at
+//! ~6 GB/s from the page cache, `cutover compare --json` at ~150 MB/s (7.5 s
+//! wall, 5.2 s CPU, ~0.7 cores busy, ~350 MB peak RSS). About half the CPU
+//! is parsing: the JSON scan (`parse::scan::Cursor` key/string/string_map/
+//! skip_string, `parse::stream`), label interning (`model::Interner::intern`,
+//! 11% alone) and `AlertTable::push`; kernel copies and page faults 12%;
+//! `AlertTable::sort` and quicksort 9%; matching and rename hints 9%; JSON
+//! rendering 8.5%. Parsing runs on two threads (a reader/interner and the
+//! main thread) but the reader finishes at ~70% of the wall time, after
+//! which sorting, matching, hints and rendering run on one thread, so the
+//! second core idles for the tail. The Python reference: ~170 s CPU
+//! (305 s wall under that load), 5.1 GB.
 //!
 //! Run: `cargo bench -p cutover-compare --bench million`
 //! Environment: `CUTOVER_BENCH_ALERTS` (alerts per side, default 1000000),
@@ -34,10 +58,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const TIME_TARGET: f64 = 35.0;
-const MEMORY_TARGET: f64 = 5.0;
+const TIME_TARGET: f64 = 50.0;
+const MEMORY_TARGET: f64 = 10.0;
 /// Bump when the generator's output changes, to invalidate old data.
-const DATA_VERSION: u32 = 1;
+const DATA_VERSION: u32 = 2;
 
 fn main() {
     let n: u64 = env_num("CUTOVER_BENCH_ALERTS", 1_000_000);
@@ -59,12 +83,32 @@ fn main() {
         let _ = std::io::copy(&mut File::open(f).expect("open"), &mut std::io::sink());
     }
     let sizes = file_len(&old) + file_len(&new);
+    let mb = sizes as f64 / 1e6;
     println!(
-        "inputs: {} + {} alerts, {:.0} MB ({})",
+        "inputs: {} + {} alerts, {mb:.0} MB, {:.0} bytes per alert ({})",
         expected.total_old,
         expected.total_new,
-        sizes as f64 / 1e6,
+        sizes as f64 / (expected.total_old + expected.total_new) as f64,
         data.display()
+    );
+
+    // The ceiling: a plain read of the same files, best of the same runs.
+    let mut cat: Option<Measured> = None;
+    for _ in 0..runs {
+        let m = measure(
+            Command::new("cat").arg(&old).arg(&new),
+            Path::new("/dev/null"),
+        );
+        assert_eq!(m.exit, 0, "cat failed");
+        if cat.as_ref().is_none_or(|b| m.wall < b.wall) {
+            cat = Some(m);
+        }
+    }
+    let cat = cat.expect("at least one run");
+    let ceiling = mb / cat.wall.as_secs_f64();
+    println!(
+        "cat OLD NEW > /dev/null: {:.3} s, {ceiling:.0} MB/s (the ceiling)",
+        cat.wall.as_secs_f64()
     );
 
     let rust_out = data.join(format!("report-cutover-{n}.json"));
@@ -79,8 +123,12 @@ fn main() {
             &rust_out,
         );
         println!(
-            "cutover compare run {run}/{runs}: {:.3} s, peak RSS {:.0} MB, exit {}",
+            "cutover compare run {run}/{runs}: {:.3} s, {:.0} MB/s, CPU {:.3} s ({:.2} cores), \
+             peak RSS {:.0} MB, exit {}",
             m.wall.as_secs_f64(),
+            mb / m.wall.as_secs_f64(),
+            m.cpu.as_secs_f64(),
+            m.cores(),
             m.max_rss_kb as f64 / 1024.0,
             m.exit
         );
@@ -89,6 +137,12 @@ fn main() {
         }
     }
     let rust = best.expect("at least one run");
+    println!(
+        "cutover best: {:.0} MB/s = {:.0}% of the cat ceiling, {:.2} of 2 cores busy",
+        mb / rust.wall.as_secs_f64(),
+        100.0 * cat.wall.as_secs_f64() / rust.wall.as_secs_f64(),
+        rust.cores()
+    );
     let rust_report = read_report(&rust_out, "cutover");
     check_expected(&rust_report, &expected, "cutover");
 
@@ -104,8 +158,10 @@ fn main() {
     );
     assert_eq!(py.exit, 0, "python reference failed (exit {})", py.exit);
     println!(
-        "python reference:       {:.3} s, peak RSS {:.0} MB",
+        "python reference:       {:.3} s, {:.1} MB/s, CPU {:.3} s, peak RSS {:.0} MB",
         py.wall.as_secs_f64(),
+        mb / py.wall.as_secs_f64(),
+        py.cpu.as_secs_f64(),
         py.max_rss_kb as f64 / 1024.0
     );
     let py_report = read_report(&py_out, "python");
@@ -113,7 +169,12 @@ fn main() {
     check_agree(&rust_report, &py_report);
     println!(
         "reports agree: totals, risk, verdict, delays, breakdowns, time range and every \
-         missing/extra/matched entry"
+         missing/extra{} entry",
+        if rust_report.matched_alerts.is_some() {
+            "/matched"
+        } else {
+            " (matched pairs summarised, not listed)"
+        }
     );
     if std::env::var_os("CUTOVER_BENCH_KEEP_REPORTS").is_none() {
         let _ = std::fs::remove_file(&rust_out);
@@ -157,9 +218,16 @@ fn ensure_data(dir: &Path, plan: &Plan, n: u64) -> (PathBuf, PathBuf) {
     let old = dir.join(format!("alertmanager-old-{n}.json"));
     let new = dir.join(format!("alertmanager-new-{n}.json"));
     let manifest = dir.join(format!("manifest-{n}.txt"));
+    // The real sample the shape comes from: a new one regenerates the data.
+    let sample =
+        std::fs::read(dataset::shape::sample_path()).expect("read the real Alertmanager sample");
+    let sample = sample.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    });
     let describe = |sizes: (u64, u64)| {
         format!(
-            "version={DATA_VERSION} plan={plan:?} old_bytes={} new_bytes={}\n",
+            "version={DATA_VERSION} plan={plan:?} sample_fnv={sample:016x} old_bytes={} \
+             new_bytes={}\n",
             sizes.0, sizes.1
         )
     };
@@ -205,8 +273,17 @@ fn cutover_binary(ws: &Path) -> PathBuf {
 
 struct Measured {
     wall: Duration,
+    /// User plus system CPU time of the child.
+    cpu: Duration,
     max_rss_kb: i64,
     exit: i32,
+}
+
+impl Measured {
+    /// Average number of cores busy: CPU time over wall time.
+    fn cores(&self) -> f64 {
+        self.cpu.as_secs_f64() / self.wall.as_secs_f64()
+    }
 }
 
 /// Run `cmd` with stdout to `out`; wall time and the child's peak RSS.
@@ -232,8 +309,10 @@ fn measure(cmd: &mut Command, out: &Path) -> Measured {
     } else {
         -1
     };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     Measured {
         wall,
+        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
         max_rss_kb: usage.ru_maxrss,
         exit,
     }
@@ -254,7 +333,9 @@ struct Report {
     recommendations: Vec<String>,
     missing_alerts: Digest,
     extra_alerts: Digest,
-    matched_alerts: Digest,
+    /// `null` when the report summarises matched pairs instead of listing
+    /// them (the default since `--matched` exists).
+    matched_alerts: Option<Digest>,
     by_alertname: Value,
     by_severity: Value,
     #[allow(dead_code)]
@@ -283,7 +364,9 @@ fn check_expected(r: &Report, e: &dataset::Expected, who: &str) {
     assert_eq!(r.match_rate, Some(e.matched as f64 / e.total_old as f64));
     assert_eq!(r.missing_alerts.count, e.missing, "{who}: missing_alerts");
     assert_eq!(r.extra_alerts.count, e.extra, "{who}: extra_alerts");
-    assert_eq!(r.matched_alerts.count, e.matched, "{who}: matched_alerts");
+    if let Some(m) = &r.matched_alerts {
+        assert_eq!(m.count, e.matched, "{who}: matched_alerts");
+    }
 }
 
 fn check_agree(a: &Report, b: &Report) {
@@ -320,11 +403,17 @@ fn check_agree(a: &Report, b: &Report) {
             "recommendation missing from cutover's report: {line}"
         );
     }
+    let matched = match (&a.matched_alerts, &b.matched_alerts) {
+        (Some(x), Some(y)) => Some(("matched_alerts", x, y)),
+        _ => None,
+    };
     for (name, x, y) in [
         ("missing_alerts", &a.missing_alerts, &b.missing_alerts),
         ("extra_alerts", &a.extra_alerts, &b.extra_alerts),
-        ("matched_alerts", &a.matched_alerts, &b.matched_alerts),
-    ] {
+    ]
+    .into_iter()
+    .chain(matched)
+    {
         assert_eq!(
             (x.count, x.hash),
             (y.count, y.hash),
