@@ -369,6 +369,7 @@ fn real_prometheus_and_alertmanager_through_the_runtime() {
     drop(env);
     let mut fx = fx;
     let stopped = fx.stop();
-    assert_eq!(stopped.matches("stopped").count(), 5, "{stopped}");
+    // Two Prometheus, two Alertmanager, node-exporter and the webhook sink.
+    assert_eq!(stopped.matches("stopped").count(), 6, "{stopped}");
     eprintln!("systems test wall time: {:?}", started.elapsed());
 }

@@ -350,7 +350,8 @@ fn backups_and_rollback_points_of_real_systems_round_trip() {
     drop(env);
     let mut fx = fx;
     let stopped = fx.stop();
-    assert_eq!(stopped.matches("stopped").count(), 5, "{stopped}");
+    // Two Prometheus, two Alertmanager, node-exporter and the webhook sink.
+    assert_eq!(stopped.matches("stopped").count(), 6, "{stopped}");
     eprintln!("backup round trip wall time: {:?}", started.elapsed());
 }
 
