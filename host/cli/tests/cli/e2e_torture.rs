@@ -32,6 +32,8 @@ const MIN_KILLS: usize = 30;
 /// Kills asked of each phase of the scenario: first run, rollback, second run.
 const RUN_KILLS: usize = 14;
 const ROLLBACK_KILLS: usize = 5;
+/// Kills that must land while an import is under way.
+const MID_IMPORT_KILLS: usize = 3;
 
 /// The journal's records, read directly (the file may end in a torn line
 /// while a process is being killed: that line is skipped).
@@ -87,7 +89,7 @@ impl Torture<'_> {
         let mut child = self.st.spawn(args);
         let t0 = Instant::now();
         let at = Duration::from_millis(80 + self.rng.below(2000));
-        let lag = Duration::from_millis(self.rng.below(40));
+        let lag = Duration::from_millis(self.rng.below(25));
         let mut aim_seen: Option<Instant> = None;
         loop {
             if let Ok(Some(_)) = child.try_wait() {
@@ -168,7 +170,9 @@ impl Torture<'_> {
             let killing = self.kills.total - before < kills;
             let res = if killing {
                 n += 1;
-                self.attempt(state, &[cmd, plan], n % 2 == 0)
+                // Aimed until enough kills landed mid-import, then every other one.
+                let aimed = self.kills.mid_import < MID_IMPORT_KILLS || n % 2 == 0;
+                self.attempt(state, &[cmd, plan], aimed)
             } else {
                 Err(self.st.cutover(&[cmd, plan]))
             };
@@ -391,7 +395,10 @@ fn sigkilled_migration_rollback_and_migration_again_end_where_the_reference_does
     let k = &t.kills;
     eprintln!("e2e torture: {k:?} in {:?} (seed {seed})", t0.elapsed());
     assert!(k.total >= MIN_KILLS, "{k:?}");
-    assert!(k.mid_import >= 3, "kills mid-import: {k:?} (seed {seed})");
+    assert!(
+        k.mid_import >= MID_IMPORT_KILLS,
+        "kills mid-import: {k:?} (seed {seed})"
+    );
     assert!(
         k.mid_rollback >= 2,
         "kills mid-rollback: {k:?} (seed {seed})"
