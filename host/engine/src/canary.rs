@@ -23,9 +23,8 @@ use cutover_plan::{Phase, Step};
 
 use crate::details::{CanaryDetails, CanaryReceipt, StepDetails};
 use crate::error::EngineError;
-use crate::event::{Event, StepStatus};
+use crate::event::StepStatus;
 use crate::gate::{self, Gate};
-use crate::outcome::RunOutcome;
 use crate::runner::{Runner, StepExec, StepRun};
 
 /// Measurement suffix: 1 when the receiver got the alert, 0 when not.
@@ -129,12 +128,7 @@ impl Runner<'_> {
                 "canary {target} could not judge: {}; resume to run it again, or accept it with `cutover approve PLAN {target} --by NAME`",
                 ev.message
             );
-            self.emit(Event::StepInconclusive {
-                phase: phase.id.clone(),
-                step: step.id.clone(),
-                reason: reason.clone(),
-            })?;
-            return Ok(StepRun::Stop(RunOutcome::Inconclusive { target, reason }));
+            return self.stop_inconclusive(phase, step, target, reason);
         }
         let status = gate::step_status(gate, shadow, false);
         let mut e = StepExec::new(status, format!("{}: {}", ev.verdict.as_str(), ev.message));

@@ -8,9 +8,8 @@ use cutover_plan::{Phase, Step, StepAction};
 use crate::details::{NoiseFloorDetails, ParallelRunDetails, StepDetails};
 use crate::episodes::{compare_seen, noise_so_far, options_of, pct};
 use crate::error::EngineError;
-use crate::event::{Event, StepStatus};
+use crate::event::StepStatus;
 use crate::gate::{self, Gate, GateRules, Judgement, judge, noisy_episodes};
-use crate::outcome::RunOutcome;
 use crate::runner::{Runner, StepExec, StepRun};
 
 /// A parallel run's window, compared and judged.
@@ -149,12 +148,7 @@ impl Runner<'_> {
                 "parallel run {target} is inconclusive: {}; extend the window with `cutover approve PLAN {target} --extend 1h` or accept it with `cutover approve PLAN {target} --by NAME`",
                 judgement.reason
             );
-            self.emit(Event::StepInconclusive {
-                phase: phase.id.clone(),
-                step: step.id.clone(),
-                reason: reason.clone(),
-            })?;
-            return Ok(StepRun::Stop(RunOutcome::Inconclusive { target, reason }));
+            return self.stop_inconclusive(phase, step, target, reason);
         }
         let status = gate::step_status(judgement.gate, *shadow, accepted_by.is_some());
         let noise_text = match (noise, &noise_cmp) {

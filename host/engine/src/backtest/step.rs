@@ -18,10 +18,8 @@ use crate::bridge::Loaded;
 use crate::details::{BacktestDetails, BacktestRuleError, StepDetails};
 use crate::episodes::options_of;
 use crate::error::EngineError;
-use crate::event::Event;
 use crate::gate::{self, Gate, GateRules, judge};
 use crate::journal::now_ms;
-use crate::outcome::RunOutcome;
 use crate::runner::{Runner, StepExec, StepRun};
 
 /// Rule files from an adapter's `alert_rules` export (a JSON bundle
@@ -140,12 +138,7 @@ impl Runner<'_> {
                 "backtest {target} is inconclusive: {}; resume to run it again (with more history), or accept it with `cutover approve PLAN {target} --by NAME`",
                 judgement.reason
             );
-            self.emit(Event::StepInconclusive {
-                phase: phase.id.clone(),
-                step: step.id.clone(),
-                reason: reason.clone(),
-            })?;
-            return Ok(StepRun::Stop(RunOutcome::Inconclusive { target, reason }));
+            return self.stop_inconclusive(phase, step, target, reason);
         }
         let written = self.step_ctx().write_reports(&step.id, report);
         let status = gate::step_status(judgement.gate, b.shadow, accepted_by.is_some());

@@ -66,6 +66,24 @@ pub(crate) enum StepRun {
 }
 
 impl Runner<'_> {
+    /// A gating step that could not judge: journals `step-inconclusive`
+    /// with `reason` and stops the run, waiting for a person at `target`
+    /// (`PHASE/STEP`).
+    pub(crate) fn stop_inconclusive(
+        &mut self,
+        phase: &Phase,
+        step: &Step,
+        target: String,
+        reason: String,
+    ) -> Result<StepRun, EngineError> {
+        self.emit(Event::StepInconclusive {
+            phase: phase.id.clone(),
+            step: step.id.clone(),
+            reason: reason.clone(),
+        })?;
+        Ok(StepRun::Stop(RunOutcome::Inconclusive { target, reason }))
+    }
+
     /// Runs one step unless it is done; `Some` when the run stops here.
     pub(super) fn run_step(
         &mut self,
