@@ -22,6 +22,12 @@ if [ "${1:-}" != --yes ]; then
 fi
 dir="${2:-$(mktemp -d -t cutover-fresh.XXXXXX)}"
 
+# The PostgreSQL server lives in a versioned package (postgresql-15) that a
+# machine may also hold through postgresql-contrib: purge those too, so the
+# server binaries the state tests need are really gone.
+if printf '%s\n' "${pkgs[@]}" | grep -qx postgresql; then
+    mapfile -t -O "${#pkgs[@]}" pkgs < <(dpkg-query -W -f='${Package}\n' 'postgresql-[0-9]*' postgresql-contrib 2>/dev/null | grep -v -- '-client' || true)
+fi
 echo "fresh-check: purging ${pkgs[*]}"
 installed=()
 for p in "${pkgs[@]}"; do
@@ -34,6 +40,14 @@ fi
 for p in "${pkgs[@]}"; do
     if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
         echo "fresh-check: $p is still installed" >&2
+        exit 1
+    fi
+done
+# Every probe of system-deps.sh (but openssl and curl) must now fail.
+left=$(bash "$root/scripts/system-deps.sh" --check 2>&1 | sed -n 's/^system-deps: missing: //p')
+for p in $(bash "$root/scripts/system-deps.sh" --list | grep -vxE 'openssl|curl'); do
+    if ! printf '%s\n' $left | grep -qx "$p"; then
+        echo "fresh-check: $p is still present after the purge (its probe file exists)" >&2
         exit 1
     fi
 done

@@ -19,6 +19,8 @@
 #                   the C guest toolchain (scripts/build-polyglot.sh)
 #   openssl curl    the Icinga2 fixture's private CA and readiness probes
 #   g++             libFuzzer, which cargo-fuzz compiles (scripts/fuzz.sh)
+#   postgresql      the PostgreSQL state backend's tests (tests/fixture/pg: a
+#                   server of the tests' own on 127.0.0.1, never the system one)
 # Usage: scripts/system-deps.sh [--check | --list]
 #   --check: say what is missing, exit 1 if anything is; --list: print the packages
 set -euo pipefail
@@ -38,18 +40,27 @@ declare -A probe=(
     [openssl]=/usr/bin/openssl
     [curl]=/usr/bin/curl
     [g++]=/usr/bin/g++
+    # versioned directory: probed with a glob below
+    [postgresql]='/usr/lib/postgresql/*/bin/initdb'
 )
 order=(prometheus prometheus-alertmanager prometheus-node-exporter victoria-metrics icinga2 chromium
-    clang-14 lld-14 libclang-rt-14-dev-wasm32 wasi-libc openssl curl g++)
+    clang-14 lld-14 libclang-rt-14-dev-wasm32 wasi-libc openssl curl g++ postgresql)
 
 if [ "${1:-}" = "--list" ]; then
     printf '%s\n' "${order[@]}"
     exit 0
 fi
 
+# Whether the probe path of package $1 exists (a glob matches something).
+present() {
+    local f
+    for f in ${probe[$1]}; do [ -e "$f" ] && return 0; done
+    return 1
+}
+
 missing=()
 for p in "${order[@]}"; do
-    [ -e "${probe[$p]}" ] || missing+=("$p")
+    present "$p" || missing+=("$p")
 done
 
 if [ "${1:-}" = "--check" ]; then
@@ -86,7 +97,7 @@ apt=($sudo apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
 # The Debian services must not run on their default ports: the fixtures start
 # their own on 127.0.0.1. (Packages here do not auto-start; stop them if a
 # machine's policy did.)
-for svc in prometheus prometheus-alertmanager prometheus-node-exporter victoria-metrics icinga2; do
+for svc in prometheus prometheus-alertmanager prometheus-node-exporter victoria-metrics icinga2 postgresql; do
     if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
         $sudo systemctl stop "$svc" || true
     fi
@@ -94,7 +105,7 @@ done
 
 still=()
 for p in "${missing[@]}"; do
-    [ -e "${probe[$p]}" ] || still+=("$p")
+    present "$p" || still+=("$p")
 done
 [ ${#still[@]} -eq 0 ] || die "installed, but still missing: ${still[*]} (see $log)"
 echo "system-deps: installed ${#missing[@]} packages in $(( $(date +%s) - start ))s"

@@ -27,8 +27,8 @@ fuzz_target!(|data: &[u8]| {
         rest.to_vec()
     };
     let (dir, store) = (&*DIR, &*STORE);
-    std::fs::write(store.manifest_path(ID), &bytes).unwrap();
-    std::fs::write(store.point_path(POINT), &bytes).unwrap();
+    std::fs::write(dir.join(store.manifest_doc(ID)), &bytes).unwrap();
+    std::fs::write(dir.join(store.point_doc(POINT)), &bytes).unwrap();
     let before = cutover_fuzz::tree(dir);
     let shown = store.show(ID);
     let point = store.point(POINT);

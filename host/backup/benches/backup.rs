@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use cutover_backup::{BackupStore, Lineage};
 use cutover_runtime::{DirGrant, Grants, Limits, Runtime, Sandbox};
-use cutover_state::{BlobStore, Digest};
+use cutover_state::Digest;
 
 fn mbps(bytes: u64, d: Duration) -> f64 {
     bytes as f64 / 1e6 / d.as_secs_f64()

@@ -3,7 +3,7 @@
 
 use cutover_base::adapter_support::AdapterSupport;
 use cutover_runtime::{CallError, Plugin, PluginError, Runtime, Sandbox, wit};
-use cutover_state::{BlobStore, Digest, write_checked_json};
+use cutover_state::Digest;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{BackupError, check_name};
@@ -166,7 +166,8 @@ impl PendingBackup<'_> {
             results,
             lineage,
         };
-        write_checked_json(&self.store.manifest_path(&self.id), &manifest)?;
+        self.store
+            .put_doc(&self.store.manifest_doc(&self.id), &manifest)?;
         Ok(manifest)
     }
 }
@@ -194,7 +195,7 @@ pub(crate) fn export_one(
     kind: &str,
     source: Source,
 ) -> TypeResult {
-    let streamed = stream_to_blob(&store.blobs, |w| {
+    let streamed = stream_to_blob(store.blobs(), |w| {
         let exported = match source {
             Source::Data => rt.export_data(adapter, sb, kind, w),
             Source::State => rt.capture_state(adapter, sb, kind, w),
@@ -224,8 +225,8 @@ impl BackupStore {
     /// Backs up `types` of `system` through `adapter`'s `export-data`, each
     /// streamed straight into the blob store. A type that fails is recorded
     /// with its error and does not stop the others. Blobs are durable before
-    /// the manifest is written (atomically), so a crash never leaves a
-    /// manifest pointing at a missing blob. [`BackupStore::begin_backup`]
+    /// the manifest document is written (atomically), so a crash never
+    /// leaves a manifest pointing at a missing blob. [`BackupStore::begin_backup`]
     /// then [`PendingBackup::write`].
     pub fn backup(
         &self,
@@ -372,15 +373,15 @@ impl BackupStore {
         let drop_b = backups.len().saturating_sub(keep_backups);
         let drop_p = points.len().saturating_sub(keep_points);
         for m in &backups[..drop_b] {
-            remove(&self.manifest_path(&m.id))?;
+            self.docs.delete(&self.manifest_doc(&m.id))?;
             report.deleted_backups.push(m.id.clone());
         }
         for p in &points[..drop_p] {
-            remove(&self.point_path(&p.name))?;
-            remove(&self.progress_path(&p.name))?;
+            self.docs.delete(&self.point_doc(&p.name))?;
+            self.docs.delete(&self.progress_doc(&p.name))?;
             report.deleted_points.push(p.name.clone());
         }
-        // Re-read what remains so the referenced set reflects the disk.
+        // Re-read what remains so the referenced set reflects the store.
         let mut referenced = std::collections::BTreeSet::new();
         let kept = self.list()?.into_iter().flat_map(|m| m.results);
         let kept_points = self.list_points()?.into_iter().flat_map(|p| p.results);
@@ -398,14 +399,6 @@ impl BackupStore {
             }
         }
         Ok(report)
-    }
-}
-
-fn remove(path: &std::path::Path) -> Result<(), BackupError> {
-    match std::fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(crate::error::io_err(path, "delete")(e)),
     }
 }
 

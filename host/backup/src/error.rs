@@ -4,13 +4,13 @@ use std::io;
 use std::path::PathBuf;
 
 use cutover_base::exit::{ExitClass, HasExitClass};
-use cutover_state::{BlobError, FileError};
+use cutover_state::{BlobError, DocError, FileError};
 
 /// Everything that can go wrong in the backup store. Per-type adapter
 /// failures are not errors: they are recorded in the manifest or report.
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
-    /// A file-system operation failed.
+    /// A local file-system operation failed (the writer lock, its markers).
     #[error("{op} {}: {source}", path.display())]
     Io {
         /// File or directory involved.
@@ -20,9 +20,15 @@ pub enum BackupError {
         /// Underlying error.
         source: io::Error,
     },
-    /// Reading or writing a checked JSON document failed (not a checksum problem).
+    /// Encoding a checked JSON document failed (not a checksum problem);
+    /// names the document (`backups/<id>.json`).
     #[error(transparent)]
     File(#[from] FileError),
+    /// The document store failed to read, write, list or delete a manifest,
+    /// point or rollback progress (a file, or the state database), or
+    /// refused a write made without the lease.
+    #[error(transparent)]
+    Doc(#[from] DocError),
     /// The blob store failed (not a digest problem).
     #[error(transparent)]
     Blob(#[from] BlobError),
@@ -65,7 +71,7 @@ pub enum BackupError {
         if writing.is_empty() { "a restore".to_string() } else { writing.join(", ") }
     )]
     InProgress {
-        /// The store's `backups` directory.
+        /// The directory of the store's writer lock (`<work_dir>/backups`).
         dir: PathBuf,
         /// Backup ids (`point:NAME` for points) being written.
         writing: Vec<String>,
@@ -86,7 +92,10 @@ impl BackupError {
     /// A stable machine-readable kind, for JSON output and exit codes.
     pub fn kind(&self) -> &'static str {
         match self {
-            BackupError::Io { .. } | BackupError::File(_) | BackupError::Blob(_) => "io",
+            BackupError::Io { .. }
+            | BackupError::File(_)
+            | BackupError::Doc(_)
+            | BackupError::Blob(_) => "io",
             BackupError::Corrupt { .. } => "corrupt",
             BackupError::NotFound { .. } => "not-found",
             BackupError::NotRestorable { .. } => "not-restorable",
@@ -103,6 +112,7 @@ impl HasExitClass for BackupError {
         match self {
             BackupError::Io { .. }
             | BackupError::File(_)
+            | BackupError::Doc(_)
             | BackupError::Blob(_)
             | BackupError::Corrupt { .. }
             | BackupError::InProgress { .. } => ExitClass::State,

@@ -6,13 +6,20 @@
 //! rollbacks verify the manifest and every blob before the adapter is called
 //! (`import-data`, `restore-state`), and refuse naming the corrupt item.
 //!
-//! # Layout (under the plan's state directory)
+//! # Where things are kept
+//!
+//! A [`BackupStore`] holds a blob store and a document store of the plan's
+//! state backend ([`BackupStore::on`]); [`BackupStore::open`] puts both under
+//! a state directory, as files:
 //!
 //! * `backups/<id>.json` — [`BackupManifest`] as checked JSON
 //!   (`{"sha256":"<hex of body bytes>","body":{..}}\n`);
 //! * `backups/blobs/ab/cdef…` — data, shared by backups and points;
 //! * `points/<name>.json` — [`PointManifest`];
 //! * `points/<name>.rollback.json` — [`RollbackProgress`].
+//!
+//! On another backend (PostgreSQL) the same documents carry the same names
+//! and bytes, and the blobs the same digests.
 //!
 //! A manifest body (`points/<name>.json` is the same shape with `name`,
 //! `categories` and format `cutover-point/1`):
@@ -30,18 +37,19 @@
 //!  "lineage": {"plan_fingerprint": "sha256:...", "journal_seq": 12}}
 //! ```
 //!
-//! Documents are read strictly: the file must end in `}\n`, the checksum
+//! Documents are read strictly: the bytes must end in `}\n`, the checksum
 //! must match the body bytes and the body must have exactly these fields;
 //! anything else is [`BackupError::Corrupt`] naming the document.
 //!
-//! Blobs are fsynced and renamed into place before the manifest referencing
-//! them is written atomically, so a crash never leaves a manifest pointing at
-//! a missing blob (at worst an unreferenced blob that [`BackupStore::prune`]
-//! removes). Mutating calls (`backup`, `capture_point`, `rollback`, `prune`)
-//! run under the plan's lease (the runner's, or a `cutover backup` command's);
-//! in addition the store's own writer lock (`backups/.write.lock`, see
-//! [`BackupError::InProgress`]) keeps `prune` from running while a backup or
-//! point is being written or a restore reads its blobs, whoever calls it.
+//! Blobs are durably stored before the manifest referencing them is written
+//! atomically, so a crash never leaves a manifest pointing at a missing blob
+//! (at worst an unreferenced blob that [`BackupStore::prune`] removes).
+//! Mutating calls (`backup`, `capture_point`, `rollback`, `prune`) run under
+//! the plan's lease (the runner's, or a `cutover backup` command's); in
+//! addition the store's own writer lock (`backups/.write.lock` in the local
+//! work directory, see [`BackupError::InProgress`]) keeps `prune` from
+//! running while a backup or point is being written or a restore reads its
+//! blobs, whoever calls it on this machine.
 
 // Without the plugins, the helpers only backups and points use are idle.
 #![cfg_attr(not(feature = "plugins"), allow(dead_code, unused_imports))]

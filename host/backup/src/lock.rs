@@ -2,18 +2,26 @@
 //! backup that is still being written.
 //!
 //! A backup stores its blobs first and commits its manifest last; between
-//! the two, nothing on disk references those blobs. So every writer
+//! the two, no document references those blobs. So every writer
 //! (`backup`, `capture_point`) and every reader that must find its blobs
 //! again (`restore`, `rollback`) holds a *shared* `flock` on
-//! `backups/.write.lock` for its whole duration, and leaves a marker
-//! `backups/.in-progress-<id>` naming what it writes. `prune` takes the
-//! lock *exclusively* without waiting: while any of them runs it is
-//! refused ([`BackupError::InProgress`], naming the markers) and deletes
-//! nothing. Once it holds the lock no writer is alive, so a marker still
-//! there belongs to a writer that died before committing: it is removed
-//! and reported, and the blobs only it had written are unreferenced and
-//! pruned. The kernel drops a dead process's lock, so a crash never
+//! `<work_dir>/backups/.write.lock` for its whole duration, and leaves a
+//! marker `<work_dir>/backups/.in-progress-<id>` naming what it writes.
+//! `prune` takes the lock *exclusively* without waiting: while any of them
+//! runs it is refused ([`BackupError::InProgress`], naming the markers) and
+//! deletes nothing. Once it holds the lock no writer is alive, so a marker
+//! still there belongs to a writer that died before committing: it is
+//! removed and reported, and the blobs only it had written are unreferenced
+//! and pruned. The kernel drops a dead process's lock, so a crash never
 //! blocks `prune` for good.
+//!
+//! The lock and its markers stay files in the local `work_dir` whatever
+//! backend holds the blobs and documents (for the file backend `work_dir`
+//! is the state directory, so they sit where they always did). They order
+//! the calls of this machine only; across machines the plan's lease
+//! serialises them: every mutating call (`backup`, `capture_point`,
+//! `restore`, `rollback`, `prune`) runs under it, and a database backend
+//! refuses the writes of a holder that lost it (its fencing token).
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
@@ -50,7 +58,7 @@ pub(crate) struct ExclusiveLock {
 
 impl BackupStore {
     fn lock_path(&self) -> PathBuf {
-        self.backups_dir.join(LOCK_FILE)
+        self.lock_dir.join(LOCK_FILE)
     }
 
     fn open_lock(&self) -> Result<File, BackupError> {
@@ -72,7 +80,7 @@ impl BackupStore {
             .map_err(io_err(self.lock_path(), "lock (shared)"))?;
         let marker = match writing {
             Some(id) => {
-                let path = self.backups_dir.join(format!("{MARKER_PREFIX}{id}"));
+                let path = self.lock_dir.join(format!("{MARKER_PREFIX}{id}"));
                 fs::write(&path, format!("{}\n", std::process::id()))
                     .map_err(io_err(&path, "write the in-progress marker"))?;
                 Some(path)
@@ -93,17 +101,17 @@ impl BackupStore {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 return Err(BackupError::InProgress {
-                    dir: self.backups_dir.clone(),
-                    writing: markers(&self.backups_dir)?,
+                    dir: self.lock_dir.clone(),
+                    writing: markers(&self.lock_dir)?,
                 });
             }
             Err(TryLockError::Error(e)) => {
                 return Err(io_err(self.lock_path(), "lock (exclusive)")(e));
             }
         }
-        let abandoned = markers(&self.backups_dir)?;
+        let abandoned = markers(&self.lock_dir)?;
         for id in &abandoned {
-            let path = self.backups_dir.join(format!("{MARKER_PREFIX}{id}"));
+            let path = self.lock_dir.join(format!("{MARKER_PREFIX}{id}"));
             fs::remove_file(&path).map_err(io_err(&path, "remove an abandoned marker"))?;
         }
         Ok(ExclusiveLock {

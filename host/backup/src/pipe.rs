@@ -1,17 +1,18 @@
 //! Streaming an adapter export straight into the blob store.
 //!
 //! The adapter writes into a [`PipeWriter`] on the calling thread; a scoped
-//! thread reads the other end and runs [`BlobStore::put_stream`], which hashes,
-//! writes a temp file and renames it into place. Memory stays bounded by the
-//! channel depth whatever the export size. The stream only ends cleanly when
-//! [`PipeWriter::finish`] is called; if the writer is dropped without it (the
-//! call failed) the reader reports an error, so `put_stream` discards its temp
-//! file and no partial blob is ever stored.
+//! thread reads the other end and runs [`BlobStore::put_stream`] of whatever
+//! backend holds the blobs (the trait object is `Send + Sync`, so it can be
+//! lent to that thread), which hashes and stores as it reads. Memory stays
+//! bounded by the channel depth whatever the export size. The stream only
+//! ends cleanly when [`PipeWriter::finish`] is called; if the writer is
+//! dropped without it (the call failed) the reader reports an error, so
+//! `put_stream` discards what it wrote and no partial blob is ever stored.
 
 use std::io::{self, Read, Write};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use cutover_state::{BlobError, BlobRef, BlobStore, FileBlobStore};
+use cutover_state::{BlobError, BlobRef, BlobStore};
 
 /// Chunks in flight between the adapter and the blob writer.
 const DEPTH: usize = 16;
@@ -97,7 +98,7 @@ pub(crate) struct Streamed<T, E> {
 /// Runs `produce` with a [`PipeWriter`] whose bytes are stored as one blob.
 /// `produce` must return the writer on success so the stream can be finished.
 pub(crate) fn stream_to_blob<T, E>(
-    blobs: &FileBlobStore,
+    blobs: &dyn BlobStore,
     produce: impl FnOnce(PipeWriter) -> Result<(T, PipeWriter), E>,
 ) -> Streamed<T, E> {
     let (tx, rx) = sync_channel(DEPTH);

@@ -2,7 +2,9 @@
 //! through `restore-state` with verification first and resumable progress.
 
 use cutover_runtime::{Plugin, Runtime, Sandbox};
-use cutover_state::{FileError, read_checked_json, write_checked_json};
+use std::path::Path;
+
+use cutover_state::{FileError, decode_checked_json};
 use serde::Serialize;
 
 use crate::backup::{RestoreStatus, Source, TypeRestore, adapter_ref, export_one, select};
@@ -57,8 +59,8 @@ impl RollbackReport {
 impl BackupStore {
     /// Captures rollback point `name` (replacing one of the same name):
     /// `capture-state` for each category (the defaults when `categories` is
-    /// empty) streamed into blobs, then `points/<name>.json` written atomically
-    /// with a checksum over the whole point. Failed categories are recorded.
+    /// empty) streamed into blobs, then document `points/<name>.json` written
+    /// atomically with a checksum over the whole point. Failed categories are recorded.
     #[allow(clippy::too_many_arguments)]
     pub fn capture_point(
         &self,
@@ -97,14 +99,14 @@ impl BackupStore {
             results,
             lineage,
         };
-        write_checked_json(&self.point_path(name), &point)?;
+        self.put_doc(&self.point_doc(name), &point)?;
         Ok(point)
     }
 
     /// Rolls the system back to point `name` (all captured categories, or
     /// `categories`). The point and every selected blob are verified before
     /// anything is applied; on mismatch [`BackupError::Corrupt`] names the bad
-    /// item. Progress is saved after each category in
+    /// item. Progress is saved after each category in document
     /// `points/<name>.rollback.json`; a rollback interrupted by a crash resumes
     /// and does not re-apply the categories already done. A category the
     /// adapter cannot restore is reported `unsupported` on every attempt and
@@ -145,7 +147,7 @@ impl BackupStore {
             },
         };
         let resumed = progress.done.clone();
-        write_checked_json(&self.progress_path(name), &progress)?;
+        self.put_doc(&self.progress_doc(name), &progress)?;
         let mut results = Vec::new();
         let mut unsupported = 0;
         for (r, digest) in verified {
@@ -156,7 +158,7 @@ impl BackupStore {
             match applied.status {
                 RestoreStatus::Ok => {
                     progress.done.push(r.kind.clone());
-                    write_checked_json(&self.progress_path(name), &progress)?;
+                    self.put_doc(&self.progress_doc(name), &progress)?;
                 }
                 RestoreStatus::Unsupported => unsupported += 1,
                 RestoreStatus::Failed => {}
@@ -165,7 +167,7 @@ impl BackupStore {
         }
         if progress.done.len() + unsupported == progress.categories.len() {
             progress.finished = true;
-            write_checked_json(&self.progress_path(name), &progress)?;
+            self.put_doc(&self.progress_doc(name), &progress)?;
         }
         Ok(RollbackReport {
             point: name.to_string(),
@@ -180,14 +182,16 @@ impl BackupStore {
     /// [`BackupError::NotFound`] when there is neither.
     pub fn resolve_point(&self, name: &str) -> Result<Vec<String>, BackupError> {
         check_name("rollback point", name)?;
-        if self.point_path(name).exists() {
+        if self.has_doc(&self.point_doc(name))? {
             return Ok(vec![name.to_string()]);
         }
-        let pair: Vec<String> = ["old", "new"]
-            .iter()
-            .map(|side| format!("{name}.{side}"))
-            .filter(|n| self.point_path(n).exists())
-            .collect();
+        let mut pair = Vec::new();
+        for side in ["old", "new"] {
+            let n = format!("{name}.{side}");
+            if self.has_doc(&self.point_doc(&n))? {
+                pair.push(n);
+            }
+        }
         if pair.is_empty() {
             return Err(BackupError::NotFound {
                 what: "rollback point",
@@ -200,9 +204,12 @@ impl BackupStore {
     /// The saved progress of a rollback to `name`, if any.
     pub fn progress(&self, name: &str) -> Result<Option<RollbackProgress>, BackupError> {
         check_name("rollback point", name)?;
-        match read_checked_json(&self.progress_path(name)) {
+        let doc = self.progress_doc(name);
+        let Some(bytes) = self.docs.get(&doc)? else {
+            return Ok(None);
+        };
+        match decode_checked_json(Path::new(&doc), &bytes) {
             Ok(p) => Ok(Some(p)),
-            Err(e) if e.is_not_found() => Ok(None),
             // Unreadable progress is only a hint lost: start over (restore-state
             // is idempotent), rather than refuse to roll back.
             Err(FileError::ChecksumMismatch { .. } | FileError::Json { .. }) => Ok(None),

@@ -1,15 +1,23 @@
-//! The store: layout, reading documents strictly, listing and verifying.
+//! The store: where things are kept, reading documents strictly, listing
+//! and verifying.
 //!
-//! Layout under the state directory:
-//! `backups/<id>.json` (manifests), `backups/blobs/ab/cdef…` (content-addressed
-//! data, shared by backups and points), `points/<name>.json` (rollback points),
-//! `points/<name>.rollback.json` (rollback progress).
+//! A [`BackupStore`] keeps its data in a [`BlobStore`] (content-addressed,
+//! shared by backups and points) and its documents in a [`DocStore`]:
+//! `backups/<id>.json` (manifests), `points/<name>.json` (rollback points),
+//! `points/<name>.rollback.json` (rollback progress). It never names a
+//! backend: [`BackupStore::open`] puts both under a state directory (today's
+//! layout), [`BackupStore::on`] takes any backend's (PostgreSQL's included).
+//! Only the writer lock (see `lock.rs`) stays on the local disk, in `work_dir`.
 
+use std::fmt;
 use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use cutover_state::{BlobError, BlobStore, Digest, FileBlobStore, FileError, decode_checked_json};
+use cutover_state::{
+    BlobError, BlobStore, Digest, DocStore, FileBlobStore, FileDocStore, FileError,
+    decode_checked_json, encode_checked_json,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -29,61 +37,99 @@ pub struct VerifyItem {
     pub problem: Option<String>,
 }
 
-/// Backups and rollback points of one state directory.
-#[derive(Debug, Clone)]
+/// Backups and rollback points of one plan's state, on any backend.
+#[derive(Clone)]
 pub struct BackupStore {
-    pub(crate) backups_dir: PathBuf,
-    pub(crate) points_dir: PathBuf,
-    pub(crate) blobs: FileBlobStore,
+    pub(crate) blobs: Arc<dyn BlobStore>,
+    pub(crate) docs: Arc<dyn DocStore>,
+    /// Local directory of the writer lock (`<work_dir>/backups`).
+    pub(crate) lock_dir: PathBuf,
 }
 
+impl fmt::Debug for BackupStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BackupStore")
+            .field("lock_dir", &self.lock_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Directory of the backup manifests.
+const BACKUPS: &str = "backups";
+/// Directory of the rollback points and their progress.
+const POINTS: &str = "points";
 const SUFFIX: &str = ".json";
 const PROGRESS_SUFFIX: &str = ".rollback.json";
 
 impl BackupStore {
-    /// Opens (creating if needed) the store under `state_dir`.
+    /// Opens (creating if needed) the store under the state directory
+    /// `state_dir`: blobs in `backups/blobs/`, documents as files under
+    /// `state_dir`, the writer lock in `backups/`.
     pub fn open(state_dir: &Path) -> Result<BackupStore, BackupError> {
-        let backups_dir = state_dir.join("backups");
-        let points_dir = state_dir.join("points");
+        let points_dir = state_dir.join(POINTS);
         fs::create_dir_all(&points_dir).map_err(io_err(&points_dir, "create directory"))?;
-        let blobs = FileBlobStore::open(&backups_dir)?;
+        let blobs = FileBlobStore::open(&state_dir.join(BACKUPS))?;
+        BackupStore::on(
+            Arc::new(blobs),
+            Arc::new(FileDocStore::new(state_dir)),
+            state_dir,
+        )
+    }
+
+    /// The store over any backend's `blobs` and `docs` (for a database,
+    /// both opened under the lease of the caller, whose fence they present).
+    /// `work_dir` is a local directory for what stays on this machine: the
+    /// writer lock and its in-progress markers (`<work_dir>/backups/`).
+    pub fn on(
+        blobs: Arc<dyn BlobStore>,
+        docs: Arc<dyn DocStore>,
+        work_dir: &Path,
+    ) -> Result<BackupStore, BackupError> {
+        let lock_dir = work_dir.join(BACKUPS);
+        fs::create_dir_all(&lock_dir).map_err(io_err(&lock_dir, "create directory"))?;
         Ok(BackupStore {
-            backups_dir,
-            points_dir,
             blobs,
+            docs,
+            lock_dir,
         })
     }
 
     /// The content-addressed store holding backup and point data.
-    pub fn blobs(&self) -> &FileBlobStore {
-        &self.blobs
+    pub fn blobs(&self) -> &dyn BlobStore {
+        self.blobs.as_ref()
     }
 
-    /// Path of the manifest of backup `id`.
-    pub fn manifest_path(&self, id: &str) -> PathBuf {
-        self.backups_dir.join(format!("{id}{SUFFIX}"))
+    /// The store holding manifests, points and rollback progress.
+    pub fn docs(&self) -> &dyn DocStore {
+        self.docs.as_ref()
     }
 
-    /// Path of rollback point `name`.
-    pub fn point_path(&self, name: &str) -> PathBuf {
-        self.points_dir.join(format!("{name}{SUFFIX}"))
+    /// Document name of the manifest of backup `id` (`backups/<id>.json`).
+    pub fn manifest_doc(&self, id: &str) -> String {
+        format!("{BACKUPS}/{id}{SUFFIX}")
     }
 
-    /// Path of the rollback progress of point `name`.
-    pub fn progress_path(&self, name: &str) -> PathBuf {
-        self.points_dir.join(format!("{name}{PROGRESS_SUFFIX}"))
+    /// Document name of rollback point `name` (`points/<name>.json`).
+    pub fn point_doc(&self, name: &str) -> String {
+        format!("{POINTS}/{name}{SUFFIX}")
+    }
+
+    /// Document name of the rollback progress of point `name`
+    /// (`points/<name>.rollback.json`).
+    pub fn progress_doc(&self, name: &str) -> String {
+        format!("{POINTS}/{name}{PROGRESS_SUFFIX}")
     }
 
     /// Ids of all backups, oldest first.
     pub fn ids(&self) -> Result<Vec<String>, BackupError> {
-        let mut ids = names_in(&self.backups_dir, |n| n.strip_suffix(SUFFIX))?;
+        let mut ids = self.stems(BACKUPS, |n| n.strip_suffix(SUFFIX))?;
         ids.sort();
         Ok(ids)
     }
 
     /// Names of all rollback points, sorted.
     pub fn point_names(&self) -> Result<Vec<String>, BackupError> {
-        let mut names = names_in(&self.points_dir, |n| {
+        let mut names = self.stems(POINTS, |n| {
             if n.ends_with(PROGRESS_SUFFIX) {
                 None
             } else {
@@ -120,7 +166,7 @@ impl BackupStore {
     /// The manifest of backup `id`, checksum verified.
     pub fn show(&self, id: &str) -> Result<BackupManifest, BackupError> {
         check_name("backup id", id)?;
-        let m: BackupManifest = read_doc(&self.manifest_path(id), id, "manifest", "backup")?;
+        let m: BackupManifest = self.read_doc(&self.manifest_doc(id), id, "manifest", "backup")?;
         if m.format != BACKUP_FORMAT || m.id != id {
             return Err(corrupt(
                 id,
@@ -135,7 +181,8 @@ impl BackupStore {
     /// Rollback point `name`, checksum verified.
     pub fn point(&self, name: &str) -> Result<PointManifest, BackupError> {
         check_name("rollback point", name)?;
-        let p: PointManifest = read_doc(&self.point_path(name), name, "point", "rollback point")?;
+        let p: PointManifest =
+            self.read_doc(&self.point_doc(name), name, "point", "rollback point")?;
         if p.format != POINT_FORMAT || p.name != name {
             return Err(corrupt(
                 name,
@@ -155,7 +202,7 @@ impl BackupStore {
             Some(p) if p.starts_with("point:") => {
                 let name = &p["point:".len()..];
                 check_name("rollback point", name)?;
-                if !self.point_path(name).exists() {
+                if !self.has_doc(&self.point_doc(name))? {
                     return Err(BackupError::NotFound {
                         what: "rollback point",
                         id: name.to_string(),
@@ -165,7 +212,7 @@ impl BackupStore {
             }
             Some(id) => {
                 check_name("backup id", id)?;
-                if !self.manifest_path(id).exists() {
+                if !self.has_doc(&self.manifest_doc(id))? {
                     return Err(BackupError::NotFound {
                         what: "backup",
                         id: id.to_string(),
@@ -231,6 +278,72 @@ impl BackupStore {
             Err(e) => Err(e.into()),
         }
     }
+
+    /// Whether document `name` exists.
+    pub(crate) fn has_doc(&self, name: &str) -> Result<bool, BackupError> {
+        Ok(self.docs.get(name)?.is_some())
+    }
+
+    /// Writes `body` as checked JSON to document `name` (atomically: a
+    /// crash leaves the old document or the new one).
+    pub(crate) fn put_doc<T: Serialize>(&self, name: &str, body: &T) -> Result<(), BackupError> {
+        let bytes = encode_checked_json(Path::new(name), body)?;
+        self.docs.put(name, &bytes)?;
+        Ok(())
+    }
+
+    /// Reads a checked JSON document strictly: it must end with the newline
+    /// the writer adds (so a truncation of the last byte is caught too), its
+    /// checksum must match and its body must have the expected shape.
+    pub(crate) fn read_doc<T: DeserializeOwned>(
+        &self,
+        name: &str,
+        id: &str,
+        item: &str,
+        what: &'static str,
+    ) -> Result<T, BackupError> {
+        let Some(bytes) = self.docs.get(name)? else {
+            return Err(BackupError::NotFound {
+                what,
+                id: id.to_string(),
+            });
+        };
+        if !bytes.ends_with(b"}\n") {
+            return Err(corrupt(
+                id,
+                item,
+                "a complete document ending in \"}\\n\"".into(),
+                format!("{} bytes without that ending (truncated?)", bytes.len()),
+            ));
+        }
+        decode_checked_json(Path::new(name), &bytes).map_err(|e| match e {
+            FileError::ChecksumMismatch {
+                expected, actual, ..
+            } => corrupt(id, item, expected, actual.to_hex()),
+            FileError::Json { .. } => corrupt(id, item, "valid checked JSON".into(), e.to_string()),
+            other => other.into(),
+        })
+    }
+
+    /// The stems (`keep` of the file part) of the documents directly under `dir`.
+    fn stems(
+        &self,
+        dir: &str,
+        keep: impl Fn(&str) -> Option<&str>,
+    ) -> Result<Vec<String>, BackupError> {
+        let prefix = format!("{dir}/");
+        let mut out = Vec::new();
+        for name in self.docs.list(dir, SUFFIX)? {
+            let file = name.strip_prefix(&prefix).unwrap_or(&name);
+            if file.starts_with('.') {
+                continue; // not a name this store writes (check_name refuses it)
+            }
+            if let Some(stem) = keep(file) {
+                out.push(stem.to_string());
+            }
+        }
+        Ok(out)
+    }
 }
 
 fn item(id: &str, kind: &str, problem: Option<String>) -> VerifyItem {
@@ -249,55 +362,4 @@ pub(crate) fn corrupt(id: &str, item: &str, expected: String, actual: String) ->
         expected,
         actual,
     }
-}
-
-/// Reads a checked JSON document strictly: it must end with the newline the
-/// writer adds (so a truncation of the last byte is caught too), its checksum
-/// must match and its body must have the expected shape.
-pub(crate) fn read_doc<T: DeserializeOwned>(
-    path: &Path,
-    id: &str,
-    item: &str,
-    what: &'static str,
-) -> Result<T, BackupError> {
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(BackupError::NotFound {
-                what,
-                id: id.to_string(),
-            });
-        }
-        Err(e) => return Err(io_err(path, "read")(e)),
-    };
-    if !bytes.ends_with(b"}\n") {
-        return Err(corrupt(
-            id,
-            item,
-            "a complete document ending in \"}\\n\"".into(),
-            format!("{} bytes without that ending (truncated?)", bytes.len()),
-        ));
-    }
-    decode_checked_json(path, &bytes).map_err(|e| match e {
-        FileError::ChecksumMismatch {
-            expected, actual, ..
-        } => corrupt(id, item, expected, actual.to_hex()),
-        FileError::Json { .. } => corrupt(id, item, "valid checked JSON".into(), e.to_string()),
-        other => other.into(),
-    })
-}
-
-fn names_in(dir: &Path, keep: impl Fn(&str) -> Option<&str>) -> Result<Vec<String>, BackupError> {
-    let mut out = Vec::new();
-    for entry in fs::read_dir(dir).map_err(io_err(dir, "list directory"))? {
-        let entry = entry.map_err(io_err(dir, "list directory"))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || !entry.path().is_file() {
-            continue; // temp files of atomic writes, the blobs directory
-        }
-        if let Some(stem) = keep(&name) {
-            out.push(stem.to_string());
-        }
-    }
-    Ok(out)
 }

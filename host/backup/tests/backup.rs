@@ -1,9 +1,12 @@
 //! Backups, restores and rollbacks through the real `file-adapter`
 //! component, one binary: backups and restores (`backup/restore.rs`),
 //! rollback points (`backup/rollback.rs`), what SIGKILL, corruption and
-//! pruning cannot break (`backup/durability.rs`), and no prune during a
-//! backup in progress (`backup/in_progress.rs`).
+//! pruning cannot break (`backup/durability.rs`), no prune during a
+//! backup in progress (`backup/in_progress.rs`), and the same round trip
+//! over any state backend, files or PostgreSQL (`backup/backends.rs`).
 
+#[path = "backup/backends.rs"]
+mod backends;
 #[path = "backup/durability.rs"]
 mod durability;
 #[path = "backup/in_progress.rs"]
@@ -20,6 +23,7 @@ use std::sync::OnceLock;
 
 use cutover_backup::{BackupStore, Lineage, RestoreStatus, TypeRestore};
 use cutover_runtime::{DirGrant, Grants, Plugin, Runtime, Sandbox};
+use cutover_state::FileBlobStore;
 use cutover_test_kit::{plugin_path, repo_path};
 
 const TYPES: [&str; 4] = [
@@ -103,6 +107,12 @@ fn setup() -> (
     let sb = sandbox(&f.data);
     let store = BackupStore::open(&f.state).unwrap();
     (rt, plugin, f, sb, store)
+}
+
+/// The blob files of the store [`BackupStore::open`] made over `state`
+/// (`backups/blobs/..`), for the tests that damage them on disk.
+fn file_blobs(state: &Path) -> FileBlobStore {
+    FileBlobStore::open(&state.join("backups")).expect("blob directory")
 }
 
 /// Writes the adapter's state file of `category` (`state/CATEGORY.json`).

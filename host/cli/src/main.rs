@@ -55,6 +55,9 @@ enum Command {
     /// Serve the migration metrics at http://ADDR/metrics (loopback only),
     /// folded from the plan's journal and refreshed every second.
     ServeMetrics(cmd::artifacts::ServeMetricsArgs),
+    /// Where a plan's state lives: move it into PostgreSQL.
+    #[command(subcommand)]
+    State(cmd::state::StateCmd),
     /// Watch a paused or waiting run: escalate its incidents on time, send
     /// their notifications and serve /metrics, until SIGTERM or Ctrl-C.
     /// It never runs steps; `cutover resume` works while it watches.
@@ -95,6 +98,7 @@ fn main() -> ExitCode {
         Command::Runbook(a) => cmd::artifacts::runbook(a),
         Command::ServeMetrics(a) => cmd::artifacts::serve_metrics(a),
         Command::Watch(a) => cmd::watch::watch(a),
+        Command::State(c) => cmd::state::run(c),
     };
     let e = match code {
         Ok(c) => return ExitCode::from(c),

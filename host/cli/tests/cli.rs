@@ -6,7 +6,8 @@
 //! (`cli/init.rs`), migrations (`cli/migrate.rs`), the plugin commands
 //! (`cli/plugin_cmds.rs`; their limits, `cli/plugin_limits.rs`), `translate` (`cli/translate.rs`), output
 //! snapshots (`cli/snapshots.rs`), `backtest` (`cli/backtest.rs`), `watch`
-//! (`cli/watch.rs`) and the real-system runs (`cli/e2e*.rs`;
+//! (`cli/watch.rs`), two runners on one PostgreSQL state
+//! (`cli/two_runners.rs`), `state migrate` (`cli/state_cmds.rs`) and the real-system runs (`cli/e2e*.rs`;
 //! `cli/e2e_torture.rs` SIGKILLs the reference migration, its rollback and
 //! a second migration; `cli/e2e_canary.rs` runs the paging canary).
 
@@ -42,10 +43,14 @@ mod rollback;
 mod run_cmds;
 #[path = "cli/snapshots.rs"]
 mod snapshots;
+#[path = "cli/state_cmds.rs"]
+mod state_cmds;
 #[path = "cli/torture.rs"]
 mod torture;
 #[path = "cli/translate.rs"]
 mod translate;
+#[path = "cli/two_runners.rs"]
+mod two_runners;
 #[path = "cli/watch.rs"]
 mod watch;
 

@@ -12,24 +12,21 @@
 //! Bad input found before anything is done (an unknown backup id, a corrupt
 //! manifest, an adapter that cannot load) is refused without a record.
 
-use std::sync::mpsc;
-use std::thread::JoinHandle;
-
 use cutover_backup::{
     BackupError, BackupManifest, BackupStore, Lineage, PointManifest, PruneReport, RestoreReport,
     TypeRestore,
 };
 use cutover_base::exit::{ExitClass, HasExitClass};
 use cutover_plan::LoadedPlan;
-use cutover_state::{FileJournal, FileLease, FileLeaseHandle, Lease, LeaseError, LeaseHandle};
+use cutover_state::AnyJournal;
 use serde::{Deserialize, Serialize};
 
 use crate::bridge::{BridgeError, Loaded, PluginBridge};
 use crate::details::BackupTypeDetails;
 use crate::error::EngineError;
 use crate::event::Event;
-use crate::journal::open_journal;
-use crate::runner::HEARTBEAT_EVERY;
+use crate::journal::{StateAt, backup_store, open_journal, take_lease};
+use crate::lease_keeper::LeaseKeeper;
 use crate::view::RunView;
 
 /// Why a backup command could not be started or recorded. Per-type adapter
@@ -203,8 +200,8 @@ pub struct Journaled<T> {
 
 /// The lease and the journal, held for one command.
 struct Session {
-    lease: Heartbeat,
-    journal: FileJournal,
+    lease: LeaseKeeper,
+    journal: AnyJournal,
     view: RunView,
     notes: Vec<String>,
     store: BackupStore,
@@ -215,11 +212,14 @@ impl Session {
     /// Takes the plan's lease (refused while a runner or another command
     /// holds it) and opens the journal and the store.
     fn open(plan: &LoadedPlan, command: &str, by: &str) -> Result<Session, BackupCmdError> {
-        let state_dir = plan.state_dir();
-        let acquired = FileLease::new(&state_dir)?
-            .for_purpose(format!("cutover backup {command} by {by}"))
-            .acquire()?;
-        let (mut journal, mut view, note) = open_journal(&state_dir)?;
+        let state = StateAt::of_plan(plan)?;
+        let backend = state.open()?;
+        let acquired = take_lease(&backend, Some(&format!("cutover backup {command} by {by}")))
+            .map_err(|e| match e {
+                EngineError::Lease(l) => BackupCmdError::Lease(l),
+                other => BackupCmdError::Engine(other),
+            })?;
+        let (mut journal, mut view, note) = open_journal(&backend, &acquired.handle)?;
         let mut notes: Vec<String> = note.into_iter().collect();
         if let Some(rec) = acquired.recovered {
             notes.push(format!(
@@ -228,12 +228,13 @@ impl Session {
             ));
             crate::rollback::journal_recovery(&mut journal, &mut view, rec)?;
         }
+        let store = backup_store(&backend, &state.dir, acquired.handle.fence())?;
         Ok(Session {
-            lease: Heartbeat::start(acquired.handle),
+            lease: LeaseKeeper::start(acquired.handle),
             journal,
             view,
             notes,
-            store: BackupStore::open(&state_dir)?,
+            store,
             by: by.to_string(),
         })
     }
@@ -281,56 +282,6 @@ impl Session {
             finished_seq,
             notes: self.notes,
         })
-    }
-}
-
-/// The held lease, refreshed every [`HEARTBEAT_EVERY`] by a thread while
-/// the command runs (a backup may take longer than the lease's TTL), and
-/// released when stopped or dropped.
-struct Heartbeat {
-    stop: Option<mpsc::Sender<()>>,
-    thread: Option<JoinHandle<Result<(), LeaseError>>>,
-}
-
-impl Heartbeat {
-    fn start(mut handle: FileLeaseHandle) -> Heartbeat {
-        let (stop, stopped) = mpsc::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            loop {
-                match stopped.recv_timeout(HEARTBEAT_EVERY) {
-                    Err(mpsc::RecvTimeoutError::Timeout) => handle.heartbeat()?,
-                    _ => return handle.release(),
-                }
-            }
-        });
-        Heartbeat {
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-
-    /// The heartbeat's error, once it has stopped on one (the lease lost).
-    fn check(&mut self) -> Result<(), LeaseError> {
-        if self.thread.as_ref().is_some_and(JoinHandle::is_finished) {
-            return self.stop();
-        }
-        Ok(())
-    }
-
-    /// Stops the heartbeat and releases the lease.
-    fn stop(&mut self) -> Result<(), LeaseError> {
-        self.stop.take();
-        match self.thread.take().map(JoinHandle::join) {
-            Some(Ok(r)) => r,
-            // The thread only heartbeats; it cannot panic on its own.
-            Some(Err(_)) | None => Ok(()),
-        }
-    }
-}
-
-impl Drop for Heartbeat {
-    fn drop(&mut self) {
-        let _ = self.stop();
     }
 }
 
@@ -491,4 +442,11 @@ pub fn prune(
             },
         )
     })
+}
+
+/// The plan's backup store for reading (`backup list`, `show`, `verify`):
+/// no lease is taken, and a database-backed store refuses writes.
+pub fn open_store(plan: &LoadedPlan) -> Result<BackupStore, EngineError> {
+    let state = StateAt::of_plan(plan)?;
+    backup_store(&state.open()?, &state.dir, None)
 }

@@ -29,7 +29,8 @@ impl StepCtx<'_, '_> {
     }
 
     pub(crate) fn store(&self) -> Result<BackupStore, String> {
-        BackupStore::open(self.state_dir).map_err(|e| format!("cannot open the backup store: {e}"))
+        crate::journal::backup_store(self.backend, self.state_dir, self.fence)
+            .map_err(|e| format!("cannot open the backup store: {e}"))
     }
 
     pub(crate) fn backup(&mut self, side: &SystemSide, types: &[String]) -> StepExec {

@@ -33,6 +33,30 @@ pub enum EngineError {
     /// The operator named something that is not waiting, or is not allowed.
     #[error("{0}")]
     Operator(String),
+    /// The state database failed: unreachable, refused, a table missing,
+    /// gone away mid-run. (Transparent: the error names the database.)
+    #[error(transparent)]
+    StateDb(#[from] cutover_state::DbError),
+    /// The state directory's state was moved to a database
+    /// (`cutover state migrate`): it is not written again.
+    #[error(
+        "the state in {dir} was moved to {to}: set [plan] state or CUTOVER_STATE_URL to that database"
+    )]
+    Moved {
+        /// The directory.
+        dir: String,
+        /// Where its state went.
+        to: String,
+    },
+    /// The backup store could not be opened.
+    #[error("backup store: {0}")]
+    BackupStore(#[from] cutover_backup::BackupError),
+    /// A blob (backup or rollback point data) could not be read or written.
+    #[error("state blob: {0}")]
+    Blob(#[from] cutover_state::BlobError),
+    /// A state document (backup manifest, point) could not be read or written.
+    #[error("state document: {0}")]
+    Doc(#[from] cutover_state::DocError),
     /// A state file other than the journal could not be read or written.
     #[error("state file: {0}")]
     File(#[from] cutover_state::FileError),
@@ -55,7 +79,7 @@ fn undeclared_line(u: &cutover_plan::Undeclared) -> String {
 
 impl EngineError {
     /// A stable machine-readable kind: `journal`, `lease`, `stale-plan`,
-    /// `no-run`, `operator`, `file`, `undeclared`.
+    /// `no-run`, `operator`, `file`, `state-db`, `state-doc`, `undeclared`.
     pub fn kind(&self) -> &'static str {
         match self {
             EngineError::Journal(_) => "journal",
@@ -64,6 +88,11 @@ impl EngineError {
             EngineError::NoRun(_) => "no-run",
             EngineError::Operator(_) => "operator",
             EngineError::File(_) => "file",
+            EngineError::StateDb(_) => "state-db",
+            EngineError::Doc(_) => "state-doc",
+            EngineError::BackupStore(_) => "backup-store",
+            EngineError::Moved { .. } => "state-moved",
+            EngineError::Blob(_) => "state-blob",
             EngineError::Undeclared(_) => "undeclared",
         }
     }
@@ -84,7 +113,12 @@ impl HasExitClass for EngineError {
             EngineError::Journal(_)
             | EngineError::Lease(_)
             | EngineError::StalePlan { .. }
-            | EngineError::File(_) => ExitClass::State,
+            | EngineError::File(_)
+            | EngineError::StateDb(_)
+            | EngineError::Doc(_)
+            | EngineError::Moved { .. }
+            | EngineError::Blob(_) => ExitClass::State,
+            EngineError::BackupStore(e) => e.exit_class(),
             EngineError::NoRun(_) | EngineError::Operator(_) | EngineError::Undeclared(_) => {
                 ExitClass::Usage
             }

@@ -2,26 +2,25 @@
 //! acknowledge a step, and escalate overdue incidents when no runner is
 //! active.
 
-use std::path::Path;
 use std::time::Duration;
 
 use cutover_notify::{Notification, NotificationKind, RetryPolicy, Sender, Severity};
 use cutover_plan::LoadedPlan;
-use cutover_state::{FileLease, Journal, Lease};
+use cutover_state::Journal;
 
 use crate::error::EngineError;
 use crate::event::{Event, IncidentStepKind, IncidentStepSpec, IncidentStepStatus, PhaseStatus};
-use crate::journal::{now_ms, open_journal};
+use crate::journal::{StateAt, now_ms, open_journal, take_lease};
 use crate::view::IncidentView;
 
 /// Every incident of the run, in opening order.
-pub fn list(state_dir: &Path) -> Result<Vec<IncidentView>, EngineError> {
-    Ok(crate::journal::status(state_dir)?.incidents)
+pub fn list(state: impl Into<StateAt>) -> Result<Vec<IncidentView>, EngineError> {
+    Ok(crate::journal::status(state)?.incidents)
 }
 
 /// One incident by id.
-pub fn show(state_dir: &Path, id: &str) -> Result<IncidentView, EngineError> {
-    list(state_dir)?
+pub fn show(state: impl Into<StateAt>, id: &str) -> Result<IncidentView, EngineError> {
+    list(state)?
         .into_iter()
         .find(|i| i.id == id)
         .ok_or_else(|| EngineError::Operator(format!("no incident `{id}` in this run")))
@@ -42,14 +41,15 @@ pub struct Ack {
 /// automated step that failed. Takes the lease: refused while a runner is
 /// active. Overdue incidents are escalated first.
 pub fn ack(
-    state_dir: &Path,
+    state: impl Into<StateAt>,
     id: &str,
     step: usize,
     by: &str,
     note: &str,
 ) -> Result<Ack, EngineError> {
-    let lease = FileLease::new(state_dir)?.acquire()?;
-    let (mut journal, mut view, _) = open_journal(state_dir)?;
+    let backend = state.into().open()?;
+    let lease = take_lease(&backend, Some("cutover incident ack"))?;
+    let (mut journal, mut view, _) = open_journal(&backend, &lease.handle)?;
     let escalated = escalate_into(&mut journal, &mut view, "", by)?;
     let inc = view
         .incident(id)
@@ -142,11 +142,12 @@ pub fn open(
     }
     let escalation = crate::policy::escalation(None, Duration::from_millis(proc_.escalation_ms))
         .map_err(EngineError::Operator)?;
-    let state_dir = plan.state_dir();
-    let lease = FileLease::new(&state_dir)?.acquire()?;
-    let (mut journal, mut view, _) = open_journal(&state_dir)?;
+    let state = StateAt::of_plan(plan)?;
+    let backend = state.open()?;
+    let lease = take_lease(&backend, Some("cutover incident open"))?;
+    let (mut journal, mut view, _) = open_journal(&backend, &lease.handle)?;
     if view.run_id.is_none() {
-        return Err(EngineError::NoRun(state_dir.display().to_string()));
+        return Err(EngineError::NoRun(state.describe()));
     }
     if view.status.is_finished() {
         return Err(EngineError::Operator(format!(
@@ -239,16 +240,21 @@ pub fn open(
 /// scheduler while the run is paused), journaled as escalated by `by`.
 /// Takes the lease. Returns the ids. (`cutover watch` escalates without
 /// holding the lease while it sends: see [`crate::watch`].)
-pub fn escalate(state_dir: &Path, plan_name: &str, by: &str) -> Result<Vec<String>, EngineError> {
-    let lease = FileLease::new(state_dir)?.acquire()?;
-    let (mut journal, mut view, _) = open_journal(state_dir)?;
+pub fn escalate(
+    state: impl Into<StateAt>,
+    plan_name: &str,
+    by: &str,
+) -> Result<Vec<String>, EngineError> {
+    let backend = state.into().open()?;
+    let lease = take_lease(&backend, Some("cutover incident escalate"))?;
+    let (mut journal, mut view, _) = open_journal(&backend, &lease.handle)?;
     let out = escalate_into(&mut journal, &mut view, plan_name, by)?;
     drop(lease.handle);
     Ok(out)
 }
 
 fn escalate_into(
-    journal: &mut cutover_state::FileJournal,
+    journal: &mut cutover_state::AnyJournal,
     view: &mut crate::RunView,
     plan_name: &str,
     by: &str,

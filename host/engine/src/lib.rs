@@ -33,6 +33,7 @@ pub mod gate;
 mod health;
 pub mod incident;
 mod journal;
+mod lease_keeper;
 pub mod migrate;
 pub mod monitor;
 mod notifications;
@@ -46,6 +47,7 @@ pub mod policy;
 pub mod rollback;
 mod runner;
 mod schedule;
+pub mod state_migrate;
 mod status;
 mod step_ctx;
 mod steps;
@@ -61,10 +63,13 @@ pub use event::{
     Event, IncidentStepKind, IncidentStepSpec, IncidentStepStatus, ItemStatus, PhaseStatus, RunEnd,
     SeenAlert, StepStatus,
 };
+pub use journal::StateAt;
 pub use monitor::JournalMetrics;
 pub use outcome::RunOutcome;
 pub use policy::AlertPolicy;
-pub use runner::{HEARTBEAT_EVERY, Mode, RunOptions, Runner};
+pub use runner::{
+    GROUP_COMMIT_WINDOW, HEARTBEAT_EVERY, Mode, RunOptions, Runner, SNAPSHOT_DOC, SNAPSHOT_EVERY,
+};
 pub use view::{
     ApprovalView, BehindScheduleView, IncidentStepView, IncidentView, ItemView, PhaseView,
     PointView, RollbackRequestView, RollbackView, RunStatus, RunView, StepView,

@@ -2,7 +2,6 @@
 //! events, and evaluates the migration alert conditions of a step result.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::time::Duration;
 
 use cutover_ops::{ALL_SERVICES, MigrationMetrics};
@@ -233,12 +232,12 @@ impl JournalMetrics {
     /// many were new.
     pub fn refresh(
         &mut self,
-        state_dir: &Path,
+        state: impl Into<crate::journal::StateAt>,
         plan: &Plan,
         m: &MigrationMetrics,
     ) -> Result<usize, EngineError> {
         let mut n = 0;
-        for r in crate::journal::history(state_dir)? {
+        for r in crate::journal::history(state)? {
             if self.last_seq.is_some_and(|s| r.seq <= s) {
                 continue;
             }

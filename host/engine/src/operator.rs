@@ -1,15 +1,13 @@
 //! Operator commands that read or change a run without running it:
 //! status, history, approve, pause, abort, unlock.
 
-use std::path::Path;
-
 use cutover_plan::{LoadedPlan, StepAction};
-use cutover_state::{FileJournal, FileLease, Journal, Lease};
+use cutover_state::{AnyJournal, Journal, Lease, StateBackend};
 
 use crate::control::{self, ControlRequest};
 use crate::error::EngineError;
 use crate::event::{Event, ItemStatus, StepStatus};
-use crate::journal::open_journal;
+use crate::journal::{StateAt, open_journal, take_lease};
 use crate::view::{RunStatus, RunView};
 
 pub use crate::journal::{history, status};
@@ -29,7 +27,7 @@ pub struct Approval {
 
 /// Journals a stale lease that an operator command took over.
 fn note_recovery(
-    journal: &mut FileJournal,
+    journal: &mut AnyJournal,
     rec: Option<cutover_state::StaleRecovery>,
 ) -> Result<(), EngineError> {
     if let Some(rec) = rec {
@@ -65,7 +63,7 @@ pub fn approve(
     by: &str,
     retry: bool,
 ) -> Result<Approval, EngineError> {
-    let state_dir = plan.state_dir();
+    let state = StateAt::of_plan(plan)?;
     let (phase_id, step_id) = match target.split_once('/') {
         Some((p, s)) => (p, Some(s)),
         None => (target, None),
@@ -76,7 +74,7 @@ pub fn approve(
         .iter()
         .find(|p| p.id == phase_id)
         .ok_or_else(|| EngineError::Operator(format!("no phase `{phase_id}` in the plan")))?;
-    let seq = journal_decision(&state_dir, |view| {
+    let seq = journal_decision(&state, |view| {
         match step_id {
             None => {
                 if retry {
@@ -145,18 +143,22 @@ pub fn approve(
     })
 }
 
-/// Takes the lease, opens the run of `state_dir` (refusing when there is
+/// Takes the lease, opens the run of `state` (refusing when there is
 /// none or it has finished), lets `decide` pick the records to journal from
 /// the folded view, journals them and returns the last one's seq.
 fn journal_decision(
-    state_dir: &Path,
+    state: &StateAt,
     decide: impl FnOnce(&RunView) -> Result<Vec<Event>, EngineError>,
 ) -> Result<u64, EngineError> {
-    let lease = FileLease::new(state_dir)?.acquire()?;
-    let (mut journal, view, _) = open_journal(state_dir)?;
+    let backend = state.open()?;
+    if !backend.journal_exists()? {
+        return Err(EngineError::NoRun(state.describe()));
+    }
+    let lease = take_lease(&backend, Some("cutover approve"))?;
+    let (mut journal, view, _) = open_journal(&backend, &lease.handle)?;
     note_recovery(&mut journal, lease.recovered)?;
     if view.run_id.is_none() {
-        return Err(EngineError::NoRun(state_dir.display().to_string()));
+        return Err(EngineError::NoRun(state.describe()));
     }
     if view.status.is_finished() {
         return Err(EngineError::Operator(format!(
@@ -195,7 +197,7 @@ pub fn confirm_item(
             phase.checklist.len()
         ))
     })?;
-    journal_decision(&plan.state_dir(), |view| {
+    journal_decision(&StateAt::of_plan(plan)?, |view| {
         let recorded = view
             .phases
             .get(phase_id)
@@ -249,7 +251,7 @@ pub fn extend_window(
     }
     let deadline =
         crate::journal::now_ms().saturating_add(i64::try_from(extend_ms).unwrap_or(i64::MAX));
-    journal_decision(&plan.state_dir(), |view| {
+    journal_decision(&StateAt::of_plan(plan)?, |view| {
         if view
             .steps
             .get(step_id)
@@ -279,20 +281,34 @@ pub enum Delivery {
     Posted,
 }
 
-fn request(state_dir: &Path, req: ControlRequest) -> Result<Delivery, EngineError> {
-    let lease = FileLease::new(state_dir)?;
+fn request(state: &StateAt, req: ControlRequest) -> Result<Delivery, EngineError> {
+    let backend = state.open()?;
+    if !backend.journal_exists()? {
+        return Err(EngineError::NoRun(state.describe()));
+    }
+    let lease = backend.lease(Some("cutover pause/abort"))?;
     let handle = match lease.acquire() {
         Ok(a) => a,
+        Err(cutover_state::LeaseError::Held { host, .. })
+            if matches!(backend, StateBackend::Postgres(_))
+                && host != cutover_state::lease::hostname() =>
+        {
+            // A control request is a file beside the runner: it reaches a
+            // runner on this machine only.
+            return Err(EngineError::Operator(format!(
+                "the run is held by a runner on {host}: pause or abort it there (a request posted here would not reach it)"
+            )));
+        }
         Err(cutover_state::LeaseError::Held { .. }) => {
-            control::post(state_dir, &req)?;
+            control::post(&state.dir, &req)?;
             return Ok(Delivery::Posted);
         }
         Err(e) => return Err(e.into()),
     };
-    let (mut journal, view, _) = open_journal(state_dir)?;
+    let (mut journal, view, _) = open_journal(&backend, &handle.handle)?;
     note_recovery(&mut journal, handle.recovered)?;
     if view.run_id.is_none() {
-        return Err(EngineError::NoRun(state_dir.display().to_string()));
+        return Err(EngineError::NoRun(state.describe()));
     }
     if view.status.is_finished() {
         return Err(EngineError::Operator(format!(
@@ -336,15 +352,15 @@ fn request(state_dir: &Path, req: ControlRequest) -> Result<Delivery, EngineErro
         }
     };
     journal.append_batch(evs.iter().map(Event::to_record).collect())?;
-    control::clear(state_dir);
+    control::clear(&state.dir);
     drop(handle.handle);
     Ok(Delivery::Journaled)
 }
 
 /// Pauses the run (now, or at the live runner's next step boundary).
-pub fn pause(state_dir: &Path, by: &str, reason: &str) -> Result<Delivery, EngineError> {
+pub fn pause(state: impl Into<StateAt>, by: &str, reason: &str) -> Result<Delivery, EngineError> {
     request(
-        state_dir,
+        &state.into(),
         ControlRequest::Pause {
             reason: reason.to_string(),
             by: by.to_string(),
@@ -353,9 +369,9 @@ pub fn pause(state_dir: &Path, by: &str, reason: &str) -> Result<Delivery, Engin
 }
 
 /// Aborts the run (now, or at the live runner's next step boundary).
-pub fn abort(state_dir: &Path, by: &str, reason: &str) -> Result<Delivery, EngineError> {
+pub fn abort(state: impl Into<StateAt>, by: &str, reason: &str) -> Result<Delivery, EngineError> {
     request(
-        state_dir,
+        &state.into(),
         ControlRequest::Abort {
             reason: reason.to_string(),
             by: by.to_string(),
@@ -366,11 +382,13 @@ pub fn abort(state_dir: &Path, by: &str, reason: &str) -> Result<Delivery, Engin
 /// Removes the lease by force (a runner that died on another host, or a
 /// wedged one) and journals `unlocked` with the reason. Returns the removed
 /// lease file's content.
-pub fn unlock(state_dir: &Path, reason: &str) -> Result<Option<String>, EngineError> {
-    let lease = FileLease::new(state_dir)?;
+pub fn unlock(state: impl Into<StateAt>, reason: &str) -> Result<Option<String>, EngineError> {
+    let backend = state.into().open()?;
+    backend.ensure()?;
+    let lease = backend.lease(Some("cutover unlock"))?;
     let removed = lease.force_unlock(reason)?;
     let handle = lease.acquire()?;
-    let (mut journal, _, _) = open_journal(state_dir)?;
+    let (mut journal, _, _) = open_journal(&backend, &handle.handle)?;
     let previous = removed.map(|r| r.raw);
     let (kind, payload) = Event::Unlocked {
         reason: reason.to_string(),

@@ -15,21 +15,20 @@
 //! `cutover backup point`) or the pair `NAME.old` / `NAME.new` the runner
 //! captures at the end of a phase.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use cutover_backup::{BackupError, BackupStore, PointManifest, RollbackReport, VerifyItem};
 use cutover_base::exit::{ExitClass, HasExitClass};
 use cutover_plan::LoadedPlan;
 use cutover_runtime::{Plugin, Runtime, Sandbox};
-use cutover_state::{FileJournal, FileLease, Journal, Lease, LeaseHandle};
+use cutover_state::{AnyJournal, Journal, LeaseHandle};
 use serde::Serialize;
 
 use crate::bridge::{BridgeError, PluginBridge};
 use crate::details::{RollbackResults, SystemRollback};
 use crate::error::EngineError;
 use crate::event::{Event, PhaseStatus, RunEnd};
-use crate::journal::open_journal;
+use crate::journal::{StateAt, backup_store, open_journal, take_lease};
 use crate::view::RunView;
 
 /// Why a rollback could not be started or recorded. Problems of the point
@@ -277,20 +276,17 @@ fn active_phase(view: &RunView) -> Option<String> {
         .next_back()
 }
 
-fn read_view(state_dir: &Path) -> Result<RunView, EngineError> {
-    crate::journal::status(state_dir)
-}
-
 /// Rolls the plan's systems back to `req.point`: verifies every checksum
 /// first (a corrupt point is refused, nothing applied), passes the approval
 /// gate unless `req.now`, applies each category through the adapters while
 /// holding the plan's lease, and journals the result. `req.dry_run` only
 /// verifies and reports.
 pub fn rollback(rt: &Runtime, plan: &LoadedPlan, req: &Request) -> Result<Rollback, RollbackError> {
-    let state_dir = plan.state_dir();
+    let state = StateAt::of_plan(plan)?;
+    let backend = state.open()?;
     let approvers = plan.plan.meta.rollback_approvers.clone();
     if req.dry_run {
-        let store = BackupStore::open(&state_dir)?;
+        let store = backup_store(&backend, &state.dir, None)?;
         let targets = verify(&store, req)?;
         let bad = bad_items(&targets);
         if !bad.is_empty() {
@@ -299,7 +295,7 @@ pub fn rollback(rt: &Runtime, plan: &LoadedPlan, req: &Request) -> Result<Rollba
                 notes: Vec::new(),
             });
         }
-        let view = read_view(&state_dir)?;
+        let view = crate::journal::status(&state)?;
         let approved_by = view.rollback_approval(&req.point).map(|a| a.by.clone());
         return Ok(Rollback {
             outcome: Outcome::DryRun {
@@ -312,9 +308,9 @@ pub fn rollback(rt: &Runtime, plan: &LoadedPlan, req: &Request) -> Result<Rollba
     }
 
     // The lease first: no rollback while a runner is active.
-    let acquired = FileLease::new(&state_dir)?.acquire()?;
+    let acquired = take_lease(&backend, Some("cutover rollback"))?;
     let mut lease = acquired.handle;
-    let (mut journal, mut view, note) = open_journal(&state_dir)?;
+    let (mut journal, mut view, note) = open_journal(&backend, &lease)?;
     let mut notes: Vec<String> = note.into_iter().collect();
     if let Some(rec) = acquired.recovered {
         notes.push(format!(
@@ -325,7 +321,7 @@ pub fn rollback(rt: &Runtime, plan: &LoadedPlan, req: &Request) -> Result<Rollba
     }
 
     // Every checksum before any system is touched.
-    let store = BackupStore::open(&state_dir)?;
+    let store = backup_store(&backend, &state.dir, lease.fence())?;
     let targets = verify(&store, req)?;
     let bad = bad_items(&targets);
     if !bad.is_empty() {
@@ -487,9 +483,9 @@ pub fn approve(plan: &LoadedPlan, point: &str, by: &str) -> Result<u64, EngineEr
             approvers.join(", ")
         )));
     }
-    let state_dir = plan.state_dir();
-    let acquired = FileLease::new(&state_dir)?.acquire()?;
-    let (mut journal, mut view, _) = open_journal(&state_dir)?;
+    let backend = StateAt::of_plan(plan)?.open()?;
+    let acquired = take_lease(&backend, Some("cutover rollback approve"))?;
+    let (mut journal, mut view, _) = open_journal(&backend, &acquired.handle)?;
     if let Some(rec) = acquired.recovered {
         journal_recovery(&mut journal, &mut view, rec)?;
     }
@@ -513,7 +509,7 @@ pub fn approve(plan: &LoadedPlan, point: &str, by: &str) -> Result<u64, EngineEr
 
 /// Journals the recovery of a stale lease (`lease-recovered`).
 pub(crate) fn journal_recovery(
-    journal: &mut FileJournal,
+    journal: &mut AnyJournal,
     view: &mut RunView,
     rec: cutover_state::StaleRecovery,
 ) -> Result<(), EngineError> {
@@ -531,7 +527,7 @@ pub(crate) fn journal_recovery(
 }
 
 pub(crate) fn append(
-    journal: &mut FileJournal,
+    journal: &mut AnyJournal,
     view: &mut RunView,
     evs: Vec<Event>,
 ) -> Result<Vec<u64>, EngineError> {

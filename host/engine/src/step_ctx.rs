@@ -19,8 +19,12 @@ pub(crate) struct StepCtx<'r, 'a> {
     pub plugins: &'r mut Plugins<'a>,
     /// The run so far.
     pub view: &'r RunView,
-    /// The plan's state directory (backup store).
+    /// The plan's local state directory (reports, backup lock files).
     pub state_dir: &'r Path,
+    /// Where the backups live.
+    pub backend: &'r cutover_state::StateBackend,
+    /// The run's fence: backup writes to a database present it.
+    pub fence: Option<cutover_state::Fence>,
 }
 
 impl<'a> Runner<'a> {
@@ -31,6 +35,8 @@ impl<'a> Runner<'a> {
             plugins: &mut self.plugins,
             view: &self.view,
             state_dir: &self.state_dir,
+            backend: &self.backend,
+            fence: self.lease.fence(),
         }
     }
 }

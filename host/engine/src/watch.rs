@@ -15,11 +15,11 @@
 
 use cutover_notify::{RetryPolicy, Sender};
 use cutover_plan::LoadedPlan;
-use cutover_state::{FileLease, Journal, Lease, LeaseError};
+use cutover_state::{Journal, Lease, LeaseError};
 
 use crate::error::EngineError;
 use crate::event::Event;
-use crate::journal::{now_ms, open_journal};
+use crate::journal::{StateAt, now_ms, open_journal};
 use crate::notifications::{deliver, due_escalations, sender_for};
 use crate::view::RunStatus;
 
@@ -66,8 +66,8 @@ impl<'a> Watcher<'a> {
     /// One poll. Errors are those of the journal and the lease (other than
     /// a runner holding it); the caller logs them and polls again.
     pub fn tick(&mut self) -> Result<Tick, EngineError> {
-        let state_dir = self.plan.state_dir();
-        let view = crate::journal::status(&state_dir)?;
+        let state = StateAt::of_plan(self.plan)?;
+        let view = crate::journal::status(&state)?;
         let mut tick = Tick {
             status: view.status,
             escalated: Vec::new(),
@@ -82,7 +82,8 @@ impl<'a> Watcher<'a> {
             return Ok(tick);
         }
         // 2. Journal the escalations (and earlier delivery records).
-        let lease = match FileLease::new(&state_dir)?.acquire() {
+        let backend = state.open()?;
+        let lease = match backend.lease(Some(WATCHER))?.acquire() {
             Ok(a) => a,
             Err(LeaseError::Held { .. }) => {
                 tick.runner_active = true;
@@ -90,7 +91,7 @@ impl<'a> Watcher<'a> {
             }
             Err(e) => return Err(e.into()),
         };
-        let (mut journal, view, _) = open_journal(&state_dir)?;
+        let (mut journal, view, _) = open_journal(&backend, &lease.handle)?;
         let name = view
             .plan
             .clone()
@@ -129,13 +130,13 @@ impl<'a> Watcher<'a> {
         if self.pending.is_empty() {
             return Ok(0);
         }
-        let state_dir = self.plan.state_dir();
-        let lease = match FileLease::new(&state_dir)?.acquire() {
+        let backend = StateAt::of_plan(self.plan)?.open()?;
+        let lease = match backend.lease(Some(WATCHER))?.acquire() {
             Ok(a) => a,
             Err(LeaseError::Held { .. }) => return Ok(self.pending.len()),
             Err(e) => return Err(e.into()),
         };
-        let (mut journal, _, _) = open_journal(&state_dir)?;
+        let (mut journal, _, _) = open_journal(&backend, &lease.handle)?;
         journal.append_batch(self.pending.iter().map(Event::to_record).collect())?;
         self.pending.clear();
         drop(journal);

@@ -32,6 +32,8 @@ mod noise_floor;
 mod parallel;
 #[path = "engine/schedule_incident.rs"]
 mod schedule_incident;
+#[path = "engine/snapshot.rs"]
+mod snapshot;
 #[path = "engine/watch.rs"]
 mod watch;
 

@@ -39,6 +39,10 @@ pub struct PlanMeta {
     pub owner: String,
     /// State directory as written, relative to the plan file (default `.cutover`).
     pub state_dir: String,
+    /// Shared state database URL (`postgres://user@host:port/db`), when the
+    /// plan's state is not only the state directory. Left out when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
     /// Default limits for plugin calls.
     pub defaults: Limits,
     /// Who may approve a `cutover rollback` without `--now` (empty: no

@@ -250,6 +250,9 @@ pub fn preview(loaded: &LoadedPlan, infos: &BTreeMap<String, PluginInfo>) -> Str
     }
     let _ = writeln!(o, "File: {}", loaded.path.display());
     let _ = writeln!(o, "State directory: {}", plan.meta.state_dir);
+    if let Some(url) = &plan.meta.state {
+        let _ = writeln!(o, "State database: {url}");
+    }
     let _ = writeln!(o, "Fingerprint: {}", loaded.fingerprint());
     let _ = writeln!(
         o,

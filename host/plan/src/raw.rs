@@ -55,6 +55,14 @@ pub struct RawMeta {
     /// Where run state lives (default `.cutover` beside the plan).
     #[schemars(with = "Option<String>")]
     pub state_dir: Option<SStr>,
+    /// Where the journal, lease and backups live for a team:
+    /// `postgres://user@host:port/dbname` (the password comes from
+    /// `CUTOVER_STATE_PASSWORD`, `CUTOVER_STATE_PASSWORD_FILE` or
+    /// `PGPASSWORD`, never the plan). `CUTOVER_STATE_URL` overrides it.
+    /// Absent: the state directory. `state_dir` then still holds local
+    /// working files (reports, metrics).
+    #[schemars(with = "Option<String>")]
+    pub state: Option<SStr>,
     /// Default limits for plugin calls.
     pub defaults: Option<RawLimits>,
     /// Who may approve a `cutover rollback` (one of them must, unless

@@ -14,7 +14,10 @@ impl HasExitClass for JournalError {
             | JournalError::RecordTooLarge { .. }
             | JournalError::ConcurrentWriter { .. }
             | JournalError::Poisoned
-            | JournalError::NotRepairable(_) => ExitClass::State,
+            | JournalError::NotRepairable(_)
+            | JournalError::Db(_)
+            | JournalError::Fenced { .. }
+            | JournalError::CorruptRow { .. } => ExitClass::State,
         }
     }
 }
@@ -25,7 +28,8 @@ impl HasExitClass for LeaseError {
             LeaseError::Held { .. }
             | LeaseError::Lost { .. }
             | LeaseError::Corrupt { .. }
-            | LeaseError::Io { .. } => ExitClass::State,
+            | LeaseError::Io { .. }
+            | LeaseError::Db(_) => ExitClass::State,
         }
     }
 }
@@ -46,6 +50,8 @@ impl HasExitClass for BlobError {
             BlobError::Io { .. }
             | BlobError::NotFound { .. }
             | BlobError::DigestMismatch { .. }
+            | BlobError::Db(_)
+            | BlobError::Fenced { .. }
             | BlobError::Source { .. } => ExitClass::State,
         }
     }
@@ -58,6 +64,23 @@ impl HasExitClass for FileError {
             | FileError::Json { .. }
             | FileError::ChecksumMismatch { .. }
             | FileError::Serialize { .. } => ExitClass::State,
+        }
+    }
+}
+
+impl HasExitClass for crate::DbError {
+    fn exit_class(&self) -> ExitClass {
+        ExitClass::State
+    }
+}
+
+impl HasExitClass for crate::DocError {
+    fn exit_class(&self) -> ExitClass {
+        match self {
+            crate::DocError::BadName { .. }
+            | crate::DocError::Io { .. }
+            | crate::DocError::Db(_)
+            | crate::DocError::Fenced { .. } => ExitClass::State,
         }
     }
 }

@@ -24,21 +24,32 @@
 //!   where the digest covers the exact bytes of `<json>` in the file.
 //!
 //! Each concern sits behind a backend-neutral trait ([`Journal`], [`Lease`],
-//! [`BlobStore`]) so database or object-store backends can be added later.
+//! [`BlobStore`], [`DocStore`]). [`StateBackend`] opens either the state
+//! directory or a PostgreSQL database ([`pg`]) and hands out the four.
 
 pub mod atomic;
+pub mod backend;
+pub mod db;
 pub mod digest;
+pub mod docs;
 mod exit;
 pub mod journal;
+pub mod pg;
 
 pub use atomic::{
     FileError, decode_checked_json, encode_checked_json, fsync_dir, read_checked_json,
     write_atomic, write_checked_json,
 };
+pub use backend::{
+    AnyJournal, AnyLease, AnyLeaseHandle, Fence, LEASE_TTL_ENV, STATE_URL_ENV, StateBackend,
+    StateLocation, db_lease_ttl,
+};
+pub use db::{DbError, DbErrorKind};
 pub use digest::{Digest, DigestParseError};
+pub use docs::{DocError, DocStore, FileDocStore, check_doc_name};
 pub use journal::{
-    BatchPos, CorruptReason, FileJournal, Journal, JournalError, Record, RecordRef, Records,
-    RepairReport,
+    Anchor, BatchPos, CorruptReason, FileJournal, Journal, JournalError, Record, RecordRef,
+    Records, RepairReport,
 };
 pub mod blob;
 pub use blob::{BLOB_BUF, BlobError, BlobRef, BlobStore, FileBlobStore, VerifyingReader};

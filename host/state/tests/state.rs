@@ -1,16 +1,33 @@
-//! Integration tests for cutover-state, one binary: journal integrity under
-//! bit flips, truncation and SIGKILL (`state/journal.rs`), the blob store
-//! (`state/blob.rs`), the lease (`state/lease.rs`) and snapshots.
+//! Integration tests for cutover-state, one binary, one suite for both
+//! backends (`state/harness.rs`: each `fn name(Backend)` runs as `name::dir`
+//! and `name::pg`, the latter against a real PostgreSQL started by
+//! `tests/fixture/pg/start.sh`): journal integrity under SIGKILL, bit flips
+//! and truncation (`state/journal.rs`) or SQL edits (`state/journal_pg.rs`),
+//! the blob store (`state/blob.rs`), the lease (`state/lease.rs`) and its
+//! fencing (`state/lease_pg.rs`), documents (`state/docs.rs`), database
+//! failures (`state/pg_errors.rs`) and snapshots.
 //!
 //! Some tests re-execute this binary as a child process running an `#[ignore]`d
 //! helper test selected with `--ignored --exact <name>` and an environment variable.
 
+#[macro_use]
+#[path = "state/harness.rs"]
+mod harness;
+
 #[path = "state/blob.rs"]
 mod blob;
+#[path = "state/docs.rs"]
+mod docs;
 #[path = "state/journal.rs"]
 mod journal;
+#[path = "state/journal_pg.rs"]
+mod journal_pg;
 #[path = "state/lease.rs"]
 mod lease;
+#[path = "state/lease_pg.rs"]
+mod lease_pg;
+#[path = "state/pg_errors.rs"]
+mod pg_errors;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -33,7 +50,13 @@ fn child_command(test_name: &str, dir: &Path) -> Command {
     ])
     .env(CHILD_DIR_ENV, dir)
     .stdout(Stdio::piped())
-    .stderr(Stdio::null());
+    .stderr(
+        if std::env::var_os("CUTOVER_STATE_TEST_CHILD_STDERR").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        },
+    );
     cmd
 }
 

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cutover_backup::{BackupError, BackupStore};
-use cutover_state::{BlobStore, Digest};
+use cutover_state::Digest;
 
 use super::*;
 
@@ -53,12 +53,19 @@ fn every_corruption_is_detected_before_anything_is_applied() {
             .push((false, r.kind.clone()));
     }
     let mut targets: Vec<(PathBuf, Vec<(bool, String)>)> = vec![
-        (store.manifest_path(&m.id), vec![(true, "manifest".into())]),
-        (store.point_path("pre"), vec![(false, "point".into())]),
+        (
+            f.state.join(store.manifest_doc(&m.id)),
+            vec![(true, "manifest".into())],
+        ),
+        (
+            f.state.join(store.point_doc("pre")),
+            vec![(false, "point".into())],
+        ),
     ];
+    let files = file_blobs(&f.state);
     for (digest, who) in &users {
         let d = Digest::from_hex(digest).unwrap();
-        targets.push((store.blobs().path_of(&d), who.clone()));
+        targets.push((files.path_of(&d), who.clone()));
     }
 
     let mut rng = fastrand::Rng::with_seed(0x5eed);
@@ -111,7 +118,7 @@ fn every_corruption_is_detected_before_anything_is_applied() {
 
     // A missing blob is named.
     let gone = m.results[1].digest.clone().unwrap();
-    fs::remove_file(store.blobs().path_of(&Digest::from_hex(&gone).unwrap())).unwrap();
+    fs::remove_file(files.path_of(&Digest::from_hex(&gone).unwrap())).unwrap();
     let problems: Vec<_> = store
         .verify(Some(&m.id))
         .unwrap()
@@ -221,7 +228,7 @@ fn sigkill_during_backup_never_leaves_a_dangling_manifest() {
     }
     let store = BackupStore::open(&f.state).unwrap();
     let manifests = store.list().unwrap();
-    let leftovers = fs::read_dir(store.blobs().root().join("tmp"))
+    let leftovers = fs::read_dir(file_blobs(&f.state).root().join("tmp"))
         .unwrap()
         .count();
     eprintln!(
@@ -312,7 +319,7 @@ fn prune_never_deletes_a_referenced_blob() {
     store
         .backup(rt, plugin, &sb, "old", &types, lineage())
         .unwrap();
-    let path = store.manifest_path(&newest.id);
+    let path = f.state.join(store.manifest_doc(&newest.id));
     let mut bytes = fs::read(&path).unwrap();
     bytes[10] ^= 4;
     fs::write(&path, bytes).unwrap();

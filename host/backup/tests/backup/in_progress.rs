@@ -12,7 +12,6 @@ use std::time::Duration;
 use cutover_backup::{BackupError, BackupStore};
 use cutover_base::exit::{ExitClass, HasExitClass};
 use cutover_runtime::{Origin, Runtime};
-use cutover_state::BlobStore;
 use cutover_test_kit::slow_am::{SlowAm, silence};
 
 use super::*;

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use cutover_backup::{BackupError, BackupStore, RestoreStatus};
-use cutover_state::{BlobStore, Digest};
+use cutover_state::Digest;
 
 use super::*;
 
@@ -80,7 +80,7 @@ fn failed_type_is_isolated() {
     assert!(m.results[0].digest.is_some() && m.results[2].digest.is_some());
     // Nothing half-written: only the two exported blobs exist, no temp files.
     assert_eq!(store.blobs().list().unwrap().len(), 2);
-    assert_eq!(store.blobs().clean_temp().unwrap(), 0);
+    assert_eq!(file_blobs(&f.state).clean_temp().unwrap(), 0);
 
     scribble(&f.data, "x");
     let report = store.restore(rt, plugin, &sb, &m.id, None).unwrap();

@@ -81,7 +81,7 @@ fn restore_state_answering_unsupported_is_reported_unsupported() {
     extra.kind = "audit_logs".into();
     point.results.push(extra);
     point.categories.push("audit_logs".into());
-    write_checked_json(&store.point_path("p"), &point).unwrap();
+    write_checked_json(&f.state.join(store.point_doc("p")), &point).unwrap();
     set_state(&f.data, "configurations", r#"{"v":2}"#);
 
     let report = store.rollback(rt, plugin, &sb, "p", None).unwrap();
@@ -169,7 +169,7 @@ fn interrupted_rollback_resumes_without_reapplying() {
     set_state(&f.data, "configurations", r#"{"v":5}"#);
     set_state(&f.data, "user_permissions", r#"{"u":5}"#);
     write_checked_json(
-        &store.progress_path("p"),
+        &f.state.join(store.progress_doc("p")),
         &RollbackProgress {
             point: "p".into(),
             point_created_ms: point.created_ms,
@@ -189,7 +189,7 @@ fn interrupted_rollback_resumes_without_reapplying() {
     // Progress of an older capture of the same name is ignored.
     set_state(&f.data, "configurations", r#"{"v":6}"#);
     write_checked_json(
-        &store.progress_path("p"),
+        &f.state.join(store.progress_doc("p")),
         &RollbackProgress {
             point: "p".into(),
             point_created_ms: point.created_ms - 1,

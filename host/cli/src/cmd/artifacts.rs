@@ -144,7 +144,7 @@ pub fn runbook(a: RunbookArgs) -> anyhow::Result<u8> {
 pub(crate) struct MetricsFeed {
     metrics: Arc<MigrationMetrics>,
     folded: cutover_engine::JournalMetrics,
-    state_dir: PathBuf,
+    state: cutover_engine::StateAt,
     server: cutover_ops::MetricsServer,
 }
 
@@ -155,15 +155,15 @@ impl MetricsFeed {
         listen: SocketAddr,
     ) -> anyhow::Result<MetricsFeed> {
         let metrics = Arc::new(MigrationMetrics::from_plan_progress(&loaded.plan, &[])?);
-        let state_dir = loaded.state_dir();
+        let state = cutover_engine::StateAt::of_plan(loaded)?;
         let mut folded = cutover_engine::JournalMetrics::new();
-        folded.refresh(&state_dir, &loaded.plan, &metrics)?;
+        folded.refresh(&state, &loaded.plan, &metrics)?;
         let server =
             cutover_ops::serve(metrics.clone(), listen).map_err(|e| super::usage(e.to_string()))?;
         Ok(MetricsFeed {
             metrics,
             folded,
-            state_dir,
+            state,
             server,
         })
     }
@@ -176,7 +176,7 @@ impl MetricsFeed {
     /// Folds what the journal gained since the last refresh; a failure is
     /// printed as a warning (the previous values stay served).
     pub(crate) fn refresh(&mut self, plan: &cutover_plan::Plan) {
-        if let Err(e) = self.folded.refresh(&self.state_dir, plan, &self.metrics) {
+        if let Err(e) = self.folded.refresh(&self.state, plan, &self.metrics) {
             eprintln!("warning: cannot fold the journal: {e}");
         }
     }

@@ -139,7 +139,7 @@ impl Ctx {
             }
         };
         let plugins = resolver.into_loaded();
-        let store = BackupStore::open(&loaded.state_dir())?;
+        let store = cutover_engine::backup_cmd::open_store(&loaded)?;
         Ok(Ok(Ctx {
             rt,
             loaded,
@@ -183,7 +183,10 @@ pub fn run(c: BackupCmd) -> anyhow::Result<u8> {
             if opt.json {
                 print_json(&all)?;
             } else if all.is_empty() {
-                println!("no backups in {}", ctx.loaded.state_dir().display());
+                println!(
+                    "no backups in {}",
+                    cutover_engine::StateAt::of_plan(&ctx.loaded)?.describe()
+                );
             } else {
                 for m in &all {
                     let ok = m.results.iter().filter(|r| r.ok).count();

@@ -131,7 +131,7 @@ fn print_one(i: &IncidentView) {
 pub fn run(cmd: IncidentCmd) -> anyhow::Result<u8> {
     match cmd {
         IncidentCmd::List(a) => {
-            let dir = super::state_dir_of(&a.plan)?;
+            let dir = super::state_of(&a.plan)?;
             let all = incident::list(&dir)?;
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&all)?);
@@ -154,7 +154,7 @@ pub fn run(cmd: IncidentCmd) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         IncidentCmd::Show(a) => {
-            let dir = super::state_dir_of(&a.plan)?;
+            let dir = super::state_of(&a.plan)?;
             let i = incident::show(&dir, &a.id)?;
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&i)?);
@@ -165,7 +165,7 @@ pub fn run(cmd: IncidentCmd) -> anyhow::Result<u8> {
         }
         IncidentCmd::Open(a) => open(a),
         IncidentCmd::Ack(a) => {
-            let dir = super::state_dir_of(&a.plan)?;
+            let dir = super::state_of(&a.plan)?;
             let who = super::by(a.by);
             let ack = incident::ack(&dir, &a.id, a.step, &who, &a.note)?;
             for id in &ack.escalated {
@@ -187,7 +187,7 @@ pub fn run(cmd: IncidentCmd) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         IncidentCmd::Escalate(a) => {
-            let dir = super::state_dir_of(&a.plan)?;
+            let dir = super::state_of(&a.plan)?;
             let ids = incident::escalate(&dir, "", &super::by(None))?;
             if a.json {
                 println!("{}", serde_json::to_string(&ids)?);
@@ -207,7 +207,7 @@ fn open(a: OpenArgs) -> anyhow::Result<u8> {
     let who = super::by(a.by);
     let opened = incident::open(&loaded, &a.procedure, &a.details, &who)?;
     if a.json {
-        let i = incident::show(&loaded.state_dir(), &opened.id)?;
+        let i = incident::show(&cutover_engine::StateAt::of_plan(&loaded)?, &opened.id)?;
         println!("{}", serde_json::to_string_pretty(&i)?);
         return Ok(exit::OK);
     }

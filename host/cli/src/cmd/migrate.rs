@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use cutover_base::exit::ExitClass;
-use cutover_engine::{AlertPolicy, Mode, RunOptions, RunOutcome, Runner, operator};
+use cutover_engine::{AlertPolicy, Mode, RunOptions, RunOutcome, Runner, StateAt, operator};
 
 use super::status::{PlanOutline, history, status};
 use super::usage;
@@ -184,14 +184,14 @@ pub fn run(cmd: MigrateCmd) -> anyhow::Result<u8> {
         MigrateCmd::Incident(c) => incident::run(c),
         MigrateCmd::Status(a) => status(&a.plan, a.json),
         MigrateCmd::Abort(a) => {
-            let dir = PlanOutline::read(&a.plan)?.state_dir;
-            let d = operator::abort(&dir, &by(a.by), &a.reason)?;
+            let state = PlanOutline::read(&a.plan)?.state;
+            let d = operator::abort(&state, &by(a.by), &a.reason)?;
             report_delivery("abort", d);
             Ok(exit::OK)
         }
         MigrateCmd::Pause(a) => {
-            let dir = PlanOutline::read(&a.plan)?.state_dir;
-            let d = operator::pause(&dir, &by(a.by), &a.reason)?;
+            let state = PlanOutline::read(&a.plan)?.state;
+            let d = operator::pause(&state, &by(a.by), &a.reason)?;
             report_delivery("pause", d);
             Ok(exit::OK)
         }
@@ -203,8 +203,8 @@ pub fn run(cmd: MigrateCmd) -> anyhow::Result<u8> {
                     "unlock removes the lease of a possibly live runner: pass --force",
                 ));
             }
-            let dir = PlanOutline::read(&a.plan)?.state_dir;
-            match operator::unlock(&dir, &a.reason)? {
+            let state = PlanOutline::read(&a.plan)?.state;
+            match operator::unlock(&state, &a.reason)? {
                 Some(prev) => println!("lease removed (was: {})", prev.trim()),
                 None => println!("no lease was held"),
             }
@@ -213,9 +213,9 @@ pub fn run(cmd: MigrateCmd) -> anyhow::Result<u8> {
     }
 }
 
-/// The state directory of a plan, read without validating the plan.
-pub(crate) fn state_dir_of(plan: &Path) -> anyhow::Result<PathBuf> {
-    Ok(PlanOutline::read(plan)?.state_dir)
+/// Where a plan's state lives, read without validating the plan.
+pub(crate) fn state_of(plan: &Path) -> anyhow::Result<StateAt> {
+    Ok(PlanOutline::read(plan)?.state)
 }
 
 pub(crate) fn by(given: Option<String>) -> String {

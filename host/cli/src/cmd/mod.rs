@@ -14,6 +14,7 @@ pub mod plugin;
 pub mod plugin_test;
 pub mod rollback;
 pub mod scaffold;
+pub mod state;
 pub mod status;
 pub mod translate;
 pub mod watch;

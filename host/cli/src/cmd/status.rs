@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use cutover_base::time::now_ms;
-use cutover_engine::{RunView, operator};
+use cutover_engine::{RunView, StateAt, operator};
 
 use super::usage;
 use crate::exit;
@@ -14,6 +14,8 @@ use crate::exit;
 /// they work even when the plan no longer validates).
 pub(crate) struct PlanOutline {
     pub(crate) state_dir: PathBuf,
+    /// Where the journal lives: `CUTOVER_STATE_URL`, `[plan] state`, or the directory.
+    pub(crate) state: StateAt,
     phases: Vec<(String, Vec<String>)>,
     /// Each phase's `duration` as written and its maximum in ms.
     durations: std::collections::BTreeMap<String, (String, u64)>,
@@ -25,12 +27,23 @@ impl PlanOutline {
         let doc: toml_edit::DocumentMut = src
             .parse()
             .map_err(|e| usage(format!("{}: {e}", plan.display())))?;
-        let dir = doc
-            .get("plan")
-            .and_then(|p| p.get("state_dir"))
-            .and_then(|v| v.as_str())
-            .unwrap_or(".cutover");
+        let meta = |key: &str| {
+            doc.get("plan")
+                .and_then(|p| p.get(key))
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        let dir = meta("state_dir").unwrap_or_else(|| ".cutover".to_string());
         let base = plan.parent().unwrap_or(Path::new(""));
+        let url = std::env::var("CUTOVER_STATE_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+            .or_else(|| meta("state"));
+        let state = StateAt::new(
+            &base.join(&dir),
+            url.as_deref(),
+            &meta("name").unwrap_or_default(),
+        )?;
         let str_of =
             |t: &toml_edit::Table, k: &str| t.get(k).and_then(|v| v.as_str()).map(str::to_string);
         let durations = doc
@@ -64,6 +77,7 @@ impl PlanOutline {
             .unwrap_or_default();
         Ok(PlanOutline {
             state_dir: base.join(dir),
+            state,
             phases,
             durations,
         })
@@ -90,7 +104,7 @@ pub(crate) fn pct(r: Option<f64>) -> String {
 
 pub(crate) fn status(plan: &Path, json: bool) -> anyhow::Result<u8> {
     let outline = PlanOutline::read(plan)?;
-    let view = operator::status(&outline.state_dir)?;
+    let view = operator::status(&outline.state)?;
     if json {
         let phases: Vec<serde_json::Value> = outline
             .phases
@@ -238,7 +252,7 @@ fn pending_rollbacks(view: &RunView) -> Vec<&cutover_engine::RollbackRequestView
 
 pub(crate) fn history(plan: &Path, json: bool) -> anyhow::Result<u8> {
     let outline = PlanOutline::read(plan)?;
-    let records = operator::history(&outline.state_dir)?;
+    let records = operator::history(&outline.state)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&records)?);
         return Ok(exit::OK);

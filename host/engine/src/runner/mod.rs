@@ -1,26 +1,31 @@
 //! The runner: holds the lease, binds the run to the plan's fingerprint and
 //! walks phases and steps, journaling every transition before acting on it.
 
+mod commit;
 mod step;
+
+pub(crate) use commit::StatusSnapshot;
+pub use commit::{GROUP_COMMIT_WINDOW, SNAPSHOT_DOC, SNAPSHOT_EVERY};
 
 pub(crate) use step::{StepExec, StepRun};
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cutover_notify::{Notification, NotificationKind, RetryPolicy, Sender, Severity};
 use cutover_ops::MigrationMetrics;
 
 use cutover_plan::{LoadedPlan, Phase};
 use cutover_runtime::Runtime;
-use cutover_state::{FileJournal, FileLease, FileLeaseHandle, Journal, Lease, LeaseHandle};
+use cutover_state::{AnyJournal, Journal, StateBackend};
 
 use crate::bridge::PluginBridge;
 use crate::control::{self, ControlRequest};
 use crate::error::EngineError;
 use crate::event::{Event, PhaseStatus, RunEnd};
-use crate::journal::{now_ms, open_journal};
+use crate::journal::{StateAt, now_ms, open_journal, take_lease};
+use crate::lease_keeper::LeaseKeeper;
 use crate::outcome::RunOutcome;
 use crate::plugins::Plugins;
 use crate::policy::AlertPolicy;
@@ -62,13 +67,18 @@ pub struct RunOptions {
 pub struct Runner<'a> {
     pub(crate) plan: &'a LoadedPlan,
     pub(crate) plugins: Plugins<'a>,
-    pub(crate) journal: FileJournal,
-    pub(crate) lease: FileLeaseHandle,
+    pub(crate) journal: AnyJournal,
+    pub(crate) lease: LeaseKeeper,
     pub(crate) view: RunView,
+    /// The local working directory (reports, control requests).
     pub(crate) state_dir: PathBuf,
+    /// Where the journal, lease and backups live.
+    pub(crate) state: StateAt,
+    pub(crate) backend: StateBackend,
+    /// `view.records` when the last status snapshot was saved.
+    snapshot_at: u64,
     pub(crate) opts: RunOptions,
     pub(crate) sender: Sender,
-    last_heartbeat: Instant,
     notes: Vec<String>,
 }
 
@@ -94,14 +104,16 @@ impl<'a> Runner<'a> {
         mode: Mode,
         opts: RunOptions,
     ) -> Result<Runner<'a>, EngineError> {
-        let state_dir = plan.state_dir();
+        let state = StateAt::of_plan(plan)?;
+        let state_dir = state.dir.clone();
+        let backend = state.open()?;
         // Named in the lease, so a refused backup command says who holds it.
-        let lease = FileLease::new(&state_dir)?.for_purpose(match mode {
+        let purpose = match mode {
             Mode::Run => "cutover run",
             Mode::Resume => "cutover resume",
-        });
-        let acquired = lease.acquire()?;
-        let (journal, view, note) = open_journal(&state_dir)?;
+        };
+        let acquired = take_lease(&backend, Some(purpose))?;
+        let (journal, view, note) = open_journal(&backend, &acquired.handle)?;
         let sender = crate::notifications::sender_for(
             plan,
             opts.notify_retry.unwrap_or_else(RetryPolicy::from_env),
@@ -111,11 +123,13 @@ impl<'a> Runner<'a> {
             plan,
             plugins: Plugins::with_bridge(bridge, plan),
             journal,
-            lease: acquired.handle,
+            lease: LeaseKeeper::start(acquired.handle),
             view,
             state_dir,
+            state,
+            backend,
+            snapshot_at: 0,
             opts,
-            last_heartbeat: Instant::now(),
             notes: note.into_iter().collect(),
         };
         if let Some(rec) = acquired.recovered {
@@ -141,7 +155,7 @@ impl<'a> Runner<'a> {
         let normalized = self.plan.plan.normalized(&self.plan.digests);
         let Some(bound) = self.view.fingerprint.clone() else {
             if mode == Mode::Resume {
-                return Err(EngineError::NoRun(self.state_dir.display().to_string()));
+                return Err(EngineError::NoRun(self.state.describe()));
             }
             return self
                 .emit(Event::RunStarted {
@@ -192,14 +206,13 @@ impl<'a> Runner<'a> {
         &self.view
     }
 
-    /// Journals `ev` durably, then folds it into the view.
+    /// Journals `ev` durably (with every deferred record before it), then
+    /// folds it into the view.
     pub(crate) fn emit(&mut self, ev: Event) -> Result<u64, EngineError> {
         let (kind, payload) = ev.to_record();
         let r = self.journal.append(&kind, payload)?;
-        self.view.records += 1;
-        self.view.head_seq = r.seq;
-        self.view.apply(r.seq, &ev);
-        self.observe(&ev);
+        self.fold(r.seq, &ev);
+        self.after_append()?;
         Ok(r.seq)
     }
 
@@ -215,7 +228,7 @@ impl<'a> Runner<'a> {
             return Ok(());
         };
         let mut jm = crate::monitor::JournalMetrics::new();
-        jm.refresh(&self.state_dir, &self.plan.plan, m)?;
+        jm.refresh(&self.state, &self.plan.plan, m)?;
         Ok(())
     }
 
@@ -224,21 +237,15 @@ impl<'a> Runner<'a> {
         let entries = evs.iter().map(Event::to_record).collect();
         let refs = self.journal.append_batch(entries)?;
         for (r, ev) in refs.iter().zip(&evs) {
-            self.view.records += 1;
-            self.view.head_seq = r.seq;
-            self.view.apply(r.seq, ev);
-            self.observe(ev);
+            self.fold(r.seq, ev);
         }
-        Ok(())
+        self.after_append()
     }
 
-    /// Refreshes the lease if due; losing it stops the run.
+    /// Whether the lease is still held (its keeper refreshes it); losing
+    /// it stops the run.
     pub(crate) fn heartbeat(&mut self) -> Result<(), EngineError> {
-        if self.last_heartbeat.elapsed() >= HEARTBEAT_EVERY {
-            self.lease.heartbeat()?;
-            self.last_heartbeat = Instant::now();
-        }
-        Ok(())
+        Ok(self.lease.check()?)
     }
 
     /// Journals a pending pause/abort request and says how the run stops.
@@ -247,6 +254,7 @@ impl<'a> Runner<'a> {
         phase: Option<&str>,
     ) -> Result<Option<RunOutcome>, EngineError> {
         self.heartbeat()?;
+        self.after_append()?;
         self.escalate_due()?;
         if let Some(p) = phase {
             self.check_schedule(p)?;
@@ -320,6 +328,16 @@ impl<'a> Runner<'a> {
     /// Runs (or continues) the plan until it completes, fails, pauses or
     /// needs an operator. A finished run is reported as it ended.
     pub fn execute(&mut self) -> Result<RunOutcome, EngineError> {
+        let out = self.execute_phases();
+        // Whatever happened, what was journaled becomes durable before the
+        // invocation reports it.
+        let committed = self.commit_all();
+        let out = out?;
+        committed?;
+        Ok(out)
+    }
+
+    fn execute_phases(&mut self) -> Result<RunOutcome, EngineError> {
         self.escalate_due()?;
         if let Some(out) = self.finished_outcome() {
             return Ok(out);

@@ -209,10 +209,22 @@ impl Runner<'_> {
                 }
             }
             evs.push(finished(phase, step, exec, 0));
-            self.emit_batch(evs)?;
+            // A notification went out: its record is durable at once. The
+            // other instant steps have no effect outside the journal.
+            if matches!(step.action, StepAction::Notify { .. }) {
+                self.emit_batch(evs)?;
+            } else {
+                self.emit_batch_deferred(evs)?;
+            }
             return Ok(None);
         }
-        self.emit(started)?;
+        // A non-idempotent step's start is durable before its effect; an
+        // idempotent one is simply run again if a crash loses its records.
+        if step.idempotent {
+            self.emit_deferred(started)?;
+        } else {
+            self.emit(started)?;
+        }
         let t0 = Instant::now();
         let exec = match self.exec_step(phase, step)? {
             StepRun::Done(exec) => exec,
@@ -222,7 +234,11 @@ impl Runner<'_> {
         let failed = exec.status == StepStatus::Failed;
         let reason = exec.summary.clone();
         let alerts = crate::monitor::step_alerts(&step.action, &exec.details);
-        self.emit(finished(phase, step, exec, ms))?;
+        if step.idempotent {
+            self.emit_deferred(finished(phase, step, exec, ms))?;
+        } else {
+            self.emit(finished(phase, step, exec, ms))?;
+        }
         if let Some(out) = self.apply_alerts(phase, Some(step), alerts)? {
             return Ok(Some(out));
         }

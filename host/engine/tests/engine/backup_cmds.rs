@@ -153,7 +153,7 @@ fn a_held_lease_or_bad_input_is_refused_with_nothing_written() {
         .expect("create")
         .value;
     let before = events(&f).len();
-    let path = store.manifest_path(&m.id);
+    let path = f.state_dir().join(store.manifest_doc(&m.id));
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replacen("\"old\"", "\"new\"", 1)).unwrap();
     let e = backup_cmd::restore(&b, &plan, &m.id, &[], "ana").unwrap_err();

@@ -56,6 +56,15 @@ impl LoadedPlan {
         self.base_dir.join(&self.plan.meta.state_dir)
     }
 
+    /// The shared state database URL: `CUTOVER_STATE_URL` when set and not
+    /// blank, else `[plan] state`; `None`: the state directory holds it all.
+    pub fn state_url(&self) -> Option<String> {
+        std::env::var("CUTOVER_STATE_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+            .or_else(|| self.plan.meta.state.clone())
+    }
+
     /// Fingerprint of the plan and its plugin files.
     pub fn fingerprint(&self) -> String {
         self.plan.fingerprint(&self.digests)
@@ -243,6 +252,7 @@ impl Checker<'_> {
                 .state_dir
                 .as_ref()
                 .map_or_else(|| ".cutover".to_string(), |s| s.get_ref().clone()),
+            state: m.state.as_ref().and_then(|s| self.state_url(s)),
             defaults,
             rollback_approvers: self.rollback_approvers(&m.rollback_approvers),
             on_alert: m.on_alert.as_ref().map(|s| s.get_ref().trim().to_string()),
@@ -253,6 +263,48 @@ impl Checker<'_> {
                 .map(|s| s.get_ref().clone())
                 .collect(),
         }
+    }
+
+    /// `[plan] state`: a `postgres://` URL without a password.
+    fn state_url(&mut self, s: &Spanned<String>) -> Option<String> {
+        let url = s.get_ref().trim();
+        let rest = url
+            .strip_prefix("postgres://")
+            .or_else(|| url.strip_prefix("postgresql://"));
+        let Some(rest) = rest else {
+            self.err(
+                Diagnostic::at(span_of(s), "state must be a postgres:// URL", "not a database URL")
+                    .help("e.g. state = \"postgres://cutover@db.internal:5432/cutover\"; leave it out to keep state in state_dir"),
+            );
+            return None;
+        };
+        let authority = rest.split(['/', '?']).next().unwrap_or("");
+        if authority
+            .rsplit_once('@')
+            .is_some_and(|(user, _)| user.contains(':'))
+        {
+            self.err(
+                Diagnostic::at(span_of(s), "state URL carries a password", "password in the plan")
+                    .help("remove it; give the password in CUTOVER_STATE_PASSWORD, CUTOVER_STATE_PASSWORD_FILE or PGPASSWORD"),
+            );
+            return None;
+        }
+        if authority.is_empty()
+            || rest
+                .split_once('/')
+                .is_none_or(|(_, db)| db.split('?').next().unwrap_or("").is_empty())
+        {
+            self.err(
+                Diagnostic::at(
+                    span_of(s),
+                    "state URL names no server or no database",
+                    "incomplete URL",
+                )
+                .help("write postgres://USER@HOST:PORT/DATABASE"),
+            );
+            return None;
+        }
+        Some(url.to_string())
     }
 
     /// `[plan] on_alert`: `pause`, `rollback` or `emergency:NAME` naming a

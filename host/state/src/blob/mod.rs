@@ -52,6 +52,15 @@ pub enum BlobError {
         /// Digest of the bytes actually read.
         actual: Digest,
     },
+    /// The state database failed (unreachable, refused, table missing, gone away).
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    /// A write was refused because this writer no longer holds the lease.
+    #[error("blob write refused: {detail}")]
+    Fenced {
+        /// Our token and the current holder, or why there is none.
+        detail: String,
+    },
     /// Reading the source stream failed during `put_stream`.
     #[error("reading source stream after {offset} bytes: {source}")]
     Source {
@@ -70,7 +79,7 @@ impl BlobError {
 }
 
 /// A content-addressed blob store. Backend-neutral; the file backend is [`FileBlobStore`].
-pub trait BlobStore {
+pub trait BlobStore: Send + Sync {
     /// Stream `reader` into the store; identical content is stored once.
     fn put_stream(&self, reader: &mut dyn Read) -> Result<BlobRef, BlobError>;
 

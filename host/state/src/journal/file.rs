@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use super::codec::encode_line;
 use super::scan::Scanner;
 use super::{
-    BatchPos, CorruptReason, Journal, JournalError, MAX_RECORD_BYTES, REPAIRED_KIND, Record,
-    RecordRef, Records,
+    Anchor, BatchPos, CorruptReason, Journal, JournalError, MAX_RECORD_BYTES, REPAIRED_KIND,
+    Record, RecordRef, Records,
 };
 use crate::atomic::{FileError, fsync_dir, parent_dir, write_atomic};
 use crate::digest::Digest;
@@ -26,7 +26,11 @@ pub struct FileJournal {
     file: File,
     len: u64,
     head: Option<RecordRef>,
+    /// Byte offset of the head record's line.
+    head_start: u64,
     poisoned: bool,
+    /// Since when written records wait for an fsync (group commit).
+    unsynced: Option<std::time::Instant>,
 }
 
 /// What [`FileJournal::repair_truncated_tail`] removed.
@@ -127,8 +131,46 @@ impl FileJournal {
             file,
             len,
             head: scanner.head(),
+            head_start: scanner.head_start(),
             poisoned: false,
+            unsynced: None,
         })
+    }
+
+    /// Records after `anchor`, read from its byte offset without reading
+    /// what comes before: the line at `anchor.start..anchor.end` must still
+    /// be the anchor's record (same seq and digest), and what follows must
+    /// link to it. `Ok(None)`: the file no longer holds the anchor there
+    /// (fold from the start instead). Does not verify the chain before the
+    /// anchor: `open` and [`Journal::records`] do.
+    pub fn records_after_anchor(
+        dir: &Path,
+        anchor: &Anchor,
+    ) -> Result<Option<RecordIter>, JournalError> {
+        let path = dir.join(Self::FILE_NAME);
+        let mut f = File::open(&path).map_err(io(&path, "open journal for reading"))?;
+        let len = f.metadata().map_err(io(&path, "stat journal"))?.len();
+        let Some(line_len) = anchor.end.checked_sub(anchor.start + 1) else {
+            return Ok(None);
+        };
+        if anchor.end > len || line_len as usize > MAX_RECORD_BYTES {
+            return Ok(None);
+        }
+        let mut line = vec![0u8; line_len as usize + 1];
+        f.seek(SeekFrom::Start(anchor.start))
+            .map_err(io(&path, "seek journal"))?;
+        f.read_exact(&mut line).map_err(io(&path, "read journal"))?;
+        if line.pop() != Some(b'\n') {
+            return Ok(None);
+        }
+        match super::codec::decode_line(&line) {
+            Ok(r) if r.seq == anchor.record.seq && r.hash == anchor.record.hash => {}
+            _ => return Ok(None),
+        }
+        let reader = BufReader::with_capacity(READ_BUF, f);
+        Ok(Some(RecordIter {
+            scanner: Scanner::resume(reader, path, anchor.end, anchor.record),
+        }))
     }
 
     fn scanner(path: &Path) -> Result<Scanner<BufReader<File>>, JournalError> {
@@ -226,16 +268,19 @@ impl FileJournal {
         ))
     }
 
-    fn commit(&mut self, bytes: &[u8]) -> Result<(), JournalError> {
-        let result = self
+    /// Writes `bytes` and, when `durable`, fsyncs them with everything
+    /// written before.
+    fn commit(&mut self, bytes: &[u8], durable: bool) -> Result<(), JournalError> {
+        let mut result = self
             .file
             .write_all(bytes)
-            .map_err(io(&self.path, "append to journal"))
-            .and_then(|()| {
-                self.file
-                    .sync_data()
-                    .map_err(io(&self.path, "fsync journal"))
-            });
+            .map_err(io(&self.path, "append to journal"));
+        if result.is_ok() && durable {
+            result = self
+                .file
+                .sync_data()
+                .map_err(io(&self.path, "fsync journal"));
+        }
         if result.is_err() {
             // Try to drop a partial write; either way this handle is no longer trusted.
             let _ = self.file.set_len(self.len);
@@ -259,6 +304,66 @@ impl Journal for FileJournal {
         &mut self,
         entries: Vec<(String, serde_json::Value)>,
     ) -> Result<Vec<RecordRef>, JournalError> {
+        self.write_batch(entries, true)
+    }
+
+    fn append_deferred(
+        &mut self,
+        kind: &str,
+        payload: serde_json::Value,
+    ) -> Result<RecordRef, JournalError> {
+        let mut refs = self.write_batch(vec![(kind.to_string(), payload)], false)?;
+        refs.pop().ok_or(JournalError::Poisoned)
+    }
+
+    fn append_batch_deferred(
+        &mut self,
+        entries: Vec<(String, serde_json::Value)>,
+    ) -> Result<Vec<RecordRef>, JournalError> {
+        self.write_batch(entries, false)
+    }
+
+    fn sync(&mut self) -> Result<(), JournalError> {
+        if self.poisoned {
+            return Err(JournalError::Poisoned);
+        }
+        if self.unsynced.is_some() {
+            if let Err(e) = self.file.sync_data() {
+                self.poisoned = true;
+                return Err(io(&self.path, "fsync journal")(e));
+            }
+            self.unsynced = None;
+        }
+        Ok(())
+    }
+
+    fn unsynced_since(&self) -> Option<std::time::Instant> {
+        self.unsynced
+    }
+
+    fn head_anchor(&self) -> Option<Anchor> {
+        self.head.map(|record| Anchor {
+            record,
+            start: self.head_start,
+            end: self.len,
+        })
+    }
+
+    fn head(&self) -> Option<RecordRef> {
+        self.head
+    }
+
+    fn records(&self) -> Result<Records<'_>, JournalError> {
+        Ok(Box::new(self.iter()?))
+    }
+}
+
+impl FileJournal {
+    fn write_batch(
+        &mut self,
+        entries: Vec<(String, serde_json::Value)>,
+        durable: bool,
+    ) -> Result<Vec<RecordRef>, JournalError> {
         if self.poisoned {
             return Err(JournalError::Poisoned);
         }
@@ -266,6 +371,7 @@ impl Journal for FileJournal {
         let mut seq = self.head.map_or(0, |h| h.seq);
         let mut prev = self.head.map_or(Digest::ZERO, |h| h.hash);
         let mut bytes = Vec::new();
+        let mut last_start = 0u64;
         let mut refs = Vec::with_capacity(entries.len());
         let batch_len = u32::try_from(entries.len()).map_err(|_| JournalError::RecordTooLarge {
             kind: "batch".to_string(),
@@ -291,6 +397,7 @@ impl Journal for FileJournal {
                     len: line.len(),
                 });
             }
+            last_start = bytes.len() as u64;
             bytes.extend_from_slice(&line);
             refs.push(RecordRef { seq, hash });
             prev = hash;
@@ -298,18 +405,15 @@ impl Journal for FileJournal {
         if refs.is_empty() {
             return Ok(refs);
         }
-        self.commit(&bytes)?;
+        self.commit(&bytes, durable)?;
+        self.head_start = self.len + last_start;
         self.len += bytes.len() as u64;
         self.head = refs.last().copied();
+        self.unsynced = match (durable, self.unsynced) {
+            (true, _) => None,
+            (false, since) => Some(since.unwrap_or_else(std::time::Instant::now)),
+        };
         Ok(refs)
-    }
-
-    fn head(&self) -> Option<RecordRef> {
-        self.head
-    }
-
-    fn records(&self) -> Result<Records<'_>, JournalError> {
-        Ok(Box::new(self.iter()?))
     }
 }
 

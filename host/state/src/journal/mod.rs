@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::digest::Digest;
 
 pub use file::{FileJournal, RecordIter, RepairReport};
+pub(crate) use scan::check_next;
 
 /// Largest encoded record (one line) accepted, in bytes.
 pub const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
@@ -171,6 +172,28 @@ pub enum JournalError {
     /// Repair was asked for but the damage is not a torn last line.
     #[error("refusing to repair: {0}")]
     NotRepairable(Box<JournalError>),
+    /// The state database failed (unreachable, refused, table missing, gone away).
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    /// A write was refused because this writer no longer holds the lease
+    /// (its fencing token is stale or its lease expired): another runner
+    /// may have taken over. Nothing was written.
+    #[error("journal write refused: {detail}")]
+    Fenced {
+        /// Our token, the current holder and token, or why there is none.
+        detail: String,
+    },
+    /// The journal of a database-backed state holds a record that does not
+    /// verify (a row edited or removed in the database).
+    #[error("state database {target}: journal corrupt at record seq {seq}: {reason}")]
+    CorruptRow {
+        /// `host:port/dbname` and table.
+        target: String,
+        /// The seq expected at that position.
+        seq: u64,
+        /// What is wrong.
+        reason: CorruptReason,
+    },
 }
 
 impl JournalError {
@@ -184,6 +207,19 @@ impl JournalError {
             }
         )
     }
+}
+
+/// A position in a journal that a reader can start from without reading
+/// what comes before: a committed record (the last of its batch) and,
+/// for the file backend, where its line starts and ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Anchor {
+    /// The record.
+    pub record: RecordRef,
+    /// File backend: byte offset of the record's line (0 elsewhere).
+    pub start: u64,
+    /// File backend: byte offset just after its line (0 elsewhere).
+    pub end: u64,
 }
 
 /// A boxed iterator over verified records.
@@ -215,5 +251,45 @@ pub trait Journal {
         Ok(Box::new(self.records()?.filter(
             move |r| !matches!(r, Ok(rec) if rec.seq <= after),
         )))
+    }
+
+    /// Append without waiting for durability (group commit): the record is
+    /// written and visible to readers of this backend once [`Journal::sync`]
+    /// or any durable append has run. A crash may lose deferred records, and
+    /// only a suffix of them: the journal stays a prefix of what was
+    /// appended. Backends without group commit append durably.
+    fn append_deferred(
+        &mut self,
+        kind: &str,
+        payload: serde_json::Value,
+    ) -> Result<RecordRef, JournalError> {
+        self.append(kind, payload)
+    }
+
+    /// [`Journal::append_batch`] without waiting for durability.
+    fn append_batch_deferred(
+        &mut self,
+        entries: Vec<(String, serde_json::Value)>,
+    ) -> Result<Vec<RecordRef>, JournalError> {
+        self.append_batch(entries)
+    }
+
+    /// Makes every deferred record durable.
+    fn sync(&mut self) -> Result<(), JournalError> {
+        Ok(())
+    }
+
+    /// Since when deferred records wait for [`Journal::sync`] (`None`: none).
+    fn unsynced_since(&self) -> Option<std::time::Instant> {
+        None
+    }
+
+    /// Where a reader can start after the last committed record.
+    fn head_anchor(&self) -> Option<Anchor> {
+        self.head().map(|record| Anchor {
+            record,
+            start: 0,
+            end: 0,
+        })
     }
 }

@@ -29,6 +29,9 @@ pub(crate) struct Scanner<R> {
     /// End offset and last record of everything released to `ready`.
     committed_offset: u64,
     committed: Option<RecordRef>,
+    /// Offset of the line of `committed`, and of the line read last.
+    committed_start: u64,
+    last_start: u64,
     done: bool,
     buf: Vec<u8>,
 }
@@ -46,9 +49,25 @@ impl<R: BufRead> Scanner<R> {
             ready: VecDeque::new(),
             committed_offset: 0,
             committed: None,
+            committed_start: 0,
+            last_start: 0,
             done: false,
             buf: Vec::new(),
         }
+    }
+
+    /// A scanner over `reader` positioned at byte `offset` of the journal,
+    /// just after record `after` (the end of a batch or a single record):
+    /// the first line must be record `after.seq + 1` linking to `after.hash`.
+    pub fn resume(reader: R, path: PathBuf, offset: u64, after: RecordRef) -> Self {
+        let mut s = Scanner::new(reader, path);
+        s.line_offset = offset;
+        s.committed_offset = offset;
+        s.expected_seq = after.seq + 1;
+        s.prev = after.hash;
+        s.pending_start = (offset, after.seq + 1);
+        s.committed = Some(after);
+        s
     }
 
     /// Byte offset just after the last complete record or batch.
@@ -59,6 +78,11 @@ impl<R: BufRead> Scanner<R> {
     /// The last complete record.
     pub fn head(&self) -> Option<RecordRef> {
         self.committed
+    }
+
+    /// Byte offset of the line of [`Scanner::head`].
+    pub fn head_start(&self) -> u64 {
+        self.committed_start
     }
 
     fn corrupt_at(&self, offset: u64, seq: u64, reason: CorruptReason) -> JournalError {
@@ -114,26 +138,7 @@ impl<R: BufRead> Scanner<R> {
     }
 
     fn check_chain(&self, record: &Record) -> Result<(), CorruptReason> {
-        if record.seq != self.expected_seq {
-            return Err(CorruptReason::SeqGap { found: record.seq });
-        }
-        if record.prev != self.prev {
-            return Err(CorruptReason::BrokenLink {
-                expected: self.prev,
-                found: record.prev,
-            });
-        }
-        let expected_index = self.pending.len() as u64;
-        match (&record.batch, self.pending.first().and_then(|r| r.batch)) {
-            (None, None) => Ok(()),
-            (Some(b), None) if b.index == 0 && b.len >= 2 => Ok(()),
-            (Some(b), Some(first))
-                if b.len == first.len && u64::from(b.index) == expected_index =>
-            {
-                Ok(())
-            }
-            _ => Err(CorruptReason::BadBatch),
-        }
+        check_next(self.expected_seq, &self.prev, &self.pending, record)
     }
 
     /// End of file: anything pending is an incomplete batch.
@@ -175,6 +180,7 @@ impl<R: BufRead> Scanner<R> {
             if self.pending.is_empty() {
                 self.pending_start = (self.line_offset, self.expected_seq);
             }
+            self.last_start = self.line_offset;
             self.line_offset += self.buf.len() as u64 + 1;
             self.expected_seq += 1;
             self.prev = record.hash;
@@ -182,6 +188,7 @@ impl<R: BufRead> Scanner<R> {
             self.pending.push(record);
             if closes {
                 self.committed_offset = self.line_offset;
+                self.committed_start = self.last_start;
                 self.committed = Some(RecordRef {
                     seq: self.expected_seq - 1,
                     hash: self.prev,
@@ -190,6 +197,35 @@ impl<R: BufRead> Scanner<R> {
             }
         }
         Ok(())
+    }
+}
+
+/// The chain rules every backend applies to the next record: it has the
+/// expected seq, links to the previous record's digest, and continues the
+/// unfinished batch `pending` (or starts a new one) at the right position.
+pub(crate) fn check_next(
+    expected_seq: u64,
+    prev: &Digest,
+    pending: &[Record],
+    record: &Record,
+) -> Result<(), CorruptReason> {
+    if record.seq != expected_seq {
+        return Err(CorruptReason::SeqGap { found: record.seq });
+    }
+    if record.prev != *prev {
+        return Err(CorruptReason::BrokenLink {
+            expected: *prev,
+            found: record.prev,
+        });
+    }
+    let expected_index = pending.len() as u64;
+    match (&record.batch, pending.first().and_then(|r| r.batch)) {
+        (None, None) => Ok(()),
+        (Some(b), None) if b.index == 0 && b.len >= 2 => Ok(()),
+        (Some(b), Some(first)) if b.len == first.len && u64::from(b.index) == expected_index => {
+            Ok(())
+        }
+        _ => Err(CorruptReason::BadBatch),
     }
 }
 

@@ -231,6 +231,7 @@ impl Lease for FileLease {
             pid_start: sys::own_start_time(),
             acquired_at: now,
             heartbeat_at: now,
+            token: None,
             purpose: self.purpose.clone(),
         };
         self.create(&info)?;

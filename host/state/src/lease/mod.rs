@@ -3,6 +3,8 @@
 mod file;
 pub(crate) mod sys;
 
+pub use sys::hostname;
+
 use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -34,6 +36,11 @@ pub struct LeaseInfo {
     /// ([`FileLease::for_purpose`]); absent in leases written before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<String>,
+    /// Fencing token of this acquisition (database backends): grows by one
+    /// at every acquisition, and every write checks it. Absent for the
+    /// file backend, where the lease is an `flock`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<u64>,
 }
 
 /// Why an existing lease was judged stale and taken over.
@@ -127,6 +134,9 @@ pub enum LeaseError {
         /// Underlying error.
         source: io::Error,
     },
+    /// The state database failed (unreachable, refused, table missing, gone away).
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
 }
 
 /// A lease store (backend-neutral; the file backend is [`FileLease`]).

@@ -1,14 +1,29 @@
-//! The content-addressed blob store: round trip, dedupe, corruption found
-//! on read, deletion, and a 64 MiB stream in bounded memory.
+//! The content-addressed blob store, on both backends: round trip, dedupe,
+//! corruption found on read (a file overwritten, a chunk edited in SQL),
+//! deletion, and a 64 MiB stream in bounded memory.
 
 use std::fs;
 use std::io::Read;
+use std::sync::Arc;
 
-use cutover_state::{BlobError, BlobStore, Digest, FileBlobStore};
+use cutover_state::{BlobError, BlobStore, Digest, FileBlobStore, Lease};
 use cutover_test_kit::rng::Rng;
 use sha2::{Digest as _, Sha256};
 
+use super::harness::{Backend, TestState, child_state};
 use super::{child_command, child_dir, spawn_with_reader};
+
+both_backends!(
+    blob_round_trip_dedupe_corruption_delete,
+    blob_64mib_stream_bounded_memory
+);
+
+/// The blob store of `ts` for writing, under its lease.
+fn store_of(ts: &TestState) -> (cutover_state::AnyLeaseHandle, Arc<dyn BlobStore>) {
+    let held = ts.state.lease(None).unwrap().acquire().unwrap().handle;
+    let store = ts.state.blobs("backups", held.fence()).unwrap();
+    (held, store)
+}
 
 /// Reader yielding `len` pseudo-random bytes and hashing them independently.
 struct GenReader {
@@ -42,8 +57,9 @@ fn peak_rss_kib() -> u64 {
 #[test]
 #[ignore = "child helper for blob_64mib_stream_bounded_memory"]
 fn blob_child_64mib() {
-    let dir = child_dir();
-    let store = FileBlobStore::open(&dir).unwrap();
+    let state = child_state(&child_dir());
+    let held = state.lease(None).unwrap().acquire().unwrap().handle;
+    let store = state.blobs("backups", held.fence()).unwrap();
     let mut gen_reader = GenReader {
         left: 64 << 20,
         rng: Rng::seeded(0x1234_5678),
@@ -63,11 +79,11 @@ fn blob_child_64mib() {
     );
 }
 
-#[test]
-fn blob_64mib_stream_bounded_memory() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut child, reader) =
-        spawn_with_reader(child_command("blob::blob_child_64mib", dir.path()));
+fn blob_64mib_stream_bounded_memory(backend: Backend) {
+    let ts = TestState::new(backend);
+    let mut cmd = child_command("blob::blob_child_64mib", ts.dir.path());
+    ts.child_env(&mut cmd);
+    let (mut child, reader) = spawn_with_reader(cmd);
     assert!(child.wait().unwrap().success());
     let lines: Vec<String> = reader.iter().collect();
     let result = lines
@@ -82,31 +98,26 @@ fn blob_64mib_stream_bounded_memory() {
     assert_eq!(f[2], (64u64 << 20).to_string());
     assert_eq!(f[3], f[2], "read-back size");
     let peak_kib: u64 = f[4].parse().unwrap();
-    eprintln!("64 MiB put+read peak RSS {peak_kib} KiB");
+    eprintln!("{backend:?}: 64 MiB put+read peak RSS {peak_kib} KiB");
     assert!(
         peak_kib < 40 * 1024,
         "peak RSS {peak_kib} KiB: blob was buffered in memory"
     );
-    let store = FileBlobStore::open(dir.path()).unwrap();
+    let store = ts.state.blobs("backups", None).unwrap();
     let digest = Digest::from_hex(f[0]).unwrap();
     assert_eq!(store.verify(&digest).unwrap().size, 64 << 20);
 }
 
-#[test]
-fn blob_round_trip_dedupe_corruption_delete() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = FileBlobStore::open(dir.path()).unwrap();
+fn blob_round_trip_dedupe_corruption_delete(backend: Backend) {
+    let ts = TestState::new(backend);
+    let (_held, store) = store_of(&ts);
     let a = store.put_bytes(b"hello blob").unwrap();
     assert_eq!(a.digest, Digest::of(b"hello blob"));
     assert_eq!(a.size, 10);
-    let hex = a.digest.to_hex();
-    assert!(
-        dir.path()
-            .join("blobs")
-            .join(&hex[..2])
-            .join(&hex[2..])
-            .is_file()
-    );
+    let files = FileBlobStore::open(&ts.state_dir().join("backups")).ok();
+    if backend == Backend::Dir {
+        assert!(files.as_ref().unwrap().path_of(&a.digest).is_file());
+    }
     let mut back = Vec::new();
     store
         .open(&a.digest)
@@ -122,13 +133,45 @@ fn blob_round_trip_dedupe_corruption_delete() {
     assert_eq!(store.total_size().unwrap(), 10);
     assert!(store.exists(&b.digest).unwrap());
     assert_eq!(store.size(&a.digest).unwrap(), 10);
-    assert_eq!(
-        fs::read_dir(dir.path().join("blobs/tmp")).unwrap().count(),
-        0
-    );
+    // A blob of several chunks (1 MiB each in the database) reads back whole.
+    let big: Vec<u8> = (0..(2 << 20) + 12345u32).map(|i| (i % 251) as u8).collect();
+    let c = store.put_bytes(&big).unwrap();
+    let mut back = Vec::new();
+    store
+        .open(&c.digest)
+        .unwrap()
+        .read_to_end(&mut back)
+        .unwrap();
+    assert!(back == big, "multi-chunk blob differs");
+    assert_eq!(store.verify(&c.digest).unwrap(), c);
+    assert!(store.delete(&c.digest).unwrap());
 
-    // Corrupt the stored file in place.
-    fs::write(store.path_of(&a.digest), b"hellO blob").unwrap();
+    // Corrupt the stored content in place.
+    match backend {
+        Backend::Dir => {
+            let files = files.unwrap();
+            assert_eq!(fs::read_dir(files.root().join("tmp")).unwrap().count(), 0);
+            fs::write(files.path_of(&a.digest), b"hellO blob").unwrap();
+        }
+        Backend::Pg => {
+            let n = ts
+                .sql()
+                .execute(
+                    "UPDATE cutover_blob_chunks SET data = $2 WHERE put_id =
+                     (SELECT put_id FROM cutover_blobs WHERE digest = $1)",
+                    &[&a.digest.to_hex(), &&b"hellO blob"[..]],
+                )
+                .unwrap();
+            assert_eq!(n, 1);
+            // Only the chunks of one put, and nothing left of the deleted one.
+            let chunks: i64 = ts
+                .sql()
+                .query_one("SELECT count(*) FROM cutover_blob_chunks", &[])
+                .unwrap()
+                .get(0);
+            assert_eq!(chunks, 1, "a blob of 10 bytes and an empty one");
+        }
+    }
     let mut back = Vec::new();
     let err = store
         .open(&a.digest)
