@@ -55,9 +55,13 @@ fn sigkill_torture_loses_nothing_and_never_repeats_a_non_idempotent_step() {
             "torture took too long ({kills} kills)"
         );
         // `resume` once a run exists (the first `run` may be killed before it records one).
+        // Only a whole line counts: a kill in the middle of the (large)
+        // first record leaves a torn line that the next runner cuts.
         started = started
-            || std::fs::read_to_string(dir.join(".state/journal.log"))
-                .is_ok_and(|j| j.contains("\"run-started\""));
+            || std::fs::read_to_string(dir.join(".state/journal.log")).is_ok_and(|j| {
+                j.split_inclusive('\n')
+                    .any(|l| l.ends_with('\n') && l.contains("\"run-started\""))
+            });
         let cmd = if started { "resume" } else { "run" };
         let mut child = cutover(dir)
             .args([cmd, "plan.toml"])
@@ -107,7 +111,30 @@ fn sigkill_torture_loses_nothing_and_never_repeats_a_non_idempotent_step() {
                 );
                 attention += 1;
             }
-            _ => panic!("resume failed (seed {seed})\n{}\n{}", out(&o), err(&o)),
+            _ => {
+                let journal =
+                    std::fs::read_to_string(dir.join(".state/journal.log")).unwrap_or_default();
+                let head: String = journal
+                    .lines()
+                    .take(3)
+                    .map(|l| &l[..l.len().min(200)])
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                let files = std::fs::read_dir(dir.join(".state"))
+                    .map(|d| {
+                        d.filter_map(|e| e.ok())
+                            .map(|e| e.file_name().to_string_lossy().into_owned())
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default();
+                panic!(
+                    "resume failed (seed {seed})\n{}\n{}\njournal: {} lines, {} bytes; state files {files:?}; first lines:\n{head}",
+                    out(&o),
+                    err(&o),
+                    journal.lines().count(),
+                    journal.len()
+                )
+            }
         }
     }
     eprintln!(
