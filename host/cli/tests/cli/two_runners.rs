@@ -132,16 +132,37 @@ pub(crate) fn assert_each_step_once(records: &[serde_json::Value], steps: usize)
     }
 }
 
+/// Two working directories of one plan of `steps` steps on a fresh
+/// database, and a runner started in the first that has finished three
+/// steps.
+struct TwoRunners {
+    db: PgDb,
+    a: tempfile::TempDir,
+    b: tempfile::TempDir,
+    first: Child,
+}
+
+impl TwoRunners {
+    fn start(steps: usize) -> TwoRunners {
+        let db = PgFixture::start().fresh_db();
+        let body = slow_plan(steps);
+        let (a, b) = (fixture(&body), fixture(&body));
+        let first = spawn_run(a.path(), &db, "run");
+        wait_for_steps(b.path(), &db, 3);
+        TwoRunners { db, a, b, first }
+    }
+}
+
 #[test]
 fn a_second_runner_is_refused_then_takes_over_a_killed_holder_after_expiry() {
     const STEPS: usize = 60;
-    let db = PgFixture::start().fresh_db();
-    let body = slow_plan(STEPS);
-    let (a, b) = (fixture(&body), fixture(&body));
+    let TwoRunners {
+        db,
+        a,
+        b,
+        mut first,
+    } = TwoRunners::start(STEPS);
     let (a, b) = (a.path(), b.path());
-
-    let mut first = spawn_run(a, &db, "run");
-    wait_for_steps(b, &db, 3);
     // The second runner is refused, naming the holder.
     let o = db_run(b, &db, &["run", "plan.toml"]);
     expect(&o, ExitClass::State.into());
@@ -179,13 +200,13 @@ fn a_second_runner_is_refused_then_takes_over_a_killed_holder_after_expiry() {
 #[test]
 fn a_holder_stopped_past_its_lease_and_woken_after_a_takeover_cannot_write() {
     const STEPS: usize = 45;
-    let db = PgFixture::start().fresh_db();
-    let body = slow_plan(STEPS);
-    let (a, b) = (fixture(&body), fixture(&body));
-    let (a, b) = (a.path(), b.path());
-
-    let mut first = spawn_run(a, &db, "run");
-    wait_for_steps(b, &db, 3);
+    let TwoRunners {
+        db,
+        a: _a,
+        b,
+        mut first,
+    } = TwoRunners::start(STEPS);
+    let b = b.path();
     let pid = first.id().to_string();
     let signal = |sig: &str| {
         let ok = Command::new("kill")

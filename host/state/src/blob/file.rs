@@ -7,7 +7,7 @@ use std::sync::mpsc;
 
 use sha2::{Digest as _, Sha256};
 
-use super::{BLOB_BUF, BlobError, BlobRef, BlobStore, VerifyingReader};
+use super::{BLOB_BUF, BlobError, BlobRef, BlobStore, VerifyingReader, read_full};
 use crate::atomic::temp_path_for;
 use crate::digest::Digest;
 
@@ -34,20 +34,6 @@ fn fsync_dir(dir: &Path) -> Result<(), BlobError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(io(dir, "fsync directory"))
-}
-
-/// Read until `buf` is full or EOF; returns bytes read.
-fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 impl FileBlobStore {

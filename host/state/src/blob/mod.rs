@@ -78,6 +78,21 @@ impl BlobError {
     }
 }
 
+/// Reads until `buf` is full or EOF; returns the bytes read (streaming
+/// blobs in whole chunks, whatever sizes the reader hands out).
+pub(crate) fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
 /// A content-addressed blob store. Backend-neutral; the file backend is [`FileBlobStore`].
 pub trait BlobStore: Send + Sync {
     /// Stream `reader` into the store; identical content is stored once.

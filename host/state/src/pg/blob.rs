@@ -13,7 +13,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::{Conn, PgConfig, check_fence, db_error, lock};
 use crate::backend::Fence;
-use crate::blob::{BLOB_BUF, BlobError, BlobRef, BlobStore, VerifyingReader};
+use crate::blob::{BLOB_BUF, BlobError, BlobRef, BlobStore, VerifyingReader, read_full};
 use crate::db::DbError;
 use crate::digest::Digest;
 
@@ -23,20 +23,6 @@ pub struct PgBlobStore {
     conn: Arc<Mutex<Conn>>,
     plan: String,
     fence: Option<Fence>,
-}
-
-/// Read until `buf` is full or EOF; returns bytes read.
-fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 fn size_of(size: i64) -> u64 {
