@@ -167,7 +167,11 @@ fn a_database_gone_mid_run_stops_the_runner_with_exit_8_and_resume_completes_onc
     let mut stderr = String::new();
     std::io::Read::read_to_string(runner.stderr.as_mut().expect("stderr"), &mut stderr)
         .expect("stderr");
-    assert_eq!(status.code().and_then(class), Some(ExitClass::State), "{stderr}");
+    assert_eq!(
+        status.code().and_then(class),
+        Some(ExitClass::State),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("state database") && stderr.contains(&format!(":{}/", pg.port())),
         "the error names the database: {stderr}"
@@ -181,4 +185,40 @@ fn a_database_gone_mid_run_stops_the_runner_with_exit_8_and_resume_completes_onc
     super::two_runners::finish(dir, &db);
     let recs = super::two_runners::records(dir, &db);
     super::two_runners::assert_each_step_once(&recs, STEPS);
+}
+
+#[test]
+fn a_journal_row_edited_in_the_database_is_reported_as_corruption_with_exit_8() {
+    let pg = PgFixture::start();
+    let db = pg.fresh_db();
+    let tmp = fixture(&super::two_runners::slow_plan(6));
+    let dir = tmp.path();
+    expect(
+        &db_run(dir, &db, &["run", "plan.toml"]),
+        ExitClass::Ok.into(),
+    );
+    expect(
+        &db_run(dir, &db, &["history", "plan.toml"]),
+        ExitClass::Ok.into(),
+    );
+    let table = format!(
+        "cutover_journal_{}",
+        cutover_state::pg::plan_key("cli-test")
+    );
+    pg.psql(
+        &db.name,
+        &format!(
+            "UPDATE {table} SET line = overlay(line placing \
+             (CASE substr(line, 20, 1) WHEN '1' THEN '2' ELSE '1' END) from 20 for 1) \
+             WHERE seq = 5"
+        ),
+    );
+    let o = db_run(dir, &db, &["history", "plan.toml"]);
+    expect(&o, ExitClass::State.into());
+    assert_has(&err(&o), "journal corrupt at record seq 5");
+    assert_has(&err(&o), &table);
+    // A runner refuses to continue on it too.
+    let o = db_run(dir, &db, &["resume", "plan.toml"]);
+    expect(&o, ExitClass::State.into());
+    assert_has(&err(&o), "corrupt");
 }
