@@ -28,6 +28,8 @@ mod lease;
 mod lease_pg;
 #[path = "state/pg_errors.rs"]
 mod pg_errors;
+#[path = "state/pg_tls.rs"]
+mod pg_tls;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

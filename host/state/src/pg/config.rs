@@ -5,8 +5,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use postgres::config::SslMode;
 use postgres::error::SqlState;
 use postgres::{Client, NoTls};
+
+use super::tls::{TlsMode, connector};
 use sha2::{Digest as _, Sha256};
 
 use crate::db::{DbError, DbErrorKind};
@@ -37,6 +40,7 @@ pub struct PgConfig {
     dbname: String,
     password: Option<String>,
     connect_timeout: Duration,
+    tls: TlsMode,
     plan: String,
     key: String,
     target: String,
@@ -48,6 +52,7 @@ impl fmt::Debug for PgConfig {
             .field("target", &self.target)
             .field("user", &self.user)
             .field("plan", &self.plan)
+            .field("tls", &self.tls)
             .field(
                 "password",
                 &if self.password.is_some() {
@@ -140,7 +145,7 @@ impl PgConfig {
     /// Parses `postgres://user@host:port/dbname` (or `postgresql://`; port
     /// 5432 by default) for plan `plan`. The password comes from the
     /// environment ([`password_from`]); one inside the URL is refused, as is
-    /// a TLS `sslmode` this build cannot honour.
+    /// a TLS `sslmode` that would not verify the server (see [`TlsMode`]).
     pub fn from_url(url: &str, plan: &str) -> Result<PgConfig, DbError> {
         let mut cfg = Self::parse(url, plan)?;
         cfg.password = password_from(|k| std::env::var(k).ok(), &cfg.target)?;
@@ -195,6 +200,8 @@ impl PgConfig {
         }
         let dbname = percent_decode(path, "database name", &target)?;
         let mut connect_timeout = CONNECT_TIMEOUT;
+        let mut sslmode = "disable";
+        let mut sslrootcert = None;
         for pair in query
             .into_iter()
             .flat_map(|q| q.split('&'))
@@ -202,15 +209,29 @@ impl PgConfig {
         {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             match (k, v) {
-                ("sslmode", "disable" | "allow" | "prefer") => {}
-                ("sslmode", other) => {
+                ("sslmode", mode @ ("disable" | "require" | "verify-full")) => sslmode = mode,
+                ("sslmode", other @ ("allow" | "prefer" | "verify-ca")) => {
                     return Err(config_err(
                         &target,
                         format!(
-                            "sslmode={other} is not supported: this build connects without TLS \
-                             (use sslmode=disable, or reach the server over a trusted network)"
+                            "sslmode={other} is not supported: cutover either connects without TLS \
+                             (sslmode=disable, on a trusted network) or verifies the server's \
+                             certificate and name (sslmode=verify-full, or require)"
                         ),
                     ));
+                }
+                ("sslmode", other) => {
+                    return Err(config_err(
+                        &target,
+                        format!("sslmode={other}: expected disable, require or verify-full"),
+                    ));
+                }
+                ("sslrootcert", path) if !path.is_empty() => {
+                    sslrootcert = Some(std::path::PathBuf::from(percent_decode(
+                        path,
+                        "sslrootcert",
+                        &target,
+                    )?));
                 }
                 ("connect_timeout", secs) => {
                     let secs: u64 = secs.parse().ok().filter(|s| *s > 0).ok_or_else(|| {
@@ -235,13 +256,24 @@ impl PgConfig {
                     return Err(config_err(
                         &target,
                         format!(
-                            "unknown URL parameter {other:?} (known: sslmode, connect_timeout)"
+                            "unknown URL parameter {other:?} (known: sslmode, sslrootcert, connect_timeout)"
                         ),
                     ));
                 }
             }
         }
+        let tls = match (sslmode, sslrootcert) {
+            ("disable", Some(_)) => {
+                return Err(config_err(
+                    &target,
+                    "sslrootcert without TLS: add sslmode=verify-full".to_string(),
+                ));
+            }
+            ("disable", None) => TlsMode::Off,
+            (_, ca) => TlsMode::Verify { ca },
+        };
         Ok(PgConfig {
+            tls,
             target: format!("{host}:{port}/{dbname}"),
             host,
             port,
@@ -293,7 +325,19 @@ impl PgConfig {
         if let Some(pw) = &self.password {
             c.password(pw.as_bytes());
         }
-        c.connect(NoTls).map_err(|e| db_error(self, op, &e, true))
+        match &self.tls {
+            TlsMode::Off => c.connect(NoTls),
+            TlsMode::Verify { ca } => {
+                let tls = connector(ca.as_deref()).map_err(|detail| DbError {
+                    target: self.target.clone(),
+                    op,
+                    kind: DbErrorKind::Config,
+                    detail,
+                })?;
+                c.ssl_mode(SslMode::Require).connect(tls)
+            }
+        }
+        .map_err(|e| db_error(self, op, &e, true))
     }
 }
 
@@ -490,9 +534,30 @@ mod tests {
         assert_eq!(e.kind, DbErrorKind::Config);
         assert!(e.to_string().contains("CUTOVER_STATE_PASSWORD"), "{e}");
         assert!(!e.to_string().contains("s3cret"), "{e}");
-        let e = PgConfig::parse("postgres://ana@db/x?sslmode=require", "p").unwrap_err();
-        assert_eq!(e.kind, DbErrorKind::Config);
-        assert!(e.to_string().contains("sslmode=require"), "{e}");
+        for weak in ["prefer", "allow", "verify-ca"] {
+            let e =
+                PgConfig::parse(&format!("postgres://ana@db/x?sslmode={weak}"), "p").unwrap_err();
+            assert_eq!(e.kind, DbErrorKind::Config);
+            assert!(e.to_string().contains(&format!("sslmode={weak}")), "{e}");
+        }
+        let e = PgConfig::parse("postgres://ana@db/x?sslrootcert=/ca.pem", "p").unwrap_err();
+        assert!(e.to_string().contains("verify-full"), "{e}");
+        for (url, ca) in [
+            ("postgres://ana@db/x?sslmode=require", None),
+            (
+                "postgres://ana@db/x?sslmode=verify-full&sslrootcert=/etc/ca%20file.pem",
+                Some("/etc/ca file.pem"),
+            ),
+        ] {
+            let c = PgConfig::parse(url, "p").unwrap();
+            assert_eq!(
+                c.tls,
+                TlsMode::Verify {
+                    ca: ca.map(std::path::PathBuf::from)
+                },
+                "{url}"
+            );
+        }
     }
 
     #[test]

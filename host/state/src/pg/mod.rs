@@ -27,6 +27,7 @@ mod docs;
 mod import;
 mod journal;
 mod lease;
+mod tls;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -47,6 +48,7 @@ pub use config::{
 pub use docs::PgDocStore;
 pub use journal::PgJournal;
 pub use lease::{PgLease, PgLeaseHandle};
+pub use tls::TlsMode;
 
 pub(crate) use config::{Conn, db_error};
 
