@@ -54,6 +54,11 @@ pub enum StepDetails {
 }
 
 impl StepDetails {
+    /// No details (a step that has not finished, or whose kind records none).
+    pub fn is_none(&self) -> bool {
+        matches!(self, StepDetails::None)
+    }
+
     /// The match rate a parallel run measured.
     pub fn match_rate(&self) -> Option<f64> {
         match self {

@@ -15,7 +15,7 @@ use crate::view::IncidentView;
 
 /// Every incident of the run, in opening order.
 pub fn list(state: impl Into<StateAt>) -> Result<Vec<IncidentView>, EngineError> {
-    Ok(crate::journal::status(state)?.incidents)
+    Ok(crate::journal::status_summary(state)?.incidents)
 }
 
 /// One incident by id.

@@ -157,25 +157,37 @@ pub fn history(state: impl Into<StateAt>) -> Result<Vec<Record>, EngineError> {
     read_records(&backend)
 }
 
-/// The current state (not started when no run): the runner's last status
+/// The current state folded from the whole journal, every step with its
+/// details (not started when no run).
+pub fn status(state: impl Into<StateAt>) -> Result<RunView, EngineError> {
+    let mut view = RunView::default();
+    for r in history(state)? {
+        view.apply_record(r.seq, &r.kind, &r.payload);
+    }
+    Ok(view)
+}
+
+/// What `cutover status` shows, fast however long the journal: the current
+/// state with settled steps' details left out ([`RunView::settled_for_status`];
+/// `history` and [`status`] have them). It is the runner's last status
 /// snapshot with the records after it folded in, or, without a usable
 /// snapshot, the whole journal folded. The snapshot is checksummed and
 /// anchored: the journal must still hold the record it covers, and what
 /// follows must link to it. (`history` and every writer verify the whole
-/// chain; `status` trusts the part a snapshot covers.)
-pub fn status(state: impl Into<StateAt>) -> Result<RunView, EngineError> {
+/// chain; the summary trusts the part a snapshot covers.)
+pub fn status_summary(state: impl Into<StateAt>) -> Result<RunView, EngineError> {
     let backend = state.into().open()?;
     if !backend.journal_exists()? {
         return Ok(RunView::default());
     }
     if let Some(view) = from_snapshot(&backend)? {
-        return Ok(view);
+        return Ok(view.settled_for_status());
     }
     let mut view = RunView::default();
     for r in read_records(&backend)? {
         view.apply_record(r.seq, &r.kind, &r.payload);
     }
-    Ok(view)
+    Ok(view.settled_for_status())
 }
 
 /// The snapshot's view brought up to the journal's head, if the snapshot

@@ -10,7 +10,7 @@ use crate::event::{Event, ItemStatus, StepStatus};
 use crate::journal::{StateAt, open_journal, take_lease};
 use crate::view::{RunStatus, RunView};
 
-pub use crate::journal::{history, status};
+pub use crate::journal::{history, status, status_summary};
 
 /// What an approval applied to.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -295,7 +295,7 @@ pub fn rollback(rt: &Runtime, plan: &LoadedPlan, req: &Request) -> Result<Rollba
                 notes: Vec::new(),
             });
         }
-        let view = crate::journal::status(&state)?;
+        let view = crate::journal::status_summary(&state)?;
         let approved_by = view.rollback_approval(&req.point).map(|a| a.by.clone());
         return Ok(Rollback {
             outcome: Outcome::DryRun {

@@ -67,7 +67,7 @@ impl<'a> Watcher<'a> {
     /// a runner holding it); the caller logs them and polls again.
     pub fn tick(&mut self) -> Result<Tick, EngineError> {
         let state = StateAt::of_plan(self.plan)?;
-        let view = crate::journal::status(&state)?;
+        let view = crate::journal::status_summary(&state)?;
         let mut tick = Tick {
             status: view.status,
             escalated: Vec::new(),

@@ -18,6 +18,8 @@ mod harness;
 mod blob;
 #[path = "state/docs.rs"]
 mod docs;
+#[path = "state/group_commit.rs"]
+mod group_commit;
 #[path = "state/journal.rs"]
 mod journal;
 #[path = "state/journal_pg.rs"]

@@ -104,7 +104,7 @@ pub(crate) fn pct(r: Option<f64>) -> String {
 
 pub(crate) fn status(plan: &Path, json: bool) -> anyhow::Result<u8> {
     let outline = PlanOutline::read(plan)?;
-    let view = operator::status(&outline.state)?;
+    let view = operator::status_summary(&outline.state)?;
     if json {
         let phases: Vec<serde_json::Value> = outline
             .phases

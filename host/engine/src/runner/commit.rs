@@ -10,6 +10,8 @@
 //!
 //! Every [`SNAPSHOT_EVERY`] records the folded view is saved with an
 //! [`Anchor`] (the record it covers), so `status` folds only what follows.
+//! The snapshot holds what `status` shows ([`RunView::settled_for_status`]):
+//! settled steps without their details, which `history` keeps.
 
 use std::path::Path;
 use std::time::Duration;
@@ -107,7 +109,7 @@ impl Runner<'_> {
         self.journal.sync()?;
         let snap = StatusSnapshot {
             anchor,
-            view: self.view.clone(),
+            view: self.view.clone().settled_for_status(),
         };
         let bytes = encode_checked_json(Path::new(SNAPSHOT_DOC), &snap)?;
         self.backend

@@ -164,6 +164,24 @@ impl RunView {
             .or_insert_with(|| StepView::new(phase))
     }
 
+    /// What `status` shows and its snapshot holds: this view without the
+    /// details and episodes of steps that are settled (succeeded, skipped,
+    /// shadow), which `history` still shows. A runner keeps the whole view.
+    pub fn settled_for_status(mut self) -> RunView {
+        for s in self.steps.values_mut() {
+            if matches!(
+                s.status,
+                StepStatus::Succeeded | StepStatus::Skipped | StepStatus::Shadow
+            ) {
+                s.details = crate::details::StepDetails::None;
+                s.seen_old = Vec::new();
+                s.seen_new = Vec::new();
+                s.seen_noise = Vec::new();
+            }
+        }
+        self
+    }
+
     /// Folds one journal record (any kind; unknown kinds only count).
     pub fn apply_record(&mut self, seq: u64, kind: &str, payload: &serde_json::Value) {
         self.records += 1;

@@ -67,7 +67,8 @@ impl From<RunEnd> for RunStatus {
     }
 }
 
-/// State of one step.
+/// State of one step. Empty fields are left out when serialised (the
+/// status snapshot holds one per step of the plan).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepView {
     /// Phase id.
@@ -75,41 +76,53 @@ pub struct StepView {
     /// Status.
     pub status: StepStatus,
     /// Number of `step-started` records.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub attempts: u32,
     /// Journal seq of the last `step-started`.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub started_seq: u64,
     /// Number of `step-finished` records.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub finishes: u32,
     /// Last summary.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub summary: String,
     /// Last verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<String>,
     /// Last details.
+    #[serde(default, skip_serializing_if = "StepDetails::is_none")]
     pub details: StepDetails,
     /// Journal seq of the last `needs-attention`, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attention_seq: Option<u64>,
     /// Clock of a timed step: (started, deadline) in unix ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<(i64, i64)>,
     /// Episodes seen by a parallel run, old system.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seen_old: Vec<SeenAlert>,
     /// Episodes seen by a parallel run, new system.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seen_new: Vec<SeenAlert>,
     /// Episodes seen by a parallel run from its noise source.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seen_noise: Vec<SeenAlert>,
     /// Polls of a parallel run whose noise source could not be read.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub noise_failures: u32,
     /// The last noise-source read error of a parallel run.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub noise_error: Option<String>,
     /// Polls recorded.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub polls: u32,
     /// Running match rate of a parallel run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub match_rate: Option<f64>,
     /// Journal seq of the open `step-inconclusive` of a parallel run (cleared
     /// when an operator extends the window).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inconclusive_seq: Option<u64>,
 }
 
@@ -344,4 +357,8 @@ impl PhaseView {
         let elapsed = u64::try_from(now_ms.saturating_sub(self.started_ms?)).unwrap_or(0);
         (elapsed > max_ms).then_some(elapsed)
     }
+}
+
+fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
+    *n == T::default()
 }
