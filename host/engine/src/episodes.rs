@@ -50,6 +50,19 @@ pub fn options_of(
     }
 }
 
+/// [`options_of`] with results broken down by the values of label `by`.
+pub fn options_by(
+    ignore_labels: &[String],
+    rename: &BTreeMap<String, String>,
+    tolerance_ms: u64,
+    by: Option<&str>,
+) -> CompareOptions {
+    CompareOptions {
+        breakdown_label: by.map(str::to_string),
+        ..options_of(ignore_labels, rename, tolerance_ms)
+    }
+}
+
 /// Compares what each side fired during a window that opened at
 /// `window_start` (ms). An alert already firing when the window opened
 /// counts from the window's start on both sides: its real start predates

@@ -6,7 +6,7 @@ use cutover_compare::{NoiseFloor, Report};
 use cutover_plan::{Phase, Step, StepAction};
 
 use crate::details::{NoiseFloorDetails, ParallelRunDetails, StepDetails};
-use crate::episodes::{compare_seen, noise_so_far, options_of, pct};
+use crate::episodes::{compare_seen, noise_so_far, options_by, pct};
 use crate::error::EngineError;
 use crate::event::StepStatus;
 use crate::gate::{self, Gate, GateRules, Judgement, judge, noisy_episodes};
@@ -51,12 +51,13 @@ impl Runner<'_> {
             min_alerts,
             noise_tolerant,
             allow_missing,
+            by,
             ..
         } = &step.action
         else {
             return None;
         };
-        let opts = options_of(ignore_labels, rename, *tolerance_ms);
+        let opts = options_by(ignore_labels, rename, *tolerance_ms, by.as_deref());
         let s = self.view.steps.get(&step.id);
         let (all_old, all_new, all_noise) = s
             .map(|s| {

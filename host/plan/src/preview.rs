@@ -141,6 +141,7 @@ fn describe_step(step: &Step, plan: &Plan) -> String {
             min_alerts,
             noise_tolerant,
             allow_missing,
+            by,
         } => {
             let mut s = format!(
                 "parallel run: window {}, every {}, tolerance {}",
@@ -173,6 +174,9 @@ fn describe_step(step: &Step, plan: &Plan) -> String {
             );
             if let Some(m) = allow_missing {
                 let _ = write!(s, ", missing alerts matching {m} tolerated");
+            }
+            if let Some(by) = by {
+                let _ = write!(s, "; results per {by}");
             }
             if *shadow {
                 s.push_str(" [shadow: recorded, never gates]");

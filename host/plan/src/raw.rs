@@ -357,6 +357,10 @@ pub struct RawStep {
     /// (`noisy`) does not count as missing.
     #[schemars(with = "Option<bool>")]
     pub noise_tolerant: Option<Spanned<bool>>,
+    /// parallel-run: a label (e.g. `"service"`) whose every value gets its
+    /// own result in the step's reports: match rate, missing, extra, delays.
+    #[schemars(with = "Option<String>")]
+    pub by: Option<SStr>,
     /// parallel-run: missing old alerts whose labels match these Prometheus
     /// label matchers are tolerated (e.g. `'{severity!="critical"}'`); the
     /// others still count against `max_missing`.

@@ -28,6 +28,7 @@ pub(crate) fn allowed_fields(kind: StepKind) -> Vec<&'static str> {
             "min_alerts",
             "noise_tolerant",
             "allow_missing",
+            "by",
         ],
         StepKind::Approval => &["message", "approvers"],
         StepKind::Wait => &["duration"],

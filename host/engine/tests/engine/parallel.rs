@@ -190,3 +190,35 @@ fn rollback_policy_rolls_back_to_the_latest_point() {
     );
     assert_eq!(fx.status().status, RunStatus::RolledBack);
 }
+
+#[test]
+fn a_parallel_run_by_service_reports_each_service() {
+    let fx = Fixture::with(&demo_parallel_run("300ms", "by = \"service\""), true);
+    assert_eq!(fx.run(Mode::Run).expect("run"), RunOutcome::Completed);
+    let path = fx.state_dir().join("reports/pr.json");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("report")).expect("json");
+    let by = report["by_label"]
+        .as_object()
+        .expect("a result per service");
+    assert!(by.contains_key("checkout"), "{by:?}");
+    // Alerts without the label are counted under `(none)`, not dropped.
+    assert!(by.contains_key("(none)"), "{by:?}");
+    let sum = |key: &str| -> u64 { by.values().map(|b| b[key].as_u64().unwrap_or(0)).sum() };
+    assert_eq!(
+        sum("old"),
+        report["total_old"].as_u64().unwrap(),
+        "{report:#}"
+    );
+    assert_eq!(
+        sum("missing"),
+        report["missing"].as_u64().unwrap(),
+        "{report:#}"
+    );
+    assert_eq!(
+        by["checkout"]["old"], 1,
+        "the one checkout alert of the demo data: {report:#}"
+    );
+    let md = std::fs::read_to_string(fx.state_dir().join("reports/pr.md")).expect("md");
+    assert!(md.contains("checkout"), "{md}");
+}

@@ -190,6 +190,10 @@ pub enum StepAction {
         /// not count as missing.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         noise_tolerant: bool,
+        /// Label whose values each get a result in the reports (`service`).
+        /// Left out when unset.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
         /// Missing old alerts matching these label matchers are tolerated.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         allow_missing: Option<translate_core::Scope>,

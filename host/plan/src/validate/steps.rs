@@ -387,7 +387,33 @@ impl Checker<'_> {
             min_alerts,
             noise_tolerant: st.noise_tolerant.as_ref().is_some_and(|n| *n.get_ref()),
             allow_missing,
+            by: st
+                .by
+                .as_ref()
+                .and_then(|b| self.label_name_field(sid, "by", b)),
         }
+    }
+
+    /// A label name field of step `sid` (`[a-zA-Z_][a-zA-Z0-9_]*`).
+    fn label_name_field(&mut self, sid: &str, field: &str, v: &Spanned<String>) -> Option<String> {
+        let name = v.get_ref();
+        let mut chars = name.chars();
+        let ok = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if ok {
+            return Some(name.clone());
+        }
+        self.err(
+            Diagnostic::at(
+                span_of(v),
+                format!("step `{sid}`: {field} must be a label name, not {name:?}"),
+                "not a label name",
+            )
+            .help("a Prometheus label name: letters, digits and _, not starting with a digit, e.g. \"service\""),
+        );
+        None
     }
 
     /// A non-negative whole number field of step `sid` (`default` when absent).
@@ -515,6 +541,7 @@ pub(super) fn present_fields(st: &RawStep) -> Vec<(&'static str, Range<usize>)> 
     add("max_missing", st.max_missing.as_ref().map(span_of));
     add("min_alerts", st.min_alerts.as_ref().map(span_of));
     add("noise_tolerant", st.noise_tolerant.as_ref().map(span_of));
+    add("by", st.by.as_ref().map(span_of));
     add("allow_missing", st.allow_missing.as_ref().map(span_of));
     add("message", st.message.as_ref().map(span_of));
     add("approvers", st.approvers.as_ref().map(span_of));
