@@ -40,10 +40,27 @@ pub(crate) struct StatusSnapshot {
     pub view: RunView,
 }
 
+/// Largest decompressed snapshot accepted (a damaged size prefix must not
+/// make `status` allocate without bound).
+const SNAPSHOT_MAX_BYTES: usize = 1 << 30;
+
 impl StatusSnapshot {
-    /// Decodes a snapshot document (checksummed); `None` when it does not decode.
+    /// Decodes a snapshot document (LZ4 block with its size prepended, over
+    /// checksummed JSON); `None` when it does not decompress or decode.
     pub(crate) fn decode(bytes: &[u8]) -> Option<StatusSnapshot> {
-        decode_checked_json(Path::new(SNAPSHOT_DOC), bytes).ok()
+        let size = bytes.get(..4)?;
+        let size = u32::from_le_bytes(size.try_into().ok()?) as usize;
+        if size > SNAPSHOT_MAX_BYTES {
+            return None;
+        }
+        let json = lz4_flex::decompress_size_prepended(bytes).ok()?;
+        decode_checked_json(Path::new(SNAPSHOT_DOC), &json).ok()
+    }
+
+    /// The document's bytes: checksummed JSON, LZ4-compressed.
+    pub(crate) fn encode(&self) -> Result<Vec<u8>, EngineError> {
+        let json = encode_checked_json(Path::new(SNAPSHOT_DOC), self)?;
+        Ok(lz4_flex::compress_prepend_size(&json))
     }
 }
 
@@ -111,7 +128,7 @@ impl Runner<'_> {
             anchor,
             view: self.view.clone().settled_for_status(),
         };
-        let bytes = encode_checked_json(Path::new(SNAPSHOT_DOC), &snap)?;
+        let bytes = snap.encode()?;
         self.backend
             .docs(self.lease.fence())?
             .put(SNAPSHOT_DOC, &bytes)?;
