@@ -2,9 +2,9 @@
 //! status, history, approve, pause, abort, unlock.
 
 use cutover_plan::{LoadedPlan, StepAction};
-use cutover_state::{AnyJournal, Journal, Lease, StateBackend};
+use cutover_state::{AnyJournal, Journal, Lease};
 
-use crate::control::{self, ControlRequest};
+use crate::control::{Channel, ControlRequest};
 use crate::error::EngineError;
 use crate::event::{Event, ItemStatus, StepStatus};
 use crate::journal::{StateAt, open_journal, take_lease};
@@ -289,18 +289,10 @@ fn request(state: &StateAt, req: ControlRequest) -> Result<Delivery, EngineError
     let lease = backend.lease(Some("cutover pause/abort"))?;
     let handle = match lease.acquire() {
         Ok(a) => a,
-        Err(cutover_state::LeaseError::Held { host, .. })
-            if matches!(backend, StateBackend::Postgres(_))
-                && host != cutover_state::lease::hostname() =>
-        {
-            // A control request is a file beside the runner: it reaches a
-            // runner on this machine only.
-            return Err(EngineError::Operator(format!(
-                "the run is held by a runner on {host}: pause or abort it there (a request posted here would not reach it)"
-            )));
-        }
         Err(cutover_state::LeaseError::Held { .. }) => {
-            control::post(&state.dir, &req)?;
+            // Left where the live runner looks: beside it, or in the
+            // database that every runner of the plan reads.
+            Channel::open(&backend, &state.dir, None)?.post(&req)?;
             return Ok(Delivery::Posted);
         }
         Err(e) => return Err(e.into()),
@@ -352,7 +344,7 @@ fn request(state: &StateAt, req: ControlRequest) -> Result<Delivery, EngineError
         }
     };
     journal.append_batch(evs.iter().map(Event::to_record).collect())?;
-    control::clear(&state.dir);
+    Channel::open(&backend, &state.dir, handle.handle.fence())?.clear();
     drop(handle.handle);
     Ok(Delivery::Journaled)
 }

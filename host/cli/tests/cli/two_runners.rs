@@ -250,3 +250,54 @@ fn a_holder_stopped_past_its_lease_and_woken_after_a_takeover_cannot_write() {
     assert_eq!(after.len(), before.len(), "the woken holder wrote nothing");
     assert_eq!(after, before);
 }
+
+#[test]
+fn a_pause_asked_from_another_working_directory_reaches_the_runner_through_the_database() {
+    const STEPS: usize = 45;
+    let TwoRunners {
+        db,
+        a: _a,
+        b,
+        mut first,
+    } = TwoRunners::start(STEPS);
+    let b = b.path();
+    let o = db_run(
+        b,
+        &db,
+        &[
+            "pause",
+            "plan.toml",
+            "--reason",
+            "look at checkout",
+            "--by",
+            "ana",
+        ],
+    );
+    expect(&o, ExitClass::Ok.into());
+    assert_has(
+        &out(&o),
+        "the active runner will stop at its next step boundary",
+    );
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = first.try_wait().expect("try_wait") {
+            break s;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "the runner did not pause"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code().and_then(class), Some(ExitClass::Paused));
+    let recs = records(b, &db);
+    let paused = recs
+        .iter()
+        .find(|r| r["kind"] == "paused")
+        .expect("a paused record");
+    assert_eq!(paused["payload"]["by"], "ana");
+    assert_eq!(paused["payload"]["reason"], "look at checkout");
+    // The request was consumed: resuming runs to the end.
+    finish(b, &db);
+    assert_each_step_once(&records(b, &db), STEPS);
+}

@@ -21,7 +21,7 @@ use cutover_runtime::Runtime;
 use cutover_state::{AnyJournal, Journal, StateBackend};
 
 use crate::bridge::PluginBridge;
-use crate::control::{self, ControlRequest};
+use crate::control::{Channel, ControlRequest};
 use crate::error::EngineError;
 use crate::event::{Event, PhaseStatus, RunEnd};
 use crate::journal::{StateAt, now_ms, open_journal, take_lease};
@@ -77,6 +77,8 @@ pub struct Runner<'a> {
     pub(crate) backend: StateBackend,
     /// `view.records` when the last status snapshot was saved.
     snapshot_at: u64,
+    /// Where operators leave pause and abort requests.
+    control: Channel,
     pub(crate) opts: RunOptions,
     pub(crate) sender: Sender,
     notes: Vec<String>,
@@ -114,6 +116,7 @@ impl<'a> Runner<'a> {
         };
         let acquired = take_lease(&backend, Some(purpose))?;
         let (journal, view, note) = open_journal(&backend, &acquired.handle)?;
+        let control = Channel::open(&backend, &state_dir, acquired.handle.fence())?;
         let sender = crate::notifications::sender_for(
             plan,
             opts.notify_retry.unwrap_or_else(RetryPolicy::from_env),
@@ -129,6 +132,7 @@ impl<'a> Runner<'a> {
             state,
             backend,
             snapshot_at: 0,
+            control,
             opts,
             notes: note.into_iter().collect(),
         };
@@ -259,7 +263,7 @@ impl<'a> Runner<'a> {
         if let Some(p) = phase {
             self.check_schedule(p)?;
         }
-        let Some(req) = control::peek(&self.state_dir) else {
+        let Some(req) = self.control.peek() else {
             return Ok(None);
         };
         let out = match req {
@@ -276,7 +280,7 @@ impl<'a> Runner<'a> {
                 RunOutcome::Aborted { reason }
             }
         };
-        control::clear(&self.state_dir);
+        self.control.clear();
         Ok(Some(out))
     }
 

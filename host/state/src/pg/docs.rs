@@ -7,6 +7,10 @@ use crate::backend::Fence;
 use crate::db::DbError;
 use crate::docs::{DocError, DocStore, check_doc_name};
 
+/// Where operators' requests to the lease holder live (see
+/// [`PgDocStore::post_request`]).
+pub const REQUESTS_DIR: &str = "requests/";
+
 /// Documents of a plan in a table.
 #[derive(Debug)]
 pub struct PgDocStore {
@@ -24,6 +28,31 @@ impl PgDocStore {
             plan,
             fence,
         })
+    }
+
+    /// Leaves an operator's request (`requests/...`) for the lease holder:
+    /// the one write that needs no fence, since it changes no state, only
+    /// asks the holder (which journals it under its fence, then deletes it).
+    pub fn post_request(&self, name: &str, bytes: &[u8]) -> Result<(), DocError> {
+        const OP: &str = "posting a request to the runner";
+        check_doc_name(name)?;
+        if !name.starts_with(REQUESTS_DIR) {
+            return Err(DocError::BadName {
+                name: name.to_string(),
+                why: "only documents under requests/ are posted without the lease",
+            });
+        }
+        let mut conn = lock(&self.conn);
+        let (client, cfg) = conn.client(OP)?;
+        client
+            .execute(
+                "INSERT INTO cutover_docs (plan, name, body) VALUES ($1, $2, $3)
+                 ON CONFLICT (plan, name)
+                 DO UPDATE SET body = EXCLUDED.body, updated_at = clock_timestamp()",
+                &[&self.plan, &name, &bytes],
+            )
+            .map_err(|e| DocError::Db(db_error(cfg, OP, &e, false)))?;
+        Ok(())
     }
 
     /// Runs `sql` (parameters: plan, name, then `extra`) in a fenced

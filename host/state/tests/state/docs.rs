@@ -1,7 +1,7 @@
 //! Small named documents, on both backends: put, replace, get, list by
 //! directory and suffix, delete, and names checked.
 
-use cutover_state::{DocError, Lease};
+use cutover_state::{DocError, DocStore, Lease};
 
 use super::harness::{Backend, TestState};
 
@@ -51,4 +51,37 @@ fn documents_round_trip_list_delete_and_names(backend: Backend) {
     // Another handle (a later process) reads the same documents.
     let reader = ts.state.docs(None).unwrap();
     assert_eq!(reader.get("backups/b.json").unwrap().unwrap(), b"{\"n\":1}");
+}
+
+#[test]
+fn a_request_to_the_holder_is_the_one_document_written_without_the_lease() {
+    let ts = TestState::new(Backend::Pg);
+    let cutover_state::StateBackend::Postgres(pg) = &ts.state else {
+        panic!("a database state");
+    };
+    ts.state.ensure().unwrap();
+    let held = ts.state.lease(None).unwrap().acquire().unwrap().handle;
+    let outsider = pg.docs(None).unwrap();
+    outsider
+        .post_request("requests/control.json", b"pause, please")
+        .unwrap();
+    let holder = ts.state.docs(held.fence()).unwrap();
+    assert_eq!(
+        holder.get("requests/control.json").unwrap().as_deref(),
+        Some(&b"pause, please"[..])
+    );
+    // Nothing else goes around the fence.
+    assert!(matches!(
+        outsider.post_request("backups/b.json", b"x"),
+        Err(DocError::BadName { .. })
+    ));
+    assert!(matches!(
+        outsider.put("requests/control.json", b"x"),
+        Err(DocError::Fenced { .. })
+    ));
+    assert!(matches!(
+        outsider.delete("requests/control.json"),
+        Err(DocError::Fenced { .. })
+    ));
+    assert!(holder.delete("requests/control.json").unwrap());
 }
