@@ -39,18 +39,21 @@ pub struct Ack {
 
 /// Acknowledges step `step` (1-based) of incident `id`: a manual step, or an
 /// automated step that failed. Takes the lease: refused while a runner is
-/// active. Overdue incidents are escalated first.
+/// active. Overdue incidents are escalated first (`https://` targets must
+/// chain to the plan's `notify_tls_ca` files, given resolved).
 pub fn ack(
     state: impl Into<StateAt>,
     id: &str,
     step: usize,
     by: &str,
     note: &str,
+    notify_tls_ca: &[std::path::PathBuf],
 ) -> Result<Ack, EngineError> {
+    let sender = crate::notifications::sender_trusting(notify_tls_ca, RetryPolicy::from_env())?;
     let backend = state.into().open()?;
     let lease = take_lease(&backend, Some("cutover incident ack"))?;
     let (mut journal, mut view, _) = open_journal(&backend, &lease.handle)?;
-    let escalated = escalate_into(&mut journal, &mut view, "", by)?;
+    let escalated = escalate_into(&sender, &mut journal, &mut view, "", by)?;
     let inc = view
         .incident(id)
         .cloned()
@@ -239,33 +242,36 @@ pub fn open(
 /// Escalates every unresolved incident past its escalation time (for a
 /// scheduler while the run is paused), journaled as escalated by `by`.
 /// Takes the lease. Returns the ids. (`cutover watch` escalates without
-/// holding the lease while it sends: see [`crate::watch`].)
+/// holding the lease while it sends: see [`crate::watch`].) `https://`
+/// targets must chain to the plan's `notify_tls_ca` files, given resolved.
 pub fn escalate(
     state: impl Into<StateAt>,
     plan_name: &str,
     by: &str,
+    notify_tls_ca: &[std::path::PathBuf],
 ) -> Result<Vec<String>, EngineError> {
+    let sender = crate::notifications::sender_trusting(notify_tls_ca, RetryPolicy::from_env())?;
     let backend = state.into().open()?;
     let lease = take_lease(&backend, Some("cutover incident escalate"))?;
     let (mut journal, mut view, _) = open_journal(&backend, &lease.handle)?;
-    let out = escalate_into(&mut journal, &mut view, plan_name, by)?;
+    let out = escalate_into(&sender, &mut journal, &mut view, plan_name, by)?;
     drop(lease.handle);
     Ok(out)
 }
 
 fn escalate_into(
+    sender: &Sender,
     journal: &mut cutover_state::AnyJournal,
     view: &mut crate::RunView,
     plan_name: &str,
     by: &str,
 ) -> Result<Vec<String>, EngineError> {
-    let sender = Sender::new(RetryPolicy::from_env(), "cutover");
     let name = if plan_name.is_empty() {
         view.plan.clone().unwrap_or_default()
     } else {
         plan_name.to_string()
     };
-    let evs = crate::notifications::escalations(&sender, view, &name, &[], by);
+    let evs = crate::notifications::escalations(sender, view, &name, &[], by);
     if evs.is_empty() {
         return Ok(Vec::new());
     }

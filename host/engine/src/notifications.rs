@@ -21,7 +21,16 @@ pub(crate) fn sender_for(plan: &LoadedPlan, policy: RetryPolicy) -> Result<Sende
         .iter()
         .map(|f| plan.base_dir.join(f))
         .collect();
-    let roots = TrustRoots::from_pem_files(&files)
+    sender_trusting(&files, policy)
+}
+
+/// A sender whose `https://` targets must chain to the CA `files` (the
+/// public web PKI roots when there are none).
+pub(crate) fn sender_trusting(
+    files: &[std::path::PathBuf],
+    policy: RetryPolicy,
+) -> Result<Sender, EngineError> {
+    let roots = TrustRoots::from_pem_files(files)
         .map_err(|e| EngineError::Operator(format!("[plan] notify_tls_ca: {e}")))?;
     Ok(Sender::new(policy, "cutover").with_roots(roots))
 }

@@ -165,9 +165,16 @@ pub fn run(cmd: IncidentCmd) -> anyhow::Result<u8> {
         }
         IncidentCmd::Open(a) => open(a),
         IncidentCmd::Ack(a) => {
-            let dir = super::state_of(&a.plan)?;
+            let outline = crate::cmd::status::PlanOutline::read(&a.plan)?;
             let who = super::by(a.by);
-            let ack = incident::ack(&dir, &a.id, a.step, &who, &a.note)?;
+            let ack = incident::ack(
+                &outline.state,
+                &a.id,
+                a.step,
+                &who,
+                &a.note,
+                &outline.notify_tls_ca,
+            )?;
             for id in &ack.escalated {
                 eprintln!("note: incident {id} was past its escalation time and was escalated");
             }
@@ -187,8 +194,9 @@ pub fn run(cmd: IncidentCmd) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         IncidentCmd::Escalate(a) => {
-            let dir = super::state_of(&a.plan)?;
-            let ids = incident::escalate(&dir, "", &super::by(None))?;
+            let outline = crate::cmd::status::PlanOutline::read(&a.plan)?;
+            let ids =
+                incident::escalate(&outline.state, "", &super::by(None), &outline.notify_tls_ca)?;
             if a.json {
                 println!("{}", serde_json::to_string(&ids)?);
             } else if ids.is_empty() {

@@ -16,6 +16,8 @@ pub(crate) struct PlanOutline {
     pub(crate) state_dir: PathBuf,
     /// Where the journal lives: `CUTOVER_STATE_URL`, `[plan] state`, or the directory.
     pub(crate) state: StateAt,
+    /// `[plan] notify_tls_ca`, resolved against the plan's directory.
+    pub(crate) notify_tls_ca: Vec<PathBuf>,
     phases: Vec<(String, Vec<String>)>,
     /// Each phase's `duration` as written and its maximum in ms.
     durations: std::collections::BTreeMap<String, (String, u64)>,
@@ -75,9 +77,21 @@ impl PlanOutline {
                     .collect()
             })
             .unwrap_or_default();
+        let notify_tls_ca = doc
+            .get("plan")
+            .and_then(|p| p.get("notify_tls_ca"))
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str())
+                    .map(|f| base.join(f))
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(PlanOutline {
             state_dir: base.join(dir),
             state,
+            notify_tls_ca,
             phases,
             durations,
         })

@@ -71,13 +71,15 @@ steps = ["action: noop", "Check the routing tree", "pause"]
     assert_eq!(statuses, vec!["done", "pending", "pending"]);
     assert_eq!(inc.procedure, "low-rate");
     // The ack escalates first: the escalation time (0) has passed.
-    let ack = cutover_engine::incident::ack(&fx.state_dir(), "INC-1", 2, "bob", "routes ok")
+    let ack = cutover_engine::incident::ack(&fx.state_dir(), "INC-1", 2, "bob", "routes ok", &[])
         .expect("ack");
     assert_eq!(ack.escalated, vec!["INC-1".to_string()]);
     assert_eq!(ack.next, Some((3, "pause".to_string())));
     // Settled and automated steps cannot be acked; step 4 does not exist.
     for step in [2, 3, 4] {
-        assert!(cutover_engine::incident::ack(&fx.state_dir(), "INC-1", step, "bob", "").is_err());
+        assert!(
+            cutover_engine::incident::ack(&fx.state_dir(), "INC-1", step, "bob", "", &[]).is_err()
+        );
     }
     let bodies = json_bodies(&sink);
     assert_eq!(

@@ -169,7 +169,7 @@ fn incident_open_journals_who_and_why_and_pauses_the_run() {
         matches!(&out, RunOutcome::Paused { reason } if reason.contains("INC-1 2")),
         "{out:?}"
     );
-    cutover_engine::incident::ack(&fx.state_dir(), "INC-1", 2, "bob", "").expect("ack");
+    cutover_engine::incident::ack(&fx.state_dir(), "INC-1", 2, "bob", "", &[]).expect("ack");
     assert!(matches!(
         fx.run(Mode::Resume).expect("resume"),
         RunOutcome::AwaitingApproval { .. }

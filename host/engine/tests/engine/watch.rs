@@ -168,3 +168,34 @@ fn without_the_ca_file_an_https_delivery_fails_as_untrusted_and_is_journaled() {
     );
     assert_eq!(fx.status().incidents.len(), 1);
 }
+
+#[test]
+fn escalating_by_hand_trusts_the_ca_files_it_is_given() {
+    let pki = TestPki::new();
+    let sink = TlsSink::start(&pki);
+    let fx = https_fixture(&sink.url("/hook"), Some(&pki));
+    let plan = fx.load();
+    assert!(matches!(
+        fx.run(Mode::Run).expect("run"),
+        RunOutcome::AwaitingApproval { .. }
+    ));
+    cutover_engine::incident::open(&plan, "system_failure", "AM B down", "alice").expect("open");
+    std::thread::sleep(Duration::from_millis(400));
+    let ca = fx.path.parent().expect("plan dir").join("hooks-ca.pem");
+    let ids =
+        cutover_engine::incident::escalate(&fx.state_dir(), "", "cron", &[ca]).expect("escalate");
+    assert_eq!(ids.len(), 1);
+    let bodies = sink.bodies();
+    assert_eq!(
+        bodies.len(),
+        2,
+        "the incident, then its escalation: {bodies:?}"
+    );
+    assert!(bodies[1].contains("cutover-escalation"), "{}", bodies[1]);
+    assert!(
+        !fx.events()
+            .iter()
+            .any(|e| matches!(e, Event::NotificationFailed { .. })),
+        "nothing failed"
+    );
+}
