@@ -78,7 +78,7 @@ impl ExitClass {
                 "verdict `inconclusive` or `no-data` (nothing to judge is never a pass); a run waiting on an inconclusive parallel run"
             }
             ExitClass::State => {
-                "state problem: journal corrupt, backup or rollback point corrupt, lease held by another runner, stale plan"
+                "state problem: journal corrupt, backup or rollback point corrupt, lease held by another runner or lost, stale plan, state database unreachable, refusing the password, missing a table or gone"
             }
             ExitClass::Internal => "internal error",
         }
