@@ -301,3 +301,78 @@ fn a_pause_asked_from_another_working_directory_reaches_the_runner_through_the_d
     finish(b, &db);
     assert_each_step_once(&records(b, &db), STEPS);
 }
+
+/// SIGKILLs runners on the database state at random moments, each
+/// successor taking over once the lease expires: nothing acknowledged is
+/// lost, no step finishes twice, no non-idempotent step starts twice.
+#[test]
+fn runners_killed_again_and_again_on_the_database_lose_nothing() {
+    const STEPS: usize = 240;
+    const KILLS: usize = 12;
+    let db = PgFixture::start().fresh_db();
+    let tmp = fixture(&slow_plan(STEPS));
+    let dir = tmp.path();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        | 1;
+    let mut rng = cutover_test_kit::rng::Rng::seeded(seed);
+    let mut kills = 0;
+    let t0 = Instant::now();
+    while kills < KILLS {
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "took too long (seed {seed})"
+        );
+        let started = db_run(dir, &db, &["history", "plan.toml", "--json"]);
+        let cmd = if out(&started).contains("\"run-started\"") {
+            "resume"
+        } else {
+            "run"
+        };
+        let mut child = spawn_run(dir, &db, cmd);
+        std::thread::sleep(Duration::from_millis(150 + rng.below(600)));
+        if matches!(child.try_wait(), Ok(None)) {
+            let _ = child.kill();
+            let _ = child.wait();
+            kills += 1;
+            // The killed holder's lease must expire before anyone takes over.
+            std::thread::sleep(Duration::from_millis(TTL_MS + 100));
+            continue;
+        }
+        let code = child.wait().expect("wait").code();
+        match code.and_then(class) {
+            Some(ExitClass::Ok) => break,
+            // Refused (the lease of the last kill still live) or paused on
+            // an interrupted step: `finish` below approves and goes on.
+            Some(ExitClass::State | ExitClass::Paused) => {
+                if code.and_then(class) == Some(ExitClass::Paused) {
+                    let s = db_run(dir, &db, &["status", "plan.toml", "--json"]);
+                    let s: serde_json::Value = serde_json::from_str(&out(&s)).expect("status");
+                    let target = s["waiting_for"].as_str().expect("waiting for").to_string();
+                    expect(
+                        &db_run(dir, &db, &["approve", "plan.toml", &target, "--by", "t"]),
+                        ExitClass::Ok.into(),
+                    );
+                }
+            }
+            other => panic!("unexpected exit {other:?} (seed {seed})"),
+        }
+    }
+    assert_eq!(
+        kills, KILLS,
+        "the run ended before {KILLS} kills: make it longer (seed {seed})"
+    );
+    finish(dir, &db);
+    let recs = records(dir, &db);
+    assert_each_step_once(&recs, STEPS);
+    let recovered = recs
+        .iter()
+        .filter(|r| r["kind"] == "lease-recovered")
+        .count();
+    eprintln!("database torture: {kills} kills, {recovered} takeovers, seed {seed}");
+    assert!(
+        recovered >= kills.min(1),
+        "takeovers are journaled (seed {seed})"
+    );
+}
