@@ -376,3 +376,39 @@ fn runners_killed_again_and_again_on_the_database_lose_nothing() {
         "takeovers are journaled (seed {seed})"
     );
 }
+
+#[test]
+fn unlock_force_takes_over_a_killed_holder_without_waiting_for_expiry() {
+    const STEPS: usize = 45;
+    let TwoRunners {
+        db,
+        a: _a,
+        b,
+        mut first,
+    } = TwoRunners::start(STEPS);
+    let b = b.path();
+    first.kill().expect("SIGKILL");
+    first.wait().expect("wait");
+    let o = db_run(
+        b,
+        &db,
+        &[
+            "unlock",
+            "plan.toml",
+            "--force",
+            "--reason",
+            "its host died",
+        ],
+    );
+    expect(&o, ExitClass::Ok.into());
+    assert_has(&out(&o), "lease removed");
+    // At once, well inside the dead holder's time to live.
+    finish(b, &db);
+    let recs = records(b, &db);
+    assert_each_step_once(&recs, STEPS);
+    let unlocked = recs
+        .iter()
+        .find(|r| r["kind"] == "unlocked")
+        .expect("the unlock is journaled");
+    assert_eq!(unlocked["payload"]["reason"], "its host died");
+}
