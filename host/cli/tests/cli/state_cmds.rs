@@ -153,25 +153,12 @@ fn a_database_gone_mid_run_stops_the_runner_with_exit_8_and_resume_completes_onc
     let mut runner = super::two_runners::spawn_run(dir, &db, "run");
     super::two_runners::wait_for_steps(dir, &db, 3);
     pg.stop();
-    let t0 = std::time::Instant::now();
-    let status = loop {
-        if let Some(s) = runner.try_wait().expect("try_wait") {
-            break s;
-        }
-        assert!(
-            t0.elapsed() < std::time::Duration::from_secs(60),
-            "the runner did not stop when its database went away"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(runner.stderr.as_mut().expect("stderr"), &mut stderr)
-        .expect("stderr");
-    assert_eq!(
-        status.code().and_then(class),
-        Some(ExitClass::State),
-        "{stderr}"
+    let (class_of, stderr) = super::two_runners::exit_of(
+        &mut runner,
+        60,
+        "the runner did not stop when its database went away",
     );
+    assert_eq!(class_of, Some(ExitClass::State), "{stderr}");
     assert!(
         stderr.contains("state database") && stderr.contains(&format!(":{}/", pg.port())),
         "the error names the database: {stderr}"

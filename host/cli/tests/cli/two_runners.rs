@@ -64,6 +64,24 @@ pub(crate) fn spawn_run(dir: &Path, db: &PgDb, cmd: &str) -> Child {
         .expect("spawn")
 }
 
+/// Waits (at most `secs`) for `child` to exit, saying `what` otherwise;
+/// its exit class and stderr.
+pub(crate) fn exit_of(child: &mut Child, secs: u64, what: &str) -> (Option<ExitClass>, String) {
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("try_wait") {
+            break s;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(secs), "{what}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    if let Some(e) = child.stderr.as_mut() {
+        std::io::Read::read_to_string(e, &mut stderr).expect("stderr");
+    }
+    (status.code().and_then(class), stderr)
+}
+
 /// Waits until the journal holds `n` finished steps.
 pub(crate) fn wait_for_steps(dir: &Path, db: &PgDb, n: usize) {
     let t0 = Instant::now();
@@ -223,22 +241,9 @@ fn a_holder_stopped_past_its_lease_and_woken_after_a_takeover_cannot_write() {
 
     // Woken, the old holder finds its lease gone and writes nothing.
     signal("-CONT");
-    let t0 = Instant::now();
-    let status = loop {
-        if let Some(s) = first.try_wait().expect("try_wait") {
-            break s;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(30),
-            "the woken holder did not stop"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(first.stderr.as_mut().expect("stderr"), &mut stderr)
-        .expect("stderr");
+    let (class_of, stderr) = exit_of(&mut first, 30, "the woken holder did not stop");
     assert_eq!(
-        status.code().and_then(class),
+        class_of,
         Some(ExitClass::State),
         "the woken holder exits with a state error\n{stderr}"
     );
@@ -278,18 +283,8 @@ fn a_pause_asked_from_another_working_directory_reaches_the_runner_through_the_d
         &out(&o),
         "the active runner will stop at its next step boundary",
     );
-    let t0 = Instant::now();
-    let status = loop {
-        if let Some(s) = first.try_wait().expect("try_wait") {
-            break s;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(30),
-            "the runner did not pause"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert_eq!(status.code().and_then(class), Some(ExitClass::Paused));
+    let (class_of, stderr) = exit_of(&mut first, 30, "the runner did not pause");
+    assert_eq!(class_of, Some(ExitClass::Paused), "{stderr}");
     let recs = records(b, &db);
     let paused = recs
         .iter()

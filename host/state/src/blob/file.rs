@@ -7,7 +7,7 @@ use std::sync::mpsc;
 
 use sha2::{Digest as _, Sha256};
 
-use super::{BLOB_BUF, BlobError, BlobRef, BlobStore, VerifyingReader, read_full};
+use super::{BLOB_BUF, BlobError, BlobRef, BlobStore, VerifyingReader, drain, read_full};
 use crate::atomic::temp_path_for;
 use crate::digest::Digest;
 
@@ -195,26 +195,15 @@ impl BlobStore for FileBlobStore {
         let f = self.open_file(digest)?;
         let path = self.path_of(digest);
         let mut r = VerifyingReader::new(f, *digest);
-        let mut buf = vec![0u8; BLOB_BUF];
-        let mut size = 0u64;
-        loop {
-            match r.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => size += n as u64,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    if let Some(BlobError::DigestMismatch { expected, actual }) =
-                        BlobError::from_io(&e)
-                    {
-                        return Err(BlobError::DigestMismatch {
-                            expected: *expected,
-                            actual: *actual,
-                        });
-                    }
-                    return Err(io(&path, "read blob")(e));
-                }
+        let size = drain(&mut r).map_err(|(e, _)| {
+            if let Some(BlobError::DigestMismatch { expected, actual }) = BlobError::from_io(&e) {
+                return BlobError::DigestMismatch {
+                    expected: *expected,
+                    actual: *actual,
+                };
             }
-        }
+            io(&path, "read blob")(e)
+        })?;
         Ok(BlobRef {
             digest: *digest,
             size,

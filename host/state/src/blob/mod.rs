@@ -93,6 +93,21 @@ pub(crate) fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usi
     Ok(filled)
 }
 
+/// Reads `r` (a verifying reader) to its end; returns the bytes read, or
+/// the error and how many bytes came before it.
+pub(crate) fn drain(r: &mut dyn Read) -> Result<u64, (io::Error, u64)> {
+    let mut buf = vec![0u8; BLOB_BUF];
+    let mut size = 0u64;
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => return Ok(size),
+            Ok(n) => size += n as u64,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err((e, size)),
+        }
+    }
+}
+
 /// A content-addressed blob store. Backend-neutral; the file backend is [`FileBlobStore`].
 pub trait BlobStore: Send + Sync {
     /// Stream `reader` into the store; identical content is stored once.

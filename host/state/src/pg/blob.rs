@@ -13,7 +13,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::{Conn, PgConfig, check_fence, db_error, lock};
 use crate::backend::Fence;
-use crate::blob::{BLOB_BUF, BlobError, BlobRef, BlobStore, VerifyingReader, read_full};
+use crate::blob::{BLOB_BUF, BlobError, BlobRef, BlobStore, VerifyingReader, drain, read_full};
 use crate::db::DbError;
 use crate::digest::Digest;
 
@@ -128,28 +128,19 @@ impl BlobStore for PgBlobStore {
 
     fn verify(&self, digest: &Digest) -> Result<BlobRef, BlobError> {
         let mut r = self.open(digest)?;
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut size = 0u64;
-        loop {
-            match r.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => size += n as u64,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    return Err(match e.into_inner().map(|b| b.downcast::<BlobError>()) {
-                        Some(Ok(blob_err)) => *blob_err,
-                        Some(Err(other)) => BlobError::Source {
-                            offset: size,
-                            source: io::Error::other(other),
-                        },
-                        None => BlobError::Source {
-                            offset: size,
-                            source: io::Error::other("read failed"),
-                        },
-                    });
-                }
+        let size = drain(&mut r).map_err(|(e, size)| {
+            match e.into_inner().map(|b| b.downcast::<BlobError>()) {
+                Some(Ok(blob_err)) => *blob_err,
+                Some(Err(other)) => BlobError::Source {
+                    offset: size,
+                    source: io::Error::other(other),
+                },
+                None => BlobError::Source {
+                    offset: size,
+                    source: io::Error::other("read failed"),
+                },
             }
-        }
+        })?;
         Ok(BlobRef {
             digest: *digest,
             size,
