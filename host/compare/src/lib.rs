@@ -13,6 +13,7 @@
 pub mod backtest;
 pub mod error;
 mod in_memory;
+mod intern;
 pub mod matching;
 pub mod model;
 pub mod options;

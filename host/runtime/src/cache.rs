@@ -15,7 +15,8 @@
 //! to the entry by the tag: a cached load hashes the component once with
 //! BLAKE3 (the cache key) and takes its sha256 (shown by `inspect`, checked
 //! against a plan's pin) from the verified entry, so no sha256 pass is made
-//! on a hit.
+//! on a hit. A component file loaded again unchanged skips both passes
+//! through a record of file identities (`cache_ident`).
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -23,6 +24,10 @@ use std::path::{Path, PathBuf};
 
 use memmap2::{Mmap, MmapOptions};
 use sha2::{Digest, Sha256};
+
+pub(crate) use crate::cache_ident::FileId;
+use crate::cache_ident::{self as ident, Record, Records};
+use std::time::SystemTime;
 
 /// Trailer magic (also the format version: entries of other formats are
 /// rejected as [`Rejection::Unrecognised`] and replaced).
@@ -124,6 +129,8 @@ pub(crate) struct Entry {
     map: Mmap,
     payload_len: usize,
     sha256: [u8; 32],
+    /// The entry file's identity before it was read, and when it was taken.
+    seen: Option<(FileId, SystemTime)>,
 }
 
 /// Result of [`ComponentCache::find`].
@@ -196,9 +203,11 @@ impl ComponentCache {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Lookup::Absent,
             Err(_) => return Lookup::Rejected(Rejection::Unreadable),
         };
-        let Ok(len) = file.metadata().map(|m| m.len()) else {
+        let Ok(meta) = file.metadata() else {
             return Lookup::Rejected(Rejection::Unreadable);
         };
+        let seen = FileId::of(&meta).map(|id| (id, SystemTime::now()));
+        let len = meta.len();
         if len < TRAILER as u64 {
             return Lookup::Rejected(Rejection::Truncated);
         }
@@ -214,8 +223,68 @@ impl ComponentCache {
                 map,
                 payload_len,
                 sha256,
+                seen,
             }),
             Err(r) => Lookup::Rejected(r),
+        }
+    }
+
+    fn records(&self) -> Records<'_> {
+        Records {
+            dir: &self.dir,
+            engine_tag: &self.engine_tag,
+            engine_id: &self.engine_id,
+        }
+    }
+
+    /// The entry of a component file whose identity, and that of its
+    /// entry, are those recorded at a full verification (see
+    /// `cache_ident`): mapped, not hashed.
+    pub(crate) fn recall(&self, component: &FileId) -> Option<(Record, Entry)> {
+        if !ident::enabled() {
+            return None;
+        }
+        let r = self.records().read(component)?;
+        let file = File::open(self.path_for(&r.key)).ok()?;
+        if FileId::of_file(&file)? != r.entry {
+            return None;
+        }
+        let payload_len = usize::try_from(r.entry_size()).ok()?.checked_sub(TRAILER)?;
+        // SAFETY: as in `find`; the identity says the file is the one that
+        // was verified in full.
+        let map = unsafe { MmapOptions::new().map(&file) }.ok()?;
+        if map.len() != payload_len + TRAILER {
+            return None;
+        }
+        Some((
+            r,
+            Entry {
+                file,
+                map,
+                payload_len,
+                sha256: r.sha256,
+                seen: None,
+            },
+        ))
+    }
+
+    /// Record the identities of a component file and of its entry after a
+    /// full verification, when both have settled (best effort).
+    pub(crate) fn remember(&self, component: (FileId, SystemTime), key: &[u8; 32], e: &Entry) {
+        let Some((entry, entry_now)) = e.seen else {
+            return;
+        };
+        if !(ident::enabled() && component.0.settled(component.1) && entry.settled(entry_now)) {
+            return;
+        }
+        let r = Record {
+            component: component.0,
+            key: *key,
+            entry,
+            sha256: e.sha256,
+        };
+        if let Err(error) = self.records().write(&r) {
+            tracing::debug!(%error, "cache identity record not written");
         }
     }
 
@@ -325,8 +394,8 @@ fn verify(bytes: &[u8], tag_key: &[u8; 32]) -> Result<(usize, [u8; 32]), Rejecti
     Ok((body_len, sha256))
 }
 
-/// Component bytes as loaded from a file: mapped when large (no copy, no
-/// fresh pages to fault in), read otherwise.
+/// Component bytes as loaded from a file: mapped when large (no copy, and
+/// only the pages read are faulted in), read otherwise.
 pub(crate) enum ComponentBytes {
     Mapped(Mmap),
     Read(Vec<u8>),
@@ -342,18 +411,42 @@ impl std::ops::Deref for ComponentBytes {
     }
 }
 
+/// A component file's bytes, and its identity taken before they are read,
+/// with the time it was taken (`None` when it already changed while opened
+/// or read). A change at any later time gives the file a new ctime, so a
+/// record made from this identity can no longer match it.
+pub(crate) struct ComponentFile {
+    pub(crate) bytes: ComponentBytes,
+    pub(crate) id: Option<(FileId, SystemTime)>,
+}
+
 /// Reads (or maps) a component file.
-pub(crate) fn read_component(path: &Path) -> std::io::Result<ComponentBytes> {
-    let file = File::open(path)?;
-    if file.metadata()?.len() >= MAP_FROM {
+pub(crate) fn read_component(path: &Path) -> std::io::Result<ComponentFile> {
+    let mut file = File::open(path)?;
+    let meta = file.metadata()?;
+    let before = FileId::of(&meta).map(|id| (id, SystemTime::now()));
+    let mut bytes = None;
+    if meta.len() >= MAP_FROM {
         // SAFETY: read-only private mapping of a component file; like any
         // reader we assume it is not truncated while being loaded (the
         // bytes are hashed before use, and the compiled form is what runs).
-        if let Ok(m) = unsafe { MmapOptions::new().populate().map(&file) } {
-            return Ok(ComponentBytes::Mapped(m));
+        // Not populated: a load through the identity record reads only the
+        // headers and the sections outside the code.
+        if let Ok(m) = unsafe { MmapOptions::new().map(&file) } {
+            bytes = Some(ComponentBytes::Mapped(m));
         }
     }
-    fs::read(path).map(ComponentBytes::Read)
+    let bytes = match bytes {
+        Some(b) => b,
+        None => {
+            let mut v = Vec::new();
+            std::io::Read::read_to_end(&mut file, &mut v)?;
+            ComponentBytes::Read(v)
+        }
+    };
+    let after = FileId::of_file(&file);
+    let id = before.filter(|(id, _)| after == Some(*id));
+    Ok(ComponentFile { bytes, id })
 }
 
 /// sha256 of component bytes.
@@ -395,18 +488,33 @@ pub(crate) struct Identified {
 /// BLAKE3 (the key) and, on a verified entry, the sha256 recorded in it
 /// (bound to the bytes by the key and the entry's tag); without a cache or
 /// entry, sha256 of the bytes.
+///
+/// For a component file (`file`: its identity before it was read), a
+/// record of a previous full verification whose identities still hold
+/// replaces both hashes (see `cache_ident`); a full verification of a
+/// settled file and entry writes that record.
 pub(crate) fn identify(
     cache: Option<&ComponentCache>,
     bytes: &[u8],
+    file: Option<(FileId, SystemTime)>,
     origin: &str,
     pin: Option<&str>,
 ) -> Result<Identified, crate::error::LoadError> {
-    let (key, lookup) = match cache {
-        Some(c) => {
+    let recalled = match (cache, file) {
+        (Some(c), Some((id, _))) => c.recall(&id),
+        _ => None,
+    };
+    let (key, lookup) = match (cache, recalled) {
+        (_, Some((r, entry))) => (Some(r.key), Lookup::Found(entry)),
+        (Some(c), None) => {
             let key = key_of(bytes);
-            (Some(key), c.find(&key))
+            let lookup = c.find(&key);
+            if let (Lookup::Found(e), Some(f)) = (&lookup, file) {
+                c.remember(f, &key, e);
+            }
+            (Some(key), lookup)
         }
-        None => (None, Lookup::Absent),
+        (None, None) => (None, Lookup::Absent),
     };
     let sha256 = match &lookup {
         Lookup::Found(e) => e.sha256(),

@@ -5,7 +5,7 @@
 //! over (not as "not a valid WebAssembly component", and not only when
 //! its first call fails).
 
-use wasmparser::{Parser, Payload};
+use wasmparser::{Chunk, Parser, Payload};
 
 use crate::limits::{Limit, Limits, MAX_MEMORY_BYTES, MAX_TABLE_ELEMENTS};
 
@@ -42,8 +42,28 @@ pub(crate) fn excess(bytes: &[u8], limits: &Limits) -> Option<Excess> {
         &binary[..]
     };
     let (memory_max, table_max) = (memory_allowed(limits), table_allowed(limits));
-    for payload in Parser::new(0).parse_all(bytes) {
-        match payload.ok()? {
+    // `Parser::parse_all`, without walking the function bodies: code
+    // sections are skipped whole (most of a large guest's bytes, which then
+    // need not even be read in).
+    let mut stack: Vec<Parser> = Vec::new();
+    let mut cur = Parser::new(0);
+    let mut data = bytes;
+    loop {
+        let (payload, consumed) = match cur.parse(data, true).ok()? {
+            Chunk::Parsed { payload, consumed } => (payload, consumed),
+            Chunk::NeedMoreData(_) => return None,
+        };
+        data = data.get(consumed..)?;
+        match payload {
+            Payload::ModuleSection { parser, .. } | Payload::ComponentSection { parser, .. } => {
+                stack.push(cur.clone());
+                cur = parser;
+            }
+            Payload::End(_) => cur = stack.pop()?,
+            Payload::CodeSectionStart { size, .. } => {
+                cur.skip_section();
+                data = data.get(usize::try_from(size).ok()?..)?;
+            }
             Payload::MemorySection(reader) => {
                 for memory in reader {
                     let m = memory.ok()?;
@@ -73,7 +93,6 @@ pub(crate) fn excess(bytes: &[u8], limits: &Limits) -> Option<Excess> {
             _ => {}
         }
     }
-    None
 }
 
 #[cfg(test)]
@@ -114,6 +133,19 @@ mod tests {
         assert_eq!(excess(component("(memory 1025)").as_bytes(), &big), None);
         let over_pool = excess(component("(memory 16385)").as_bytes(), &big);
         assert_eq!(over_pool.map(|e| e.allowed), Some(MAX_MEMORY_BYTES as u64));
+        // Function bodies are skipped, not what follows them: a second
+        // module after one with code, and a nested component.
+        let two = "(component (core module $a (func (result i32) i32.const 1) (func)) \
+                   (core module $b (memory 1025)))";
+        assert_eq!(
+            excess(two.as_bytes(), &limits).map(|e| e.asked),
+            Some(1025 << 16)
+        );
+        let nested = format!("(component {two})");
+        assert_eq!(
+            excess(nested.as_bytes(), &limits).map(|e| e.limit),
+            Some(Limit::Memory)
+        );
         // Unparseable bytes are left to the compiler to report.
         assert_eq!(excess(b"(component (oops", &limits), None);
         assert_eq!(excess(b"\0asm\x0d\0\x01\0\xff", &limits), None);

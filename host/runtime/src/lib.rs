@@ -14,6 +14,7 @@
 mod api;
 mod bindings;
 mod cache;
+mod cache_ident;
 mod call;
 mod data;
 mod declared;

@@ -119,11 +119,11 @@ impl Runtime {
         limits: &Limits,
     ) -> Result<Plugin, LoadError> {
         let origin = path.display().to_string();
-        let bytes = cache::read_component(path).map_err(|cause| LoadError::Io {
+        let file = cache::read_component(path).map_err(|cause| LoadError::Io {
             path: origin.clone(),
             cause,
         })?;
-        self.load_pinned(&bytes, &origin, limits, pin)
+        self.load_pinned(&file.bytes, file.id, &origin, limits, pin)
     }
 
     /// Loads a plugin from bytes (binary component, or component text);
@@ -143,7 +143,7 @@ impl Runtime {
         origin: &str,
         limits: &Limits,
     ) -> Result<Plugin, LoadError> {
-        self.load_pinned(bytes, origin, limits, None)
+        self.load_pinned(bytes, None, origin, limits, None)
     }
 
     /// [`Runtime::load_with`], refusing bytes whose sha256 is not `pin`
@@ -152,12 +152,13 @@ impl Runtime {
     fn load_pinned(
         &self,
         bytes: &[u8],
+        file: Option<(cache::FileId, std::time::SystemTime)>,
         origin: &str,
         limits: &Limits,
         pin: Option<&str>,
     ) -> Result<Plugin, LoadError> {
         let started = Instant::now();
-        let identified = cache::identify(self.cache.as_ref(), bytes, origin, pin)?;
+        let identified = cache::identify(self.cache.as_ref(), bytes, file, origin, pin)?;
         let digest = identified.sha256;
         if let Some(e) = declared::excess(bytes, limits) {
             return Err(LoadError::OverLimit {

@@ -25,20 +25,27 @@
 //!    ratios and PASS/MISS against issue 19's bars (>= 50x faster, <= 1/10 of
 //!    the Python peak memory).
 //!
-//! What bounds it now (measured 2026-12-06 on the 2-core VM while other
-//! builds kept the load average at ~5; `perf record -e cpu-clock`, as the VM
-//! has no hardware counters): CPU, not I/O. 1.1 GB in; `cat` reads it at
-//! ~6 GB/s from the page cache, `cutover compare --json` at ~150 MB/s (7.5 s
-//! wall, 5.2 s CPU, ~0.7 cores busy, ~350 MB peak RSS). About half the CPU
-//! is parsing: the JSON scan (`parse::scan::Cursor` key/string/string_map/
-//! skip_string, `parse::stream`), label interning (`model::Interner::intern`,
-//! 11% alone) and `AlertTable::push`; kernel copies and page faults 12%;
-//! `AlertTable::sort` and quicksort 9%; matching and rename hints 9%; JSON
-//! rendering 8.5%. Parsing runs on two threads (a reader/interner and the
-//! main thread) but the reader finishes at ~70% of the wall time, after
-//! which sorting, matching, hints and rendering run on one thread, so the
-//! second core idles for the tail. The Python reference: ~170 s CPU
-//! (305 s wall under that load), 5.1 GB.
+//! What bounds it now (measured 2026-12-06 on the 2-core VM with
+//! `perf record -e cpu-clock`, as the VM has no hardware counters, and
+//! callgrind instruction counts, which other load does not change): CPU,
+//! not I/O. 1.1 GB in; `cat` reads it at ~6 GB/s from the page cache,
+//! `cutover compare --json` on a quiet machine at ~600 MB/s (1.8 s wall,
+//! 3.4 s CPU: 1.9 cores busy, ~380 MB peak RSS). The two dumps are parsed
+//! at once, one thread each, so parsing (~1.3 s of the wall time) keeps
+//! both cores busy; it is three quarters of the CPU: the JSON scan
+//! (`parse::scan::Cursor` string/key/string_map/skip_string, ~30%), label
+//! interning (`model::Interner::intern`, ~10%: a hit is now checked against
+//! a 16-byte inline head, without reading the interned text), building and
+//! sorting the tables (`AlertTable::push`/`sort`, ~10%), read copies and
+//! page faults (~6%). The tail (match, key strings, hints, rendering,
+//! ~0.5 s) runs on both cores too: keys hashed and interned by hash half,
+//! the counts beside the key strings, the hint index built by halves, and
+//! the list entries formatted in the output's layout (compact) by two
+//! workers while the main thread only writes. Left on one thread: matching
+//! the episodes of each key (~0.1 s) and the report header. Under the
+//! load of other builds both tools slow down, cutover's two threads the
+//! most (one core's share or less), which is what the ratio moves with.
+//! The Python reference: ~170 s CPU, 5.1 GB.
 //!
 //! Run: `cargo bench -p cutover-compare --bench million`
 //! Environment: `CUTOVER_BENCH_ALERTS` (alerts per side, default 1000000),

@@ -111,35 +111,43 @@ pub(crate) fn find_hints(keys: &(impl HintKeys + Sync), missing: &[u32], extra: 
         index
     };
     let halves = |n: usize| if parallel { n / 2 } else { n };
-    let (index, index_hi) = std::thread::scope(|s| {
+    // A multimap per half of the extra keys: every entry under its own
+    // hash. Each half is indexed on its own thread; a lookup reads both.
+    let table_of = |first: usize, part: &[u32]| {
+        let index = entries(first, part);
+        let mut table: hashbrown::HashTable<(u64, u32)> =
+            hashbrown::HashTable::with_capacity(index.len());
+        for (h, ord) in index {
+            table.insert_unique(h, (h, ord), |&(h, _)| h);
+        }
+        table
+    };
+    let ((table, by_name, extra_set), table_hi) = std::thread::scope(|s| {
         let mid = halves(extra.len());
-        let entries = &entries;
-        let hi = s.spawn(move || entries(mid, &extra[mid..]));
-        let lo = entries(0, &extra[..mid]);
+        let table_of = &table_of;
+        let hi = s.spawn(move || table_of(mid, &extra[mid..]));
+        let lo = table_of(0, &extra[..mid]);
+        // Extra keys by name, in order, and as a set.
+        let mut by_name: HashMap<u32, Vec<u32>, _> = HashMap::with_hasher(hasher());
+        for (ord, &e) in extra.iter().enumerate() {
+            by_name
+                .entry(keys.alertname(e))
+                .or_default()
+                .push(ord as u32);
+        }
+        let mut extra_set: HashSet<u32, _> = HashSet::with_hasher(hasher());
+        extra_set.extend(extra.iter().copied());
         (
-            lo,
+            (lo, by_name, extra_set),
             hi.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
         )
     });
-    // A multimap: every entry under its own hash.
-    let mut table: hashbrown::HashTable<(u64, u32)> =
-        hashbrown::HashTable::with_capacity(index.len() + index_hi.len());
-    for (h, ord) in index.into_iter().chain(index_hi) {
-        table.insert_unique(h, (h, ord), |&(h, _)| h);
-    }
-    // Extra keys by name, in order, and as a set.
-    let mut by_name: HashMap<u32, Vec<u32>, _> = HashMap::with_hasher(hasher());
-    for (ord, &e) in extra.iter().enumerate() {
-        by_name
-            .entry(keys.alertname(e))
-            .or_default()
-            .push(ord as u32);
-    }
-    let mut extra_set: HashSet<u32, _> = HashSet::with_hasher(hasher());
-    extra_set.extend(extra.iter().copied());
+    // Ordinals from both halves; the callers sort candidates by ordinal,
+    // so the order of the two tables does not matter.
     let lookup = |h: u64| {
         table
             .iter_hash(h)
+            .chain(table_hi.iter_hash(h))
             .filter(move |&&(x, _)| x == h)
             .map(|&(_, o)| o)
     };

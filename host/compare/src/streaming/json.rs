@@ -16,6 +16,14 @@ use crate::streaming::sides::{NONE, Side};
 use crate::timefmt::format_millis;
 use std::io::Write;
 
+/// Append the pretty or the compact form of a literal (the same text with
+/// the whitespace outside strings dropped).
+macro_rules! lit {
+    ($buf:expr, $compact:expr, $pretty:expr, $short:expr) => {
+        $buf.extend_from_slice(if $compact { $short } else { $pretty })
+    };
+}
+
 /// Items formatted per chunk (by one worker thread).
 const CHUNK: usize = 4096;
 
@@ -29,22 +37,23 @@ impl Comparison<'_> {
         layout: JsonLayout,
         out: &mut dyn Write,
     ) -> Result<(), CompareError> {
-        if layout.pretty {
-            self.write_pretty(report, layout.matched, out)?;
-        } else {
-            self.write_pretty(report, layout.matched, &mut Compact::to(out))?;
-        }
+        self.write_layout(report, layout, out)?;
         out.write_all(b"\n")?;
         Ok(())
     }
 
-    /// The pretty JSON of `report`, without the final newline.
-    fn write_pretty(
+    /// The JSON of `report` in `layout`, without the final newline. The
+    /// small parts are written pretty by serde and compacted by [`Compact`]
+    /// when asked; the alert lists are formatted in the asked layout by the
+    /// worker threads, so that the thread writing the output only writes.
+    fn write_layout(
         &self,
         report: &Report,
-        matched: bool,
+        layout: JsonLayout,
         out: &mut dyn Write,
     ) -> Result<(), CompareError> {
+        let matched = layout.matched;
+        let compact = !layout.pretty;
         let view = JsonView::new(report, matched);
         let text = serde_json::to_vec_pretty(&view).map_err(CompareError::Serialize)?;
         // Top-level fields are the only lines indented by exactly two spaces
@@ -67,15 +76,15 @@ impl Comparison<'_> {
                     ))
                 })?;
             let open = at + pos + marker.len() - 2;
-            out.write_all(&text[at..open])?;
-            self.write_list(list, out)?;
+            write_part(&text[at..open], compact, out)?;
+            self.write_list(list, compact, out)?;
             at = open + 2;
         }
-        out.write_all(&text[at..])?;
+        write_part(&text[at..], compact, out)?;
         Ok(())
     }
 
-    fn write_list(&self, list: Kind, out: &mut dyn Write) -> std::io::Result<()> {
+    fn write_list(&self, list: Kind, compact: bool, out: &mut dyn Write) -> std::io::Result<()> {
         let m = &self.m;
         let idx: Vec<u32> = match list {
             Kind::Missing | Kind::Matched => {
@@ -93,7 +102,12 @@ impl Comparison<'_> {
         }
         out.write_all(b"[")?;
         let item = |k: usize, buf: &mut Vec<u8>, s: &mut Scratch| {
-            buf.extend_from_slice(if k == 0 { b"\n    " } else { b",\n    " });
+            match (k, s.compact) {
+                (0, true) => {}
+                (_, true) => buf.push(b','),
+                (0, false) => buf.extend_from_slice(b"\n    "),
+                (_, false) => buf.extend_from_slice(b",\n    "),
+            }
             let i = idx[k] as usize;
             match list {
                 Kind::Missing => self.write_unmatched(&self.old, i, buf, s),
@@ -101,25 +115,41 @@ impl Comparison<'_> {
                 Kind::Matched => self.write_matched(i, m.partner[i] as usize, buf, s),
             }
         };
-        write_chunks(idx.len(), out, &item)?;
-        out.write_all(b"\n  ]")
+        write_chunks(idx.len(), compact, out, &item)?;
+        out.write_all(if compact { b"]" } else { b"\n  ]" })
     }
 
-    /// One `UnmatchedAlert`, as serde_json's pretty printer writes it.
+    /// One `UnmatchedAlert`, as serde_json's pretty printer writes it (or
+    /// its compact printer, with `s.compact`).
     fn write_unmatched(&self, side: &Side, i: usize, buf: &mut Vec<u8>, s: &mut Scratch) {
         let labels = side.labels(i);
         let t = side.table();
-        buf.extend_from_slice(b"{\n      \"key\": ");
+        lit!(buf, s.compact, b"{\n      \"key\": ", b"{\"key\":");
         self.key_json(labels, buf, &mut s.text);
-        buf.extend_from_slice(b",\n      \"alertname\": ");
+        lit!(
+            buf,
+            s.compact,
+            b",\n      \"alertname\": ",
+            b",\"alertname\":"
+        );
         self.value_json(self.alertname_of(labels), buf);
-        buf.extend_from_slice(b",\n      \"labels\": ");
-        self.labels_json(t.labels(i), buf);
-        buf.extend_from_slice(b",\n      \"starts_at\": ");
+        lit!(buf, s.compact, b",\n      \"labels\": ", b",\"labels\":");
+        self.labels_json(t.labels(i), buf, s.compact);
+        lit!(
+            buf,
+            s.compact,
+            b",\n      \"starts_at\": ",
+            b",\"starts_at\":"
+        );
         json_time(buf, Some(t.starts_at(i)), &mut s.days);
-        buf.extend_from_slice(b",\n      \"ends_at\": ");
+        lit!(buf, s.compact, b",\n      \"ends_at\": ", b",\"ends_at\":");
         json_time(buf, t.ends_at(i), &mut s.days);
-        buf.extend_from_slice(b",\n      \"fingerprint\": ");
+        lit!(
+            buf,
+            s.compact,
+            b",\n      \"fingerprint\": ",
+            b",\"fingerprint\":"
+        );
         match t.fingerprint(i) {
             Ok(v) => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -131,51 +161,78 @@ impl Comparison<'_> {
             }
             Err(text) => json_str(buf, text),
         }
-        buf.extend_from_slice(b"\n    }");
+        lit!(buf, s.compact, b"\n    }", b"}");
     }
 
-    /// One `MatchedAlert`, as serde_json's pretty printer writes it.
+    /// One `MatchedAlert`, as serde_json's pretty printer writes it (or its
+    /// compact printer, with `s.compact`).
     fn write_matched(&self, i: usize, j: usize, buf: &mut Vec<u8>, s: &mut Scratch) {
         let labels = self.old.labels(i);
         let (to, tn) = (self.old.table(), self.new.table());
-        buf.extend_from_slice(b"{\n      \"key\": ");
+        lit!(buf, s.compact, b"{\n      \"key\": ", b"{\"key\":");
         self.key_json(labels, buf, &mut s.text);
-        buf.extend_from_slice(b",\n      \"alertname\": ");
+        lit!(
+            buf,
+            s.compact,
+            b",\n      \"alertname\": ",
+            b",\"alertname\":"
+        );
         self.value_json(self.alertname_of(labels), buf);
-        buf.extend_from_slice(b",\n      \"labels\": ");
-        self.labels_json(labels, buf);
-        buf.extend_from_slice(b",\n      \"starts_at\": ");
+        lit!(buf, s.compact, b",\n      \"labels\": ", b",\"labels\":");
+        self.labels_json(labels, buf, s.compact);
+        lit!(
+            buf,
+            s.compact,
+            b",\n      \"starts_at\": ",
+            b",\"starts_at\":"
+        );
         json_time(buf, Some(to.starts_at(i)), &mut s.days);
-        buf.extend_from_slice(b",\n      \"new_starts_at\": ");
+        lit!(
+            buf,
+            s.compact,
+            b",\n      \"new_starts_at\": ",
+            b",\"new_starts_at\":"
+        );
         json_time(buf, Some(tn.starts_at(j)), &mut s.days);
-        buf.extend_from_slice(b",\n      \"delay_seconds\": ");
+        lit!(
+            buf,
+            s.compact,
+            b",\n      \"delay_seconds\": ",
+            b",\"delay_seconds\":"
+        );
         let delay = tn.starts_at(j).wrapping_sub(to.starts_at(i)) as f64 / 1000.0;
         json_f64(buf, delay);
-        buf.extend_from_slice(b",\n      \"ends_at\": ");
+        lit!(buf, s.compact, b",\n      \"ends_at\": ", b",\"ends_at\":");
         json_time(buf, to.ends_at(i), &mut s.days);
-        buf.extend_from_slice(b",\n      \"new_ends_at\": ");
+        lit!(
+            buf,
+            s.compact,
+            b",\n      \"new_ends_at\": ",
+            b",\"new_ends_at\":"
+        );
         json_time(buf, tn.ends_at(j), &mut s.days);
-        buf.extend_from_slice(b"\n    }");
+        lit!(buf, s.compact, b"\n    }", b"}");
     }
 
     /// A label map at the depth of an alert's fields.
-    fn labels_json(&self, labels: &[(u32, u32)], buf: &mut Vec<u8>) {
+    fn labels_json(&self, labels: &[(u32, u32)], buf: &mut Vec<u8>, compact: bool) {
         if labels.is_empty() {
             buf.extend_from_slice(b"{}");
             return;
         }
         buf.push(b'{');
         for (k, &(n, v)) in labels.iter().enumerate() {
-            buf.extend_from_slice(if k == 0 {
-                b"\n        "
-            } else {
-                b",\n        "
-            });
+            match (k, compact) {
+                (0, true) => {}
+                (_, true) => buf.push(b','),
+                (0, false) => buf.extend_from_slice(b"\n        "),
+                (_, false) => buf.extend_from_slice(b",\n        "),
+            }
             self.name_json(n, buf);
-            buf.extend_from_slice(b": ");
+            lit!(buf, compact, b": ", b":");
             self.value_json(v, buf);
         }
-        buf.extend_from_slice(b"\n      }");
+        lit!(buf, compact, b"\n      }", b"}");
     }
 
     /// The key of normalised labels as a JSON string: plain copies when no
@@ -263,10 +320,22 @@ fn written_fields(m: MatchedAlert, u: UnmatchedAlert) {
     } = u;
 }
 
+/// A part of the pretty text outside the alert lists, compacted when asked
+/// (each part starts and ends outside a string).
+fn write_part(text: &[u8], compact: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    if compact {
+        Compact::to(out).write_all(text)
+    } else {
+        out.write_all(text)
+    }
+}
+
 /// Format items `0..n` in chunks on worker threads (one chunk each in turn,
-/// so the output is written in order with two chunks in flight per worker).
+/// so the output is written in order with two chunks in flight per worker),
+/// in the compact layout when `compact`.
 fn write_chunks(
     n: usize,
+    compact: bool,
     out: &mut dyn Write,
     item: &(dyn Fn(usize, &mut Vec<u8>, &mut Scratch) + Sync),
 ) -> std::io::Result<()> {
@@ -281,7 +350,7 @@ fn write_chunks(
         .clamp(1, 4)
         .min(chunks);
     if workers <= 1 {
-        let (mut buf, mut s) = (Vec::new(), Scratch::default());
+        let (mut buf, mut s) = (Vec::new(), Scratch::new(compact));
         for c in 0..chunks {
             buf.clear();
             format(c, &mut buf, &mut s);
@@ -300,7 +369,7 @@ fn write_chunks(
             empty.push(empty_tx);
             let format = &format;
             scope.spawn(move || {
-                let mut s = Scratch::default();
+                let mut s = Scratch::new(compact);
                 let mut c = w;
                 while c < chunks {
                     let mut buf = empty_rx.try_recv().unwrap_or_default();
@@ -352,11 +421,22 @@ fn json_str(buf: &mut Vec<u8>, s: &str) {
     buf.push(b'"');
 }
 
-/// Per-worker scratch space of the list writers.
-#[derive(Default)]
+/// Per-worker scratch space and layout of the list writers.
 struct Scratch {
     text: String,
     days: DayCache,
+    /// Write serde_json's compact form instead of its pretty form.
+    compact: bool,
+}
+
+impl Scratch {
+    fn new(compact: bool) -> Scratch {
+        Scratch {
+            text: String::new(),
+            days: DayCache::default(),
+            compact,
+        }
+    }
 }
 
 /// An RFC 3339 time (as `format_millis`) or `null`.

@@ -19,44 +19,22 @@ impl Comparison<'_> {
     /// noise floor are attached.
     pub(super) fn summary(&self, old_path: &Path, new_path: &Path) -> Report {
         let (old, new, m, opts) = (&self.old, &self.new, &self.m, self.opts);
-        let (so, sn) = (old.table().starts(), new.table().starts());
-        let delays: Vec<f64> = m
-            .partner
-            .iter()
-            .enumerate()
-            .filter(|&(_, &j)| j != NONE)
-            .map(|(i, &j)| sn[j as usize].wrapping_sub(so[i]) as f64 / 1000.0)
-            .collect();
-        let delay_seconds = DelayStats::from_delays(&delays);
-        drop(delays);
-        phase("delays");
-        let mut names = vec![Some(self.alertname), self.vocab.names.find("severity")];
-        if let Some(l) = &opts.breakdown_label {
-            names.push(self.vocab.names.find(l));
-        }
-        let mut groups = self.breakdowns(&names).into_iter();
-        let by_alertname = groups.next().unwrap_or_default();
-        let by_severity = groups.next().unwrap_or_default();
-        let by_label = opts
-            .breakdown_label
-            .as_ref()
-            .map(|_| groups.next().unwrap_or_default());
-        phase("breakdowns");
-        let counts = Counts {
-            total_old: old.len(),
-            total_new: new.len(),
-            matched: m.matched,
-            delay_seconds,
-            by_alertname,
-            by_severity,
-            by_label,
-            time_range: self.time_range(),
-        };
-        let missing = self.unmatched_keys(&m.keys_a, |i| m.partner[i] == NONE);
-        let extra = self.unmatched_keys(&m.keys_b, |j| !m.taken[j]);
-        let missing_text = self.key_texts(&missing);
-        let extra_text = self.key_texts(&extra);
-        phase("key strings");
+        // Two independent halves on the two cores: the counts (delays,
+        // breakdowns, time range) and the key strings of the unmatched
+        // alerts (the hints then use both cores on their own).
+        let (counts, (missing, extra, missing_text, extra_text)) = std::thread::scope(|s| {
+            let counts = s.spawn(|| self.counts());
+            let missing = self.unmatched_keys(&m.keys_a, |i| m.partner[i] == NONE);
+            let extra = self.unmatched_keys(&m.keys_b, |j| !m.taken[j]);
+            let missing_text = self.key_texts(&missing);
+            let extra_text = self.key_texts(&extra);
+            phase("key strings");
+            let counts = counts
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            phase("counts");
+            (counts, (missing, extra, missing_text, extra_text))
+        });
         let unmatched = Unmatched {
             missing: missing_text.key_list(),
             extra: extra_text.key_list(),
@@ -78,6 +56,42 @@ impl Comparison<'_> {
             report = report.with_noise_floor(noise.clone());
         }
         report
+    }
+
+    /// Totals, delay statistics, breakdowns and time range.
+    fn counts(&self) -> Counts {
+        let (old, new, m, opts) = (&self.old, &self.new, &self.m, self.opts);
+        let (so, sn) = (old.table().starts(), new.table().starts());
+        let delays: Vec<f64> = m
+            .partner
+            .iter()
+            .enumerate()
+            .filter(|&(_, &j)| j != NONE)
+            .map(|(i, &j)| sn[j as usize].wrapping_sub(so[i]) as f64 / 1000.0)
+            .collect();
+        let delay_seconds = DelayStats::from_delays(&delays);
+        drop(delays);
+        let mut names = vec![Some(self.alertname), self.vocab.names.find("severity")];
+        if let Some(l) = &opts.breakdown_label {
+            names.push(self.vocab.names.find(l));
+        }
+        let mut groups = self.breakdowns(&names).into_iter();
+        let by_alertname = groups.next().unwrap_or_default();
+        let by_severity = groups.next().unwrap_or_default();
+        let by_label = opts
+            .breakdown_label
+            .as_ref()
+            .map(|_| groups.next().unwrap_or_default());
+        Counts {
+            total_old: old.len(),
+            total_new: new.len(),
+            matched: m.matched,
+            delay_seconds,
+            by_alertname,
+            by_severity,
+            by_label,
+            time_range: self.time_range(),
+        }
     }
 
     /// Counts grouped by the value of each label of `names` in the

@@ -177,3 +177,72 @@ fn a_changed_component_misses_the_cache() {
     assert_eq!(p.info().sha256, sha256_hex(&changed));
     assert_eq!(rt.load(&bytes, "a").unwrap().info().cache, CacheStatus::Hit);
 }
+
+/// The `.ident` records of a cache directory.
+fn records(dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ident"))
+        .collect()
+}
+
+#[test]
+fn a_recorded_file_identity_still_lets_every_change_through_to_the_full_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = Runtime::new(Some(dir.path())).unwrap();
+    // A component file of our own, so that it can be changed.
+    let files = tempfile::tempdir().unwrap();
+    let path = files.path().join("noop.wasm");
+    let bytes = std::fs::read(plugin_path("noop-action")).unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+    let sha = sha256_hex(&bytes);
+    assert_eq!(
+        rt.load_file(&path, None).unwrap().info().cache,
+        CacheStatus::Miss
+    );
+    // Files changed within the last second are never recorded.
+    assert_eq!(
+        rt.load_file(&path, None).unwrap().info().cache,
+        CacheStatus::Hit
+    );
+    assert!(records(dir.path()).is_empty(), "recorded an unsettled file");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    // A full check of settled files records them; the next load uses the
+    // record (same answer, sha256 and pin included).
+    assert_eq!(
+        rt.load_file(&path, None).unwrap().info().cache,
+        CacheStatus::Hit
+    );
+    assert_eq!(records(dir.path()).len(), 1);
+    let hit = rt.load_file(&path, Some(&sha)).unwrap();
+    assert_eq!(
+        (hit.info().cache, hit.info().sha256.as_str()),
+        (CacheStatus::Hit, sha.as_str())
+    );
+    assert!(matches!(
+        rt.load_file(&path, Some(&"0".repeat(64))),
+        Err(LoadError::PinMismatch { .. })
+    ));
+    // A tampered entry (a new ctime) is still found out and replaced.
+    tamper(&cache(&rt).entry_path(&bytes), |e| e[100] ^= 0x01);
+    assert_eq!(
+        rt.load_file(&path, None).unwrap().info().cache,
+        CacheStatus::Replaced
+    );
+    // A garbled record is ignored.
+    let record = &records(dir.path())[0];
+    std::fs::write(record, b"not a record").unwrap();
+    assert_eq!(
+        rt.load_file(&path, None).unwrap().info().cache,
+        CacheStatus::Hit
+    );
+    // The component file rewritten with other bytes: another key, a miss,
+    // whatever the record said.
+    let mut changed = bytes.clone();
+    changed.extend_from_slice(&[0, 6, 5, b'n', b'o', b't', b'e', b'!']);
+    std::fs::write(&path, &changed).unwrap();
+    let p = rt.load_file(&path, None).unwrap();
+    assert_eq!(p.info().cache, CacheStatus::Miss);
+    assert_eq!(p.info().sha256, sha256_hex(&changed));
+}
