@@ -7,7 +7,7 @@
 //! (`cli/plugin_cmds.rs`; their limits, `cli/plugin_limits.rs`), `translate` (`cli/translate.rs`), output
 //! snapshots (`cli/snapshots.rs`), `backtest` (`cli/backtest.rs`), `watch`
 //! (`cli/watch.rs`), two runners on one PostgreSQL state
-//! (`cli/two_runners.rs`), `state migrate` (`cli/state_cmds.rs`) and the real-system runs (`cli/e2e*.rs`;
+//! (`cli/two_runners.rs`), `state migrate` (`cli/state_cmds.rs`), waves of services (`cli/waves.rs`) and the real-system runs (`cli/e2e*.rs`;
 //! `cli/e2e_torture.rs` SIGKILLs the reference migration, its rollback and
 //! a second migration; `cli/e2e_canary.rs` runs the paging canary).
 
@@ -53,6 +53,8 @@ mod translate;
 mod two_runners;
 #[path = "cli/watch.rs"]
 mod watch;
+#[path = "cli/waves.rs"]
+mod waves;
 
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};

@@ -182,7 +182,7 @@ impl Runner<'_> {
         };
         let opts = options_of(ignore_labels, rename, *tolerance_ms);
         // Only the services moved so far are compared, on both sides.
-        let scope = self.plan.plan.parallel_selection(&phase.id);
+        let scope = self.plan.plan.compared_selection(&phase.id, step);
         let (started, deadline) = match self.view.steps.get(&step.id).and_then(|s| s.deadline) {
             Some(d) => d,
             None => {
@@ -299,15 +299,13 @@ impl Runner<'_> {
                 }
                 _ => None,
             };
-            self.emit(Event::ParallelPoll {
-                step: step.id.clone(),
+            self.emit_batch(poll_records(
+                &step.id,
                 poll,
-                old: new_old,
-                new: new_new,
-                match_rate: report.match_rate,
-                noise: new_noise,
+                (new_old, new_new, new_noise),
+                report.match_rate,
                 noise_error,
-            })?;
+            ))?;
             if self.opts.progress {
                 progress_line(
                     &step.id,
@@ -328,5 +326,49 @@ impl Runner<'_> {
             }
         }
         self.parallel_verdict(phase, step, started, None)
+    }
+}
+
+/// Episodes per `parallel-poll` record: a poll that sees a batch of a
+/// thousand services' alerts is journaled as several records of at most
+/// this many episodes (each well under the journal's record size limit),
+/// committed together. The view folds them as one poll.
+pub(crate) const EPISODES_PER_RECORD: usize = 10_000;
+
+/// The records of one poll: its new episodes in parts of at most
+/// [`EPISODES_PER_RECORD`], every part with the poll's number and rate.
+pub(crate) fn poll_records(
+    step: &str,
+    poll: u32,
+    (old, new, noise): (Vec<SeenAlert>, Vec<SeenAlert>, Vec<SeenAlert>),
+    match_rate: Option<f64>,
+    noise_error: Option<String>,
+) -> Vec<Event> {
+    let mut parts = Vec::new();
+    let (mut old, mut new, mut noise) = (old.into_iter(), new.into_iter(), noise.into_iter());
+    loop {
+        let mut room = EPISODES_PER_RECORD;
+        let take = |it: &mut std::vec::IntoIter<SeenAlert>, room: &mut usize| {
+            let part: Vec<SeenAlert> = it.by_ref().take(*room).collect();
+            *room -= part.len();
+            part
+        };
+        let o = take(&mut old, &mut room);
+        let n = take(&mut new, &mut room);
+        let z = take(&mut noise, &mut room);
+        let last =
+            old.as_slice().is_empty() && new.as_slice().is_empty() && noise.as_slice().is_empty();
+        parts.push(Event::ParallelPoll {
+            step: step.to_string(),
+            poll,
+            old: o,
+            new: n,
+            match_rate,
+            noise: z,
+            noise_error: if last { noise_error.clone() } else { None },
+        });
+        if last {
+            return parts;
+        }
     }
 }

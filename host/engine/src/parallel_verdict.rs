@@ -12,6 +12,19 @@ use crate::event::StepStatus;
 use crate::gate::{self, Gate, GateRules, Judgement, judge, noisy_episodes};
 use crate::runner::{Runner, StepExec, StepRun};
 
+/// How many missing or extra alerts a step's journaled details name (the
+/// counts are whole; the written reports list every one): a batch of a
+/// thousand services must not outgrow a journal record.
+const MAX_LISTED: usize = 1000;
+
+/// The `by` label of a parallel-run step.
+fn by_label_of(step: &Step) -> Option<&str> {
+    match &step.action {
+        StepAction::ParallelRun { by, .. } => by.as_deref(),
+        _ => None,
+    }
+}
+
 /// A parallel run's window, compared and judged.
 pub(crate) struct Window {
     /// Old against new, with the noise floor when there is one.
@@ -172,14 +185,44 @@ impl Runner<'_> {
             (Some(src), Some(Err(e))) => format!("; noise floor against {src} unavailable: {e}"),
             _ => String::new(),
         };
-        let scope = self.plan.plan.parallel_selection(&phase.id);
-        let scope_text = if scope.is_all() {
-            String::new()
-        } else {
-            format!(" in scope {scope}")
+        let scope = self.plan.plan.compared_selection(&phase.id, step);
+        let scope_text = match self.plan.plan.wave_of(&step.id) {
+            Some((w, b, _)) => format!(
+                " in waves {}-{} of {} ({} {} values)",
+                b.first_wave,
+                b.last_wave,
+                w.waves(),
+                b.services,
+                w.label
+            ),
+            None if scope.is_all() => String::new(),
+            None => format!(" in scope {scope}"),
+        };
+        // Which services lost alerts: named, so a failed wave says where.
+        let services_missing: Vec<String> = report
+            .by_label
+            .iter()
+            .flatten()
+            .filter(|(_, b)| b.missing > 0)
+            .map(|(v, _)| v.clone())
+            .collect();
+        let by_text = match (&services_missing[..], by_label_of(step)) {
+            ([], _) | (_, None) => String::new(),
+            (names, Some(label)) => format!(
+                "; missing alerts in {} {label} value{}: {}{}",
+                names.len(),
+                if names.len() == 1 { "" } else { "s" },
+                names
+                    .iter()
+                    .take(10)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if names.len() > 10 { ", ..." } else { "" }
+            ),
         };
         let mut summary = format!(
-            "{}: {}; {} matched, {} missing, {} extra over {polls} polls{scope_text}{noise_text}",
+            "{}: {}; {} matched, {} missing, {} extra over {polls} polls{scope_text}{by_text}{noise_text}",
             judgement.gate.as_str(),
             judgement.reason,
             report.matched,
@@ -233,9 +276,16 @@ impl Runner<'_> {
             missing_alerts: report
                 .missing_alerts
                 .iter()
+                .take(MAX_LISTED)
                 .map(|a| a.key.clone())
                 .collect(),
-            extra_alerts: report.extra_alerts.iter().map(|a| a.key.clone()).collect(),
+            extra_alerts: report
+                .extra_alerts
+                .iter()
+                .take(MAX_LISTED)
+                .map(|a| a.key.clone())
+                .collect(),
+            services_missing,
             gate: judgement,
             accepted_by: accepted_by.clone(),
             noise_floor,

@@ -10,6 +10,7 @@ pub mod scope;
 mod step_fields;
 pub mod support;
 pub mod validate;
+pub mod waves;
 
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use model::*;

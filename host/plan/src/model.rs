@@ -248,6 +248,72 @@ pub struct Phase {
     /// its own. Left out of the serialised plan when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<translate_core::Scope>,
+    /// The phase moves its services in waves: its migrate and parallel-run
+    /// steps are already expanded, once per batch. Left out when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waves: Option<WavePlan>,
+}
+
+/// How a phase's services are split into waves (`[phases.waves]`) and how
+/// many waves move at once (`max_parallel`). The phase's migrate and
+/// parallel-run steps appear once per batch of `max_parallel` waves, with
+/// ids `<step>.w<first>-<last>` (1-based wave numbers): each batch is
+/// imported at once, verified, then compared on its own services, with a
+/// result per service; the next batch starts only when this one passed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WavePlan {
+    /// The label whose values name the services.
+    pub label: String,
+    /// Values per wave.
+    pub size: u32,
+    /// Waves moved and compared at once.
+    pub max_parallel: u32,
+    /// The services, in the order they move.
+    pub values: Vec<String>,
+    /// The expanded steps, per batch: the steps' ids as written, and each
+    /// batch's instances (`(instance id, first wave, last wave)`).
+    pub batches: Vec<WaveBatch>,
+}
+
+/// One batch of a [`WavePlan`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaveBatch {
+    /// First wave (1-based).
+    pub first_wave: u32,
+    /// Last wave (inclusive).
+    pub last_wave: u32,
+    /// The services this batch moves.
+    pub services: u32,
+    /// `(step id as written, instance id)`.
+    pub steps: Vec<(String, String)>,
+}
+
+impl WavePlan {
+    /// Waves in all.
+    pub fn waves(&self) -> u32 {
+        u32::try_from(self.values.len().div_ceil(self.size.max(1) as usize)).unwrap_or(u32::MAX)
+    }
+
+    /// The services batch `b` moves.
+    pub fn values_of(&self, b: &WaveBatch) -> &[String] {
+        let per_batch = (self.size as usize).saturating_mul(self.max_parallel.max(1) as usize);
+        let index = (b.first_wave.saturating_sub(1) / self.max_parallel.max(1)) as usize;
+        let start = index.saturating_mul(per_batch).min(self.values.len());
+        let end = start
+            .saturating_add(b.services as usize)
+            .min(self.values.len());
+        &self.values[start..end]
+    }
+
+    /// The batch and the step as written of instance `id`.
+    pub fn instance(&self, id: &str) -> Option<(&WaveBatch, &str)> {
+        self.batches.iter().find_map(|b| {
+            b.steps
+                .iter()
+                .find(|(_, i)| i == id)
+                .map(|(s, _)| (b, s.as_str()))
+        })
+    }
 }
 
 impl Phase {

@@ -225,6 +225,33 @@ pub struct RawPhase {
     /// Rollback point captured at the end of the phase (default true).
     #[schemars(with = "Option<RawRollbackPoint>")]
     pub rollback_point: Option<Spanned<RawRollbackPoint>>,
+    /// Splits the phase's services into waves of `size` values of one label:
+    /// the phase's migrate and parallel-run steps run once per batch of
+    /// `max_parallel` waves.
+    #[schemars(with = "Option<RawWaves>")]
+    pub waves: Option<Spanned<RawWaves>>,
+    /// How many waves are moved and compared at once (default 1); only with
+    /// `waves`.
+    #[schemars(with = "Option<u32>")]
+    pub max_parallel: Option<Spanned<i64>>,
+}
+
+/// `[phases.waves]`: which services each wave covers.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawWaves {
+    /// The label whose values name the services (default `service`).
+    #[schemars(with = "Option<String>")]
+    pub label: Option<SStr>,
+    /// Values per wave.
+    #[schemars(with = "u32")]
+    pub size: Spanned<i64>,
+    /// The services, in the order they move.
+    pub values: Option<Vec<String>>,
+    /// A file (relative to the plan) naming the services, one per line, in
+    /// the order they move; blank lines and `#` comments are skipped.
+    #[schemars(with = "Option<String>")]
+    pub values_file: Option<SStr>,
 }
 
 /// `rollback_point = true | false | { name = "..", categories = [..] }`.

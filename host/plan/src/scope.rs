@@ -61,6 +61,37 @@ impl Plan {
         }
     }
 
+    /// What parallel-run step `step` of phase `phase_id` compares: its own
+    /// scope within its phase's when it has one (a wave batch), else
+    /// [`Plan::parallel_selection`].
+    pub fn compared_selection(&self, phase_id: &str, step: &crate::model::Step) -> Selection {
+        if let StepAction::ParallelRun {
+            scope: Some(own), ..
+        } = &step.action
+        {
+            let phase_scope = self
+                .phases
+                .iter()
+                .find(|p| p.id == phase_id)
+                .and_then(|p| p.scope.clone())
+                .unwrap_or(Scope::All);
+            return Selection::any([both(&phase_scope, own)]);
+        }
+        self.parallel_selection(phase_id)
+    }
+
+    /// The wave plan and batch of step instance `step_id` (a step of a wave
+    /// phase, expanded per batch).
+    pub fn wave_of(
+        &self,
+        step_id: &str,
+    ) -> Option<(&crate::model::WavePlan, &crate::model::WaveBatch, &str)> {
+        self.phases.iter().find_map(|p| {
+            let w = p.waves.as_ref()?;
+            w.instance(step_id).map(|(b, s)| (w, b, s))
+        })
+    }
+
     /// The scope the step's own phase and the step itself give (no earlier
     /// waves): what this step adds.
     pub fn step_scope(&self, step_id: &str) -> Option<Scope> {

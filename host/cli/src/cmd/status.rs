@@ -72,6 +72,7 @@ impl PlanOutline {
                             .and_then(|s| s.as_array_of_tables())
                             .map(|s| s.iter().filter_map(|st| str_of(st, "id")).collect())
                             .unwrap_or_default();
+                        let steps = wave_ids(ph, base).unwrap_or(steps);
                         (str_of(ph, "id").unwrap_or_default(), steps)
                     })
                     .collect()
@@ -110,6 +111,42 @@ impl PlanOutline {
         let elapsed = phase.overdue_at(*max, now_ms())?;
         Some((text.clone(), elapsed))
     }
+}
+
+/// The step ids of wave phase `ph` as the runner journals them (its
+/// migrate and parallel-run steps once per batch); `None` for a phase
+/// without `[phases.waves]` or whose services cannot be counted (the plan
+/// would not validate).
+fn wave_ids(ph: &toml_edit::Table, base: &Path) -> Option<Vec<String>> {
+    use cutover_plan::{StepKind, waves};
+    let w = ph.get("waves")?;
+    let int = |v: Option<&toml_edit::Item>, default: i64| {
+        v.map_or(Some(default), |v| v.as_integer())
+            .and_then(|n| u32::try_from(n).ok())
+    };
+    let size = int(w.get("size"), 0)?;
+    let max_parallel = int(ph.get("max_parallel"), 1)?;
+    let values = match (
+        w.get("values"),
+        w.get("values_file").and_then(|f| f.as_str()),
+    ) {
+        (Some(v), None) => v.as_array()?.len(),
+        (None, Some(f)) => {
+            waves::listed_values(&std::fs::read_to_string(base.join(f)).ok()?).count()
+        }
+        _ => return None,
+    };
+    let steps: Vec<(String, StepKind)> = ph
+        .get("steps")?
+        .as_array_of_tables()?
+        .iter()
+        .map(|st| {
+            let id = st.get("id")?.as_str()?.to_string();
+            let kind = StepKind::parse(st.get("kind")?.as_str()?)?;
+            Some((id, kind))
+        })
+        .collect::<Option<_>>()?;
+    Some(waves::expanded_ids(&steps, values, size, max_parallel))
 }
 
 pub(crate) fn pct(r: Option<f64>) -> String {

@@ -38,6 +38,10 @@ pub struct ParallelRunDetails {
     pub missing_alerts: Vec<String>,
     /// Keys of the extra alerts.
     pub extra_alerts: Vec<String>,
+    /// The values of the step's `by` label (its services) with missing
+    /// alerts. Left out when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services_missing: Vec<String>,
     /// The gate's decision (later readers take it, never decide again).
     pub gate: Judgement,
     /// Who accepted an inconclusive run.

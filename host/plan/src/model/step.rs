@@ -197,6 +197,11 @@ pub enum StepAction {
         /// Missing old alerts matching these label matchers are tolerated.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         allow_missing: Option<translate_core::Scope>,
+        /// Compares only these services (with the phase's scope), not
+        /// everything moved so far: set on the instances of a wave phase,
+        /// one batch each. Left out when unset.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scope: Option<translate_core::Scope>,
     },
     /// Wait for an approval.
     Approval {

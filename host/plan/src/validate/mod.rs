@@ -21,6 +21,7 @@ mod plugins;
 mod scope;
 mod steps;
 mod support;
+mod waves;
 
 pub use plugins::check_host;
 pub use steps::table_to_json;

@@ -201,6 +201,8 @@ impl Checker<'_> {
                 out_steps.push(s);
             }
         }
+        let taken: std::collections::HashSet<String> = steps.keys().cloned().collect();
+        let waves = self.waves(ph, &mut out_steps, &taken);
         let checklist = ph
             .checklist
             .iter()
@@ -244,6 +246,7 @@ impl Checker<'_> {
             }),
             rollback_point,
             scope,
+            waves,
         }
     }
 

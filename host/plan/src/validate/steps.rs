@@ -391,6 +391,7 @@ impl Checker<'_> {
                 .by
                 .as_ref()
                 .and_then(|b| self.label_name_field(sid, "by", b)),
+            scope: None,
         }
     }
 

@@ -1,0 +1,93 @@
+//! What wave phases share with readers that do not load the whole plan
+//! (`cutover status` reads the plan's outline): the ids of a wave step's
+//! instances and how a services file is read.
+
+use crate::model::StepKind;
+
+/// The id of `step`'s instance for waves `first..=last`.
+pub fn instance_id(step: &str, first: u32, last: u32) -> String {
+    if first == last {
+        format!("{step}.w{first}")
+    } else {
+        format!("{step}.w{first}-{last}")
+    }
+}
+
+/// Whether a step of this kind runs once per batch in a wave phase.
+pub fn is_wave_kind(kind: StepKind) -> bool {
+    matches!(kind, StepKind::Migrate | StepKind::ParallelRun)
+}
+
+/// The values a services file lists, with their 1-based line numbers:
+/// one per line, blank lines and `#` comments skipped.
+pub fn listed_values(text: &str) -> impl Iterator<Item = (&str, usize)> {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (l.split('#').next().unwrap_or("").trim(), i + 1))
+        .filter(|(l, _)| !l.is_empty())
+}
+
+/// The step ids of a wave phase whose steps are `steps` (`(id, kind)` in
+/// plan order), for `values` services in waves of `size`, `max_parallel`
+/// at once: the wave steps repeated per batch, in place.
+pub fn expanded_ids(
+    steps: &[(String, StepKind)],
+    values: usize,
+    size: u32,
+    max_parallel: u32,
+) -> Vec<String> {
+    let (size, max_parallel) = (size.max(1), max_parallel.max(1));
+    let body: Vec<usize> = (0..steps.len())
+        .filter(|&i| is_wave_kind(steps[i].1))
+        .collect();
+    let (Some(&first), Some(&last)) = (body.first(), body.last()) else {
+        return steps.iter().map(|(id, _)| id.clone()).collect();
+    };
+    let per_batch = (size as usize).saturating_mul(max_parallel as usize);
+    let mut out: Vec<String> = steps[..first].iter().map(|(id, _)| id.clone()).collect();
+    let mut done = 0usize;
+    let mut b = 0u32;
+    while done < values {
+        let here = per_batch.min(values - done);
+        let first_wave = b * max_parallel + 1;
+        let last_wave = first_wave + u32::try_from(here.div_ceil(size as usize)).unwrap_or(1) - 1;
+        for (id, _) in &steps[first..=last] {
+            out.push(instance_id(id, first_wave, last_wave));
+        }
+        done += here;
+        b += 1;
+    }
+    out.extend(steps[last + 1..].iter().map(|(id, _)| id.clone()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_ids_name_the_waves() {
+        assert_eq!(instance_id("move", 1, 4), "move.w1-4");
+        assert_eq!(instance_id("move", 9, 9), "move.w9");
+    }
+
+    #[test]
+    fn expanded_ids_repeat_the_wave_steps_per_batch() {
+        let steps = vec![
+            ("pre".to_string(), StepKind::Notify),
+            ("m".to_string(), StepKind::Migrate),
+            ("c".to_string(), StepKind::ParallelRun),
+            ("post".to_string(), StepKind::Check),
+        ];
+        // 5 values, waves of 2, 2 at once: waves 1-2 (4 values), wave 3.
+        assert_eq!(
+            expanded_ids(&steps, 5, 2, 2),
+            ["pre", "m.w1-2", "c.w1-2", "m.w3", "c.w3", "post"]
+        );
+        let comments = "# catalogue\n\na # first\n  b\n";
+        assert_eq!(
+            listed_values(comments).collect::<Vec<_>>(),
+            [("a", 3), ("b", 4)]
+        );
+    }
+}
