@@ -13,3 +13,7 @@
 pub mod adapter_support;
 pub mod exit;
 pub mod time;
+
+/// Environment variable that names the state database, overriding the
+/// plan's `[plan] state` (read by the plan, the state backend and `status`).
+pub const STATE_URL_ENV: &str = "CUTOVER_STATE_URL";

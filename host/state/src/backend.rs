@@ -30,7 +30,7 @@ pub struct Fence {
 }
 
 /// Environment variable that names the state database, overriding `[plan] state`.
-pub const STATE_URL_ENV: &str = "CUTOVER_STATE_URL";
+pub use cutover_base::STATE_URL_ENV;
 
 /// Environment variable that sets a database lease's time to live in
 /// milliseconds (default [`DEFAULT_DB_LEASE_TTL`]).
@@ -208,17 +208,6 @@ pub enum AnyJournal {
 }
 
 impl Journal for AnyJournal {
-    fn append(
-        &mut self,
-        kind: &str,
-        payload: serde_json::Value,
-    ) -> Result<RecordRef, JournalError> {
-        match self {
-            AnyJournal::File(j) => j.append(kind, payload),
-            AnyJournal::Pg(j) => j.append(kind, payload),
-        }
-    }
-
     fn append_batch(
         &mut self,
         entries: Vec<(String, serde_json::Value)>,
@@ -247,17 +236,6 @@ impl Journal for AnyJournal {
         match self {
             AnyJournal::File(j) => j.records_after(after),
             AnyJournal::Pg(j) => j.records_after(after),
-        }
-    }
-
-    fn append_deferred(
-        &mut self,
-        kind: &str,
-        payload: serde_json::Value,
-    ) -> Result<RecordRef, JournalError> {
-        match self {
-            AnyJournal::File(j) => j.append_deferred(kind, payload),
-            AnyJournal::Pg(j) => j.append_deferred(kind, payload),
         }
     }
 

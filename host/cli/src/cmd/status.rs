@@ -37,7 +37,7 @@ impl PlanOutline {
         };
         let dir = meta("state_dir").unwrap_or_else(|| ".cutover".to_string());
         let base = plan.parent().unwrap_or(Path::new(""));
-        let url = std::env::var("CUTOVER_STATE_URL")
+        let url = std::env::var(cutover_base::STATE_URL_ENV)
             .ok()
             .filter(|u| !u.trim().is_empty())
             .or_else(|| meta("state"));

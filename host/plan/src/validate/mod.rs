@@ -60,7 +60,7 @@ impl LoadedPlan {
     /// The shared state database URL: `CUTOVER_STATE_URL` when set and not
     /// blank, else `[plan] state`; `None`: the state directory holds it all.
     pub fn state_url(&self) -> Option<String> {
-        std::env::var("CUTOVER_STATE_URL")
+        std::env::var(cutover_base::STATE_URL_ENV)
             .ok()
             .filter(|u| !u.trim().is_empty())
             .or_else(|| self.plan.meta.state.clone())

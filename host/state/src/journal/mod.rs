@@ -228,9 +228,16 @@ pub type Records<'a> = Box<dyn Iterator<Item = Result<Record, JournalError>> + '
 /// An append-only hash-chained journal. Backend-neutral: the file backend is
 /// [`FileJournal`]; database or object-store backends implement the same trait.
 pub trait Journal {
-    /// Append one record and make it durable before returning.
-    fn append(&mut self, kind: &str, payload: serde_json::Value)
-    -> Result<RecordRef, JournalError>;
+    /// Append one record and make it durable before returning (a batch of
+    /// one).
+    fn append(
+        &mut self,
+        kind: &str,
+        payload: serde_json::Value,
+    ) -> Result<RecordRef, JournalError> {
+        let mut refs = self.append_batch(vec![(kind.to_string(), payload)])?;
+        refs.pop().ok_or(JournalError::Poisoned)
+    }
 
     /// Append several records with a single durable commit; all or none become
     /// visible (records carry a [`BatchPos`] and an incomplete batch at the end
@@ -263,7 +270,8 @@ pub trait Journal {
         kind: &str,
         payload: serde_json::Value,
     ) -> Result<RecordRef, JournalError> {
-        self.append(kind, payload)
+        let mut refs = self.append_batch_deferred(vec![(kind.to_string(), payload)])?;
+        refs.pop().ok_or(JournalError::Poisoned)
     }
 
     /// [`Journal::append_batch`] without waiting for durability.

@@ -394,29 +394,11 @@ impl PgJournal {
 }
 
 impl Journal for PgJournal {
-    fn append(
-        &mut self,
-        kind: &str,
-        payload: serde_json::Value,
-    ) -> Result<RecordRef, JournalError> {
-        let mut refs = self.append_batch(vec![(kind.to_string(), payload)])?;
-        refs.pop().ok_or(JournalError::Poisoned)
-    }
-
     fn append_batch(
         &mut self,
         entries: Vec<(String, serde_json::Value)>,
     ) -> Result<Vec<RecordRef>, JournalError> {
         self.append_rows(entries, true)
-    }
-
-    fn append_deferred(
-        &mut self,
-        kind: &str,
-        payload: serde_json::Value,
-    ) -> Result<RecordRef, JournalError> {
-        let mut refs = self.append_rows(vec![(kind.to_string(), payload)], false)?;
-        refs.pop().ok_or(JournalError::Poisoned)
     }
 
     fn append_batch_deferred(
