@@ -10,7 +10,9 @@ use std::path::Path;
 
 use cutover_base::exit::ExitClass;
 
-use crate::{assert_has, out, phase, run, run_expect, status_json, step};
+use std::process::Output;
+
+use crate::{assert_has, out, phase, run_expect, step};
 
 /// Services `svc-01` .. `svc-12`; waves of 2, 2 at once: batches of 4.
 const SERVICES: usize = 12;
@@ -89,8 +91,43 @@ fn services_file(dir: &Path) {
     std::fs::write(dir.join("services.txt"), t).expect("services");
 }
 
+/// The environment of every `cutover` call: the state database, if any.
+type Env = Vec<(&'static str, String)>;
+
+fn cmd(dir: &Path, env: &Env, args: &[&str]) -> Output {
+    crate::cutover(dir)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .args(args)
+        .output()
+        .expect("spawn cutover")
+}
+
+#[track_caller]
+fn cmd_expect(dir: &Path, env: &Env, args: &[&str], want: ExitClass) -> Output {
+    let o = cmd(dir, env, args);
+    crate::expect(&o, want.into());
+    o
+}
+
+fn status_json(dir: &Path, env: &Env) -> serde_json::Value {
+    let o = cmd_expect(dir, env, &["status", "plan.toml", "--json"], ExitClass::Ok);
+    serde_json::from_str(&out(&o)).expect("status json")
+}
+
 #[test]
 fn waves_move_batch_by_batch_and_a_service_missing_an_alert_stops_the_rollout() {
+    waves_scenario(&Env::new());
+}
+
+#[test]
+fn waves_on_a_postgres_state_stop_and_resume_alike() {
+    let db = cutover_test_kit::pg::PgFixture::start().fresh_db();
+    let mut env: Env = db.env().into_iter().collect();
+    env.push((cutover_base::STATE_URL_ENV, db.url.clone()));
+    waves_scenario(&env);
+}
+
+fn waves_scenario(env: &Env) {
     let fx = fixture_with_services(&plan_body());
     let dir = fx.path();
     write(dir, "old", "alert_rules.json", &json_bundle(&rules()));
@@ -99,11 +136,7 @@ fn waves_move_batch_by_batch_and_a_service_missing_an_alert_stops_the_rollout() 
     // svc-07 (wave 4, second batch) lost its alert on the new system.
     write(dir, "new", "alerts.json", &alerts(&[7]));
 
-    let preview = out(&run_expect(
-        dir,
-        &["plan", "plan.toml"],
-        ExitClass::Ok.into(),
-    ));
+    let preview = out(&cmd_expect(dir, env, &["plan", "plan.toml"], ExitClass::Ok));
     assert_has(&preview, "all/rules.w1-2");
     assert_has(
         &preview,
@@ -114,9 +147,9 @@ fn waves_move_batch_by_batch_and_a_service_missing_an_alert_stops_the_rollout() 
         "compares waves 5-6 of 6 (4 service values: svc-09 ... svc-12) only; results per service",
     );
 
-    let o = run(dir, &["run", "plan.toml"]);
+    let o = cmd(dir, env, &["run", "plan.toml"]);
     assert_ne!(crate::code(&o), 0, "{}", out(&o));
-    let status = status_json(dir);
+    let status = status_json(dir, env);
     let steps = &status["phases"][0]["steps"];
     let row = |i: usize| {
         (
@@ -163,8 +196,8 @@ fn waves_move_batch_by_batch_and_a_service_missing_an_alert_stops_the_rollout() 
     // The fix: the new system fires svc-07's alert; a resume compares the
     // failed batch again, then moves and compares the last one.
     write(dir, "new", "alerts.json", &alerts(&[]));
-    run_expect(dir, &["resume", "plan.toml"], ExitClass::Ok.into());
-    let status = status_json(dir);
+    cmd_expect(dir, env, &["resume", "plan.toml"], ExitClass::Ok);
+    let status = status_json(dir, env);
     let steps = &status["phases"][0]["steps"];
     for i in 0..6 {
         assert_eq!(
@@ -174,6 +207,10 @@ fn waves_move_batch_by_batch_and_a_service_missing_an_alert_stops_the_rollout() 
             steps[i]
         );
     }
+    // The journal is where the backend keeps it: the database, or the
+    // directory.
+    let file_journal = dir.join(".state/journal.log").exists();
+    assert_eq!(file_journal, env.is_empty(), "journal in the directory?");
     let landed = bundle(dir, "new");
     for i in 1..=SERVICES {
         assert!(landed.contains(&format!("Down{i}\\n")), "Down{i}: {landed}");
