@@ -210,16 +210,27 @@ impl PluginResolver for PluginBridge<'_> {
     }
 }
 
+/// The most a plan may let one call hand the host: 2 GiB.
+pub const MAX_OUTPUT_BYTES: usize = 2 << 30;
+
 /// The runtime's limits for a plan's plugin limits: its deadline (at least
-/// 1 ms) and memory (at most [`MAX_MEMORY_BYTES`]); the rest host policy.
+/// 1 ms), memory (at most [`MAX_MEMORY_BYTES`]) and output (at most
+/// [`MAX_OUTPUT_BYTES`]); the rest host policy.
 pub fn runtime_limits(limits: &cutover_plan::Limits) -> Limits {
     let memory = usize::try_from(limits.memory_bytes)
         .unwrap_or(MAX_MEMORY_BYTES)
         .min(MAX_MEMORY_BYTES);
+    let base = Limits::default();
+    let output = limits.output_bytes.map_or(base.max_output_bytes, |o| {
+        usize::try_from(o)
+            .unwrap_or(MAX_OUTPUT_BYTES)
+            .min(MAX_OUTPUT_BYTES)
+    });
     Limits {
         deadline: Duration::from_millis(limits.deadline_ms.max(1)),
         memory_bytes: memory,
-        ..Limits::default()
+        max_output_bytes: output,
+        ..base
     }
 }
 
@@ -314,5 +325,23 @@ pub fn plugin_info(plugin: &Plugin) -> PluginInfo {
         support: AdapterSupport::from_description(&d.description),
         kinds: d.kinds.clone(),
         history: plugin.answers_query_range(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plans_output_limit_reaches_the_runtime_capped() {
+        let mut plan = cutover_plan::Limits::default();
+        assert_eq!(
+            runtime_limits(&plan).max_output_bytes,
+            Limits::default().max_output_bytes
+        );
+        plan.output_bytes = Some(256 << 20);
+        assert_eq!(runtime_limits(&plan).max_output_bytes, 256 << 20);
+        plan.output_bytes = Some(100 << 30);
+        assert_eq!(runtime_limits(&plan).max_output_bytes, MAX_OUTPUT_BYTES);
     }
 }

@@ -117,10 +117,13 @@ pub(crate) fn pct(rate: Option<f64>) -> String {
 }
 
 pub(crate) fn fresh(all: Vec<wit::Alert>, known: &BTreeSet<(String, i64)>) -> Vec<SeenAlert> {
+    // One lookup per alert: a poll of a wave batch sees hundreds of
+    // thousands of them.
+    let mut taken: std::collections::HashSet<(String, i64)> = std::collections::HashSet::new();
     let mut out: Vec<SeenAlert> = Vec::new();
     for a in all.iter().map(seen) {
         let key = a.episode_key();
-        if !known.contains(&key) && !out.iter().any(|x| x.episode_key() == key) {
+        if !known.contains(&key) && taken.insert(key) {
             out.push(a);
         }
     }

@@ -69,6 +69,10 @@ pub struct Limits {
     pub deadline_ms: u64,
     /// Memory cap in bytes.
     pub memory_bytes: u64,
+    /// Most a call may hand the host, in bytes (`None`: the host's default,
+    /// 8 MiB). Left out of the serialised plan when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_bytes: Option<u64>,
 }
 
 impl Default for Limits {
@@ -76,6 +80,7 @@ impl Default for Limits {
         Limits {
             deadline_ms: 30_000,
             memory_bytes: 64 << 20,
+            output_bytes: None,
         }
     }
 }

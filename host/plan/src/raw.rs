@@ -99,6 +99,10 @@ pub struct RawLimits {
     /// Memory cap, e.g. "64MiB".
     #[schemars(with = "Option<String>")]
     pub memory: Option<SStr>,
+    /// Most a call may hand the host (a result, an export, an alert
+    /// stream), e.g. "256MiB" (default 8MiB).
+    #[schemars(with = "Option<String>")]
+    pub output: Option<SStr>,
 }
 
 /// `[plugins.<id>]`.

@@ -16,6 +16,7 @@
 //! - [`tls`]: a private CA and an HTTPS webhook sink on 127.0.0.1.
 //! - [`prom_range`]: a canned Prometheus answering `query_range`.
 //! - [`pg`]: a real PostgreSQL on 127.0.0.1 (`tests/fixture/pg`), a database per test.
+//! - [`measure`]: a bench's peak resident set and the median time of a call.
 //!
 //! A dev-dependency only, and it depends on no cutover crate, so that any
 //! host crate (plan and runtime included) can use it without a cycle.
@@ -23,6 +24,7 @@
 
 pub mod golden;
 pub mod http;
+pub mod measure;
 pub mod paths;
 pub mod pg;
 pub mod plan;

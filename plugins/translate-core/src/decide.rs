@@ -90,6 +90,19 @@ pub fn union(all: impl IntoIterator<Item = Fixed>) -> Fixed {
     }
 }
 
+/// How long a scope may be to be quoted whole in an item's reason.
+const SCOPE_SHOWN: usize = 160;
+
+/// `text`, cut to [`SCOPE_SHOWN`] characters: a wave's scope names
+/// thousands of services, and every out-of-scope item says why it is out.
+fn brief(text: &str) -> String {
+    if text.chars().count() <= SCOPE_SHOWN {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(SCOPE_SHOWN - 40).collect();
+    format!("{head}... ({} characters)", text.chars().count())
+}
+
 fn show(label: &str, v: &str) -> String {
     format!("{}={}", lex::label_name_text(label), lex::quote(v))
 }
@@ -114,7 +127,10 @@ pub fn decide(scope: &Scope, mut fixed: impl FnMut(&str) -> Fixed) -> Decision {
                     } else {
                         shown.join(" or ")
                     };
-                    return Decision::Out(format!("{what} is outside the scope {scope}"));
+                    return Decision::Out(format!(
+                        "{what} is outside the scope {}",
+                        brief(&scope.to_string())
+                    ));
                 }
                 if !no.is_empty() {
                     let yes: Vec<String> = yes.iter().map(|v| show(label, v)).collect();
@@ -145,6 +161,21 @@ mod tests {
 
     fn m(name: &str, op: MatchOp, v: &str) -> Matcher {
         Matcher::new(name, op, v).unwrap()
+    }
+
+    #[test]
+    fn a_long_scope_is_cut_in_reasons() {
+        let names: Vec<String> = (0..500).map(|i| format!("svc-{i:05}")).collect();
+        let scope = Scope::parse(&format!("{{service=~\"{}\"}}", names.join("|"))).unwrap();
+        let Decision::Out(why) = decide(&scope, |_| Fixed::Values(vec!["other".into()])) else {
+            panic!("out of scope")
+        };
+        assert!(why.len() < 250, "{why}");
+        assert!(
+            why.starts_with("service=\"other\" is outside the scope {service=~\"svc-00000|"),
+            "{why}"
+        );
+        assert!(why.ends_with(" characters)"), "{why}");
     }
 
     #[test]

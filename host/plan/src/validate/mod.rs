@@ -459,6 +459,15 @@ impl Checker<'_> {
                 ),
             }
         }
+        if let Some(o) = &raw.output {
+            match parse_size(o.get_ref()) {
+                Ok(bytes) => limits.output_bytes = Some(bytes),
+                Err(e) => self.err(
+                    Diagnostic::at(span_of(o), format!("bad output size: {e}"), "not a size")
+                        .help("write e.g. \"256MiB\" (the most a call may hand the host)"),
+                ),
+            }
+        }
         limits
     }
 }
