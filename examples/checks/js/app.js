@@ -4,7 +4,7 @@
 // Same behaviour as the Rust, Python and C versions in examples/checks/ (see
 // examples/checks/README.md for the exact verdicts and messages).
 // Build: componentize-js app.js --wit wit --world-name check -d http fetch-event -o example-check-js.wasm
-import { log } from 'cutover:plugin/host@0.1.2';
+import { log } from 'cutover:plugin/host@0.1.3';
 
 const NAME = 'example-check-js';
 

@@ -92,6 +92,9 @@ impl StepCtx<'_, '_> {
         Ok(files)
     }
 
+    /// The alerts of `side` over `window`: streamed when its adapter
+    /// exports `collect-alerts-into` (contract 0.1.3), else listed; owned
+    /// here because the poll keeps and journals them.
     pub(crate) fn collect(
         &mut self,
         side: SystemSide,
@@ -100,8 +103,8 @@ impl StepCtx<'_, '_> {
         let (_, adapter) = self.plugins.adapter(side)?;
         self.plugins
             .runtime()
-            .collect_alerts(&adapter.plugin, &adapter.sandbox, window)
-            .map(|a| (a, adapter.digest.clone()))
+            .collect_alert_batch(&adapter.plugin, &adapter.sandbox, window)
+            .map(|b| (b.into_alerts(), adapter.digest.clone()))
             .map_err(|e| format!("collecting alerts from the {side} system: {e}"))
     }
 
@@ -124,7 +127,8 @@ impl StepCtx<'_, '_> {
                     .map_err(|e| format!("noise source `{id}`: {e}"))?;
                 self.plugins
                     .runtime()
-                    .collect_alerts(&adapter.plugin, &adapter.sandbox, window)
+                    .collect_alert_batch(&adapter.plugin, &adapter.sandbox, window)
+                    .map(cutover_runtime::AlertBatch::into_alerts)
                     .map_err(|e| format!("collecting alerts from noise source `{id}`: {e}"))
             }
         }

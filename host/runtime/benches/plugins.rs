@@ -83,7 +83,7 @@ fn raw_linker(engine: &Engine) -> Linker<Raw> {
     let mut l = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut l).unwrap();
     wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut l).unwrap();
-    let mut host = l.instance("cutover:plugin/host@0.1.2").unwrap();
+    let mut host = l.instance("cutover:plugin/host@0.1.3").unwrap();
     host.resource("data-sink", ResourceType::host::<DataRes>(), |_, _| Ok(()))
         .unwrap();
     host.resource("data-source", ResourceType::host::<u8>(), |_, _| Ok(()))

@@ -78,7 +78,7 @@ impl Runtime {
                     pre.instantiate(&mut *store)?.call_describe(&mut *store)
                 })?
                 .into(),
-            Pre::Adapter(pre, _) => self
+            Pre::Adapter(pre, ..) => self
                 .call(&p.name, sb, |store| {
                     pre.instantiate(&mut *store)?.call_describe(&mut *store)
                 })?

@@ -1,15 +1,15 @@
 //! Host-side bindings for the plugin worlds, generated from `wit/`.
 //!
 //! The `types` and `host` interfaces are generated once (with the `action`
-//! world) and shared by the `check`, `adapter`, `history-adapter` and
-//! `translator` worlds.
+//! world) and shared by the `check`, `adapter`, `history-adapter`,
+//! `streaming-adapter` and `translator` worlds.
 
 pub(crate) mod action {
     wasmtime::component::bindgen!({
         path: "../../wit",
         world: "cutover:plugin/action",
         imports: { default: trappable },
-        additional_derives: [serde::Serialize, serde::Deserialize],
+        additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
         with: {
             "cutover:plugin/host.data-sink": crate::data::DataSink,
             "cutover:plugin/host.data-source": crate::data::DataSource,
@@ -50,6 +50,23 @@ pub(crate) mod history_adapter {
     wasmtime::component::bindgen!({
         path: "../../wit",
         world: "cutover:plugin/history-adapter",
+        imports: { default: trappable },
+        additional_derives: [serde::Serialize, serde::Deserialize],
+        with: {
+            "cutover:plugin/types": super::action::cutover::plugin::types,
+            "cutover:plugin/host": super::action::cutover::plugin::host,
+        },
+    });
+}
+
+/// `streaming-adapter` (contract 0.1.3): an adapter that also exports
+/// `collect-alerts-into`. Loaded as an adapter; this pre-instantiation is
+/// kept beside the adapter one only when the component exports
+/// `collect-alerts-into`.
+pub(crate) mod streaming_adapter {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "cutover:plugin/streaming-adapter",
         imports: { default: trappable },
         additional_derives: [serde::Serialize, serde::Deserialize],
         with: {

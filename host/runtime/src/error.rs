@@ -4,6 +4,7 @@
 use cutover_base::exit::{ExitClass, HasExitClass};
 use serde::{Deserialize, Serialize};
 
+use crate::alert_frame::FramingError;
 use crate::grants::OriginError;
 use crate::limits::{Limit, LimitHit};
 use crate::report::Summary;
@@ -120,6 +121,16 @@ pub enum CallError {
         /// What is wrong with it.
         detail: String,
     },
+    /// The alert stream of `collect-alerts-into` (contract 0.1.3) breaks
+    /// the alert framing. Kind `invalid-output`, like any output the host
+    /// cannot accept.
+    #[error("plugin {plugin} streamed malformed alerts: {error}")]
+    AlertFraming {
+        /// Plugin name.
+        plugin: String,
+        /// What is wrong, where.
+        error: FramingError,
+    },
     /// The plugin implements another world than the call needs.
     #[error("plugin {plugin} is a {} plugin, not a {} plugin", found.as_str(), expected.as_str())]
     WorldMismatch {
@@ -161,7 +172,7 @@ impl CallError {
             CallError::Trap { .. } => "trap",
             CallError::Denied { .. } => "denied",
             CallError::Plugin { .. } => "plugin-error",
-            CallError::InvalidOutput { .. } => "invalid-output",
+            CallError::InvalidOutput { .. } | CallError::AlertFraming { .. } => "invalid-output",
             CallError::WorldMismatch { .. } => "world-mismatch",
             CallError::NotExported { .. } => "not-exported",
             CallError::Host { .. } => "host",
@@ -471,6 +482,7 @@ impl HasExitClass for CallError {
             | CallError::Denied { .. }
             | CallError::Plugin { .. }
             | CallError::InvalidOutput { .. }
+            | CallError::AlertFraming { .. }
             | CallError::WorldMismatch { .. }
             | CallError::Host { .. } => ExitClass::PluginCall,
             CallError::NotExported { .. } => ExitClass::Usage,

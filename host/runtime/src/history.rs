@@ -30,7 +30,7 @@ impl Plugin {
     /// Whether the plugin is an adapter that also exports `query-range`
     /// (the `history-adapter` world of contract 0.1.2).
     pub fn has_query_range(&self) -> bool {
-        matches!(&self.pre, Pre::Adapter(_, Some(_)))
+        matches!(&self.pre, Pre::Adapter(_, Some(_), _))
     }
 }
 
@@ -46,7 +46,7 @@ impl Runtime {
         sb: &Sandbox,
         q: &RangeQuery<'_>,
     ) -> Result<Vec<wit::RangeSeries>, CallError> {
-        let Pre::Adapter(_, history) = &p.pre else {
+        let Pre::Adapter(_, history, _) = &p.pre else {
             return Err(wrong_world(p, World::Adapter));
         };
         let Some(pre) = history else {

@@ -10,7 +10,16 @@
 //!
 //! Adapters of the `history-adapter` world (contract 0.1.2) also answer
 //! [`Runtime::query_range`] (see [`Plugin::has_query_range`]).
+//!
+//! Adapters of the `streaming-adapter` world (contract 0.1.3) stream their
+//! alerts: [`Runtime::collect_alert_batch`] reads them into a compact
+//! [`AlertBatch`] (borrowed [`AlertView`]s, no allocation per alert) and
+//! falls back to `collect-alerts` on older adapters
+//! (see [`Plugin::streams_alerts`]).
 
+mod alert_batch;
+mod alert_frame;
+mod alert_stream;
 mod api;
 mod bindings;
 mod cache;
@@ -38,6 +47,8 @@ mod translate;
 mod version;
 mod world;
 
+pub use alert_batch::{AlertBatch, AlertView, Pairs};
+pub use alert_frame::{ALERT_FRAMING_VERSION, Field, FramingError, decode_alerts, encode_alerts};
 pub use api::Exported;
 pub use bindings::wit;
 pub use cache::{CacheStatus, ComponentCache, EntryCheck, Rejection};

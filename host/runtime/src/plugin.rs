@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
 use crate::bindings::history_adapter::HistoryAdapterPre;
+use crate::bindings::streaming_adapter::StreamingAdapterPre;
 use crate::bindings::translator::TranslatorPre;
 use crate::bindings::{action::ActionPre, adapter::AdapterPre, check::CheckPre};
 use crate::cache::{self, CacheStatus};
@@ -26,10 +27,13 @@ pub(crate) enum Pre {
     Action(ActionPre<HostState>),
     Check(CheckPre<HostState>),
     /// An adapter, with its `history-adapter` pre-instantiation when it
-    /// also exports `query-range` (contract 0.1.2).
+    /// also exports `query-range` (contract 0.1.2) and its
+    /// `streaming-adapter` one when it also exports `collect-alerts-into`
+    /// (contract 0.1.3).
     Adapter(
         AdapterPre<HostState>,
         Option<Box<HistoryAdapterPre<HostState>>>,
+        Option<Box<StreamingAdapterPre<HostState>>>,
     ),
     Translator(TranslatorPre<HostState>),
 }
@@ -98,7 +102,14 @@ impl Plugin {
     /// Whether the plugin is an adapter that also exports `query-range`
     /// (contract 0.1.2, world `history-adapter`).
     pub fn answers_query_range(&self) -> bool {
-        matches!(self.pre, Pre::Adapter(_, Some(_)))
+        matches!(self.pre, Pre::Adapter(_, Some(_), _))
+    }
+
+    /// Whether the plugin is an adapter that also exports
+    /// `collect-alerts-into` (contract 0.1.3, world `streaming-adapter`):
+    /// [`Runtime::collect_alert_batch`] then reads its alerts as a stream.
+    pub fn streams_alerts(&self) -> bool {
+        matches!(self.pre, Pre::Adapter(_, _, Some(_)))
     }
 }
 
@@ -309,7 +320,7 @@ impl Runtime {
             World::Action => Pre::Action(ActionPre::new(pre).map_err(wrong)?),
             World::Check => Pre::Check(CheckPre::new(pre).map_err(wrong)?),
             World::Adapter => {
-                let history = if exports_query_range(component, &self.engine) {
+                let history = if exports(component, &self.engine, "query-range") {
                     let wrong = |e: wasmtime::Error| LoadError::WrongWorld {
                         origin: origin.to_string(),
                         detail: format!("exports do not match the history-adapter world: {e:#}"),
@@ -320,7 +331,18 @@ impl Runtime {
                 } else {
                     None
                 };
-                Pre::Adapter(AdapterPre::new(pre).map_err(wrong)?, history)
+                let streaming = if exports(component, &self.engine, "collect-alerts-into") {
+                    let wrong = |e: wasmtime::Error| LoadError::WrongWorld {
+                        origin: origin.to_string(),
+                        detail: format!("exports do not match the streaming-adapter world: {e:#}"),
+                    };
+                    Some(Box::new(
+                        StreamingAdapterPre::new(pre.clone()).map_err(wrong)?,
+                    ))
+                } else {
+                    None
+                };
+                Pre::Adapter(AdapterPre::new(pre).map_err(wrong)?, history, streaming)
             }
             World::Translator => Pre::Translator(TranslatorPre::new(pre).map_err(wrong)?),
         })
@@ -346,13 +368,14 @@ fn check_header(bytes: &[u8], origin: &str) -> Result<(), LoadError> {
     }
 }
 
-/// Whether an adapter also exports `query-range` (the `history-adapter`
-/// world of contract 0.1.2).
-fn exports_query_range(component: &Component, engine: &wasmtime::Engine) -> bool {
+/// Whether an adapter also exports `name`: `query-range` (the
+/// `history-adapter` world of contract 0.1.2) or `collect-alerts-into` (the
+/// `streaming-adapter` world of contract 0.1.3).
+fn exports(component: &Component, engine: &wasmtime::Engine, name: &str) -> bool {
     component
         .component_type()
         .exports(engine)
-        .any(|(n, _)| n == "query-range")
+        .any(|(n, _)| n == name)
 }
 
 fn detect_world(exports: &[String]) -> Option<World> {

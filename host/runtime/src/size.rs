@@ -111,6 +111,13 @@ impl OutputSize for PluginError {
     }
 }
 
+/// The count `collect-alerts-into` returns.
+impl OutputSize for u64 {
+    fn output_size(&self) -> usize {
+        8
+    }
+}
+
 impl<T: OutputSize> OutputSize for Vec<T> {
     fn output_size(&self) -> usize {
         self.iter().map(OutputSize::output_size).sum()

@@ -4,12 +4,13 @@
 pub const CONTRACT_PACKAGE: &str = "cutover:plugin";
 
 /// The contract version this host implements (0.1.1: the `translator`
-/// world; 0.1.2: the `history-adapter` world, `query-range`). Plugins built
-/// against any 0.1.x up to this one load.
+/// world; 0.1.2: the `history-adapter` world, `query-range`; 0.1.3: the
+/// `streaming-adapter` world, `collect-alerts-into`). Plugins built against
+/// any 0.1.x up to this one load.
 pub const CONTRACT_VERSION: Version = Version {
     major: 0,
     minor: 1,
-    patch: 2,
+    patch: 3,
 };
 
 /// A `major.minor.patch` version (pre-release tags are not used by the contract).
@@ -57,6 +58,7 @@ mod tests {
         assert!(v("0.1.0").compatible_with(&CONTRACT_VERSION));
         assert!(v("0.1.1").compatible_with(&CONTRACT_VERSION));
         assert!(v("0.1.2").compatible_with(&CONTRACT_VERSION));
+        assert!(v("0.1.3").compatible_with(&CONTRACT_VERSION));
         assert!(v("0.1.9").compatible_with(&CONTRACT_VERSION));
         assert!(!v("0.2.0").compatible_with(&CONTRACT_VERSION));
         assert!(!v("1.1.1").compatible_with(&CONTRACT_VERSION));

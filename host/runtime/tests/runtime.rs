@@ -8,8 +8,9 @@
 //! (`runtime/chains.rs`), grants (`runtime/grants.rs`), HTTPS with granted
 //! certificate authorities (`runtime/tls.rs`), translators (contract
 //! 0.1.1, `runtime/translators.rs`), `query-range` (contract 0.1.2,
-//! `runtime/history.rs`) and `list<alert>` transfer from the `bulk-alerts`
-//! bench plugin (`runtime/transfer.rs`).
+//! `runtime/history.rs`), `list<alert>` transfer from the `bulk-alerts`
+//! bench plugin (`runtime/transfer.rs`) and streamed alerts (contract
+//! 0.1.3 `collect-alerts-into`, `runtime/streaming.rs`).
 
 #[path = "runtime/bounds.rs"]
 mod bounds;
@@ -27,6 +28,8 @@ mod history;
 mod limits;
 #[path = "runtime/loading.rs"]
 mod loading;
+#[path = "runtime/streaming.rs"]
+mod streaming;
 #[path = "runtime/tls.rs"]
 mod tls;
 #[path = "runtime/transfer.rs"]

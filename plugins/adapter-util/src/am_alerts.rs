@@ -2,7 +2,9 @@
 
 use crate::labels::Tags;
 use crate::rfc3339::parse_millis;
-use cutover_plugin_sdk::{Alert, AlertState, Window, decode_json};
+use cutover_plugin_sdk::{
+    Alert, AlertState, AlertWriter, ChunkSink, PluginError, Window, decode_json,
+};
 use serde::Deserialize;
 
 /// One alert as Alertmanager's API v2 returns it (fields we use).
@@ -47,6 +49,16 @@ pub fn parse(body: &str, window: &Window) -> Result<Vec<Alert>, String> {
         out.push(a.tags.firing(starts_at, state, a.fingerprint));
     }
     Ok(out)
+}
+
+/// Writes `alerts` into `sink` in the alert framing of
+/// `collect-alerts-into` (contract 0.1.3); the count it returns.
+pub fn stream<S: ChunkSink + ?Sized>(alerts: &[Alert], sink: &S) -> Result<u64, PluginError> {
+    let mut out = AlertWriter::new(sink);
+    for a in alerts {
+        out.push(a)?;
+    }
+    out.finish()
 }
 
 #[cfg(test)]
@@ -113,5 +125,34 @@ mod tests {
             err.contains("[0].status.state") && err.contains("odd"),
             "{err}"
         );
+    }
+
+    /// What `collect-alerts-into` writes: the framing's version, then each
+    /// alert's fields in order; the count returned.
+    #[test]
+    fn streams_the_parsed_alerts_in_the_alert_framing() {
+        struct Memory(std::cell::RefCell<Vec<u8>>);
+        impl ChunkSink for Memory {
+            fn write_chunk(&self, chunk: &[u8]) -> Result<(), String> {
+                self.0.borrow_mut().extend_from_slice(chunk);
+                Ok(())
+            }
+        }
+        let all = parse(BODY, &Window::until(i64::MAX)).unwrap();
+        let sink = Memory(Default::default());
+        assert_eq!(stream(&all, &sink).unwrap(), 2);
+        let bytes = sink.0.into_inner();
+        assert_eq!(bytes[0], cutover_plugin_sdk::ALERT_FRAMING_VERSION);
+        assert_eq!(bytes[1..9], 10_000i64.to_le_bytes());
+        assert_eq!(bytes[9], 0, "active, no ends-at");
+        assert_eq!(bytes[10..14], 2u32.to_le_bytes(), "two labels");
+        assert_eq!(bytes[14..18], 1u32.to_le_bytes(), "one annotation");
+        assert_eq!(bytes[18..22], 16u32.to_le_bytes());
+        assert_eq!(&bytes[22..38], b"448881ef475b9b26");
+        let second = bytes
+            .windows(8)
+            .position(|w| w == 20_500i64.to_le_bytes())
+            .expect("second alert");
+        assert_eq!(bytes[second + 8], 1, "suppressed");
     }
 }

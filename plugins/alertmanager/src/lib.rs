@@ -14,6 +14,11 @@
 //! `silences` state also expires the silences created since the capture, so
 //! the live set equals the captured one. The shared implementation lives in
 //! `cutover_adapter_util::{am_config, am_silences}`.
+//!
+//! A `streaming-adapter` (contract 0.1.3): `collect-alerts-into` writes the
+//! alerts `collect-alerts` returns into the host's sink in the alert
+//! framing (`cutover_adapter_util::am_alerts::stream`), which hosts of
+//! 0.1.3 read instead of lifting a `list<alert>`.
 
 use std::time::Instant;
 
@@ -22,7 +27,7 @@ use cutover_adapter_util::am_config::{self, ConfigFile};
 use cutover_adapter_util::am_silences;
 use cutover_adapter_util::client::Client;
 use cutover_adapter_util::data::write_all;
-use cutover_plugin_sdk::adapter::Guest;
+use cutover_plugin_sdk::streaming_adapter::Guest;
 use cutover_plugin_sdk::{
     Alert, Capabilities, DataSink, DataSource, Descriptor, DirectoryRequest, ExportInfo,
     HealthReport, Outcome, PluginError, PluginKind, Window, invalid_input, log, unavailable,
@@ -82,6 +87,18 @@ fn capture_alerts(sink: &DataSink) -> Result<ExportInfo, PluginError> {
     })
 }
 
+/// The alerts of `GET /api/v2/alerts` that started before the window ends.
+fn collect(window: &Window) -> Result<Vec<Alert>, PluginError> {
+    if window.start > window.end {
+        return Err(invalid_input(format!(
+            "window start {} is after end {}",
+            window.start, window.end
+        )));
+    }
+    let body = client()?.get_ok("/api/v2/alerts")?;
+    am_alerts::parse(&body, window).map_err(unavailable)
+}
+
 impl Guest for Alertmanager {
     fn describe() -> Descriptor {
         Descriptor {
@@ -139,16 +156,15 @@ impl Guest for Alertmanager {
     }
 
     fn collect_alerts(window: Window) -> Result<Vec<Alert>, PluginError> {
-        if window.start > window.end {
-            return Err(invalid_input(format!(
-                "window start {} is after end {}",
-                window.start, window.end
-            )));
-        }
-        let body = client()?.get_ok("/api/v2/alerts")?;
-        let alerts = am_alerts::parse(&body, &window).map_err(unavailable)?;
+        let alerts = collect(&window)?;
         log::info(format!("collected {} alerts", alerts.len()));
         Ok(alerts)
+    }
+
+    fn collect_alerts_into(window: Window, sink: &DataSink) -> Result<u64, PluginError> {
+        let n = am_alerts::stream(&collect(&window)?, sink)?;
+        log::info(format!("collected {n} alerts (streamed)"));
+        Ok(n)
     }
 
     fn export_data(kind: String, sink: &DataSink) -> Result<ExportInfo, PluginError> {
@@ -203,7 +219,7 @@ impl Guest for Alertmanager {
     }
 }
 
-cutover_plugin_sdk::export_adapter!(Alertmanager);
+cutover_plugin_sdk::export_streaming_adapter!(Alertmanager);
 
 #[cfg(test)]
 mod tests {

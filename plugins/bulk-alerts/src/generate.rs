@@ -33,6 +33,64 @@ pub fn keep(value: Option<&str>) -> Result<bool, PluginError> {
     }
 }
 
+/// A deliberate fault in the alert stream (config `framing`), for the
+/// host's tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer one alert more than written.
+    Count,
+    /// Leave the stream's last 3 bytes out.
+    Truncate,
+    /// The first fingerprint's first byte becomes 0xff.
+    Utf8,
+    /// Version byte 2.
+    Version,
+    /// A reserved flag bit on the first alert.
+    Flags,
+}
+
+/// Offsets in a version-1 stream: the version byte, then the first
+/// alert's starts-at, flags (no ends-at: the generated alerts have none),
+/// the two counts and the fingerprint's length.
+const FIRST_FLAGS: usize = 1 + 8;
+const FIRST_FINGERPRINT: usize = FIRST_FLAGS + 1 + 4 + 4 + 4;
+
+impl Fault {
+    /// Spoils a stream of at least one alert (and the count it answers).
+    pub fn apply(self, bytes: &mut Vec<u8>, count: &mut u64) {
+        match self {
+            Fault::Count => *count += 1,
+            Fault::Truncate => bytes.truncate(bytes.len().saturating_sub(3)),
+            Fault::Utf8 => set(bytes, FIRST_FINGERPRINT, 0xff),
+            Fault::Version => set(bytes, 0, 2),
+            Fault::Flags => set(bytes, FIRST_FLAGS, 0b1000),
+        }
+    }
+}
+
+fn set(bytes: &mut [u8], at: usize, value: u8) {
+    if let Some(b) = bytes.get_mut(at) {
+        *b = value;
+    }
+}
+
+/// Config `framing`: `ok` (absent) or one [`Fault`].
+pub fn fault(value: Option<&str>) -> Result<Option<Fault>, PluginError> {
+    Ok(Some(match value.map(str::trim) {
+        None | Some("ok") => return Ok(None),
+        Some("count") => Fault::Count,
+        Some("truncate") => Fault::Truncate,
+        Some("utf8") => Fault::Utf8,
+        Some("version") => Fault::Version,
+        Some("flags") => Fault::Flags,
+        Some(other) => {
+            return Err(PluginError::InvalidInput(format!(
+                "config `framing`: {other:?} is not ok, count, truncate, utf8, version or flags"
+            )));
+        }
+    }))
+}
+
 /// `n` alerts; alert `i` started `i mod 86400` seconds before `now_ms`.
 pub fn alerts(n: usize, now_ms: i64) -> Vec<Alert> {
     (0..n as u64).map(|i| alert(i, now_ms)).collect()

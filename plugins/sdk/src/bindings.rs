@@ -1,4 +1,4 @@
-//! Generated bindings for the five worlds of `wit/plugin.wit`.
+//! Generated bindings for the six worlds of `wit/plugin.wit`.
 //!
 //! The `types` and `host` interfaces are generated once (in [`action`]) and
 //! reused by the other worlds through wit-bindgen's `with` option, so a
@@ -27,8 +27,8 @@ pub mod check {
         export_macro_name: "export_check",
         default_bindings_module: "cutover_plugin_sdk::check",
         with: {
-            "cutover:plugin/types@0.1.2": crate::action::cutover::plugin::types,
-            "cutover:plugin/host@0.1.2": crate::action::cutover::plugin::host,
+            "cutover:plugin/types@0.1.3": crate::action::cutover::plugin::types,
+            "cutover:plugin/host@0.1.3": crate::action::cutover::plugin::host,
         },
     });
 }
@@ -43,8 +43,8 @@ pub mod adapter {
         export_macro_name: "export_adapter",
         default_bindings_module: "cutover_plugin_sdk::adapter",
         with: {
-            "cutover:plugin/types@0.1.2": crate::action::cutover::plugin::types,
-            "cutover:plugin/host@0.1.2": crate::action::cutover::plugin::host,
+            "cutover:plugin/types@0.1.3": crate::action::cutover::plugin::types,
+            "cutover:plugin/host@0.1.3": crate::action::cutover::plugin::host,
         },
     });
 }
@@ -60,8 +60,25 @@ pub mod history_adapter {
         export_macro_name: "export_history_adapter",
         default_bindings_module: "cutover_plugin_sdk::history_adapter",
         with: {
-            "cutover:plugin/types@0.1.2": crate::action::cutover::plugin::types,
-            "cutover:plugin/host@0.1.2": crate::action::cutover::plugin::host,
+            "cutover:plugin/types@0.1.3": crate::action::cutover::plugin::types,
+            "cutover:plugin/host@0.1.3": crate::action::cutover::plugin::host,
+        },
+    });
+}
+
+/// Bindings for the `streaming-adapter` world (contract 0.1.3): every
+/// export of `adapter` plus `collect-alerts-into`.
+#[allow(clippy::too_many_arguments)] // generated code
+pub mod streaming_adapter {
+    wit_bindgen::generate!({
+        world: "streaming-adapter",
+        path: "../../wit",
+        pub_export_macro: true,
+        export_macro_name: "export_streaming_adapter",
+        default_bindings_module: "cutover_plugin_sdk::streaming_adapter",
+        with: {
+            "cutover:plugin/types@0.1.3": crate::action::cutover::plugin::types,
+            "cutover:plugin/host@0.1.3": crate::action::cutover::plugin::host,
         },
     });
 }
@@ -76,8 +93,8 @@ pub mod translator {
         export_macro_name: "export_translator",
         default_bindings_module: "cutover_plugin_sdk::translator",
         with: {
-            "cutover:plugin/types@0.1.2": crate::action::cutover::plugin::types,
-            "cutover:plugin/host@0.1.2": crate::action::cutover::plugin::host,
+            "cutover:plugin/types@0.1.3": crate::action::cutover::plugin::types,
+            "cutover:plugin/host@0.1.3": crate::action::cutover::plugin::host,
         },
     });
 }

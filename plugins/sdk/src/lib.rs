@@ -1,13 +1,16 @@
 //! # cutover-plugin-sdk
 //!
 //! Everything a cutover plugin (a WebAssembly component targeting one of the
-//! `action`, `check`, `adapter`, `history-adapter` or `translator` worlds of
-//! `wit/plugin.wit`) needs:
+//! `action`, `check`, `adapter`, `history-adapter`, `streaming-adapter` or
+//! `translator` worlds of `wit/plugin.wit`) needs:
 //!
 //! * the generated bindings ([`action`], [`check`], [`adapter`],
-//!   [`history_adapter`], [`translator`]) and their export macros
-//!   ([`export_action!`], [`export_check!`], [`export_adapter!`],
-//!   [`export_history_adapter!`], [`export_translator!`]);
+//!   [`history_adapter`], [`streaming_adapter`], [`translator`]) and their
+//!   export macros ([`export_action!`], [`export_check!`],
+//!   [`export_adapter!`], [`export_history_adapter!`],
+//!   [`export_streaming_adapter!`], [`export_translator!`]);
+//! * for streaming adapters (contract 0.1.3), [`AlertWriter`], the alert
+//!   framing of `collect-alerts-into`;
 //! * for translators, the document framing of their streams
 //!   ([`read_documents`], [`write_documents`]) and [`report`], which counts
 //!   the summary from the items;
@@ -41,6 +44,7 @@
 //! # fn main() {}
 //! ```
 
+mod alerts;
 mod bindings;
 mod errors;
 mod guest;
@@ -54,12 +58,14 @@ mod records;
 mod support;
 mod translate;
 
+pub use alerts::{ALERT_FRAMING_VERSION, AlertWriter};
 pub use bindings::action::export_action;
 pub use bindings::adapter::export_adapter;
 pub use bindings::check::export_check;
 pub use bindings::history_adapter::export_history_adapter;
+pub use bindings::streaming_adapter::export_streaming_adapter;
 pub use bindings::translator::export_translator;
-pub use bindings::{action, adapter, check, history_adapter, translator};
+pub use bindings::{action, adapter, check, history_adapter, streaming_adapter, translator};
 pub use errors::{denied, failed, invalid_input, unavailable, unsupported};
 pub use hostfns::{config, descriptor, params, progress, secret};
 pub use io::{CHUNK_SIZE, ChunkSink, ChunkSource, SinkWriter, SourceReader};

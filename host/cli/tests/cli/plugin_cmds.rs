@@ -25,7 +25,7 @@ fn inspect_lists_a_built_plugin() {
     expect(&o, ExitClass::Ok.into());
     let v: serde_json::Value = serde_json::from_str(&out(&o)).expect("json");
     assert_eq!(v["world"], "adapter");
-    assert_eq!(v["contract_version"], "0.1.2");
+    assert_eq!(v["contract_version"], "0.1.3");
     assert_eq!(v["descriptor"]["name"], "file-adapter");
     let bytes = std::fs::read(plugins_dir().join("file-adapter.wasm")).unwrap();
     assert_eq!(v["sha256"], cutover_runtime::sha256_hex(&bytes));
@@ -34,7 +34,7 @@ fn inspect_lists_a_built_plugin() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|i| i == "cutover:plugin/host@0.1.2")
+            .any(|i| i == "cutover:plugin/host@0.1.3")
     );
     let exports: Vec<&str> = v["exports"]
         .as_array()

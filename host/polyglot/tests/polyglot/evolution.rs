@@ -1,36 +1,37 @@
-//! Contract evolution, both ways. This host implements 0.1.2 (0.1.1 added
-//! the `translator` world, 0.1.2 the `history-adapter` world): plugins
+//! Contract evolution, both ways. This host implements 0.1.3 (0.1.1 added
+//! the `translator` world, 0.1.2 the `history-adapter` world, 0.1.3 the
+//! `streaming-adapter` world): plugins
 //! built against 0.1.0 keep loading and running beside 0.1.1 translators.
-//! A test host of a further additive 0.1.3 (`tests/wit-0.1.3`:
+//! A test host of a further additive 0.1.4 (`tests/wit-0.1.4`:
 //! `config-keys`) runs 0.1.0 and current plugins, and a plugin that needs
-//! 0.1.3 is refused by this 0.1.2 host with both versions named.
+//! 0.1.4 is refused by this 0.1.3 host with both versions named.
 
 use super::*;
 use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-/// Host bindings for a 0.1.3 contract (tests/wit-0.1.3: `config-keys` added).
-mod v013 {
+/// Host bindings for a 0.1.4 contract (tests/wit-0.1.4: `config-keys` added).
+mod v014 {
     wasmtime::component::bindgen!({
-        path: "tests/wit-0.1.3",
+        path: "tests/wit-0.1.4",
         world: "cutover:plugin/check",
     });
 }
 
-use v013::cutover::plugin::{host, types};
+use v014::cutover::plugin::{host, types};
 
 const WAT_0_1_0: &str = include_str!("../fixtures/check-0.1.0.wat");
 
-/// The state of a minimal 0.1.3 host.
-struct Host013 {
+/// The state of a minimal 0.1.4 host.
+struct Host014 {
     wasi: WasiCtx,
     table: ResourceTable,
     config: Vec<(String, String)>,
     logs: Vec<String>,
 }
 
-impl WasiView for Host013 {
+impl WasiView for Host014 {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {
             ctx: &mut self.wasi,
@@ -39,9 +40,9 @@ impl WasiView for Host013 {
     }
 }
 
-impl types::Host for Host013 {}
+impl types::Host for Host014 {}
 
-impl host::Host for Host013 {
+impl host::Host for Host014 {
     fn log(&mut self, _level: host::LogLevel, message: String, _fields: types::Pairs) {
         self.logs.push(message);
     }
@@ -60,7 +61,7 @@ impl host::Host for Host013 {
     }
 }
 
-impl host::HostDataSink for Host013 {
+impl host::HostDataSink for Host014 {
     fn write(&mut self, _: Resource<host::DataSink>, _: Vec<u8>) -> Result<(), String> {
         Err("no sink in this test host".into())
     }
@@ -69,7 +70,7 @@ impl host::HostDataSink for Host013 {
     }
 }
 
-impl host::HostDataSource for Host013 {
+impl host::HostDataSource for Host014 {
     fn read(&mut self, _: Resource<host::DataSource>, _: u32) -> Result<Vec<u8>, String> {
         Err("no source in this test host".into())
     }
@@ -87,18 +88,18 @@ fn engine() -> Engine {
     Engine::new(&cfg).expect("engine")
 }
 
-fn linker(engine: &Engine) -> Linker<Host013> {
+fn linker(engine: &Engine) -> Linker<Host014> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("wasi");
-    v013::Check::add_to_linker::<Host013, HasSelf<Host013>>(&mut linker, |s| s)
-        .expect("0.1.3 host");
+    v014::Check::add_to_linker::<Host014, HasSelf<Host014>>(&mut linker, |s| s)
+        .expect("0.1.4 host");
     linker
 }
 
-fn store(engine: &Engine, config: &[(&str, &str)]) -> Store<Host013> {
+fn store(engine: &Engine, config: &[(&str, &str)]) -> Store<Host014> {
     Store::new(
         engine,
-        Host013 {
+        Host014 {
             wasi: WasiCtx::builder().build(),
             table: ResourceTable::new(),
             config: config
@@ -120,8 +121,8 @@ fn ctx013(params: &str) -> types::Context {
     }
 }
 
-/// Instantiates a component on the 0.1.3 host and evaluates it.
-fn evaluate_on_0_1_3(
+/// Instantiates a component on the 0.1.4 host and evaluates it.
+fn evaluate_on_0_1_4(
     component: &Component,
     engine: &Engine,
     config: &[(&str, &str)],
@@ -130,8 +131,8 @@ fn evaluate_on_0_1_3(
     let linker = linker(engine);
     let pre = linker
         .instantiate_pre(component)
-        .expect("an older 0.1.x plugin links against the 0.1.3 host");
-    let pre = v013::CheckPre::new(pre).expect("check world");
+        .expect("an older 0.1.x plugin links against the 0.1.4 host");
+    let pre = v014::CheckPre::new(pre).expect("check world");
     let mut store = store(engine, config);
     let check = pre.instantiate(&mut store).expect("instantiate");
     let d = check.call_describe(&mut store).expect("describe");
@@ -167,14 +168,14 @@ fn plugin_built_against_0_1_0_runs_on_this_host() {
 }
 
 #[test]
-fn plugin_built_against_0_1_0_runs_on_a_0_1_3_host() {
+fn plugin_built_against_0_1_0_runs_on_a_0_1_4_host() {
     let engine = engine();
     let component = Component::new(&engine, WAT_0_1_0).expect("component");
-    let (v, logs) = evaluate_on_0_1_3(&component, &engine, &[("greeting", "hi")], "{}");
+    let (v, logs) = evaluate_on_0_1_4(&component, &engine, &[("greeting", "hi")], "{}");
     assert_eq!(v.verdict, types::VerdictKind::Pass);
     assert_eq!(v.message, "hi");
     assert_eq!(logs, vec!["evaluated by a 0.1.0 plugin".to_string()]);
-    let (v, _) = evaluate_on_0_1_3(&component, &engine, &[], "{}");
+    let (v, _) = evaluate_on_0_1_4(&component, &engine, &[], "{}");
     assert_eq!(
         (v.verdict, v.message.as_str()),
         (types::VerdictKind::NoData, "none")
@@ -182,14 +183,14 @@ fn plugin_built_against_0_1_0_runs_on_a_0_1_3_host() {
 }
 
 #[test]
-fn compiled_example_checks_run_on_a_0_1_3_host() {
+fn compiled_example_checks_run_on_a_0_1_4_host() {
     // Real toolchain output (Rust SDK and C via wit-bindgen), built
     // against the current contract.
     let engine = engine();
     let params = fixture_params("offenders").expect("fixture");
     for lang in ["rust", "c"] {
         let component = Component::from_file(&engine, component_path(lang)).expect("component");
-        let (v, logs) = evaluate_on_0_1_3(&component, &engine, &[], &params);
+        let (v, logs) = evaluate_on_0_1_4(&component, &engine, &[], &params);
         assert_eq!(v.verdict, types::VerdictKind::Fail, "{lang}");
         assert_eq!(v.measurements.len(), 3, "{lang}");
         assert_eq!(logs, vec!["checked 4 alerting rules".to_string()], "{lang}");
@@ -239,27 +240,27 @@ fn imports_host(engine: &Engine, bytes: &[u8], version: &str) -> Component {
 }
 
 #[test]
-fn plugin_needing_0_1_3_is_refused_naming_both_versions() {
-    let bytes = generated_component("tests/wit-0.1.3", "check");
-    // The component is sound: the 0.1.3 host links it.
+fn plugin_needing_0_1_4_is_refused_naming_both_versions() {
+    let bytes = generated_component("tests/wit-0.1.4", "check");
+    // The component is sound: the 0.1.4 host links it.
     let engine = engine();
-    let component = imports_host(&engine, &bytes, "0.1.3");
+    let component = imports_host(&engine, &bytes, "0.1.4");
     linker(&engine)
         .instantiate_pre(&component)
-        .expect("the 0.1.3 host links a 0.1.3 plugin");
-    // This host (0.1.2) lacks config-keys and says so by version.
-    assert_eq!(CONTRACT_VERSION.to_string(), "0.1.2");
-    let err = match rt().load(&bytes, "needs-0.1.3.wasm") {
-        Ok(_) => panic!("a 0.1.3 plugin loaded on a 0.1.2 host"),
+        .expect("the 0.1.4 host links a 0.1.4 plugin");
+    // This host (0.1.3) lacks config-keys and says so by version.
+    assert_eq!(CONTRACT_VERSION.to_string(), "0.1.3");
+    let err = match rt().load(&bytes, "needs-0.1.4.wasm") {
+        Ok(_) => panic!("a 0.1.4 plugin loaded on a 0.1.3 host"),
         Err(e) => e,
     };
     let LoadError::ContractVersion { plugin, host, .. } = &err else {
         panic!("expected a contract-version error, got {err:?}");
     };
-    assert_eq!((plugin.as_str(), host.as_str()), ("0.1.3", "0.1.2"));
+    assert_eq!((plugin.as_str(), host.as_str()), ("0.1.4", "0.1.3"));
     let text = err.to_string();
     assert!(
-        text.contains("cutover:plugin@0.1.3") && text.contains("cutover:plugin@0.1.2"),
+        text.contains("cutover:plugin@0.1.4") && text.contains("cutover:plugin@0.1.3"),
         "{text}"
     );
 }
@@ -289,17 +290,18 @@ fn every_0_1_0_world_links_on_this_host() {
         imports_host(&engine(), &bytes, "0.1.0");
         links_and_typechecks(&bytes, &format!("generated-0.1.0-{world}"));
     }
-    // The current worlds, translator (0.1.1) and history-adapter (0.1.2)
-    // included, from the contract itself.
+    // The current worlds, translator (0.1.1), history-adapter (0.1.2) and
+    // streaming-adapter (0.1.3) included, from the contract itself.
     for world in [
         "action",
         "check",
         "adapter",
         "translator",
         "history-adapter",
+        "streaming-adapter",
     ] {
         let bytes = generated_component("../../wit", world);
-        links_and_typechecks(&bytes, &format!("generated-0.1.2-{world}"));
+        links_and_typechecks(&bytes, &format!("generated-0.1.3-{world}"));
     }
 }
 

@@ -31,7 +31,7 @@ fn prometheus_answers_query_range_as_typed_series() {
     let p = load("prometheus");
     assert_eq!(p.world(), World::Adapter);
     assert!(p.has_query_range());
-    assert_eq!(p.info().contract_version.as_deref(), Some("0.1.2"));
+    assert_eq!(p.info().contract_version.as_deref(), Some("0.1.3"));
     let q = RangeQuery {
         query: "up{job=\"api\"} == 1",
         start_ms: 1_700_000_000_000,

@@ -18,7 +18,7 @@ fn first_party_plugins_describe_themselves() {
         assert_eq!(p.world(), world, "{name}");
         assert_eq!(p.name(), name);
         let info = p.info();
-        assert_eq!(info.contract_version.as_deref(), Some("0.1.2"));
+        assert_eq!(info.contract_version.as_deref(), Some("0.1.3"));
         assert_eq!(
             info.sha256,
             cutover_runtime::sha256_hex(&std::fs::read(plugin_path(name)).unwrap())
@@ -26,7 +26,7 @@ fn first_party_plugins_describe_themselves() {
         assert!(
             info.imports
                 .iter()
-                .any(|i| i == "cutover:plugin/host@0.1.2")
+                .any(|i| i == "cutover:plugin/host@0.1.3")
         );
     }
     let fa = load("file-adapter");
@@ -82,7 +82,7 @@ fn incompatible_contract_versions_name_both_versions() {
         match rt().load(text.as_bytes(), file) {
             Err(LoadError::ContractVersion { plugin, host, .. }) => {
                 assert_eq!(plugin, want);
-                assert_eq!(host, "0.1.2");
+                assert_eq!(host, "0.1.3");
             }
             Err(other) => panic!("{file}: expected ContractVersion, got {other:?}"),
             Ok(_) => panic!("{file}: loaded"),

@@ -49,8 +49,8 @@ fn first_party_translators_describe_themselves() {
         assert_eq!(p.world(), World::Translator, "{name}");
         assert_eq!(p.name(), name);
         let info = p.info();
-        assert_eq!(info.contract_version.as_deref(), Some("0.1.2"), "{name}");
-        assert_eq!(info.host_contract_version, "0.1.2");
+        assert_eq!(info.contract_version.as_deref(), Some("0.1.3"), "{name}");
+        assert_eq!(info.host_contract_version, "0.1.3");
         assert!(info.exports.iter().any(|e| e == "translate"), "{name}");
         let d: &Descriptor = p.descriptor();
         assert_eq!(d.kind, World::Translator);
