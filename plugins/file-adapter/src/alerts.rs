@@ -35,6 +35,98 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<AlertRecord>, String> {
     cutover_plugin_sdk::decode_json(file, text)
 }
 
+/// The start and end of record `i`, and whether it overlaps the closed
+/// `window` (`[starts_at, ends_at or +inf]`).
+fn span(
+    file: &str,
+    i: usize,
+    r: &AlertRecord,
+    window: &Window,
+) -> Result<(i64, Option<i64>, bool), String> {
+    let at = |field: &str, e: cutover_adapter_util::rfc3339::TimeError| {
+        format!("{file}: at `[{i}].{field}`: {e}")
+    };
+    let starts = parse_millis(&r.starts_at).map_err(|e| at("starts_at", e))?;
+    let ends = match &r.ends_at {
+        Some(t) => Some(parse_millis(t).map_err(|e| at("ends_at", e))?),
+        None => None,
+    };
+    let overlaps = starts <= window.end && ends.is_none_or(|e| e >= window.start);
+    Ok((starts, ends, overlaps))
+}
+
+/// Calls `each` with every record of dump `text` that overlaps `window`
+/// (with its start and end), one record at a time and in order: the dump
+/// is never held as records, so a dump of a million alerts needs its text
+/// and one record in memory.
+pub fn each_in_window(
+    file: &str,
+    text: &[u8],
+    window: &Window,
+    each: impl FnMut(&AlertRecord, i64, Option<i64>) -> Result<(), String>,
+) -> Result<(), String> {
+    use serde::de::{Deserializer as _, Error as _, SeqAccess, Visitor};
+
+    struct Each<'a, F> {
+        file: &'a str,
+        window: &'a Window,
+        each: F,
+    }
+    impl<'de, F> Visitor<'de> for Each<'_, F>
+    where
+        F: FnMut(&AlertRecord, i64, Option<i64>) -> Result<(), String>,
+    {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of alert records")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+            let mut i = 0usize;
+            while let Some(r) = seq.next_element::<AlertRecord>()? {
+                let (starts, ends, overlaps) =
+                    span(self.file, i, &r, self.window).map_err(A::Error::custom)?;
+                if overlaps {
+                    (self.each)(&r, starts, ends).map_err(A::Error::custom)?;
+                }
+                i += 1;
+            }
+            Ok(())
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(text);
+    de.deserialize_seq(Each { file, window, each })
+        .and_then(|()| de.end())
+        .map_err(|e| format!("{file}: {e}"))
+}
+
+/// Writes record `r` (starting `starts`, ending `ends`) to `out`.
+pub fn push(
+    out: &mut cutover_plugin_sdk::AlertWriter<'_>,
+    r: &AlertRecord,
+    starts: i64,
+    ends: Option<i64>,
+) -> Result<(), String> {
+    out.push_parts(
+        r.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        r.annotations.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        starts,
+        ends,
+        r.state.into(),
+        &r.fingerprint,
+    )
+    .map_err(|e| format!("{e:?}"))
+}
+
+impl From<StateName> for AlertState {
+    fn from(s: StateName) -> AlertState {
+        match s {
+            StateName::Active => AlertState::Active,
+            StateName::Suppressed => AlertState::Suppressed,
+            StateName::Resolved => AlertState::Resolved,
+        }
+    }
+}
+
 /// Converts records to WIT alerts, keeping those whose
 /// `[starts_at, ends_at or +inf]` overlaps the closed window.
 pub fn in_window(
@@ -44,26 +136,14 @@ pub fn in_window(
 ) -> Result<Vec<Alert>, String> {
     let mut out = Vec::new();
     for (i, r) in records.iter().enumerate() {
-        let at = |field: &str, e: cutover_adapter_util::rfc3339::TimeError| {
-            format!("{file}: at `[{i}].{field}`: {e}")
-        };
-        let starts = parse_millis(&r.starts_at).map_err(|e| at("starts_at", e))?;
-        let ends = match &r.ends_at {
-            Some(t) => Some(parse_millis(t).map_err(|e| at("ends_at", e))?),
-            None => None,
-        };
-        let overlaps = starts <= window.end && ends.is_none_or(|e| e >= window.start);
+        let (starts, ends, overlaps) = span(file, i, r, window)?;
         if overlaps {
             out.push(Alert {
                 labels: pairs(&r.labels),
                 annotations: pairs(&r.annotations),
                 starts_at: starts,
                 ends_at: ends,
-                state: match r.state {
-                    StateName::Active => AlertState::Active,
-                    StateName::Suppressed => AlertState::Suppressed,
-                    StateName::Resolved => AlertState::Resolved,
-                },
+                state: r.state.into(),
                 fingerprint: r.fingerprint.clone(),
             });
         }
@@ -88,6 +168,53 @@ mod tests {
 
     fn names(alerts: &[Alert]) -> Vec<&str> {
         alerts.iter().map(|a| a.fingerprint.as_str()).collect()
+    }
+
+    #[test]
+    fn streams_the_records_in_the_window_in_order_and_says_where_a_dump_is_bad() {
+        let seen = |start, end| {
+            let mut out = Vec::new();
+            each_in_window("f", DUMP.as_bytes(), &Window { start, end }, |r, s, e| {
+                out.push((r.fingerprint.clone(), s, e));
+                Ok(())
+            })
+            .map(|()| out)
+        };
+        assert_eq!(
+            seen(0, 40_000).unwrap(),
+            [
+                ("a".to_string(), 10_000, Some(20_000)),
+                ("b".to_string(), 30_000, None)
+            ]
+        );
+        assert_eq!(
+            seen(25_000, 40_000).unwrap(),
+            [("b".to_string(), 30_000, None)]
+        );
+        let cut = &DUMP.as_bytes()[..DUMP.len() - 10];
+        let err = each_in_window(
+            "alerts.json",
+            cut,
+            &Window { start: 0, end: 1 },
+            |_, _, _| Ok(()),
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("alerts.json: ") && err.contains("line"),
+            "{err}"
+        );
+        let bad_time = DUMP.replace("1970-01-01T00:00:30Z", "yesterday");
+        let err = each_in_window(
+            "f",
+            bad_time.as_bytes(),
+            &Window { start: 0, end: 1 },
+            |_, _, _| Ok(()),
+        )
+        .unwrap_err();
+        assert!(err.contains("at `[1].starts_at`"), "{err}");
+        let err =
+            each_in_window("f", b"{}", &Window { start: 0, end: 1 }, |_, _, _| Ok(())).unwrap_err();
+        assert!(err.contains("a list of alert records"), "{err}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod store;
 
 use std::time::Instant;
 
-use cutover_plugin_sdk::adapter::Guest;
+use cutover_plugin_sdk::streaming_adapter::Guest;
 use cutover_plugin_sdk::{
     Alert, Capabilities, DataSink, DataSource, Descriptor, DirectoryRequest, ExportInfo,
     HealthReport, Outcome, PluginError, PluginKind, SinkWriter, SourceReader, Window, log,
@@ -92,6 +92,18 @@ impl Guest for FileAdapter {
         data().alerts(&window)
     }
 
+    fn collect_alerts_into(window: Window, sink: &DataSink) -> Result<u64, PluginError> {
+        if window.start > window.end {
+            return Err(PluginError::InvalidInput(format!(
+                "window start {} is after end {}",
+                window.start, window.end
+            )));
+        }
+        let mut out = cutover_plugin_sdk::AlertWriter::new(sink);
+        data().alerts_into(&window, &mut out)?;
+        out.finish()
+    }
+
     fn export_data(kind: String, sink: &DataSink) -> Result<ExportInfo, PluginError> {
         log::info(format!("exporting `{kind}`"));
         data().export(&kind, &mut SinkWriter::new(sink))
@@ -111,4 +123,4 @@ impl Guest for FileAdapter {
     }
 }
 
-cutover_plugin_sdk::export_adapter!(FileAdapter);
+cutover_plugin_sdk::export_streaming_adapter!(FileAdapter);

@@ -79,6 +79,25 @@ impl Store {
         alerts::in_window(&name, &records, window).map_err(failed)
     }
 
+    /// [`Store::alerts`], streamed into `out` one record at a time.
+    pub fn alerts_into(
+        &self,
+        window: &Window,
+        out: &mut cutover_plugin_sdk::AlertWriter<'_>,
+    ) -> Result<(), PluginError> {
+        let path = self.root.join(ALERTS);
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(failed(format!("{}: {e}", path.display()))),
+        };
+        let name = path.display().to_string();
+        alerts::each_in_window(&name, &bytes, window, |r, starts, ends| {
+            alerts::push(out, r, starts, ends)
+        })
+        .map_err(failed)
+    }
+
     /// Streams `<kind>[.json|.yml|.yaml]` into `out`.
     /// A system without rules or silences yet exports an empty bundle
     /// (`{}`) or list (`[]`), so that they can be migrated into it.
