@@ -59,12 +59,15 @@
 //!   (`format!`ed strings, 54-61% of the call), which is the bench plugin's
 //!   own cost, not a transfer cost.
 //!
-//! So the host side clears the 1M/s bar with room; the whole move does
-//! not on this loaded machine (0.75x): guest encoding and the crossing
-//! each cost ~0.5 µs per alert. Not yet tried: decoding each chunk as it
-//! arrives instead of appending it to a growing buffer (fewer page faults
-//! and copies), building the guest with `opt-level = 3`, and a quiet
-//! machine to measure on.
+//! On a quiet machine (2026-12-06, two runs, load ~2 from builds just
+//! ended): host decoding 5.19M and 5.54M alerts/s (lifting the list: 0.96M
+//! and 0.78M); guest encoding + crossing + host decoding 1.38M and 1.26M
+//! alerts/s, the bar met by the whole move into the host (the list path:
+//! 0.55M and 0.62M); end to end with generation 0.49M and 0.58M, bounded
+//! by the bench guest's own `format!`ed alerts. Under load the move fell
+//! to 0.75x (above): guest encoding and the crossing each cost ~0.5 µs per
+//! alert, so on a shared core it is the guest, not the host, that bounds
+//! it.
 //!
 //! `cargo bench -p cutover-runtime --bench alerts` (needs
 //! target/plugins/bulk-alerts.wasm, built by scripts/build-plugins.sh).
