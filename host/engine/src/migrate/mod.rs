@@ -106,7 +106,7 @@ impl StepCtx<'_, '_> {
     /// `Err` ends the step here: a type that cannot be prepared, an
     /// untranslatable item not allowed, a scope that selects nothing, or
     /// everything already in place.
-    fn prepare_migration(&mut self, step: &Step) -> Result<Ready, Box<StepExec>> {
+    fn prepare_migration(&mut self, step: &Step, reapply: bool) -> Result<Ready, Box<StepExec>> {
         let StepAction::Migrate {
             to,
             types,
@@ -140,6 +140,14 @@ impl StepCtx<'_, '_> {
                         None,
                     )));
                 }
+            }
+        }
+        // An earlier attempt captured the point and may have been killed in
+        // the import: what the target's export shows may not be in effect
+        // (rule files written, the reload never sent). Import again.
+        if reapply {
+            for p in &mut prepared {
+                p.in_place = false;
             }
         }
         let results = |outcome: &dyn Fn(&Prepared) -> MigrateOutcome| results(&prepared, outcome);
@@ -333,9 +341,13 @@ impl Runner<'_> {
     /// Runs migrate step `step` of `phase`: prepared and imported through
     /// the step's narrow context; the runner journals the target's
     /// `before-<step>` point in between (once per run: a resumed step keeps
-    /// the point its first attempt captured).
+    /// the point its first attempt captured, and imports again even when
+    /// the target's export already matches, since a kill between writing
+    /// and reloading leaves data that looks in place but is not in effect).
     pub(crate) fn migrate(&mut self, phase: &Phase, step: &Step) -> Result<StepExec, EngineError> {
-        let ready = match self.step_ctx().prepare_migration(step) {
+        let point = format!("before-{}", step.id);
+        let reapply = self.view.points.iter().any(|p| p.name == point);
+        let ready = match self.step_ctx().prepare_migration(step, reapply) {
             Ok(r) => r,
             Err(done) => return Ok(*done),
         };
