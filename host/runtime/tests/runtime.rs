@@ -97,3 +97,24 @@ fn assert_healthy() {
     assert_eq!(out.summary, "noop");
     assert_eq!(out.details, vec![("still".to_string(), "ok".to_string())]);
 }
+
+/// The end of the bulk-alerts windows: its alerts started up to a day
+/// before it.
+const END_MS: i64 = 1_800_000_000_000;
+
+/// A day up to [`END_MS`].
+fn window() -> wit::Window {
+    wit::Window {
+        start: END_MS - 86_400_000,
+        end: END_MS,
+    }
+}
+
+/// The default sandbox with config `pairs` granted.
+fn with_config(pairs: &[(&str, &str)]) -> Sandbox {
+    let mut grants = cutover_runtime::Grants::default();
+    for (k, v) in pairs {
+        grants.config.insert((*k).to_owned(), (*v).to_owned());
+    }
+    Sandbox::with_grants(grants)
+}

@@ -395,15 +395,10 @@ impl Checker<'_> {
         }
     }
 
-    /// A label name field of step `sid` (`[a-zA-Z_][a-zA-Z0-9_]*`).
+    /// A label name field of step `sid` ([`is_label_name`]).
     fn label_name_field(&mut self, sid: &str, field: &str, v: &Spanned<String>) -> Option<String> {
         let name = v.get_ref();
-        let mut chars = name.chars();
-        let ok = chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if ok {
+        if is_label_name(name) {
             return Some(name.clone());
         }
         self.err(
@@ -558,4 +553,13 @@ pub(super) fn present_fields(st: &RawStep) -> Vec<(&'static str, Range<usize>)> 
     );
     v.sort_by_key(|(_, span)| span.start);
     v
+}
+
+/// A Prometheus label name: `[a-zA-Z_][a-zA-Z0-9_]*`.
+pub(super) fn is_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

@@ -230,12 +230,7 @@ impl Checker<'_> {
             return Some(DEFAULT_WAVE_LABEL.to_string());
         };
         let name = l.get_ref();
-        let mut chars = name.chars();
-        let ok = chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if ok {
+        if super::steps::is_label_name(name) {
             return Some(name.clone());
         }
         self.err(

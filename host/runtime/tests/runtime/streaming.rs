@@ -14,24 +14,7 @@ use cutover_runtime::{
 use cutover_test_kit::http::CannedServer;
 use cutover_test_kit::repo_path;
 
-use super::{limit_of, load, rt};
-
-const END_MS: i64 = 1_800_000_000_000;
-
-fn window() -> wit::Window {
-    wit::Window {
-        start: END_MS - 86_400_000,
-        end: END_MS,
-    }
-}
-
-fn with_config(pairs: &[(&str, &str)]) -> Sandbox {
-    let mut grants = Grants::default();
-    for (k, v) in pairs {
-        grants.config.insert((*k).to_owned(), (*v).to_owned());
-    }
-    Sandbox::with_grants(grants)
-}
+use super::{END_MS, limit_of, load, rt, window, with_config};
 
 fn bulk_0_1_2() -> cutover_runtime::Plugin {
     let path = repo_path("tests/fixtures/contract-0.1.2/bulk-alerts.wasm");

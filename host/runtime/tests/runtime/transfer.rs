@@ -6,29 +6,9 @@
 use std::collections::HashSet;
 
 use cutover_base::exit::{ExitClass, HasExitClass};
-use cutover_runtime::{CallError, Limit, Sandbox, wit};
+use cutover_runtime::{CallError, Limit, wit};
 
-use super::{limit_of, load, rt};
-
-/// The window's end: the plugin's alerts started up to a day before it.
-const END_MS: i64 = 1_800_000_000_000;
-
-fn window() -> wit::Window {
-    wit::Window {
-        start: END_MS - 86_400_000,
-        end: END_MS,
-    }
-}
-
-fn with_config(pairs: &[(&str, &str)]) -> Sandbox {
-    let mut sb = Sandbox::default();
-    let mut grants = (*sb.grants).clone();
-    for (k, v) in pairs {
-        grants.config.insert((*k).to_owned(), (*v).to_owned());
-    }
-    sb.grants = grants.into();
-    sb
-}
+use super::{END_MS, limit_of, load, rt, window, with_config};
 
 fn pair(k: &str, v: &str) -> (String, String) {
     (k.to_owned(), v.to_owned())
