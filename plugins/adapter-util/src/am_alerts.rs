@@ -65,16 +65,8 @@ pub fn stream<S: ChunkSink + ?Sized>(alerts: &[Alert], sink: &S) -> Result<u64, 
 mod tests {
     use super::*;
 
-    const BODY: &str = r#"[
-      {"annotations":{"summary":"always firing"},"endsAt":"2026-11-27T03:24:00.865Z",
-       "fingerprint":"448881ef475b9b26","receivers":[{"name":"sink"}],"startsAt":"1970-01-01T00:00:10Z",
-       "status":{"inhibitedBy":[],"silencedBy":[],"state":"active"},"updatedAt":"x",
-       "generatorURL":"http://p","labels":{"alertname":"Watchdog","severity":"none"}},
-      {"annotations":{},"endsAt":"2026-11-27T03:24:00.865Z","fingerprint":"ff",
-       "startsAt":"1970-01-01T00:00:20.5Z",
-       "status":{"inhibitedBy":[],"silencedBy":["s1"],"state":"suppressed"},
-       "labels":{"alertname":"HighQueueDepth","queue":"emails"}}
-    ]"#;
+    /// Shared with the host's streaming test.
+    const BODY: &str = include_str!("../../../tests/fixtures/alertmanager/alerts-v2-two.json");
 
     #[test]
     fn maps_states_times_and_labels() {

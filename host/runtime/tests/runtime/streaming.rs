@@ -229,16 +229,9 @@ fn alert_batches_come_only_from_adapters() {
     ));
 }
 
-const AM_ALERTS: &str = r#"[
-  {"annotations":{"summary":"always firing"},"endsAt":"2026-11-27T03:24:00.865Z",
-   "fingerprint":"448881ef475b9b26","receivers":[{"name":"sink"}],"startsAt":"1970-01-01T00:00:10Z",
-   "status":{"inhibitedBy":[],"silencedBy":[],"state":"active"},"updatedAt":"x",
-   "generatorURL":"http://p","labels":{"alertname":"Watchdog","severity":"none"}},
-  {"annotations":{},"endsAt":"2026-11-27T03:24:00.865Z","fingerprint":"ff",
-   "startsAt":"1970-01-01T00:00:20.5Z",
-   "status":{"inhibitedBy":[],"silencedBy":["s1"],"state":"suppressed"},
-   "labels":{"alertname":"HighQueueDepth","queue":"émails"}}
-]"#;
+/// Two alerts as Alertmanager's `/api/v2/alerts` answers (one suppressed,
+/// a non-ASCII label value), shared with the adapter's unit tests.
+const AM_ALERTS: &str = include_str!("../../../../tests/fixtures/alertmanager/alerts-v2-two.json");
 
 #[test]
 fn the_alertmanager_adapter_streams_its_alerts() {
