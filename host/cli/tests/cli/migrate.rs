@@ -143,6 +143,52 @@ fn a_rerun_whose_output_is_in_place_changes_nothing_and_says_so() {
     assert_eq!(bundle(dir, "new"), first);
 }
 
+/// A run killed after its migrate step captured `before-<step>` (and
+/// perhaps after the import wrote the target, before the system reloaded
+/// it) is resumed: the step imports again rather than trusting that what
+/// the target's export shows is in effect. The kill is made exact by
+/// cutting the journal of a finished run just before the step's end.
+#[test]
+fn a_migrate_step_resumed_after_its_point_imports_again() {
+    let tmp = fixture(&format!(
+        "{}{}",
+        translator(),
+        migrate_phase("all", "*", "")
+    ));
+    let dir = tmp.path();
+    write_bundle(dir, "old", &[("app.yml", RULES)]);
+    run_expect(dir, &["run", "plan.toml"], ExitClass::Ok.into());
+    let landed = bundle(dir, "new");
+    let journal = dir.join(".state/journal.log");
+    let text = std::fs::read_to_string(&journal).expect("journal");
+    let lines: Vec<&str> = text.lines().collect();
+    let kind = |l: &str| {
+        serde_json::from_str::<serde_json::Value>(l).expect("record")["kind"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(lines.iter().any(|l| kind(l) == "point-captured"), "{text}");
+    let end = lines
+        .iter()
+        .position(|l| kind(l) == "step-finished")
+        .expect("the step's end");
+    std::fs::write(&journal, format!("{}\n", lines[..end].join("\n"))).expect("cut");
+    std::fs::remove_file(dir.join(".state/status/view.json")).ok();
+    let o = run_expect(dir, &["resume", "plan.toml"], ExitClass::Ok.into());
+    let summary = step_summary(&status_json(dir), 0, 0);
+    assert_has(
+        &summary,
+        "migrated alert_rules to the new system and verified",
+    );
+    assert!(
+        !summary.contains("already in place"),
+        "{summary}\n{}",
+        out(&o)
+    );
+    assert_eq!(bundle(dir, "new"), landed);
+}
+
 #[test]
 fn an_untranslatable_rule_stops_the_step_before_anything_is_imported() {
     let broken = format!("{RULES}  - alert: Broken\n    expr: up == 0\n    for: soon\n");
