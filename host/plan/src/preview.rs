@@ -176,7 +176,7 @@ fn describe_step(step: &Step, plan: &Plan) -> String {
             if let Some(m) = allow_missing {
                 let _ = write!(s, ", missing alerts matching {m} tolerated");
             }
-            if let Some(w) = wave_text(plan, &step.id) {
+            if let Some(w) = crate::waves::wave_text(plan, &step.id) {
                 let _ = write!(s, "; compares {w} only");
             } else if let Some(sc) = scope {
                 let _ = write!(s, "; compares {sc} only");
@@ -224,7 +224,7 @@ fn describe_step(step: &Step, plan: &Plan) -> String {
                 .iter()
                 .filter_map(|t| Some(format!("{t}: {}", plan.migration_selection(&step.id, t)?)))
                 .collect();
-            if let Some(w) = wave_text(plan, &step.id) {
+            if let Some(w) = crate::waves::wave_text(plan, &step.id) {
                 let _ = write!(s, "; {w}, on top of the earlier waves");
             } else if !scopes.is_empty() {
                 let _ = write!(s, "; scope {}", scopes.join("; "));
@@ -482,29 +482,4 @@ pub fn preview(loaded: &LoadedPlan, infos: &BTreeMap<String, PluginInfo>) -> Str
         }
     }
     o
-}
-
-/// `waves 9-16 of 40 (2000 services: svc-1 ... svc-2000)` for a wave
-/// instance; `None` for any other step.
-fn wave_text(plan: &Plan, step_id: &str) -> Option<String> {
-    let (w, b, _) = plan.wave_of(step_id)?;
-    let vals = w.values_of(b);
-    let waves = if b.first_wave == b.last_wave {
-        format!("wave {}", b.first_wave)
-    } else {
-        format!("waves {}-{}", b.first_wave, b.last_wave)
-    };
-    let names = match vals {
-        [one] => one.clone(),
-        [a, b] => format!("{a}, {b}"),
-        [a, .., z] => format!("{a} ... {z}"),
-        [] => String::new(),
-    };
-    Some(format!(
-        "{waves} of {} ({} {}{}: {names})",
-        w.waves(),
-        b.services,
-        w.label,
-        if b.services == 1 { "" } else { " values" }
-    ))
 }

@@ -2,7 +2,7 @@
 //! (`cutover status` reads the plan's outline): the ids of a wave step's
 //! instances and how a services file is read.
 
-use crate::model::StepKind;
+use crate::model::{Plan, StepKind};
 
 /// The id of `step`'s instance for waves `first..=last`.
 pub fn instance_id(step: &str, first: u32, last: u32) -> String {
@@ -59,6 +59,31 @@ pub fn expanded_ids(
     }
     out.extend(steps[last + 1..].iter().map(|(id, _)| id.clone()));
     out
+}
+
+/// `waves 9-16 of 40 (2000 services: svc-1 ... svc-2000)` for a wave
+/// instance; `None` for any other step.
+pub fn wave_text(plan: &Plan, step_id: &str) -> Option<String> {
+    let (w, b, _) = plan.wave_of(step_id)?;
+    let vals = w.values_of(b);
+    let waves = if b.first_wave == b.last_wave {
+        format!("wave {}", b.first_wave)
+    } else {
+        format!("waves {}-{}", b.first_wave, b.last_wave)
+    };
+    let names = match vals {
+        [one] => one.clone(),
+        [a, b] => format!("{a}, {b}"),
+        [a, .., z] => format!("{a} ... {z}"),
+        [] => String::new(),
+    };
+    Some(format!(
+        "{waves} of {} ({} {}{}: {names})",
+        w.waves(),
+        b.services,
+        w.label,
+        if b.services == 1 { "" } else { " values" }
+    ))
 }
 
 #[cfg(test)]

@@ -51,7 +51,15 @@ pub fn render(plan: &LoadedPlan, previews: &[StepPreview]) -> (String, bool) {
             );
         }
         for t in &p.types {
-            let _ = writeln!(o, "    {} in scope {}", t.data_type, t.scope);
+            match cutover_plan::waves::wave_text(&plan.plan, &p.step) {
+                // A batch's scope names every service of every wave so far.
+                Some(w) => {
+                    let _ = writeln!(o, "    {} in {w}, on top of the earlier waves", t.data_type);
+                }
+                None => {
+                    let _ = writeln!(o, "    {} in scope {}", t.data_type, t.scope);
+                }
+            }
             if let Some(e) = &t.error {
                 let _ = writeln!(o, "      ❌ {e}");
                 continue;

@@ -140,6 +140,10 @@ fn waves_scenario(env: &Env) {
     assert_has(&preview, "all/rules.w1-2");
     assert_has(
         &preview,
+        "alert_rules in waves 3-4 of 6 (4 service values: svc-05 ... svc-08), on top of the earlier waves",
+    );
+    assert_has(
+        &preview,
         "waves 1-2 of 6 (4 service values: svc-01 ... svc-04), on top of the earlier waves",
     );
     assert_has(
