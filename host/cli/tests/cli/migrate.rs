@@ -126,8 +126,8 @@ fn waves_move_one_scope_at_a_time_after_a_preview() {
     );
 }
 
-#[test]
-fn a_rerun_whose_output_is_in_place_changes_nothing_and_says_so() {
+/// A plan of one migrate step over everything, run once to the end.
+fn migrated_once() -> tempfile::TempDir {
     let tmp = fixture(&format!(
         "{}{}",
         translator(),
@@ -136,6 +136,13 @@ fn a_rerun_whose_output_is_in_place_changes_nothing_and_says_so() {
     let dir = tmp.path();
     write_bundle(dir, "old", &[("app.yml", RULES)]);
     run_expect(dir, &["run", "plan.toml"], ExitClass::Ok.into());
+    tmp
+}
+
+#[test]
+fn a_rerun_whose_output_is_in_place_changes_nothing_and_says_so() {
+    let tmp = migrated_once();
+    let dir = tmp.path();
     let first = bundle(dir, "new");
     std::fs::remove_dir_all(dir.join(".state")).expect("fresh state");
     run_expect(dir, &["run", "plan.toml"], ExitClass::Ok.into());
@@ -150,14 +157,8 @@ fn a_rerun_whose_output_is_in_place_changes_nothing_and_says_so() {
 /// cutting the journal of a finished run just before the step's end.
 #[test]
 fn a_migrate_step_resumed_after_its_point_imports_again() {
-    let tmp = fixture(&format!(
-        "{}{}",
-        translator(),
-        migrate_phase("all", "*", "")
-    ));
+    let tmp = migrated_once();
     let dir = tmp.path();
-    write_bundle(dir, "old", &[("app.yml", RULES)]);
-    run_expect(dir, &["run", "plan.toml"], ExitClass::Ok.into());
     let landed = bundle(dir, "new");
     let journal = dir.join(".state/journal.log");
     let text = std::fs::read_to_string(&journal).expect("journal");
