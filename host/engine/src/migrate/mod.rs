@@ -67,6 +67,11 @@ fn types_only(types: Vec<MigratedType>) -> MigrateTypes {
     }
 }
 
+/// The target's rollback point a migrate step captures before importing.
+fn point_name(step: &Step) -> String {
+    format!("before-{}", step.id)
+}
+
 /// A migration prepared and judged importable.
 struct Ready {
     /// Each type, prepared.
@@ -227,7 +232,7 @@ impl StepCtx<'_, '_> {
             });
             return Err(Box::new(e));
         }
-        let point = format!("before-{}", step.id);
+        let point = point_name(step);
         let changed: Vec<String> = prepared
             .iter()
             .filter(|p| !p.in_place)
@@ -345,13 +350,13 @@ impl Runner<'_> {
     /// the target's export already matches, since a kill between writing
     /// and reloading leaves data that looks in place but is not in effect).
     pub(crate) fn migrate(&mut self, phase: &Phase, step: &Step) -> Result<StepExec, EngineError> {
-        let point = format!("before-{}", step.id);
-        let reapply = self.view.points.iter().any(|p| p.name == point);
-        let ready = match self.step_ctx().prepare_migration(step, reapply) {
+        // Captured by an earlier attempt: kept, and the import is redone.
+        let captured = self.view.points.iter().any(|p| p.name == point_name(step));
+        let ready = match self.step_ctx().prepare_migration(step, captured) {
             Ok(r) => r,
             Err(done) => return Ok(*done),
         };
-        if !self.view.points.iter().any(|p| p.name == ready.point)
+        if !captured
             && let Err(reason) =
                 self.capture_point_of(&phase.id, &ready.point, &ready.changed, &[ready.to])?
         {
