@@ -27,6 +27,27 @@ pub fn listed_values(text: &str) -> impl Iterator<Item = (&str, usize)> {
         .filter(|(l, _)| !l.is_empty())
 }
 
+/// The batches of `values` services in waves of `size`, `max_parallel` at
+/// once: each batch's range of values and its first and last wave (1-based).
+pub fn batches(
+    values: usize,
+    size: u32,
+    max_parallel: u32,
+) -> impl Iterator<Item = (std::ops::Range<usize>, u32, u32)> {
+    let (size, max_parallel) = (size.max(1), max_parallel.max(1));
+    let per_batch = (size as usize).saturating_mul(max_parallel as usize);
+    (0..values.div_ceil(per_batch)).map(move |b| {
+        let start = b * per_batch;
+        let end = (start + per_batch).min(values);
+        let first_wave = u32::try_from(b)
+            .unwrap_or(u32::MAX)
+            .saturating_mul(max_parallel)
+            + 1;
+        let waves = u32::try_from((end - start).div_ceil(size as usize)).unwrap_or(1);
+        (start..end, first_wave, first_wave + waves - 1)
+    })
+}
+
 /// The step ids of a wave phase whose steps are `steps` (`(id, kind)` in
 /// plan order), for `values` services in waves of `size`, `max_parallel`
 /// at once: the wave steps repeated per batch, in place.
@@ -43,19 +64,11 @@ pub fn expanded_ids(
     let (Some(&first), Some(&last)) = (body.first(), body.last()) else {
         return steps.iter().map(|(id, _)| id.clone()).collect();
     };
-    let per_batch = (size as usize).saturating_mul(max_parallel as usize);
     let mut out: Vec<String> = steps[..first].iter().map(|(id, _)| id.clone()).collect();
-    let mut done = 0usize;
-    let mut b = 0u32;
-    while done < values {
-        let here = per_batch.min(values - done);
-        let first_wave = b * max_parallel + 1;
-        let last_wave = first_wave + u32::try_from(here.div_ceil(size as usize)).unwrap_or(1) - 1;
+    for (_, first_wave, last_wave) in batches(values, size, max_parallel) {
         for (id, _) in &steps[first..=last] {
             out.push(instance_id(id, first_wave, last_wave));
         }
-        done += here;
-        b += 1;
     }
     out.extend(steps[last + 1..].iter().map(|(id, _)| id.clone()));
     out

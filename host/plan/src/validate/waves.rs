@@ -157,14 +157,12 @@ impl Checker<'_> {
         }
         let (first, last) = (body[0], body[body.len() - 1]);
         let template: Vec<Step> = steps[first..=last].to_vec();
-        let per_batch = (size as usize).saturating_mul(max_parallel as usize);
         let mut instances = Vec::new();
         let mut batches = Vec::new();
-        for (b, chunk) in values.chunks(per_batch).enumerate() {
-            let b = u32::try_from(b).unwrap_or(u32::MAX);
-            let first_wave = b.saturating_mul(max_parallel) + 1;
-            let waves_here = u32::try_from(chunk.len().div_ceil(size as usize)).unwrap_or(1);
-            let last_wave = first_wave + waves_here - 1;
+        for (range, first_wave, last_wave) in
+            crate::waves::batches(values.len(), size, max_parallel)
+        {
+            let chunk = &values[range];
             let scope = match batch_scope(&label, chunk) {
                 Ok(s) => s,
                 Err(e) => {
